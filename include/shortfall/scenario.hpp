@@ -1,0 +1,98 @@
+// A scenario: which world, how long, the model parameters, and the events (MODEL.md 3-5).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shortfall/error.hpp"
+#include "shortfall/world.hpp"
+
+namespace shortfall {
+
+enum class Rationing { kProportional, kFinalDemandLast, kWaterfill, kPriority };
+/// Classes for `priority` rationing. Served in the configured order.
+enum class PriorityClass : std::uint8_t { kDomestic = 0, kGroup = 1, kRest = 2, kFinal = 3 };
+
+struct ModelParams {
+  double tau = 6.0;              ///< order adjustment time (days)
+  double inventory_days = 15.0;  ///< n where neither the firm nor its input material says
+  Rationing rationing = Rationing::kProportional;
+  std::vector<PriorityClass> priority = {PriorityClass::kDomestic, PriorityClass::kGroup,
+                                         PriorityClass::kRest, PriorityClass::kFinal};
+};
+
+/// A set of firms named by the same keys in every event: `firms`, `country`/`countries`,
+/// `material`/`materials` (codes or groups or "all"), `except` (countries or groups to leave
+/// out), `except_materials`. Unset lists mean "all".
+struct Selector {
+  std::vector<std::string> firms;
+  std::vector<std::string> countries;
+  std::vector<std::string> materials;
+  std::vector<std::string> except_countries;
+  std::vector<std::string> except_materials;
+  [[nodiscard]] bool empty() const {
+    return firms.empty() && countries.empty() && materials.empty();
+  }
+};
+
+enum class EventType { kCapacityLoss, kExportControl, kTradeCut, kDemandShock, kTransportDisruption };
+enum class RecoveryType { kNone, kLinear, kExponential, kStep };
+
+struct Recovery {
+  RecoveryType type = RecoveryType::kNone;
+  double days = 0;  ///< linear: R; exponential: half-life h
+};
+
+struct Event {
+  EventType type = EventType::kCapacityLoss;
+  int start = 0;
+  std::optional<int> end;  ///< first day on which the event no longer applies
+  std::string description;  ///< one line for the event log
+  SourceLocation where;     ///< where it was defined (for warnings)
+
+  // capacity_loss / demand_shock: the affected firms.
+  Selector firms;
+  double loss = 0.0;  ///< capacity_loss: delta in [0,1]
+  std::vector<std::pair<std::string, double>> firm_losses;  ///< from firms_csv (firm id, loss)
+  Recovery recovery;
+  double factor = 1.0;  ///< demand_shock: C = C0 * factor
+
+  // export_control: exporter countries, materials, target countries.
+  std::vector<std::string> exporters, targets, except_targets, materials;
+  double license_share = 0.0;  ///< k in [0,1]
+
+  // trade_cut / transport_disruption: two sides of country sets (both directions).
+  std::vector<std::string> side_a, side_b;
+  int extra_days = 0;  ///< transport_disruption
+};
+
+/// What the recorder writes (MODEL.md section 10).
+struct RecordConfig {
+  bool firm_level = true;  ///< per-firm daily series
+  int every = 1;           ///< record every k-th day (and the last day)
+};
+
+struct Scenario {
+  std::string name;
+  std::string path;       ///< the scenario file ("" if built in code)
+  std::string text;       ///< the YAML text, stored in the output
+  std::string world_path; ///< resolved relative to the scenario file
+  int days = 365;
+  std::uint64_t seed = 1;
+  ModelParams model;
+  std::vector<Event> events;
+  RecordConfig record;
+};
+
+/// Parse a scenario file (does not load the world). Throws InputError/IoError.
+Scenario load_scenario(const std::string& path);
+/// Parse scenario YAML text; `path` is used for messages and to resolve the world path.
+Scenario parse_scenario(const std::string& yaml_text, const std::string& path);
+
+/// Check a scenario against its world (unknown countries, materials or firms in events, empty
+/// selections as warnings). Throws InputError; returns warnings.
+std::vector<std::string> check_scenario(const Scenario& scenario, const World& world);
+
+}  // namespace shortfall

@@ -1,0 +1,117 @@
+// The daily simulation (MODEL.md sections 2-5 and 10).
+//
+// A Simulation derives its mutable state from a frozen World and a Scenario and steps it one
+// day at a time. Every phase of a day is a kernel over dense ids with one writer per value, so
+// results are bit-identical for any number of threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <stdexcept>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shortfall/scenario.hpp"
+#include "shortfall/world.hpp"
+
+namespace shortfall {
+
+struct RunOptions {
+  int threads = 0;  ///< 0: all hardware threads
+  int days = 0;     ///< 0: the scenario's days
+  /// If set and true, run() stops before the next day and throws Interrupted.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+/// Thrown by Simulation::run when RunOptions::cancel was raised.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+/// One row of the event log: something that took effect on a day.
+struct EventRecord {
+  int day = 0;
+  std::string type;         ///< capacity_loss, export_control, ..., end:<type>
+  std::string description;  ///< human-readable
+  std::string country;      ///< where relevant, else ""
+  std::string material;     ///< where relevant, else ""
+  std::int64_t firms = 0;   ///< number of firms or links affected
+  double quantity = 0.0;    ///< loss, share, factor or days, by type
+};
+
+/// Which constraint set a firm's output (MODEL.md 3.5).
+enum Binding : std::uint8_t { kBindDemand = 0, kBindCapacity = 1, kBindInputs = 2 };
+
+/// Country x material totals of one day (units of the material), row-major [country][material].
+struct CountryMaterialDay {
+  std::vector<double> production;
+  std::vector<double> shortage;
+  std::vector<double> unmet_final_demand;
+  std::vector<double> inventory_days;  ///< sum S / sum A; NaN where no firm uses the material
+};
+
+class Recorder;
+
+class Simulation {
+ public:
+  Simulation(const World& world, const Scenario& scenario, RunOptions options = {});
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  /// Simulate one day (the next one). Returns false when all days are done.
+  bool step();
+  /// Simulate all remaining days, recording each recorded day.
+  void run(Recorder* recorder = nullptr);
+
+  [[nodiscard]] int day() const;       ///< the last simulated day, -1 before the first step
+  [[nodiscard]] int total_days() const;
+  [[nodiscard]] const World& world() const;
+  [[nodiscard]] const Scenario& scenario() const;
+  [[nodiscard]] int threads() const;
+
+  // Firm state after the last simulated day (index = FirmId).
+  [[nodiscard]] std::span<const double> production() const;      ///< x_i
+  [[nodiscard]] std::span<const double> demand() const;          ///< D_i
+  [[nodiscard]] std::span<const double> capacity() const;        ///< x^cap_i
+  [[nodiscard]] std::span<const double> capacity_loss() const;   ///< delta_i (after recovery)
+  [[nodiscard]] std::span<const double> final_demand() const;    ///< C_i
+  [[nodiscard]] std::span<const double> final_delivered() const; ///< c_i
+  [[nodiscard]] std::span<const double> input_shortfall() const; ///< 1 - min_p fill ratio
+  [[nodiscard]] std::span<const std::uint8_t> binding() const;
+  [[nodiscard]] std::span<const std::int32_t> first_shortage_day() const;
+
+  // Link state after the last simulated day, by the world's LinkId.
+  [[nodiscard]] double stock(LinkId link) const;      ///< S_ji
+  [[nodiscard]] double order(LinkId link) const;      ///< O_ji as wanted (before export caps)
+  [[nodiscard]] double delivery(LinkId link) const;   ///< y_ji shipped today
+  [[nodiscard]] double in_transit(LinkId link) const; ///< T_ji after today's shipment
+  [[nodiscard]] int lead_time(LinkId link) const;     ///< current l_ji
+
+  /// Pooled stock S_{i,p} of firm i's input material p (0 if none).
+  [[nodiscard]] double pooled_stock(FirmId firm, MaterialId material) const;
+
+  /// Country x material totals of the last simulated day.
+  [[nodiscard]] CountryMaterialDay country_material() const;
+
+  [[nodiscard]] const std::vector<EventRecord>& event_log() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Receives the simulation's state on recorded days. Sees only const state.
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  virtual void begin(const Simulation& sim) = 0;
+  virtual void record_day(const Simulation& sim) = 0;
+  /// Called once after the last day; a recorder that writes a file makes it visible here.
+  virtual void finish(const Simulation& sim) = 0;
+};
+
+}  // namespace shortfall

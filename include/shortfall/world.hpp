@@ -1,0 +1,133 @@
+// The world: countries, materials, firms and supply links (MODEL.md section 1).
+//
+// A World is built once (from YAML/CSV, by the generator, or in code through WorldBuilder),
+// validated, and then frozen: simulations only read it, so one World can serve many runs at
+// once. Firms and links are stored as flat arrays indexed by dense ids (structure of arrays).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace shortfall {
+
+namespace detail {
+struct Network;  // compressed adjacency built from the links (sim/network.hpp)
+}
+
+using FirmId = std::uint32_t;
+using LinkId = std::uint32_t;
+using CountryId = std::uint32_t;
+using MaterialId = std::uint32_t;
+
+struct Country {
+  std::string code;                 ///< "JPN"
+  std::string name;                 ///< "Japan"
+  std::vector<std::string> groups;  ///< "ipef", "msp", ...
+};
+
+struct Material {
+  std::string id;    ///< "gallium"
+  std::string name;  ///< human-readable; defaults to id
+  std::string unit;  ///< "t"
+  std::string tier;  ///< raw, processed, component, end (informational)
+  /// Inventory target in days held by users of this material (n); unset: the scenario default.
+  std::optional<double> inventory_days;
+  /// Days to qualify a new supplier of this material (section 7); unset: not known.
+  std::optional<double> requalification_days;
+};
+
+/// Lead times in days by country pair (MODEL.md section 5).
+struct LeadTimes {
+  int domestic = 1;
+  int international = 1;  ///< "default" in YAML
+  std::map<std::pair<CountryId, CountryId>, int> pairs;  ///< (supplier, buyer) overrides
+  [[nodiscard]] int between(CountryId supplier, CountryId buyer) const;
+};
+
+/// Summary statistics printed by `shortfall info` and `validate`.
+struct WorldStats {
+  std::size_t countries = 0, materials = 0, firms = 0, links = 0;
+  std::size_t firms_with_final_demand = 0, raw_firms = 0;  ///< raw: no input links
+  double mean_in_degree = 0, max_in_degree = 0, max_out_degree = 0;
+  /// Largest |x0 - (sales to firms + final demand)| / x0 over firms: 0 up to rounding.
+  double max_balance_residual = 0;
+  int max_lead_time = 1;
+};
+
+class World {
+ public:
+  // Countries and materials, by dense id.
+  std::vector<Country> countries;
+  std::vector<Material> materials;
+
+  // Firms (structure of arrays, index = FirmId).
+  std::vector<std::string> firm_id;
+  std::vector<CountryId> firm_country;
+  std::vector<MaterialId> firm_material;
+  std::vector<double> final_demand;  ///< C0_i, units of the firm's material per day
+  /// Per-firm inventory target days n_i; NaN: from the input material, then the scenario.
+  std::vector<double> firm_inventory_days;
+
+  // Links j -> i (index = LinkId, in the order given).
+  std::vector<FirmId> link_supplier;
+  std::vector<FirmId> link_buyer;
+  std::vector<double> link_flow;      ///< Z0_ji, units of the supplier's material per day
+  std::vector<std::int32_t> link_lead_time;  ///< l_ji >= 1 days
+
+  LeadTimes lead_times;
+
+  // Derived by finalize().
+  std::vector<double> baseline_output;  ///< x0_i = sum_k Z0_ik + C0_i
+
+  std::string source;  ///< file it came from (or "<generated>")
+  std::string sha256;  ///< hash of the canonical content
+
+  [[nodiscard]] std::size_t num_firms() const { return firm_id.size(); }
+  [[nodiscard]] std::size_t num_links() const { return link_flow.size(); }
+
+  [[nodiscard]] std::optional<CountryId> find_country(std::string_view code) const;
+  [[nodiscard]] std::optional<MaterialId> find_material(std::string_view id) const;
+  [[nodiscard]] std::optional<FirmId> find_firm(std::string_view id) const;
+  /// Countries that are members of the group (or the country itself, or all for "all").
+  [[nodiscard]] std::vector<CountryId> resolve_countries(std::string_view code_or_group) const;
+  [[nodiscard]] bool is_group(std::string_view name) const;
+
+  [[nodiscard]] WorldStats stats() const;
+  [[nodiscard]] const detail::Network& network() const { return *network_; }
+
+  /// Validate, derive baseline output, build the adjacency and the hash. Throws InputError.
+  void finalize();
+
+ private:
+  std::shared_ptr<const detail::Network> network_;
+  std::map<std::string, FirmId, std::less<>> firm_index_;
+};
+
+/// Convenience for building small worlds in code (tests, examples, the generator).
+class WorldBuilder {
+ public:
+  CountryId country(std::string code, std::vector<std::string> groups = {},
+                    std::string name = "");
+  MaterialId material(std::string id, std::optional<double> inventory_days = std::nullopt,
+                      std::string unit = "unit");
+  FirmId firm(std::string id, CountryId country, MaterialId material, double final_demand = 0.0,
+              std::optional<double> inventory_days = std::nullopt);
+  LinkId link(FirmId supplier, FirmId buyer, double flow, int lead_time = 0 /*0: by country*/);
+  World& world() { return world_; }
+  /// Finalize and return the world.
+  World build();
+
+ private:
+  World world_;
+};
+
+/// Load an explicit world (YAML with inline or CSV firms and links). Throws InputError/IoError.
+World load_world(const std::string& path);
+
+}  // namespace shortfall

@@ -1,0 +1,37 @@
+// A streaming CSV reader for world tables, with errors that name the file, row and column.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shortfall::detail {
+
+class CsvRow {
+ public:
+  std::string file;
+  std::size_t line = 0;  ///< 1-based line in the file
+  std::vector<std::string_view> fields;
+  const std::vector<std::string>* header = nullptr;
+
+  [[nodiscard]] std::string_view text(std::size_t col) const { return fields[col]; }
+  /// Finite number; InputError naming file, line, column name and value otherwise.
+  [[nodiscard]] double number(std::size_t col) const;
+  [[noreturn]] void fail(std::size_t col, const std::string& what) const;
+};
+
+/// Index of each wanted column in the header; -1 if absent (an error if required).
+struct CsvColumns {
+  std::vector<int> index;
+};
+
+/// Stream the CSV file `path`: `required` and `optional` column names are looked up in the
+/// header (unknown columns are an error), then `on_row` is called for each data row with the
+/// fields in file order and the column indices. Blank lines and lines starting with '#' are
+/// skipped. Fields may be quoted with '"'.
+void read_csv(const std::string& path, const std::vector<std::string>& required,
+              const std::vector<std::string>& optional,
+              const std::function<void(const CsvRow&, const CsvColumns&)>& on_row);
+
+}  // namespace shortfall::detail

@@ -1,0 +1,465 @@
+// HDF5 output with named dimensions (HDF5 dimension scales), readable by h5py and by
+// xarray.open_dataset(path, group=..., engine="h5netcdf").
+#include "shortfall/hdf5_output.hpp"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include "shortfall/error.hpp"
+#include "shortfall/version.hpp"
+
+namespace shortfall {
+
+namespace {
+
+/// Owns an hid_t and closes it with the right function.
+class H5Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  H5Handle() = default;
+  H5Handle(hid_t id, Closer close) : id_(id), close_(close) {}
+  H5Handle(H5Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  H5Handle& operator=(H5Handle&& o) noexcept {
+    reset();
+    id_ = o.id_;
+    close_ = o.close_;
+    o.id_ = -1;
+    return *this;
+  }
+  ~H5Handle() { reset(); }
+  void reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = -1;
+  }
+  [[nodiscard]] hid_t get() const { return id_; }
+  operator hid_t() const { return id_; }  // NOLINT
+
+ private:
+  hid_t id_ = -1;
+  Closer close_ = nullptr;
+};
+
+class Writer {
+ public:
+  explicit Writer(std::string path) : path_(std::move(path)) {}
+  [[noreturn]] void fail(const std::string& what) const {
+    throw IoError(path_ + ": cannot write HDF5 output: " + what);
+  }
+  hid_t check(hid_t id, const char* what) const {
+    if (id < 0) fail(what);
+    return id;
+  }
+  void check(herr_t rc, const char* what) const {
+    if (rc < 0) fail(what);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct Series {
+  std::string name;
+  H5Handle dset;
+  hid_t mem_type;
+};
+
+}  // namespace
+
+class Hdf5Recorder final : public Recorder {
+ public:
+  explicit Hdf5Recorder(std::string path) : final_path_(std::move(path)), w_(final_path_) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    namespace fs = std::filesystem;
+    fs::path p(final_path_);
+    std::error_code ec;
+    if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+    tmp_path_ = (p.has_parent_path() ? p.parent_path() / "" : fs::path()).string() + "." +
+                p.filename().string() + ".tmp-" + std::to_string(::getpid());
+  }
+
+  ~Hdf5Recorder() override {
+    if (!finished_) {
+      close_all();
+      std::remove(tmp_path_.c_str());
+    }
+  }
+
+  void begin(const Simulation& sim) override {
+    const World& world = sim.world();
+    const Scenario& sc = sim.scenario();
+    nf_ = world.num_firms();
+    nc_ = world.countries.size();
+    nm_ = world.materials.size();
+    firm_level_ = sc.record.firm_level;
+    const int every = std::max(1, sc.record.every);
+    for (int t = 0; t < sim.total_days(); ++t)
+      if (t % every == 0 || t == sim.total_days() - 1) days_.push_back(t);
+    nd_ = days_.size();
+
+    H5Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    file_ = H5Handle(H5Fcreate(tmp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+    if (file_.get() < 0)
+      throw IoError(tmp_path_ + ": cannot create output file (" + std::strerror(errno) + ")");
+
+    attr_string(file_, "scenario", sc.text);
+    attr_string(file_, "scenario_name", sc.name);
+    attr_string(file_, "world_sha256", world.sha256);
+    attr_string(file_, "program_version", kVersion);
+    attr_scalar<std::uint64_t>(file_, "seed", H5T_NATIVE_UINT64, sc.seed);
+    attr_scalar<std::int32_t>(file_, "days", H5T_NATIVE_INT32, sim.total_days());
+    attr_scalar<double>(file_, "tau", H5T_NATIVE_DOUBLE, sc.model.tau);
+
+    // country_material group
+    cm_ = group("country_material");
+    H5Handle cm_day = coord_int(cm_, "day", days_);
+    std::vector<std::string> codes, names, ids, units;
+    for (auto& c : world.countries) codes.push_back(c.code), names.push_back(c.name);
+    for (auto& m : world.materials) ids.push_back(m.id), units.push_back(m.unit);
+    H5Handle cm_country = coord_strings(cm_, "country", codes);
+    H5Handle cm_material = coord_strings(cm_, "material", ids);
+    dataset_strings(cm_, "country_name", names, {cm_country.get()});
+    dataset_strings(cm_, "material_unit", units, {cm_material.get()});
+    cm_chunk_days_ = std::min<std::size_t>(nd_, 64);
+    for (const char* name : {"production", "shortage", "unmet_final_demand", "inventory_days"}) {
+      cm_series_.push_back(series(cm_, name, {nd_, nc_, nm_}, {cm_chunk_days_, nc_, nm_},
+                                  H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
+                                  {cm_day.get(), cm_country.get(), cm_material.get()}));
+    }
+    attr_string(cm_series_[0].dset, "units", "units of the material per day");
+    attr_string(cm_series_[1].dset, "units", "units of the material per day");
+    attr_string(cm_series_[1].dset, "long_name",
+                "orders of buyers in the country not delivered, plus unmet final demand");
+    attr_string(cm_series_[2].dset, "units", "units of the material per day");
+    attr_string(cm_series_[3].dset, "units", "days of cover (pooled stock / daily use)");
+    cm_buf_.assign(cm_series_.size(), std::vector<double>(cm_chunk_days_ * nc_ * nm_, 0.0));
+
+    // firm group
+    firm_ = group("firm");
+    std::vector<std::string> fcountry(nf_), fmaterial(nf_);
+    for (std::size_t i = 0; i < nf_; ++i) {
+      fcountry[i] = world.countries[world.firm_country[i]].code;
+      fmaterial[i] = world.materials[world.firm_material[i]].id;
+    }
+    firm_coord_ = coord_strings(firm_, "firm", world.firm_id);
+    dataset_strings(firm_, "country", fcountry, {firm_coord_.get()});
+    dataset_strings(firm_, "material", fmaterial, {firm_coord_.get()});
+    dataset_doubles(firm_, "baseline_output", world.baseline_output, {firm_coord_.get()});
+    if (firm_level_) {
+      H5Handle fday = coord_int(firm_, "day", days_);
+      const std::size_t cf = std::max<std::size_t>(1, std::min<std::size_t>(nf_, 16384));
+      firm_chunk_days_ = std::max<std::size_t>(1, std::min<std::size_t>(nd_, 65536 / cf));
+      for (const char* name : {"production", "demand", "capacity", "production_loss",
+                               "input_shortfall", "unmet_final_demand"})
+        firm_series_.push_back(series(firm_, name, {nd_, nf_}, {firm_chunk_days_, cf},
+                                      H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, {fday.get(), firm_coord_.get()}));
+      firm_series_.push_back(series(firm_, "binding", {nd_, nf_}, {firm_chunk_days_, cf},
+                                    H5T_NATIVE_UINT8, H5T_STD_U8LE, {fday.get(), firm_coord_.get()}));
+      attr_string(firm_series_.back().dset, "flag_meanings", "0 demand, 1 capacity, 2 inputs");
+      firm_buf_.assign(firm_series_.size() - 1,
+                       std::vector<double>(firm_chunk_days_ * nf_, 0.0));
+      binding_buf_.assign(firm_chunk_days_ * nf_, 0);
+    }
+  }
+
+  void record_day(const Simulation& sim) override {
+    const std::size_t r = recorded_ % cm_chunk_days_;
+    CountryMaterialDay cm = sim.country_material();
+    const std::size_t ncm = nc_ * nm_;
+    std::copy(cm.production.begin(), cm.production.end(), cm_buf_[0].begin() + r * ncm);
+    std::copy(cm.shortage.begin(), cm.shortage.end(), cm_buf_[1].begin() + r * ncm);
+    std::copy(cm.unmet_final_demand.begin(), cm.unmet_final_demand.end(),
+              cm_buf_[2].begin() + r * ncm);
+    std::copy(cm.inventory_days.begin(), cm.inventory_days.end(), cm_buf_[3].begin() + r * ncm);
+    if (firm_level_) {
+      const std::size_t rf = recorded_ % firm_chunk_days_;
+      auto x = sim.production(), d = sim.demand(), cap = sim.capacity(), C = sim.final_demand(),
+           c = sim.final_delivered(), is = sim.input_shortfall();
+      auto b = sim.binding();
+      const auto& x0 = sim.world().baseline_output;
+      double* out[6];
+      for (int k = 0; k < 6; ++k) out[k] = firm_buf_[std::size_t(k)].data() + rf * nf_;
+      for (std::size_t i = 0; i < nf_; ++i) {
+        out[0][i] = x[i];
+        out[1][i] = d[i];
+        out[2][i] = cap[i];
+        out[3][i] = x0[i] > 0.0 ? 1.0 - x[i] / x0[i] : 0.0;
+        out[4][i] = is[i];
+        out[5][i] = C[i] - c[i];
+      }
+      std::copy(b.begin(), b.end(), binding_buf_.begin() + rf * nf_);
+    }
+    ++recorded_;
+    if (recorded_ % cm_chunk_days_ == 0 || recorded_ == nd_) flush_cm();
+    if (firm_level_ && (recorded_ % firm_chunk_days_ == 0 || recorded_ == nd_)) flush_firm();
+  }
+
+  void finish(const Simulation& sim) override {
+    if (recorded_ != nd_) w_.fail("recorded " + std::to_string(recorded_) + " of " +
+                                  std::to_string(nd_) + " days");
+    auto fs = sim.first_shortage_day();
+    std::vector<std::int32_t> first(fs.begin(), fs.end());
+    {
+      hsize_t dims[1] = {nf_};
+      H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+      H5Handle d(w_.check(H5Dcreate2(firm_, "first_shortage_day", H5T_STD_I32LE, space,
+                                     H5P_DEFAULT, dcpl_plain(), H5P_DEFAULT),
+                          "first_shortage_day"),
+                 H5Dclose);
+      w_.check(H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, first.data()),
+               "first_shortage_day");
+      attach(d, {firm_coord_.get()});
+      attr_string(d, "long_name", "first day the firm received less than it ordered (-1: never)");
+    }
+    write_events(sim.event_log());
+    close_all();
+    // Make the bytes durable, then publish the file under its final name.
+    int fd = ::open(tmp_path_.c_str(), O_RDONLY);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+    if (std::rename(tmp_path_.c_str(), final_path_.c_str()) != 0) {
+      std::string err = std::strerror(errno);
+      std::remove(tmp_path_.c_str());
+      throw IoError(final_path_ + ": cannot move the finished output into place (" + err + ")");
+    }
+    finished_ = true;
+  }
+
+ private:
+  void close_all() {
+    cm_series_.clear();
+    firm_series_.clear();
+    firm_coord_.reset();
+    cm_.reset();
+    firm_.reset();
+    if (file_.get() >= 0) {
+      herr_t rc = H5Fclose(file_.get());
+      file_ = H5Handle();
+      if (rc < 0 && !finished_) w_.fail("closing the file (disk full?)");
+    }
+  }
+
+  hid_t dcpl_plain() {
+    if (dcpl_plain_.get() < 0) {
+      dcpl_plain_ = H5Handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+      H5Pset_obj_track_times(dcpl_plain_, false);
+    }
+    return dcpl_plain_;
+  }
+
+  H5Handle group(const char* name) {
+    H5Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+    H5Pset_obj_track_times(gcpl, false);
+    return H5Handle(w_.check(H5Gcreate2(file_, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), name),
+                    H5Gclose);
+  }
+
+  void attr_string(hid_t obj, const char* name, const std::string& value) {
+    H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    H5Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    H5Handle a(w_.check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), name),
+               H5Aclose);
+    const char* p = value.c_str();
+    w_.check(H5Awrite(a, type, &p), name);
+  }
+
+  template <class T>
+  void attr_scalar(hid_t obj, const char* name, hid_t type, T value) {
+    H5Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    H5Handle a(w_.check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), name),
+               H5Aclose);
+    w_.check(H5Awrite(a, type, &value), name);
+  }
+
+  void attach(hid_t dset, std::initializer_list<hid_t> scales) {
+    unsigned idx = 0;
+    for (hid_t s : scales) w_.check(H5DSattach_scale(dset, s, idx++), "attaching a dimension");
+  }
+
+  H5Handle coord_int(hid_t g, const char* name, const std::vector<int>& values) {
+    hsize_t dims[1] = {values.size()};
+    H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+    H5Handle d(w_.check(H5Dcreate2(g, name, H5T_STD_I32LE, space, H5P_DEFAULT, dcpl_plain(),
+                                   H5P_DEFAULT),
+                        name),
+               H5Dclose);
+    w_.check(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), name);
+    w_.check(H5DSset_scale(d, name), name);
+    return d;
+  }
+
+  H5Handle strings_dataset(hid_t g, const char* name, const std::vector<std::string>& values) {
+    H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    hsize_t dims[1] = {values.size()};
+    H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+    H5Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_obj_track_times(dcpl, false);
+    if (!values.empty()) {
+      hsize_t chunk[1] = {std::min<hsize_t>(values.size(), 65536)};
+      H5Pset_chunk(dcpl, 1, chunk);
+      H5Pset_deflate(dcpl, 1);
+    }
+    H5Handle d(w_.check(H5Dcreate2(g, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), name),
+               H5Dclose);
+    std::vector<const char*> ptrs(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
+    if (!values.empty())
+      w_.check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), name);
+    return d;
+  }
+
+  H5Handle coord_strings(hid_t g, const char* name, const std::vector<std::string>& values) {
+    H5Handle d = strings_dataset(g, name, values);
+    w_.check(H5DSset_scale(d, name), name);
+    return d;
+  }
+
+  void dataset_strings(hid_t g, const char* name, const std::vector<std::string>& values,
+                       std::initializer_list<hid_t> scales) {
+    H5Handle d = strings_dataset(g, name, values);
+    attach(d, scales);
+  }
+
+  void dataset_doubles(hid_t g, const char* name, const std::vector<double>& values,
+                       std::initializer_list<hid_t> scales) {
+    hsize_t dims[1] = {values.size()};
+    H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+    H5Handle d(w_.check(H5Dcreate2(g, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl_plain(),
+                                   H5P_DEFAULT),
+                        name),
+               H5Dclose);
+    w_.check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), name);
+    attach(d, scales);
+  }
+
+  Series series(hid_t g, const char* name, std::vector<std::size_t> dims_in,
+                std::vector<std::size_t> chunk_in, hid_t mem_type, hid_t file_type,
+                std::initializer_list<hid_t> scales) {
+    const int rank = int(dims_in.size());
+    std::vector<hsize_t> dims(dims_in.begin(), dims_in.end()), chunk(chunk_in.begin(), chunk_in.end());
+    for (auto& c : chunk) c = std::max<hsize_t>(1, c);
+    H5Handle space(H5Screate_simple(rank, dims.data(), nullptr), H5Sclose);
+    H5Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_obj_track_times(dcpl, false);
+    bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
+    if (!empty) {
+      H5Pset_chunk(dcpl, rank, chunk.data());
+      H5Pset_shuffle(dcpl);
+      H5Pset_deflate(dcpl, 1);
+    }
+    if (mem_type == H5T_NATIVE_DOUBLE) {
+      double fill = std::numeric_limits<double>::quiet_NaN();
+      H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill);
+    }
+    Series s{name,
+             H5Handle(w_.check(H5Dcreate2(g, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                               name),
+                      H5Dclose),
+             mem_type};
+    attach(s.dset, scales);
+    return s;
+  }
+
+  void write_rows(const Series& s, std::size_t first_row, std::size_t rows, std::size_t row_len,
+                  const void* data, int rank, const std::vector<hsize_t>& tail_dims) {
+    H5Handle fspace(H5Dget_space(s.dset), H5Sclose);
+    std::vector<hsize_t> start(std::size_t(rank), 0);
+    std::vector<hsize_t> count(std::size_t(rank), 0);
+    start[0] = first_row;
+    count[0] = rows;
+    for (int k = 1; k < rank; ++k) count[std::size_t(k)] = tail_dims[std::size_t(k - 1)];
+    w_.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                                 nullptr),
+             s.name.c_str());
+    H5Handle mspace(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
+    (void)row_len;
+    w_.check(H5Dwrite(s.dset, s.mem_type, mspace, fspace, H5P_DEFAULT, data), s.name.c_str());
+  }
+
+  void flush_cm() {
+    std::size_t rows = recorded_ - cm_flushed_;
+    if (rows == 0) return;
+    for (std::size_t k = 0; k < cm_series_.size(); ++k)
+      write_rows(cm_series_[k], cm_flushed_, rows, nc_ * nm_, cm_buf_[k].data(), 3, {nc_, nm_});
+    cm_flushed_ = recorded_;
+  }
+
+  void flush_firm() {
+    std::size_t rows = recorded_ - firm_flushed_;
+    if (rows == 0) return;
+    for (std::size_t k = 0; k + 1 < firm_series_.size(); ++k)
+      write_rows(firm_series_[k], firm_flushed_, rows, nf_, firm_buf_[k].data(), 2, {nf_});
+    write_rows(firm_series_.back(), firm_flushed_, rows, nf_, binding_buf_.data(), 2, {nf_});
+    firm_flushed_ = recorded_;
+  }
+
+  void write_events(const std::vector<EventRecord>& log) {
+    H5Handle g = group("events");
+    std::vector<int> index(log.size());
+    std::vector<int> day(log.size());
+    std::vector<std::string> type, desc, country, material;
+    std::vector<double> firms, quantity;
+    for (std::size_t k = 0; k < log.size(); ++k) {
+      index[k] = int(k);
+      day[k] = log[k].day;
+      type.push_back(log[k].type);
+      desc.push_back(log[k].description);
+      country.push_back(log[k].country);
+      material.push_back(log[k].material);
+      firms.push_back(double(log[k].firms));
+      quantity.push_back(log[k].quantity);
+    }
+    H5Handle ev = coord_int(g, "event", index);
+    {
+      hsize_t dims[1] = {log.size()};
+      H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
+      H5Handle d(w_.check(H5Dcreate2(g, "day", H5T_STD_I32LE, space, H5P_DEFAULT, dcpl_plain(),
+                                     H5P_DEFAULT),
+                          "events/day"),
+                 H5Dclose);
+      if (!log.empty())
+        w_.check(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, day.data()), "events/day");
+      attach(d, {ev.get()});
+    }
+    dataset_strings(g, "type", type, {ev.get()});
+    dataset_strings(g, "description", desc, {ev.get()});
+    dataset_strings(g, "country", country, {ev.get()});
+    dataset_strings(g, "material", material, {ev.get()});
+    dataset_doubles(g, "firms", firms, {ev.get()});
+    dataset_doubles(g, "quantity", quantity, {ev.get()});
+  }
+
+  std::string final_path_, tmp_path_;
+  Writer w_;
+  H5Handle file_, cm_, firm_, firm_coord_, dcpl_plain_;
+  std::vector<Series> cm_series_, firm_series_;
+  std::vector<std::vector<double>> cm_buf_, firm_buf_;
+  std::vector<std::uint8_t> binding_buf_;
+  std::vector<int> days_;
+  std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;
+  std::size_t recorded_ = 0, cm_flushed_ = 0, firm_flushed_ = 0;
+  std::size_t cm_chunk_days_ = 1, firm_chunk_days_ = 1;
+  bool firm_level_ = true, finished_ = false;
+};
+
+std::unique_ptr<Recorder> make_hdf5_recorder(const std::string& path) {
+  return std::make_unique<Hdf5Recorder>(path);
+}
+
+}  // namespace shortfall

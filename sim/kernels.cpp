@@ -1,0 +1,140 @@
+#include "kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace shortfall::detail {
+
+double update_stocks(std::span<double> stock, std::span<const double> arrivals,
+                     std::span<const double> z0, double n_days, double xr) {
+  double pool = 0.0, pool0 = 0.0;
+  for (std::size_t k = 0; k < stock.size(); ++k) {
+    pool += stock[k];
+    pool0 += n_days * z0[k];
+  }
+  double after = 0.0;
+  if (pool > 0.0) {
+    const double pool_ratio = pool / pool0;
+    for (std::size_t k = 0; k < stock.size(); ++k) {
+      double draw = z0[k] * xr * (stock[k] / (n_days * z0[k])) / pool_ratio;
+      double s = stock[k] + (arrivals[k] - draw);
+      stock[k] = s > 0.0 ? s : 0.0;
+      after += stock[k];
+    }
+  } else {
+    for (std::size_t k = 0; k < stock.size(); ++k) {
+      double s = stock[k] + arrivals[k];
+      stock[k] = s > 0.0 ? s : 0.0;
+      after += stock[k];
+    }
+  }
+  return after;
+}
+
+std::pair<double, std::uint8_t> produce(double capacity, double input_limit, double demand) {
+  double x = std::min(capacity, std::min(input_limit, demand));
+  std::uint8_t b = x == demand ? 0 : x == capacity ? 1 : 2;
+  return {x, b};
+}
+
+namespace {
+double serve_all(std::span<const double> orders, double C, std::span<double> y) {
+  std::copy(orders.begin(), orders.end(), y.begin());
+  return C;
+}
+}  // namespace
+
+double ration_proportional(double x, double demand, std::span<const double> orders, double C,
+                           std::span<double> y) {
+  if (x >= demand) return serve_all(orders, C, y);
+  const double r = demand > 0.0 ? x / demand : 0.0;
+  for (std::size_t k = 0; k < orders.size(); ++k) y[k] = orders[k] * r;
+  return C * r;
+}
+
+double ration_final_demand_last(double x, double demand, std::span<const double> orders,
+                                double C, std::span<double> y) {
+  if (x >= demand) return serve_all(orders, C, y);
+  const double gap = demand - x;
+  if (C >= gap) {
+    std::copy(orders.begin(), orders.end(), y.begin());
+    return C - gap;
+  }
+  const double firm_demand = demand - C;
+  const double r = firm_demand > 0.0 ? x / firm_demand : 0.0;
+  for (std::size_t k = 0; k < orders.size(); ++k) y[k] = orders[k] * r;
+  return 0.0;
+}
+
+double ration_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
+                        double C, double C0, std::span<double> y,
+                        std::vector<std::pair<double, std::uint32_t>>& scratch) {
+  double demand = C;
+  for (double o : orders) demand += o;
+  if (x >= demand) return serve_all(orders, C, y);
+  // Items: the orders (weight Z0) and, if any, final demand (weight C0, index k = size).
+  const auto k_final = static_cast<std::uint32_t>(orders.size());
+  scratch.clear();
+  double weight = 0.0;
+  for (std::uint32_t k = 0; k < orders.size(); ++k) {
+    scratch.emplace_back(orders[k] / z0[k], k);
+    weight += z0[k];
+  }
+  if (C0 > 0.0) {
+    scratch.emplace_back(C / C0, k_final);
+    weight += C0;
+  }
+  std::sort(scratch.begin(), scratch.end());
+  // f(L) = (sum of demand of items with ratio <= L) + L * (weight of items with ratio > L) is
+  // increasing; find the segment where f crosses x.
+  double level = 0.0;
+  double full = 0.0;  // demand of items already fully served
+  bool found = false;
+  for (std::size_t m = 0; m < scratch.size(); ++m) {
+    const double r = scratch[m].first;
+    if (full + r * weight > x) {
+      level = weight > 0.0 ? (x - full) / weight : 0.0;
+      found = true;
+      break;
+    }
+    const std::uint32_t k = scratch[m].second;
+    full += k == k_final ? C : orders[k];
+    weight -= k == k_final ? C0 : z0[k];
+  }
+  if (!found) level = std::numeric_limits<double>::infinity();
+  if (level < 0.0) level = 0.0;
+  for (std::size_t k = 0; k < orders.size(); ++k) y[k] = std::min(orders[k], level * z0[k]);
+  return C0 > 0.0 ? std::min(C, level * C0) : 0.0;
+}
+
+double ration_priority(double x, std::span<const double> orders,
+                       std::span<const std::uint8_t> classes, double C,
+                       std::span<const PriorityClass> service_order, std::span<double> y) {
+  double demand = C;
+  for (double o : orders) demand += o;
+  if (x >= demand) return serve_all(orders, C, y);
+  double remaining = x;
+  double c = 0.0;
+  for (PriorityClass cls : service_order) {
+    const auto id = static_cast<std::uint8_t>(cls);
+    double need = 0.0;
+    if (cls == PriorityClass::kFinal) {
+      need = C;
+    } else {
+      for (std::size_t k = 0; k < orders.size(); ++k)
+        if (classes[k] == id) need += orders[k];
+    }
+    double share = need <= remaining ? 1.0 : (need > 0.0 ? remaining / need : 0.0);
+    if (cls == PriorityClass::kFinal) {
+      c = share == 1.0 ? C : C * share;
+    } else {
+      for (std::size_t k = 0; k < orders.size(); ++k)
+        if (classes[k] == id) y[k] = share == 1.0 ? orders[k] : orders[k] * share;
+    }
+    remaining = need <= remaining ? remaining - need : 0.0;
+  }
+  return c;
+}
+
+}  // namespace shortfall::detail

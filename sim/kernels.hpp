@@ -1,0 +1,64 @@
+// The per-firm kernels of one day (MODEL.md section 3), as pure functions over small arrays so
+// that unit tests can check each formula against the model's math. The engine
+// (simulation.cpp) calls the same functions, or inlines the identical arithmetic in its hot
+// loops where noted.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "shortfall/scenario.hpp"
+
+namespace shortfall::detail {
+
+/// Step 2 for one (buyer, input material) slot: yesterday's deliveries arrive and yesterday's
+/// production draws on the stock of each supplier in proportion to it:
+///   S_ji <- max(0, S_ji + y_ji(t-1) - S_ji [x_i(t-1)/x0_i] A_ip / S_ip)
+/// with S_ip the pooled stock before the update. Evaluated as
+///   draw_ji = Z0_ji * xr * (S_ji / S0_ji) / (S_ip / S0_ip),   S0 = n Z0 (baseline stocks),
+/// which is the same quantity but exact to the last bit at baseline (S = S0, xr = 1 gives
+/// draw = Z0). Returns the pooled stock after the update.
+double update_stocks(std::span<double> stock, std::span<const double> arrivals,
+                     std::span<const double> z0, double n_days, double xr);
+
+/// Step 3 with lead times (section 5), for one link:
+///   O = max(0, Z0 xr + (1/tau)((n + l - 1) Z0 xr - S - T))
+/// evaluated as Z0 xr + ((n Z0 xr - S) + ((l-1) Z0 xr - T)) / tau so that it is exactly Z0 at
+/// baseline. `transit_count` shipments of nominal size Z0 plus `transit_dev` make up T.
+inline double order_for(double z0, double xr, double n_days, double stock, int lead_time,
+                        double transit_count, double transit_dev, double inv_tau) {
+  double stock_gap = (n_days * z0) * xr - stock;
+  double pipeline_gap = (double(lead_time - 1) * z0) * xr - (transit_count * z0 + transit_dev);
+  double o = z0 * xr + (stock_gap + pipeline_gap) * inv_tau;
+  return o > 0.0 ? o : 0.0;
+}
+
+/// Step 5: x = min(cap, x_inp, D). Returns x and which constraint binds (demand first on ties,
+/// then capacity).
+std::pair<double, std::uint8_t> produce(double capacity, double input_limit, double demand);
+
+// Step 6, rationing: divide production x among orders and final demand C when x < D. Each
+// writes y (same length as orders) and returns c, the final deliveries. When x >= D every
+// order and the final demand are served in full.
+
+/// y = O x / D, c = C x / D.
+double ration_proportional(double x, double demand, std::span<const double> orders, double C,
+                           std::span<double> y);
+/// Final users absorb the shortfall first: c = max(0, C - (D - x)); if C < D - x then c = 0 and
+/// y = O x / (D - C).
+double ration_final_demand_last(double x, double demand, std::span<const double> orders,
+                                double C, std::span<double> y);
+/// y = min(O, L Z0), c = min(C, L C0), L the largest level with sum y + c <= x; computed by
+/// sorting the ratios O/Z0 (O(k log k)). `scratch` is reused between calls.
+double ration_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
+                        double C, double C0, std::span<double> y,
+                        std::vector<std::pair<double, std::uint32_t>>& scratch);
+/// Classes served in `service_order`, each in full before the next, proportionally within the
+/// class that runs short. classes[k] is the class of order k; final demand is class kFinal.
+double ration_priority(double x, std::span<const double> orders,
+                       std::span<const std::uint8_t> classes, double C,
+                       std::span<const PriorityClass> service_order, std::span<double> y);
+
+}  // namespace shortfall::detail

@@ -1,0 +1,286 @@
+// Parsing scenarios (README "Scenario format") and checking them against a world.
+#include <algorithm>
+#include <set>
+
+#include "csv.hpp"
+#include "shortfall/error.hpp"
+#include "shortfall/scenario.hpp"
+#include "yaml_util.hpp"
+
+namespace shortfall {
+
+using detail::YNode;
+
+namespace {
+
+constexpr int kMaxDays = 36500;  // 100 years of days
+
+const char* type_name(EventType t) {
+  switch (t) {
+    case EventType::kCapacityLoss: return "capacity_loss";
+    case EventType::kExportControl: return "export_control";
+    case EventType::kTradeCut: return "trade_cut";
+    case EventType::kDemandShock: return "demand_shock";
+    case EventType::kTransportDisruption: return "transport_disruption";
+  }
+  return "?";
+}
+
+void read_selector(const YNode& e, Selector& s) {
+  if (auto v = e.get("firms")) s.firms = v->as_string_list();
+  for (const char* k : {"country", "countries"})
+    if (auto v = e.get(k)) {
+      auto l = v->as_string_list();
+      s.countries.insert(s.countries.end(), l.begin(), l.end());
+    }
+  for (const char* k : {"material", "materials"})
+    if (auto v = e.get(k)) {
+      auto l = v->as_string_list();
+      s.materials.insert(s.materials.end(), l.begin(), l.end());
+    }
+  if (auto v = e.get("except")) s.except_countries = v->as_string_list();
+  if (auto v = e.get("except_materials")) s.except_materials = v->as_string_list();
+}
+
+void read_between(const YNode& e, Event& ev) {
+  YNode b = e.at("between");
+  if (!b.is_seq() || b.size() != 2)
+    b.fail("expected two sides, e.g. [[RUS], [eu]], found " + detail::describe(b.node));
+  ev.side_a = b.item(0).as_string_list();
+  ev.side_b = b.item(1).as_string_list();
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out.empty() ? "all" : out;
+}
+
+Event parse_event(const YNode& e, const std::string& scenario_path) {
+  e.expect_map();
+  Event ev;
+  ev.where = e.where();
+  std::string type = e.at("type").as_string();
+  static const std::set<std::string_view> kSel = {"firms", "country", "countries", "material",
+                                                  "materials", "except", "except_materials"};
+  if (type == "capacity_loss") {
+    ev.type = EventType::kCapacityLoss;
+    e.check_keys({"type", "start", "end", "name", "loss", "firms_csv", "recovery", "firms",
+                  "country", "countries", "material", "materials", "except", "except_materials"});
+  } else if (type == "export_control") {
+    ev.type = EventType::kExportControl;
+    e.check_keys({"type", "start", "end", "name", "exporters", "materials", "material", "targets",
+                  "except", "license_share"});
+  } else if (type == "trade_cut") {
+    ev.type = EventType::kTradeCut;
+    e.check_keys({"type", "start", "end", "name", "between"});
+  } else if (type == "demand_shock") {
+    ev.type = EventType::kDemandShock;
+    e.check_keys({"type", "start", "end", "name", "factor", "firms", "country", "countries",
+                  "material", "materials", "except", "except_materials"});
+  } else if (type == "transport_disruption") {
+    ev.type = EventType::kTransportDisruption;
+    e.check_keys({"type", "start", "end", "name", "between", "extra_days"});
+  } else {
+    e.at("type").fail("unknown event type '" + type +
+                      "'; expected one of: capacity_loss, export_control, trade_cut, "
+                      "demand_shock, transport_disruption");
+  }
+  (void)kSel;
+  ev.start = int(e.at("start").as_int_in(0, kMaxDays));
+  if (auto end = e.get("end")) {
+    ev.end = int(end->as_int_in(0, kMaxDays));
+    if (*ev.end <= ev.start)
+      end->fail("expected end > start (" + std::to_string(ev.start) + "), found " +
+                std::to_string(*ev.end));
+  }
+  std::string label = e.get("name") ? e.at("name").as_string() : "";
+  std::string span = "day " + std::to_string(ev.start) +
+                     (ev.end ? " to " + std::to_string(*ev.end) : std::string());
+
+  switch (ev.type) {
+    case EventType::kCapacityLoss: {
+      read_selector(e, ev.firms);
+      if (auto csv = e.get("firms_csv")) {
+        if (e.has("loss")) e.at("loss").fail("expected either 'loss' or 'firms_csv', found both");
+        std::string file = detail::resolve_path(scenario_path, csv->as_string());
+        detail::read_csv(file, {"firm", "loss"}, {},
+                         [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
+                           double v = row.number(cols.index[1]);
+                           if (v < 0 || v > 1)
+                             row.fail(cols.index[1], "expected a loss in [0, 1], found " +
+                                                         std::string(row.text(cols.index[1])));
+                           ev.firm_losses.emplace_back(std::string(row.text(cols.index[0])), v);
+                         });
+      } else {
+        ev.loss = e.at("loss").as_double_in(0, 1);
+        if (ev.firms.empty())
+          e.fail("expected a selection of firms (firms, country, material) for capacity_loss");
+      }
+      if (auto r = e.get("recovery")) {
+        r->check_keys({"type", "days", "half_life"});
+        std::string rt = r->at("type").as_string();
+        if (rt == "none") {
+          ev.recovery.type = RecoveryType::kNone;
+        } else if (rt == "linear") {
+          ev.recovery.type = RecoveryType::kLinear;
+          ev.recovery.days = r->at("days").as_double_in(1e-9, 1e6);
+        } else if (rt == "exponential") {
+          ev.recovery.type = RecoveryType::kExponential;
+          ev.recovery.days = r->at("half_life").as_double_in(1e-9, 1e6);
+        } else if (rt == "step") {
+          ev.recovery.type = RecoveryType::kStep;
+          if (!ev.end) r->fail("a 'step' recovery needs the event's 'end' day");
+        } else {
+          r->at("type").fail("unknown recovery type '" + rt +
+                             "'; expected none, linear, exponential or step");
+        }
+      } else if (ev.end) {
+        ev.recovery.type = RecoveryType::kStep;
+      }
+      ev.description = (label.empty() ? "" : label + ": ") + "capacity loss " +
+                       (ev.firm_losses.empty() ? std::to_string(ev.loss)
+                                               : std::to_string(ev.firm_losses.size()) + " firms from table") +
+                       " of " + join(ev.firms.materials) + " in " + join(ev.firms.countries) + ", " + span;
+      break;
+    }
+    case EventType::kExportControl:
+      ev.exporters = e.at("exporters").as_string_list();
+      for (const char* k : {"material", "materials"})
+        if (auto v = e.get(k)) {
+          auto l = v->as_string_list();
+          ev.materials.insert(ev.materials.end(), l.begin(), l.end());
+        }
+      if (ev.materials.empty()) e.fail("missing key 'materials' (the controlled materials, or [all])");
+      ev.targets = e.at("targets").as_string_list();
+      if (auto v = e.get("except")) ev.except_targets = v->as_string_list();
+      ev.license_share = e.get("license_share") ? e.at("license_share").as_double_in(0, 1) : 0.0;
+      ev.description = (label.empty() ? "" : label + ": ") + "export control by " +
+                       join(ev.exporters) + " on " + join(ev.materials) + " to " +
+                       join(ev.targets) +
+                       (ev.except_targets.empty() ? "" : " except " + join(ev.except_targets)) +
+                       ", license share " + std::to_string(ev.license_share) + ", " + span;
+      break;
+    case EventType::kTradeCut:
+      read_between(e, ev);
+      ev.description = (label.empty() ? "" : label + ": ") + "trade cut between " +
+                       join(ev.side_a) + " and " + join(ev.side_b) + ", " + span;
+      break;
+    case EventType::kDemandShock:
+      read_selector(e, ev.firms);
+      ev.factor = e.at("factor").as_double_in(0, 1e6);
+      if (ev.firms.empty()) e.fail("expected a selection of firms (firms, country, material)");
+      ev.description = (label.empty() ? "" : label + ": ") + "final demand x" +
+                       std::to_string(ev.factor) + " for " + join(ev.firms.materials) + " in " +
+                       join(ev.firms.countries) + ", " + span;
+      break;
+    case EventType::kTransportDisruption:
+      read_between(e, ev);
+      ev.extra_days = int(e.at("extra_days").as_int_in(0, 3650));
+      ev.description = (label.empty() ? "" : label + ": ") + "transport +" +
+                       std::to_string(ev.extra_days) + " days between " + join(ev.side_a) +
+                       " and " + join(ev.side_b) + ", " + span;
+      break;
+  }
+  (void)type_name;
+  return ev;
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& text, const std::string& path) {
+  YNode root = detail::parse_yaml(text, path);
+  root.expect_map();
+  root.check_keys({"name", "description", "world", "days", "seed", "model", "record", "events"});
+  Scenario s;
+  s.path = path;
+  s.text = text;
+  s.name = root.get("name") ? root.at("name").as_string() : std::string("unnamed");
+  s.world_path = detail::resolve_path(path, root.at("world").as_string());
+  s.days = int(root.at("days").as_int_in(1, kMaxDays));
+  if (auto seed = root.get("seed")) s.seed = std::uint64_t(seed->as_int_in(0, (1LL << 62)));
+  if (auto m = root.get("model")) {
+    m->check_keys({"tau", "inventory_days", "rationing", "priority"});
+    if (auto v = m->get("tau")) s.model.tau = v->as_double_in(1e-9, 1e6);
+    if (auto v = m->get("inventory_days")) s.model.inventory_days = v->as_double_in(0, 3650);
+    if (auto v = m->get("rationing")) {
+      std::string r = v->as_string();
+      if (r == "proportional") s.model.rationing = Rationing::kProportional;
+      else if (r == "final_demand_last") s.model.rationing = Rationing::kFinalDemandLast;
+      else if (r == "waterfill") s.model.rationing = Rationing::kWaterfill;
+      else if (r == "priority") s.model.rationing = Rationing::kPriority;
+      else
+        v->fail("unknown rationing '" + r +
+                "'; expected proportional, final_demand_last, waterfill or priority");
+    }
+    if (auto v = m->get("priority")) {
+      s.model.priority.clear();
+      v->expect_seq();
+      std::set<std::string> seen;
+      for (std::size_t k = 0; k < v->size(); ++k) {
+        std::string c = v->item(k).as_string();
+        if (!seen.insert(c).second) v->item(k).fail("class '" + c + "' listed twice");
+        if (c == "domestic") s.model.priority.push_back(PriorityClass::kDomestic);
+        else if (c == "group") s.model.priority.push_back(PriorityClass::kGroup);
+        else if (c == "rest") s.model.priority.push_back(PriorityClass::kRest);
+        else if (c == "final") s.model.priority.push_back(PriorityClass::kFinal);
+        else v->item(k).fail("unknown priority class '" + c + "'; expected domestic, group, rest or final");
+      }
+      if (s.model.priority.size() != 4)
+        v->fail("expected all four classes (domestic, group, rest, final) in order of service");
+    }
+  }
+  if (auto r = root.get("record")) {
+    r->check_keys({"firm_level", "every"});
+    if (auto v = r->get("firm_level")) s.record.firm_level = v->as_bool();
+    if (auto v = r->get("every")) s.record.every = int(v->as_int_in(1, kMaxDays));
+  }
+  if (auto ev = root.get("events")) {
+    if (!ev->node.IsNull()) {
+      ev->expect_seq();
+      for (std::size_t k = 0; k < ev->size(); ++k) s.events.push_back(parse_event(ev->item(k), path));
+    }
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) {
+  return parse_scenario(detail::read_file(path), path);
+}
+
+std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
+  std::vector<std::string> warnings;
+  for (const auto& ev : s.events) {
+    auto fail = [&](const std::string& what) { throw InputError(ev.where, what); };
+    auto countries = [&](const std::vector<std::string>& names, const char* key) {
+      for (auto& n : names)
+        if (n != "all" && !w.find_country(n) && !w.is_group(n))
+          fail(std::string("unknown country or group '") + n + "' in '" + key + "'");
+    };
+    auto materials = [&](const std::vector<std::string>& names, const char* key) {
+      for (auto& n : names)
+        if (n != "all" && !w.find_material(n))
+          fail(std::string("unknown material '") + n + "' in '" + key + "'");
+    };
+    countries(ev.firms.countries, "countries");
+    countries(ev.firms.except_countries, "except");
+    materials(ev.firms.materials, "materials");
+    materials(ev.firms.except_materials, "except_materials");
+    for (auto& f : ev.firms.firms)
+      if (!w.find_firm(f)) fail("unknown firm '" + f + "' in 'firms'");
+    for (auto& [f, loss] : ev.firm_losses)
+      if (!w.find_firm(f)) fail("unknown firm '" + f + "' in firms_csv");
+    countries(ev.exporters, "exporters");
+    countries(ev.targets, "targets");
+    countries(ev.except_targets, "except");
+    materials(ev.materials, "materials");
+    countries(ev.side_a, "between");
+    countries(ev.side_b, "between");
+    if (ev.start >= s.days)
+      warnings.push_back(ev.where.str() + ": event starts on day " + std::to_string(ev.start) +
+                         ", after the last simulated day " + std::to_string(s.days - 1));
+  }
+  return warnings;
+}
+
+}  // namespace shortfall

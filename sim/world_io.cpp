@@ -1,0 +1,200 @@
+// Loading an explicit world: YAML with inline or CSV firms and links.
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "csv.hpp"
+#include "shortfall/error.hpp"
+#include "shortfall/generator.hpp"
+#include "shortfall/world.hpp"
+#include "yaml_util.hpp"
+
+namespace shortfall {
+
+using detail::YNode;
+
+namespace {
+
+CountryId country_of(const World& w, const YNode& n) {
+  std::string code = n.as_string();
+  auto c = w.find_country(code);
+  if (!c) n.fail("unknown country '" + code + "'");
+  return *c;
+}
+
+MaterialId material_of(const World& w, const YNode& n) {
+  std::string id = n.as_string();
+  auto p = w.find_material(id);
+  if (!p) n.fail("unknown material '" + id + "'");
+  return *p;
+}
+
+struct FirmLookup {
+  std::map<std::string, FirmId, std::less<>> index;
+};
+
+void add_firm(World& w, FirmLookup& lookup, std::string id, CountryId c, MaterialId p, double fd,
+              double inv, const std::function<void(const std::string&)>& fail) {
+  if (id.empty()) fail("expected a firm id, found an empty value");
+  if (!lookup.index.emplace(id, FirmId(w.firm_id.size())).second)
+    fail("duplicate firm id '" + id + "'");
+  w.firm_id.push_back(std::move(id));
+  w.firm_country.push_back(c);
+  w.firm_material.push_back(p);
+  w.final_demand.push_back(fd);
+  w.firm_inventory_days.push_back(inv);
+}
+
+}  // namespace
+
+World load_world(const std::string& path) {
+  if (is_world_description(path)) return generate_world(path);
+  YNode root = detail::load_yaml_file(path);
+  root.expect_map();
+  root.check_keys({"countries", "materials", "firms", "firms_csv", "links", "links_csv",
+                   "lead_times", "name", "meta"});
+  World w;
+  w.source = path;
+
+  YNode countries = root.at("countries");
+  countries.expect_seq();
+  for (std::size_t k = 0; k < countries.size(); ++k) {
+    YNode c = countries.item(k);
+    c.check_keys({"code", "name", "groups"});
+    Country country;
+    country.code = c.at("code").as_string();
+    if (w.find_country(country.code)) c.at("code").fail("duplicate country code '" + country.code + "'");
+    country.name = c.get("name") ? c.at("name").as_string() : country.code;
+    if (auto g = c.get("groups")) country.groups = g->as_string_list();
+    w.countries.push_back(std::move(country));
+  }
+
+  YNode materials = root.at("materials");
+  materials.expect_seq();
+  for (std::size_t k = 0; k < materials.size(); ++k) {
+    YNode m = materials.item(k);
+    m.check_keys({"id", "name", "unit", "tier", "inventory_days", "requalification_days"});
+    Material mat;
+    mat.id = m.at("id").as_string();
+    if (w.find_material(mat.id)) m.at("id").fail("duplicate material id '" + mat.id + "'");
+    mat.name = m.get("name") ? m.at("name").as_string() : mat.id;
+    mat.unit = m.get("unit") ? m.at("unit").as_string() : "unit";
+    mat.tier = m.get("tier") ? m.at("tier").as_string() : "";
+    if (auto v = m.get("inventory_days")) mat.inventory_days = v->as_double_in(0, 3650);
+    if (auto v = m.get("requalification_days")) mat.requalification_days = v->as_double_in(0, 36500);
+    w.materials.push_back(std::move(mat));
+  }
+
+  if (auto lt = root.get("lead_times")) {
+    lt->check_keys({"domestic", "default", "pairs"});
+    if (auto d = lt->get("domestic")) w.lead_times.domestic = int(d->as_int_in(1, 3650));
+    if (auto d = lt->get("default")) w.lead_times.international = int(d->as_int_in(1, 3650));
+    if (auto pairs = lt->get("pairs")) {
+      pairs->expect_seq();
+      for (std::size_t k = 0; k < pairs->size(); ++k) {
+        YNode p = pairs->item(k);
+        p.check_keys({"from", "to", "days"});
+        auto from = w.resolve_countries(p.at("from").as_string());
+        auto to = w.resolve_countries(p.at("to").as_string());
+        if (from.empty()) p.at("from").fail("unknown country or group '" + p.at("from").as_string() + "'");
+        if (to.empty()) p.at("to").fail("unknown country or group '" + p.at("to").as_string() + "'");
+        int days = int(p.at("days").as_int_in(1, 3650));
+        for (auto a : from)
+          for (auto b : to) w.lead_times.pairs[{a, b}] = days;
+      }
+    }
+  }
+
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  FirmLookup lookup;
+  if (root.has("firms") == root.has("firms_csv"))
+    root.fail("expected exactly one of 'firms' (inline) or 'firms_csv' (a table)");
+  if (auto firms = root.get("firms")) {
+    firms->expect_seq();
+    for (std::size_t k = 0; k < firms->size(); ++k) {
+      YNode f = firms->item(k);
+      f.check_keys({"id", "country", "material", "final_demand", "inventory_days"});
+      double fd = f.get("final_demand") ? f.at("final_demand").as_double_in(0, 1e300) : 0.0;
+      double inv = f.get("inventory_days") ? f.at("inventory_days").as_double_in(0, 3650) : nan;
+      add_firm(w, lookup, f.at("id").as_string(), country_of(w, f.at("country")),
+               material_of(w, f.at("material")), fd, inv,
+               [&](const std::string& what) { f.at("id").fail(what); });
+    }
+  } else {
+    std::string csv = detail::resolve_path(path, root.at("firms_csv").as_string());
+    std::map<std::string, CountryId, std::less<>> cidx;
+    std::map<std::string, MaterialId, std::less<>> midx;
+    for (CountryId c = 0; c < w.countries.size(); ++c) cidx[w.countries[c].code] = c;
+    for (MaterialId p = 0; p < w.materials.size(); ++p) midx[w.materials[p].id] = p;
+    detail::read_csv(csv, {"id", "country", "material", "final_demand"}, {"inventory_days"},
+                     [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
+                       const auto& ix = cols.index;
+                       auto c = cidx.find(row.text(ix[1]));
+                       if (c == cidx.end())
+                         row.fail(ix[1], "unknown country '" + std::string(row.text(ix[1])) + "'");
+                       auto p = midx.find(row.text(ix[2]));
+                       if (p == midx.end())
+                         row.fail(ix[2], "unknown material '" + std::string(row.text(ix[2])) + "'");
+                       double fd = row.number(ix[3]);
+                       if (fd < 0) row.fail(ix[3], "expected final_demand >= 0, found " + std::string(row.text(ix[3])));
+                       double inv = nan;
+                       if (ix[4] >= 0 && !row.text(ix[4]).empty()) {
+                         inv = row.number(ix[4]);
+                         if (inv < 0) row.fail(ix[4], "expected inventory_days >= 0");
+                       }
+                       add_firm(w, lookup, std::string(row.text(ix[0])), c->second, p->second, fd,
+                                inv, [&](const std::string& what) { row.fail(ix[0], what); });
+                     });
+  }
+
+  auto firm_of = [&](std::string_view id, const std::function<void(const std::string&)>& fail) {
+    auto it = lookup.index.find(id);
+    if (it == lookup.index.end()) fail("link to a missing firm '" + std::string(id) + "'");
+    return it->second;
+  };
+  if (root.has("links") && root.has("links_csv"))
+    root.fail("expected at most one of 'links' (inline) or 'links_csv' (a table)");
+  if (auto links = root.get("links")) {
+    links->expect_seq();
+    for (std::size_t k = 0; k < links->size(); ++k) {
+      YNode l = links->item(k);
+      l.check_keys({"supplier", "buyer", "flow", "lead_time"});
+      FirmId s = firm_of(l.at("supplier").as_string(), [&](auto& m) { l.at("supplier").fail(m); });
+      FirmId b = firm_of(l.at("buyer").as_string(), [&](auto& m) { l.at("buyer").fail(m); });
+      double flow = l.at("flow").as_double();
+      if (!(flow > 0)) l.at("flow").fail("expected a flow > 0, found " + l.at("flow").as_string());
+      int lt = l.get("lead_time") ? int(l.at("lead_time").as_int_in(1, 3650)) : 0;
+      w.link_supplier.push_back(s);
+      w.link_buyer.push_back(b);
+      w.link_flow.push_back(flow);
+      w.link_lead_time.push_back(lt);
+    }
+  } else if (auto lc = root.get("links_csv")) {
+    std::string csv = detail::resolve_path(path, lc->as_string());
+    detail::read_csv(csv, {"supplier", "buyer", "flow"}, {"lead_time"},
+                     [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
+                       const auto& ix = cols.index;
+                       FirmId s = firm_of(row.text(ix[0]), [&](auto& m) { row.fail(ix[0], m); });
+                       FirmId b = firm_of(row.text(ix[1]), [&](auto& m) { row.fail(ix[1], m); });
+                       double flow = row.number(ix[2]);
+                       if (!(flow > 0))
+                         row.fail(ix[2], "expected a flow > 0, found " + std::string(row.text(ix[2])));
+                       int lt = 0;
+                       if (ix[3] >= 0 && !row.text(ix[3]).empty()) {
+                         double v = row.number(ix[3]);
+                         if (v < 1 || v > 3650 || v != std::floor(v))
+                           row.fail(ix[3], "expected a whole number of days in [1, 3650], found " +
+                                               std::string(row.text(ix[3])));
+                         lt = int(v);
+                       }
+                       w.link_supplier.push_back(s);
+                       w.link_buyer.push_back(b);
+                       w.link_flow.push_back(flow);
+                       w.link_lead_time.push_back(lt);
+                     });
+  }
+  w.finalize();
+  return w;
+}
+
+}  // namespace shortfall
