@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "commands.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
 #include "shortfall/hdf5_output.hpp"
@@ -218,6 +219,20 @@ int main(int argc, char** argv) {
   gen->add_option("--seed", spec.seed, "Synthetic: seed");
   gen->add_option("--out,-o", out, "Output directory")->required();
 
+  std::vector<cli::Command> extra;
+#ifdef SHORTFALL_HAVE_SWEEP_COMMAND
+  extra.push_back(cli::add_sweep_command(app));
+#endif
+#ifdef SHORTFALL_HAVE_COMPARE_COMMAND
+  extra.push_back(cli::add_compare_command(app));
+#endif
+#ifdef SHORTFALL_HAVE_ANALYZE_COMMAND
+  extra.push_back(cli::add_analyze_command(app));
+#endif
+#ifdef SHORTFALL_HAVE_REPORT_COMMAND
+  extra.push_back(cli::add_report_command(app));
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -226,6 +241,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    for (auto& cmd : extra)
+      if (cmd.sub && *cmd.sub) return cmd.run();
     if (*run) return cmd_run(scenario, out, threads, days, quiet, top);
     if (*validate) return cmd_validate(scenario);
     if (*info) {
