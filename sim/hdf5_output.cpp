@@ -70,7 +70,7 @@ class Writer {
 struct Series {
   std::string name;
   H5Handle dset;
-  hid_t mem_type;
+  hid_t mem_type = -1;
 };
 
 }  // namespace
@@ -144,6 +144,32 @@ class Hdf5Recorder final : public Recorder {
     attr_string(cm_series_[3].dset, "units", "days of cover (pooled stock / daily use)");
     cm_buf_.assign(cm_series_.size(), std::vector<double>(cm_chunk_days_ * nc_ * nm_, 0.0));
 
+    // policy group: stockpile levels per recorded day (mechanisms are written in finish()).
+    has_policy_ = !sc.policies.empty() || sc.model.substitution.enabled;
+    if (has_policy_) {
+      policy_ = group("policy");
+      auto st = sim.stockpiles();
+      std::vector<std::string> sname, scountry, smaterial;
+      std::vector<double> sinit;
+      for (auto& x : st) {
+        sname.push_back(x.name);
+        scountry.push_back(world.countries[x.country].code);
+        smaterial.push_back(world.materials[x.material].id);
+        sinit.push_back(x.initial);
+      }
+      nsp_ = st.size();
+      H5Handle pday = coord_int(policy_, "day", days_);
+      stockpile_coord_ = coord_strings(policy_, "stockpile", sname);
+      dataset_strings(policy_, "stockpile_country", scountry, {stockpile_coord_.get()});
+      dataset_strings(policy_, "stockpile_material", smaterial, {stockpile_coord_.get()});
+      dataset_doubles(policy_, "stockpile_initial", sinit, {stockpile_coord_.get()});
+      stockpile_level_ = series(policy_, "stockpile_level", {nd_, nsp_},
+                                {std::min<std::size_t>(nd_, 64), std::max<std::size_t>(nsp_, 1)},
+                                H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, {pday.get(), stockpile_coord_.get()});
+      attr_string(stockpile_level_.dset, "units", "units of the stockpile's material");
+      stockpile_buf_.assign(nd_ * nsp_, 0.0);
+    }
+
     // firm group
     firm_ = group("firm");
     std::vector<std::string> fcountry(nf_), fmaterial(nf_);
@@ -199,6 +225,10 @@ class Hdf5Recorder final : public Recorder {
       }
       std::copy(b.begin(), b.end(), binding_buf_.begin() + rf * nf_);
     }
+    if (has_policy_) {
+      auto st = sim.stockpiles();
+      for (std::size_t k = 0; k < nsp_; ++k) stockpile_buf_[recorded_ * nsp_ + k] = st[k].level;
+    }
     ++recorded_;
     if (recorded_ % cm_chunk_days_ == 0 || recorded_ == nd_) flush_cm();
     if (firm_level_ && (recorded_ % firm_chunk_days_ == 0 || recorded_ == nd_)) flush_firm();
@@ -222,6 +252,7 @@ class Hdf5Recorder final : public Recorder {
       attr_string(d, "long_name", "first day the firm received less than it ordered (-1: never)");
     }
     write_events(sim.event_log());
+    if (has_policy_) write_policy(sim);
     close_all();
     // Make the bytes durable, then publish the file under its final name.
     int fd = ::open(tmp_path_.c_str(), O_RDONLY);
@@ -238,7 +269,61 @@ class Hdf5Recorder final : public Recorder {
   }
 
  private:
+  void write_policy(const Simulation& sim) {
+    if (nd_ > 0 && nsp_ > 0)
+      write_rows(stockpile_level_, 0, nd_, nsp_, stockpile_buf_.data(), 2, {nsp_});
+    const World& world = sim.world();
+    const std::size_t nc = world.countries.size(), nm = world.materials.size();
+    auto names = sim.mechanisms();
+    std::vector<int> req(names.size() * nc * nm, -1), meet(req), impl(req);
+    for (const auto& r : sim.crisis_requests()) {
+      std::size_t m = std::size_t(std::find(names.begin(), names.end(), r.mechanism) - names.begin());
+      std::size_t k = (m * nc + r.country) * nm + r.material;
+      req[k] = r.request_day;
+      meet[k] = r.meeting_day;
+      impl[k] = r.implementation_day;
+    }
+    H5Handle mech = coord_strings(policy_, "mechanism", names);
+    std::vector<std::string> codes, ids;
+    for (auto& c : world.countries) codes.push_back(c.code);
+    for (auto& m : world.materials) ids.push_back(m.id);
+    H5Handle pc = coord_strings(policy_, "country", codes);
+    H5Handle pm = coord_strings(policy_, "material", ids);
+    for (auto [name, data] : {std::pair<const char*, std::vector<int>*>{"request_day", &req},
+                              {"meeting_day", &meet}, {"implementation_day", &impl}}) {
+      hsize_t dims[3] = {names.size(), nc, nm};
+      H5Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose);
+      H5Handle d(w_.check(H5Dcreate2(policy_, name, H5T_STD_I32LE, space, H5P_DEFAULT,
+                                     dcpl_plain(), H5P_DEFAULT),
+                          name),
+                 H5Dclose);
+      if (!data->empty())
+        w_.check(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data->data()), name);
+      attach(d, {mech.get(), pc.get(), pm.get()});
+      attr_string(d, "long_name", "day of the crisis-response step for (mechanism, requesting "
+                                  "country, material); -1: never requested");
+    }
+    // Links added during the run (new suppliers, crisis matches).
+    std::vector<int> idx(sim.added_links());
+    std::vector<std::string> sup, buy;
+    std::vector<double> flow;
+    for (std::size_t k = 0; k < sim.added_links(); ++k) {
+      auto [j, i, z] = sim.added_link(k);
+      idx[k] = int(k);
+      sup.push_back(world.firm_id[j]);
+      buy.push_back(world.firm_id[i]);
+      flow.push_back(z);
+    }
+    H5Handle nl = coord_int(policy_, "new_link", idx);
+    dataset_strings(policy_, "new_link_supplier", sup, {nl.get()});
+    dataset_strings(policy_, "new_link_buyer", buy, {nl.get()});
+    dataset_doubles(policy_, "new_link_flow", flow, {nl.get()});
+  }
+
   void close_all() {
+    stockpile_level_ = Series{};
+    stockpile_coord_.reset();
+    policy_.reset();
     cm_series_.clear();
     firm_series_.clear();
     firm_coord_.reset();
@@ -447,7 +532,11 @@ class Hdf5Recorder final : public Recorder {
 
   std::string final_path_, tmp_path_;
   Writer w_;
-  H5Handle file_, cm_, firm_, firm_coord_, dcpl_plain_;
+  H5Handle file_, cm_, firm_, firm_coord_, dcpl_plain_, policy_, stockpile_coord_;
+  Series stockpile_level_;
+  std::vector<double> stockpile_buf_;
+  std::size_t nsp_ = 0;
+  bool has_policy_ = false;
   std::vector<Series> cm_series_, firm_series_;
   std::vector<std::vector<double>> cm_buf_, firm_buf_;
   std::vector<std::uint8_t> binding_buf_;

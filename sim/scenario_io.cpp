@@ -186,12 +186,94 @@ Event parse_event(const YNode& e, const std::string& scenario_path) {
   return ev;
 }
 
+Policy parse_policy(const YNode& e, int days) {
+  e.expect_map();
+  Policy p;
+  p.where = e.where();
+  std::string type = e.at("type").as_string();
+  if (type == "crisis_response") {
+    p.type = PolicyType::kCrisisResponse;
+    e.check_keys({"type", "name", "members", "trigger", "meeting_days", "implementation_days",
+                  "actions", "surge"});
+    p.members = e.at("members").as_string_list();
+    if (auto t = e.get("trigger")) {
+      t->check_keys({"shortage_ratio", "days"});
+      if (auto v = t->get("shortage_ratio")) p.trigger_shortage_ratio = v->as_double_in(0, 1e6);
+      if (auto v = t->get("days")) p.trigger_days = int(v->as_int_in(1, kMaxDays));
+    }
+    if (auto v = e.get("meeting_days")) p.meeting_days = int(v->as_int_in(0, kMaxDays));
+    if (auto v = e.get("implementation_days")) p.implementation_days = int(v->as_int_in(0, kMaxDays));
+    YNode actions = e.at("actions");
+    for (std::size_t k = 0; k < actions.as_string_list().size(); ++k) {
+      std::string a = actions.as_string_list()[k];
+      if (a == "match_suppliers") p.match_suppliers = true;
+      else if (a == "surge") p.surge = true;
+      else if (a == "release_stockpiles") p.release_stockpiles = true;
+      else
+        (actions.is_seq() ? actions.item(k) : actions)
+            .fail("unknown action '" + a + "'; expected match_suppliers, surge or release_stockpiles");
+    }
+    if (auto sg = e.get("surge")) {
+      sg->check_keys({"alpha_max"});
+      p.surge_alpha_max = sg->at("alpha_max").as_double_in(1.0, 100.0);
+    }
+    p.name = e.get("name") ? e.at("name").as_string() : "crisis_response";
+  } else if (type == "stockpile") {
+    p.type = PolicyType::kStockpile;
+    e.check_keys({"type", "name", "country", "material", "days_of_use", "quantity", "release"});
+    p.country = e.at("country").as_string();
+    p.material = e.at("material").as_string();
+    if (auto v = e.get("days_of_use")) p.days_of_use = v->as_double_in(0, 36500);
+    if (auto v = e.get("quantity")) p.quantity = v->as_double_in(0, 1e300);
+    if (p.days_of_use.has_value() == p.quantity.has_value())
+      e.fail("expected exactly one of 'days_of_use' or 'quantity'");
+    if (auto r = e.get("release")) {
+      r->check_keys({"when_shortage_ratio", "start", "max_daily_share"});
+      if (auto v = r->get("when_shortage_ratio")) p.release_shortage_ratio = v->as_double_in(0, 1e6);
+      if (auto v = r->get("start")) p.release_start = int(v->as_int_in(0, kMaxDays));
+      if (auto v = r->get("max_daily_share")) p.max_daily_share = v->as_double_in(1e-12, 1.0);
+    }
+    if (!p.release_shortage_ratio && !p.release_start && !e.has("release"))
+      p.release_shortage_ratio = 0.05;
+    p.name = e.get("name") ? e.at("name").as_string() : "stockpile " + p.country + " " + p.material;
+  } else if (type == "surge") {
+    p.type = PolicyType::kSurge;
+    e.check_keys({"type", "name", "countries", "country", "materials", "material", "start", "end",
+                  "alpha_max"});
+    for (const char* k : {"country", "countries"})
+      if (auto v = e.get(k)) {
+        auto l = v->as_string_list();
+        p.countries.insert(p.countries.end(), l.begin(), l.end());
+      }
+    for (const char* k : {"material", "materials"})
+      if (auto v = e.get(k)) {
+        auto l = v->as_string_list();
+        p.materials.insert(p.materials.end(), l.begin(), l.end());
+      }
+    if (p.countries.empty()) e.fail("missing key 'countries'");
+    if (p.materials.empty()) e.fail("missing key 'materials'");
+    p.start = e.get("start") ? int(e.at("start").as_int_in(0, kMaxDays)) : 0;
+    if (auto v = e.get("end")) {
+      p.end = int(v->as_int_in(0, kMaxDays));
+      if (*p.end <= p.start) v->fail("expected end > start");
+    }
+    p.alpha_max = e.at("alpha_max").as_double_in(1.0, 100.0);
+    p.name = e.get("name") ? e.at("name").as_string() : "surge";
+  } else {
+    e.at("type").fail("unknown policy type '" + type +
+                      "'; expected one of: crisis_response, stockpile, surge");
+  }
+  (void)days;
+  return p;
+}
+
 }  // namespace
 
 Scenario parse_scenario(const std::string& text, const std::string& path) {
   YNode root = detail::parse_yaml(text, path);
   root.expect_map();
-  root.check_keys({"name", "description", "world", "days", "seed", "model", "record", "events"});
+  root.check_keys(
+      {"name", "description", "world", "days", "seed", "model", "record", "events", "policies"});
   Scenario s;
   s.path = path;
   s.text = text;
@@ -200,8 +282,23 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   s.days = int(root.at("days").as_int_in(1, kMaxDays));
   if (auto seed = root.get("seed")) s.seed = std::uint64_t(seed->as_int_in(0, (1LL << 62)));
   if (auto m = root.get("model")) {
-    m->check_keys({"tau", "inventory_days", "rationing", "priority"});
+    m->check_keys({"tau", "inventory_days", "rationing", "priority", "alpha_max", "tau_alpha",
+                   "substitution"});
     if (auto v = m->get("tau")) s.model.tau = v->as_double_in(1e-9, 1e6);
+    if (auto v = m->get("alpha_max")) s.model.alpha_max = v->as_double_in(1.0, 100.0);
+    if (auto v = m->get("tau_alpha")) s.model.tau_alpha = v->as_double_in(1e-9, 1e6);
+    if (auto sub = m->get("substitution")) {
+      sub->check_keys({"enabled", "threshold", "search_days", "home_bias", "group_bias"});
+      auto& p = s.model.substitution;
+      p.enabled = sub->get("enabled") ? sub->at("enabled").as_bool() : true;
+      if (auto v = sub->get("threshold")) p.threshold = v->as_double_in(0.0, 1.0);
+      if (auto v = sub->get("search_days")) {
+        if (!(v->is_scalar() && v->node.Scalar() == "material"))
+          p.search_days = v->as_double_in(1.0, 36500.0);
+      }
+      if (auto v = sub->get("home_bias")) p.home_bias = v->as_double_in(0.0, 1e6);
+      if (auto v = sub->get("group_bias")) p.group_bias = v->as_double_in(0.0, 1e6);
+    }
     if (auto v = m->get("inventory_days")) s.model.inventory_days = v->as_double_in(0, 3650);
     if (auto v = m->get("rationing")) {
       std::string r = v->as_string();
@@ -234,6 +331,12 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     r->check_keys({"firm_level", "every"});
     if (auto v = r->get("firm_level")) s.record.firm_level = v->as_bool();
     if (auto v = r->get("every")) s.record.every = int(v->as_int_in(1, kMaxDays));
+  }
+  if (auto pol = root.get("policies")) {
+    if (!pol->node.IsNull()) {
+      pol->expect_seq();
+      for (std::size_t k = 0; k < pol->size(); ++k) s.policies.push_back(parse_policy(pol->item(k), s.days));
+    }
   }
   if (auto ev = root.get("events")) {
     if (!ev->node.IsNull()) {
@@ -276,9 +379,30 @@ std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
     materials(ev.materials, "materials");
     countries(ev.side_a, "between");
     countries(ev.side_b, "between");
+    (void)0;
     if (ev.start >= s.days)
       warnings.push_back(ev.where.str() + ": event starts on day " + std::to_string(ev.start) +
                          ", after the last simulated day " + std::to_string(s.days - 1));
+  }
+  for (const auto& p : s.policies) {
+    auto fail = [&](const std::string& what) { throw InputError(p.where, what); };
+    auto countries = [&](const std::vector<std::string>& names, const char* key) {
+      for (auto& n : names)
+        if (n != "all" && !w.find_country(n) && !w.is_group(n))
+          fail(std::string("unknown country or group '") + n + "' in '" + key + "'");
+    };
+    auto materials = [&](const std::vector<std::string>& names, const char* key) {
+      for (auto& n : names)
+        if (n != "all" && !w.find_material(n))
+          fail(std::string("unknown material '") + n + "' in '" + key + "'");
+    };
+    countries(p.members, "members");
+    countries(p.countries, "countries");
+    materials(p.materials, "materials");
+    if (p.type == PolicyType::kStockpile) {
+      if (!w.find_country(p.country)) fail("unknown country '" + p.country + "' in 'country'");
+      if (!w.find_material(p.material)) fail("unknown material '" + p.material + "' in 'material'");
+    }
   }
   return warnings;
 }

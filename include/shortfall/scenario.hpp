@@ -15,8 +15,21 @@ enum class Rationing { kProportional, kFinalDemandLast, kWaterfill, kPriority };
 /// Classes for `priority` rationing. Served in the configured order.
 enum class PriorityClass : std::uint8_t { kDomestic = 0, kGroup = 1, kRest = 2, kFinal = 3 };
 
+/// New suppliers (MODEL.md section 7).
+struct SubstitutionParams {
+  bool enabled = false;
+  double threshold = 0.9;  ///< theta: fulfilment ratio below which a buyer searches
+  /// T_search in days; unset: the material's requalification_days (30 if the world has none).
+  std::optional<double> search_days;
+  double home_bias = 2.0;   ///< weight of a domestic candidate's spare capacity
+  double group_bias = 1.5;  ///< weight of a candidate in a group shared with the buyer
+};
+
 struct ModelParams {
   double tau = 6.0;              ///< order adjustment time (days)
+  double alpha_max = 1.0;        ///< overproduction ceiling (ARIO, section 6); 1 = off
+  double tau_alpha = 365.0;      ///< overproduction adjustment time (days)
+  SubstitutionParams substitution;
   double inventory_days = 15.0;  ///< n where neither the firm nor its input material says
   Rationing rationing = Rationing::kProportional;
   std::vector<PriorityClass> priority = {PriorityClass::kDomestic, PriorityClass::kGroup,
@@ -68,6 +81,37 @@ struct Event {
   int extra_days = 0;  ///< transport_disruption
 };
 
+enum class PolicyType { kCrisisResponse, kStockpile, kSurge };
+
+/// A policy (MODEL.md sections 6, 8, 9). Fields apply by type.
+struct Policy {
+  PolicyType type = PolicyType::kSurge;
+  std::string name;
+  SourceLocation where;
+
+  // crisis_response
+  std::vector<std::string> members;
+  double trigger_shortage_ratio = 0.1;
+  int trigger_days = 3;
+  int meeting_days = 15;
+  int implementation_days = 7;
+  bool match_suppliers = false, surge = false, release_stockpiles = false;
+  double surge_alpha_max = 1.15;
+
+  // stockpile
+  std::string country, material;
+  std::optional<double> days_of_use, quantity;
+  std::optional<double> release_shortage_ratio;  ///< release when the ratio passes this
+  std::optional<int> release_start;              ///< or release from this day
+  double max_daily_share = 0.05;                 ///< of the initial quantity per day
+
+  // surge
+  std::vector<std::string> countries, materials;
+  int start = 0;
+  std::optional<int> end;
+  double alpha_max = 1.0;
+};
+
 /// What the recorder writes (MODEL.md section 10).
 struct RecordConfig {
   bool firm_level = true;  ///< per-firm daily series
@@ -83,6 +127,7 @@ struct Scenario {
   std::uint64_t seed = 1;
   ModelParams model;
   std::vector<Event> events;
+  std::vector<Policy> policies;
   RecordConfig record;
 };
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "shortfall/scenario.hpp"
@@ -51,6 +52,23 @@ struct CountryMaterialDay {
   std::vector<double> shortage;
   std::vector<double> unmet_final_demand;
   std::vector<double> inventory_days;  ///< sum S / sum A; NaN where no firm uses the material
+};
+
+/// A stockpile's state (MODEL.md section 9).
+struct StockpileStatus {
+  std::string name;
+  CountryId country = 0;
+  MaterialId material = 0;
+  double initial = 0.0;  ///< units of the material
+  double level = 0.0;    ///< units left after the last simulated day
+};
+
+/// One crisis-response request (MODEL.md section 8); days are -1 where not (yet) reached.
+struct CrisisRequest {
+  std::string mechanism;
+  CountryId country = 0;
+  MaterialId material = 0;
+  int request_day = -1, meeting_day = -1, implementation_day = -1;
 };
 
 class Recorder;
@@ -98,6 +116,15 @@ class Simulation {
   [[nodiscard]] CountryMaterialDay country_material() const;
 
   [[nodiscard]] const std::vector<EventRecord>& event_log() const;
+
+  // Policies (MODEL.md 6-9).
+  [[nodiscard]] std::vector<StockpileStatus> stockpiles() const;
+  [[nodiscard]] std::vector<std::string> mechanisms() const;  ///< crisis_response names
+  [[nodiscard]] std::vector<CrisisRequest> crisis_requests() const;
+  [[nodiscard]] std::span<const double> overproduction() const;  ///< alpha_i
+  /// Links added during the run (new suppliers): count, and (supplier, buyer, Z0) of each.
+  [[nodiscard]] std::size_t added_links() const;
+  [[nodiscard]] std::tuple<FirmId, FirmId, double> added_link(std::size_t k) const;
 
  private:
   struct Impl;

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -159,9 +161,27 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
                   sim.total_days(), sim.threads(), run_s, load_s,
                   run_s > 0 ? link_days / run_s : 0.0);
     std::cout << buf;
-    for (const auto& e : sim.event_log())
+    // Daily stockpile releases are summarised per stockpile; other events are listed.
+    std::map<std::string, std::tuple<int, int, int, double>> releases;  // first, last, days, total
+    for (const auto& e : sim.event_log()) {
+      if (e.type == "stockpile_release") {
+        std::string key = e.country + " " + e.material;
+        auto [it, fresh] = releases.try_emplace(key, e.day, e.day, 0, 0.0);
+        auto& [first, last, n, total] = it->second;
+        last = e.day;
+        ++n;
+        total += e.quantity;
+        (void)fresh;
+        (void)first;
+        continue;
+      }
       std::cout << "  day " << e.day << ": " << (e.type.rfind("end:", 0) == 0 ? "ends: " : "")
                 << e.description << "\n";
+    }
+    for (const auto& [key, r] : releases)
+      std::cout << "  stockpile " << key << ": released " << std::get<3>(r) << " units on "
+                << std::get<2>(r) << " days between day " << std::get<0>(r) << " and "
+                << std::get<1>(r) << "\n";
     summary.print(sim, std::cout, std::size_t(top));
     std::cout << "output      " << out << "\n";
   }

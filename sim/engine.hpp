@@ -1,0 +1,689 @@
+// Internal: the state and phases of one simulation (Simulation::Impl). The core phases
+// (MODEL.md 3-5) are defined here; policies (sections 6-9) in policies.cpp.
+#pragma once
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <thread>
+
+#include "kernels.hpp"
+#include "network.hpp"
+#include "shortfall/error.hpp"
+#include "shortfall/simulation.hpp"
+
+namespace shortfall {
+
+using detail::Lane;
+using detail::Slot;
+
+namespace engine {
+
+
+using detail::Lane;
+using detail::Slot;
+
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// The firms an event selects, resolved against the world once.
+struct FirmSet {
+  std::vector<FirmId> firms;
+  std::vector<double> losses;  // capacity_loss: per firm (same length) or empty
+};
+
+inline std::vector<bool> country_mask(const World& w, const std::vector<std::string>& names,
+                               bool empty_means_all) {
+  std::vector<bool> mask(w.countries.size(), names.empty() && empty_means_all);
+  for (const auto& n : names)
+    for (CountryId c : w.resolve_countries(n)) mask[c] = true;
+  return mask;
+}
+
+inline std::vector<bool> material_mask(const World& w, const std::vector<std::string>& names,
+                                bool empty_means_all) {
+  std::vector<bool> mask(w.materials.size(), names.empty() && empty_means_all);
+  for (const auto& n : names) {
+    if (n == "all") std::fill(mask.begin(), mask.end(), true);
+    else if (auto p = w.find_material(n)) mask[*p] = true;
+  }
+  return mask;
+}
+
+inline std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+inline const char* event_type_name(EventType t) {
+  switch (t) {
+    case EventType::kCapacityLoss: return "capacity_loss";
+    case EventType::kExportControl: return "export_control";
+    case EventType::kTradeCut: return "trade_cut";
+    case EventType::kDemandShock: return "demand_shock";
+    case EventType::kTransportDisruption: return "transport_disruption";
+  }
+  return "?";
+}
+
+
+}  // namespace engine
+
+using namespace engine;
+
+struct Simulation::Impl {
+  const World& world;
+  const detail::Network& net;
+  Scenario scenario;
+  int total_days;
+  int day = -1;
+  int threads;
+  tbb::task_arena arena;
+  double inv_tau;
+  const std::atomic<bool>* cancel;
+
+  // ---- firm state (index FirmId) ----
+  const std::vector<double>& x0;
+  std::vector<double> x, x_new, D, cap, C, c, delta, delta0, input_short;
+  std::vector<double> alpha;
+  std::vector<std::uint8_t> binding;
+  std::vector<std::int32_t> first_short;
+  std::vector<double> demand_factor;
+  std::vector<std::uint8_t> recovery_type;
+  std::vector<double> recovery_rate;  // linear: delta0/R is recomputed; exponential: factor
+
+  // ---- slot state (index Slot: one per buyer and input material) ----
+  std::vector<double> slot_A;       // A_ip = sum Z0
+  std::vector<double> slot_n;       // n for this slot
+  std::vector<double> slot_stock;   // S_ip after the day's update
+  std::vector<double> slot_ordered; // sum O (wanted)
+  std::vector<double> slot_received;// sum y shipped today
+
+  // ---- lane state (index Lane: one per link, buyer-major) ----
+  std::vector<double> z0, S, O, y;
+  std::vector<float> cap_share;  // export-control cap k, +inf where none; empty if no controls
+  std::vector<std::int32_t> lead, base_lead;
+  std::vector<std::uint8_t> lane_class;  // priority class of the buyer for the supplier
+  // In-transit pipeline: per lane a ring of `ring_len` slots keyed by arrival day. Each slot
+  // holds the number of shipments arriving that day and their total minus count * Z0.
+  std::vector<std::uint32_t> ring_off;
+  std::vector<std::int32_t> ring_len;
+  std::vector<double> ring_dev;
+  std::vector<std::uint16_t> ring_cnt;
+
+  // ---- lanes added during the run (new suppliers, sections 7-8): index >= num_links ----
+  std::vector<FirmId> extra_supplier, extra_buyer;  // by lane - num_links
+  std::vector<std::vector<Lane>> slot_extra;  // per slot; left empty when no links can be added
+  std::vector<std::vector<Lane>> out_extra;   // per firm; likewise
+  [[nodiscard]] FirmId sup(Lane l) const {
+    return l < net.num_links ? net.lane_supplier[l] : extra_supplier[l - net.num_links];
+  }
+  [[nodiscard]] FirmId buy(Lane l) const {
+    return l < net.num_links ? net.lane_buyer[l] : extra_buyer[l - net.num_links];
+  }
+  template <class F>
+  void for_slot_lanes(Slot s, F&& f) const {
+    for (Lane l = net.slot_lane_begin[s]; l < net.slot_lane_begin[s + 1]; ++l) f(l);
+    if (!slot_extra.empty())
+      for (Lane l : slot_extra[s]) f(l);
+  }
+  template <class F>
+  void for_out_lanes(FirmId j, F&& f) const {
+    for (Lane k = net.out_begin[j]; k < net.out_begin[j + 1]; ++k) f(net.out_lane[k]);
+    if (!out_extra.empty())
+      for (Lane l : out_extra[j]) f(l);
+  }
+
+  // ---- policies (sections 6-9; policies.cpp) ----
+  bool overproduction = false;          // any alpha_max > 1 possible
+  std::vector<double> alpha_max;        // per firm, current ceiling
+  struct StockpileState {
+    std::size_t policy = 0;
+    CountryId country = 0;
+    MaterialId material = 0;
+    double initial = 0, level = 0, rate = 0;
+    bool released = false;  // release switched on (by day, threshold or a crisis meeting)
+  };
+  struct MechanismState {
+    std::size_t policy = 0;
+    std::vector<bool> member;            // by country
+    std::vector<int> above_days;         // by country x material: consecutive days over trigger
+    std::vector<int> request_day, meeting_day, implementation_day;  // by country x material
+  };
+  std::vector<StockpileState> stockpiles;
+  std::vector<MechanismState> mechanisms;
+  std::vector<double> cm_use;            // baseline daily input use by country x material
+  std::vector<double> cm_ratio;          // today's shortage / baseline use
+  std::vector<std::uint16_t> low_days;   // per slot: consecutive days below theta
+  std::vector<std::vector<FirmId>> producers;  // per material
+  struct CrisisSurge {
+    std::vector<bool> member;
+    MaterialId material = 0;
+    double alpha_max = 1.0;
+  };
+  std::vector<CrisisSurge> crisis_surges;  // implemented by crisis meetings
+  bool policies_on = false;
+  void init_policies();
+  void recompute_alpha_max(int t);
+  [[nodiscard]] double control_share(FirmId supplier, FirmId buyer, int t) const;
+  void policy_day_start(int t);
+  void policy_day_end(int t);
+  void switch_supplier(Slot s, int t, const std::vector<bool>* allowed_countries,
+                       std::vector<double>& spare, const char* why);
+  [[nodiscard]] bool blocked(FirmId supplier, FirmId buyer, int t) const;
+
+  // ---- events ----
+  std::vector<FirmSet> event_firms;  // per scenario event
+  std::vector<EventRecord> log;
+
+  // Per-thread scratch for the gathered rationing kernels.
+  struct Scratch {
+    std::vector<double> orders, z0, y;
+    std::vector<std::uint8_t> cls;
+    std::vector<Lane> lanes;
+    std::vector<std::pair<double, std::uint32_t>> sort;
+  };
+  std::vector<Scratch> scratch;  // indexed by tbb::this_task_arena::current_thread_index()
+
+  Impl(const World& w, const Scenario& s, RunOptions opt)
+      : world(w),
+        net(w.network()),
+        scenario(s),
+        total_days(opt.days > 0 ? opt.days : s.days),
+        threads(opt.threads > 0 ? opt.threads
+                                : int(std::max(1u, std::thread::hardware_concurrency()))),
+        arena(threads),
+        inv_tau(1.0 / s.model.tau),
+        cancel(opt.cancel),
+        x0(w.baseline_output) {
+    const std::size_t n = w.num_firms(), m = w.num_links();
+    x = x0;
+    x_new = x0;
+    D = x0;
+    cap = x0;
+    C = w.final_demand;
+    c = w.final_demand;
+    delta.assign(n, 0.0);
+    delta0.assign(n, 0.0);
+    alpha.assign(n, 1.0);
+    input_short.assign(n, 0.0);
+    binding.assign(n, kBindDemand);
+    first_short.assign(n, -1);
+    demand_factor.assign(n, 1.0);
+    recovery_type.assign(n, std::uint8_t(RecoveryType::kNone));
+    recovery_rate.assign(n, 0.0);
+
+    // Lanes and slots.
+    z0.resize(m);
+    base_lead.resize(m);
+    lane_class.resize(m);
+    for (Lane l = 0; l < m; ++l) {
+      LinkId link = net.lane_link[l];
+      z0[l] = w.link_flow[link];
+      base_lead[l] = w.link_lead_time[link];
+      CountryId cs = w.firm_country[net.lane_supplier[l]], cb = w.firm_country[net.lane_buyer[l]];
+      PriorityClass cls = PriorityClass::kRest;
+      if (cs == cb) {
+        cls = PriorityClass::kDomestic;
+      } else {
+        for (const auto& g : w.countries[cs].groups) {
+          const auto& bg = w.countries[cb].groups;
+          if (std::find(bg.begin(), bg.end(), g) != bg.end()) cls = PriorityClass::kGroup;
+        }
+      }
+      lane_class[l] = static_cast<std::uint8_t>(cls);
+    }
+    lead = base_lead;
+    const Slot ns = net.num_slots();
+    slot_A.assign(ns, 0.0);
+    slot_n.assign(ns, 0.0);
+    slot_stock.assign(ns, 0.0);
+    slot_ordered.assign(ns, 0.0);
+    slot_received.assign(ns, 0.0);
+    S.resize(m);
+    for (Slot s = 0; s < ns; ++s) {
+      FirmId i = net.slot_firm[s];
+      double nd = w.firm_inventory_days[i];
+      if (std::isnan(nd)) nd = w.materials[net.slot_material[s]].inventory_days.value_or(kNaN);
+      if (std::isnan(nd)) nd = s_model_inventory_days();
+      if (!(nd > 0.0))
+        throw InputError(SourceLocation{w.source, 0, 0, "inventory_days"},
+                         "expected inventory days > 0 for firm '" + w.firm_id[i] + "' input '" +
+                             w.materials[net.slot_material[s]].id + "', found " +
+                             std::to_string(nd));
+      slot_n[s] = nd;
+      double a = 0.0, pool = 0.0;
+      for (Lane l = net.slot_lane_begin[s]; l < net.slot_lane_begin[s + 1]; ++l) {
+        a += z0[l];
+        S[l] = nd * z0[l];  // S_ji = n_i Z0_ji (the same expression the kernels use)
+        pool += S[l];
+      }
+      slot_A[s] = a;
+      slot_stock[s] = pool;
+      slot_ordered[s] = a;
+      slot_received[s] = a;
+    }
+    O = z0;
+    y = z0;
+
+    // Events: resolve selections once; size the in-transit rings for the longest lead time
+    // any transport disruption can impose on each lane.
+    std::vector<std::int32_t> max_lead = base_lead;
+    bool any_control = false;
+    for (const auto& ev : scenario.events) {
+      event_firms.push_back(resolve_firms(ev));
+      if (ev.type == EventType::kExportControl || ev.type == EventType::kTradeCut)
+        any_control = true;
+      if (ev.type == EventType::kTransportDisruption) {
+        for (Lane l = 0; l < m; ++l)
+          if (between_match(ev, l)) max_lead[l] += ev.extra_days;
+      }
+    }
+    if (any_control) cap_share.assign(m, std::numeric_limits<float>::infinity());
+    ring_off.resize(m);
+    ring_len.resize(m);
+    std::uint64_t total = 0;
+    for (Lane l = 0; l < m; ++l) {
+      ring_off[l] = static_cast<std::uint32_t>(total);
+      ring_len[l] = max_lead[l];
+      total += std::uint64_t(max_lead[l]);
+      if (total >= std::numeric_limits<std::uint32_t>::max())
+        throw InputError(SourceLocation{scenario.path, 0, 0, "events"},
+                         "lead times too long: the in-transit pipeline would exceed 2^32 slots");
+    }
+    ring_dev.assign(total, 0.0);
+    ring_cnt.assign(total, 0);
+    // Initial pipeline: one shipment of Z0 from each of the l days before day 0, arriving on
+    // days 0 .. l-1.
+    for (Lane l = 0; l < m; ++l)
+      for (int d = 0; d < lead[l]; ++d) ring_cnt[ring_off[l] + d % ring_len[l]] = 1;
+
+    scratch.resize(std::size_t(threads) + 1);
+    init_policies();
+  }
+
+  double s_model_inventory_days() const { return scenario.model.inventory_days; }
+
+  bool firm_selected(const Selector& sel, const std::vector<bool>& cmask,
+                     const std::vector<bool>& exc, const std::vector<bool>& mmask,
+                     const std::vector<bool>& mexc, FirmId i) const {
+    return cmask[world.firm_country[i]] && !exc[world.firm_country[i]] &&
+           mmask[world.firm_material[i]] && !mexc[world.firm_material[i]] && (void(sel), true);
+  }
+
+  FirmSet resolve_firms(const Event& ev) const {
+    FirmSet fs;
+    if (ev.type != EventType::kCapacityLoss && ev.type != EventType::kDemandShock) return fs;
+    if (!ev.firm_losses.empty()) {
+      for (const auto& [id, loss] : ev.firm_losses) {
+        auto f = world.find_firm(id);
+        if (!f) throw InputError(ev.where, "unknown firm '" + id + "' in firms_csv");
+        fs.firms.push_back(*f);
+        fs.losses.push_back(loss);
+      }
+      return fs;
+    }
+    const Selector& sel = ev.firms;
+    auto cmask = country_mask(world, sel.countries, true);
+    auto exc = country_mask(world, sel.except_countries, false);
+    auto mmask = material_mask(world, sel.materials, true);
+    auto mexc = material_mask(world, sel.except_materials, false);
+    if (!sel.firms.empty()) {
+      for (const auto& id : sel.firms) {
+        auto f = world.find_firm(id);
+        if (!f) throw InputError(ev.where, "unknown firm '" + id + "' in 'firms'");
+        if (firm_selected(sel, cmask, exc, mmask, mexc, *f)) fs.firms.push_back(*f);
+      }
+    } else {
+      for (FirmId i = 0; i < world.num_firms(); ++i)
+        if (firm_selected(sel, cmask, exc, mmask, mexc, i)) fs.firms.push_back(i);
+    }
+    return fs;
+  }
+
+  bool between_match(const Event& ev, Lane l) const {
+    CountryId a = world.firm_country[sup(l)], b = world.firm_country[buy(l)];
+    if (a == b) return false;  // trade cuts and transport disruptions act across borders
+    auto in = [&](const std::vector<std::string>& side, CountryId c) {
+      for (const auto& n : side)
+        if (n == "all" || n == world.countries[c].code) return true;
+        else
+          for (const auto& g : world.countries[c].groups)
+            if (g == n) return true;
+      return false;
+    };
+    return (in(ev.side_a, a) && in(ev.side_b, b)) || (in(ev.side_b, a) && in(ev.side_a, b));
+  }
+
+  bool active(const Event& ev, int t) const { return t >= ev.start && (!ev.end || t < *ev.end); }
+
+  // ---- phase 1: events ---------------------------------------------------------------------
+  void apply_events(int t) {
+    bool controls_changed = false, demand_changed = false, transport_changed = false;
+    for (std::size_t k = 0; k < scenario.events.size(); ++k) {
+      const Event& ev = scenario.events[k];
+      const bool starts = ev.start == t, ends = ev.end && *ev.end == t;
+      if (!starts && !ends) continue;
+      EventRecord rec;
+      rec.day = t;
+      rec.type = std::string(ends ? "end:" : "") + event_type_name(ev.type);
+      rec.description = ev.description;
+      switch (ev.type) {
+        case EventType::kCapacityLoss: {
+          const FirmSet& fs = event_firms[k];
+          rec.country = join(ev.firms.countries);
+          rec.material = join(ev.firms.materials);
+          rec.firms = std::int64_t(fs.firms.size());
+          rec.quantity = ev.loss;
+          if (starts) {
+            for (std::size_t q = 0; q < fs.firms.size(); ++q) {
+              FirmId i = fs.firms[q];
+              double loss = fs.losses.empty() ? ev.loss : fs.losses[q];
+              // Losses compound: two 50% losses leave 25% of capacity.
+              delta[i] = 1.0 - (1.0 - delta[i]) * (1.0 - loss);
+              delta0[i] = delta[i];
+              recovery_type[i] = std::uint8_t(ev.recovery.type);
+              recovery_rate[i] = ev.recovery.type == RecoveryType::kExponential
+                                     ? std::exp2(-1.0 / ev.recovery.days)
+                                     : ev.recovery.days;
+            }
+          }
+          if (ends && ev.recovery.type == RecoveryType::kStep)
+            for (FirmId i : fs.firms) delta[i] = 0.0;
+          break;
+        }
+        case EventType::kDemandShock:
+          rec.country = join(ev.firms.countries);
+          rec.material = join(ev.firms.materials);
+          rec.firms = std::int64_t(event_firms[k].firms.size());
+          rec.quantity = ev.factor;
+          demand_changed = true;
+          break;
+        case EventType::kExportControl:
+          rec.country = join(ev.exporters);
+          rec.material = join(ev.materials);
+          rec.quantity = ev.license_share;
+          controls_changed = true;
+          break;
+        case EventType::kTradeCut:
+          rec.country = join(ev.side_a) + "|" + join(ev.side_b);
+          rec.material = "all";
+          controls_changed = true;
+          break;
+        case EventType::kTransportDisruption:
+          rec.country = join(ev.side_a) + "|" + join(ev.side_b);
+          rec.quantity = ev.extra_days;
+          transport_changed = true;
+          break;
+      }
+      log.push_back(std::move(rec));
+    }
+    if (demand_changed) {
+      std::fill(demand_factor.begin(), demand_factor.end(), 1.0);
+      for (std::size_t k = 0; k < scenario.events.size(); ++k) {
+        const Event& ev = scenario.events[k];
+        if (ev.type == EventType::kDemandShock && active(ev, t))
+          for (FirmId i : event_firms[k].firms) demand_factor[i] *= ev.factor;
+      }
+      for (FirmId i = 0; i < world.num_firms(); ++i) C[i] = world.final_demand[i] * demand_factor[i];
+    }
+    if (controls_changed) recompute_controls(t);
+    if (transport_changed) {
+      lead = base_lead;
+      for (const Event& ev : scenario.events)
+        if (ev.type == EventType::kTransportDisruption && active(ev, t))
+          for (Lane l = 0; l < Lane(z0.size()); ++l)
+            if (between_match(ev, l)) lead[l] += ev.extra_days;
+    }
+  }
+
+  void recompute_controls(int t) {
+    std::fill(cap_share.begin(), cap_share.end(), std::numeric_limits<float>::infinity());
+    for (std::size_t k = 0; k < scenario.events.size(); ++k) {
+      const Event& ev = scenario.events[k];
+      if (!active(ev, t)) continue;
+      std::int64_t matched = 0;
+      if (ev.type == EventType::kTradeCut) {
+        for (Lane l = 0; l < Lane(z0.size()); ++l)
+          if (between_match(ev, l)) cap_share[l] = 0.0f, ++matched;
+      } else if (ev.type == EventType::kExportControl) {
+        auto exp = country_mask(world, ev.exporters, false);
+        auto mats = material_mask(world, ev.materials, false);
+        auto tgt = country_mask(world, ev.targets, false);
+        auto exc = country_mask(world, ev.except_targets, false);
+        for (Lane l = 0; l < Lane(z0.size()); ++l) {
+          FirmId j = sup(l), i = buy(l);
+          CountryId cj = world.firm_country[j], ci = world.firm_country[i];
+          if (cj != ci && exp[cj] && mats[world.firm_material[j]] && tgt[ci] && !exc[ci]) {
+            cap_share[l] = std::min(cap_share[l], float(ev.license_share));
+            ++matched;
+          }
+        }
+      } else {
+        continue;
+      }
+      if (ev.start == t && !log.empty()) {
+        for (auto it = log.rbegin(); it != log.rend() && it->day == t; ++it)
+          if (it->description == ev.description && it->firms == 0) it->firms = matched;
+      }
+    }
+  }
+
+  // ---- phases 2-3: inventory and orders, per buyer -------------------------------------------
+  void buyer_phase(FirmId i, int t) {
+    const double xr = x0[i] > 0.0 ? x[i] / x0[i] : 0.0;
+    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+      const double n_days = slot_n[s];
+      double pool = 0.0, pool0 = 0.0;
+      for_slot_lanes(s, [&](Lane l) {
+        pool += S[l];
+        pool0 += n_days * z0[l];
+      });
+      const double pool_ratio = pool / pool0;
+      double after = 0.0, ordered = 0.0;
+      for_slot_lanes(s, [&](Lane l) {
+        // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
+        const std::uint32_t off = ring_off[l];
+        const int len = ring_len[l];
+        const std::uint32_t today = off + std::uint32_t(t % len);
+        const double arrival = double(ring_cnt[today]) * z0[l] + ring_dev[today];
+        ring_cnt[today] = 0;
+        ring_dev[today] = 0.0;
+        double transit_count = 0.0, transit_dev = 0.0;
+        for (int q = 0; q < len; ++q) {
+          transit_count += ring_cnt[off + q];
+          transit_dev += ring_dev[off + q];
+        }
+        // Step 2 (see kernels.hpp, update_stocks, for the exact-at-baseline form). A lane
+        // whose baseline was moved to a new supplier (Z0 = 0) draws S xr A / S_ip directly.
+        double draw = 0.0;
+        if (pool > 0.0)
+          draw = z0[l] > 0.0 ? z0[l] * xr * (S[l] / (n_days * z0[l])) / pool_ratio
+                             : xr * S[l] * (pool0 / n_days) / pool;
+        const double stock = std::max(0.0, S[l] + (arrival - draw));
+        S[l] = stock;
+        after += stock;
+        // Step 3.
+        const double o = detail::order_for(z0[l], xr, n_days, stock, lead[l], transit_count,
+                                           transit_dev, inv_tau);
+        O[l] = o;
+        ordered += o;
+      });
+      slot_stock[s] = after;
+      slot_ordered[s] = ordered;
+    }
+  }
+
+  // ---- phases 4-6: demand, production, rationing, per supplier ------------------------------
+  double served_order(Lane l) const {
+    if (cap_share.empty()) return O[l];
+    const double k = cap_share[l];
+    return std::isinf(k) ? O[l] : std::min(O[l], k * z0[l]);
+  }
+
+  void supplier_phase(FirmId j) {
+    // Step 4: D_j = sum_i O_ji + C_j (summed in the order that defined x0_j).
+    double orders = 0.0;
+    for_out_lanes(j, [&](Lane l) { orders += served_order(l); });
+    const double demand = orders + C[j];
+    D[j] = demand;
+    // Step 5.
+    const double capacity = alpha[j] * (1.0 - delta[j]) * x0[j];
+    double input_limit = std::numeric_limits<double>::infinity();
+    for (Slot s = net.slot_begin[j]; s < net.slot_begin[j + 1]; ++s)
+      input_limit = std::min(input_limit, slot_stock[s] * x0[j] / slot_A[s]);
+    auto [xj, b] = detail::produce(capacity, input_limit, demand);
+    cap[j] = capacity;
+    x_new[j] = xj;
+    binding[j] = b;
+    // Step 6.
+    if (xj >= demand) {
+      for_out_lanes(j, [&](Lane l) { y[l] = served_order(l); });
+      c[j] = C[j];
+      return;
+    }
+    if (scenario.model.rationing == Rationing::kProportional) {
+      const double r = demand > 0.0 ? xj / demand : 0.0;
+      for_out_lanes(j, [&](Lane l) { y[l] = served_order(l) * r; });
+      c[j] = C[j] * r;
+      return;
+    }
+    int tid = tbb::this_task_arena::current_thread_index();
+    Scratch& sc = scratch[std::size_t(tid < 0 ? threads : tid)];
+    sc.lanes.clear();
+    for_out_lanes(j, [&](Lane l) { sc.lanes.push_back(l); });
+    const std::size_t deg = sc.lanes.size();
+    sc.orders.resize(deg);
+    sc.y.resize(deg);
+    for (std::size_t q = 0; q < deg; ++q) sc.orders[q] = served_order(sc.lanes[q]);
+    double cj = 0.0;
+    switch (scenario.model.rationing) {
+      case Rationing::kFinalDemandLast:
+        cj = detail::ration_final_demand_last(xj, demand, sc.orders, C[j], sc.y);
+        break;
+      case Rationing::kWaterfill:
+        sc.z0.resize(deg);
+        for (std::size_t q = 0; q < deg; ++q) sc.z0[q] = z0[sc.lanes[q]];
+        cj = detail::ration_waterfill(xj, sc.orders, sc.z0, C[j], world.final_demand[j], sc.y,
+                                      sc.sort);
+        break;
+      case Rationing::kPriority:
+        sc.cls.resize(deg);
+        for (std::size_t q = 0; q < deg; ++q) sc.cls[q] = lane_class[sc.lanes[q]];
+        cj = detail::ration_priority(xj, sc.orders, sc.cls, C[j], scenario.model.priority, sc.y);
+        break;
+      case Rationing::kProportional:
+        break;
+    }
+    for (std::size_t q = 0; q < deg; ++q) y[sc.lanes[q]] = sc.y[q];
+    c[j] = cj;
+  }
+
+  // ---- shipping, bookkeeping and step 7 (recovery), per buyer --------------------------------
+  void ship_phase(FirmId i, int t) {
+    double worst_fill = 1.0;
+    bool short_today = false;
+    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+      double received = 0.0;
+      for_slot_lanes(s, [&](Lane l) {
+        const double yl = y[l];
+        received += yl;
+        if (yl < O[l]) short_today = true;
+        const std::uint32_t slot = ring_off[l] + std::uint32_t((t + lead[l]) % ring_len[l]);
+        ring_cnt[slot] += 1;
+        ring_dev[slot] += yl - z0[l];
+      });
+      slot_received[s] = received;
+      if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
+    }
+    input_short[i] = 1.0 - worst_fill;
+    if (short_today && first_short[i] < 0) first_short[i] = t;
+    // Step 7: recovery at the end of the day.
+    if (delta[i] > 0.0) {
+      switch (RecoveryType(recovery_type[i])) {
+        case RecoveryType::kLinear:
+          delta[i] = std::max(0.0, delta[i] - delta0[i] / recovery_rate[i]);
+          break;
+        case RecoveryType::kExponential:
+          delta[i] *= recovery_rate[i];
+          break;
+        case RecoveryType::kStep:
+        case RecoveryType::kNone:
+          break;
+      }
+    }
+    // Section 6: overproduction capacity follows scarcity (alpha stays 1 when alpha_max = 1).
+    if (overproduction) {
+      const double d = D[i], xi = x_new[i], tau_a = scenario.model.tau_alpha;
+      const double scarcity = d > 0.0 ? (d - xi) / d : 0.0;
+      if (scarcity > 0.0)
+        alpha[i] += (alpha_max[i] - alpha[i]) * scarcity / tau_a;
+      else
+        alpha[i] += (1.0 - alpha[i]) / tau_a;
+    }
+  }
+
+  template <class F>
+  void for_firms(F&& f) {
+    const std::size_t n = world.num_firms();
+    if (threads == 1) {
+      for (std::size_t i = 0; i < n; ++i) f(FirmId(i));
+      return;
+    }
+    arena.execute([&] {
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 256),
+                        [&](const tbb::blocked_range<std::size_t>& r) {
+                          for (std::size_t i = r.begin(); i < r.end(); ++i) f(FirmId(i));
+                        });
+    });
+  }
+
+  bool step() {
+    if (day + 1 >= total_days) return false;
+    const int t = ++day;
+    apply_events(t);
+    if (policies_on) policy_day_start(t);
+    for_firms([&](FirmId i) { buyer_phase(i, t); });
+    for_firms([&](FirmId j) { supplier_phase(j); });
+    for_firms([&](FirmId i) { ship_phase(i, t); });
+    std::swap(x, x_new);
+    if (policies_on) policy_day_end(t);
+    return true;
+  }
+
+  CountryMaterialDay country_material() const {
+    const std::size_t nc = world.countries.size(), nm = world.materials.size();
+    CountryMaterialDay out;
+    out.production.assign(nc * nm, 0.0);
+    out.shortage.assign(nc * nm, 0.0);
+    out.unmet_final_demand.assign(nc * nm, 0.0);
+    std::vector<double> stock(nc * nm, 0.0), use(nc * nm, 0.0);
+    for (FirmId i = 0; i < world.num_firms(); ++i) {
+      const std::size_t own = world.firm_country[i] * nm + world.firm_material[i];
+      out.production[own] += x[i];
+      const double unmet = C[i] - c[i];
+      out.unmet_final_demand[own] += unmet;
+      out.shortage[own] += unmet;  // final users attributed to the supplier's country
+      for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+        const std::size_t k = world.firm_country[i] * nm + net.slot_material[s];
+        out.shortage[k] += slot_ordered[s] - slot_received[s];
+        stock[k] += slot_stock[s];
+        use[k] += slot_A[s];
+      }
+    }
+    out.inventory_days.assign(nc * nm, kNaN);
+    for (std::size_t k = 0; k < nc * nm; ++k)
+      if (use[k] > 0.0) out.inventory_days[k] = stock[k] / use[k];
+    return out;
+  }
+};
+
+
+}  // namespace shortfall
