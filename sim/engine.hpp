@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -88,6 +89,8 @@ struct Simulation::Impl {
   tbb::task_arena arena;
   double inv_tau;
   const std::atomic<bool>* cancel;
+  bool profile;
+  PhaseTimes times;
 
   // ---- firm state (index FirmId) ----
   const std::vector<double>& x0;
@@ -117,6 +120,17 @@ struct Simulation::Impl {
   std::vector<std::int32_t> ring_len;
   std::vector<double> ring_dev;
   std::vector<std::uint16_t> ring_cnt;
+  // With every lead time 1 and no transport disruption possible, the pipeline is just
+  // yesterday's deliveries y: no rings are kept (the fast path of the hot loop).
+  bool unit_lead = false;
+
+  // Supplier-major copies of the served orders and the deliveries, indexed by out-position
+  // (net.out_lane order; a lane added during the run has the position equal to its lane id).
+  // The buyer phase scatters served orders once; the supplier phase then streams through its
+  // customers and scatters the deliveries back into buyer-major y. (Two scattered writes a
+  // link and day, no scattered reads.)
+  std::vector<Lane> out_pos;  // lane -> out-position
+  std::vector<double> o_out;
 
   // ---- lanes added during the run (new suppliers, sections 7-8): index >= num_links ----
   std::vector<FirmId> extra_supplier, extra_buyer;  // by lane - num_links
@@ -134,13 +148,6 @@ struct Simulation::Impl {
     if (!slot_extra.empty())
       for (Lane l : slot_extra[s]) f(l);
   }
-  template <class F>
-  void for_out_lanes(FirmId j, F&& f) const {
-    for (Lane k = net.out_begin[j]; k < net.out_begin[j + 1]; ++k) f(net.out_lane[k]);
-    if (!out_extra.empty())
-      for (Lane l : out_extra[j]) f(l);
-  }
-
   // ---- policies (sections 6-9; policies.cpp) ----
   bool overproduction = false;          // any alpha_max > 1 possible
   std::vector<double> alpha_max;        // per firm, current ceiling
@@ -197,11 +204,11 @@ struct Simulation::Impl {
         net(w.network()),
         scenario(s),
         total_days(opt.days > 0 ? opt.days : s.days),
-        threads(opt.threads > 0 ? opt.threads
-                                : int(std::max(1u, std::thread::hardware_concurrency()))),
+        threads(opt.threads > 0 ? opt.threads : default_threads(w)),
         arena(threads),
         inv_tau(1.0 / s.model.tau),
         cancel(opt.cancel),
+        profile(opt.profile),
         x0(w.baseline_output) {
     const std::size_t n = w.num_firms(), m = w.num_links();
     x = x0;
@@ -287,10 +294,18 @@ struct Simulation::Impl {
       }
     }
     if (any_control) cap_share.assign(m, std::numeric_limits<float>::infinity());
-    ring_off.resize(m);
-    ring_len.resize(m);
+    out_pos.resize(m);
+    for (Lane k = 0; k < m; ++k) out_pos[net.out_lane[k]] = k;
+    o_out.resize(m);
+    for (Lane l = 0; l < m; ++l) o_out[out_pos[l]] = z0[l];
+    unit_lead = w.lead_times.domestic == 1 && w.lead_times.international == 1 &&
+                std::all_of(max_lead.begin(), max_lead.end(), [](auto v) { return v == 1; }) &&
+                std::all_of(w.lead_times.pairs.begin(), w.lead_times.pairs.end(),
+                            [](const auto& kv) { return kv.second == 1; });
+    ring_off.resize(unit_lead ? 0 : m);
+    ring_len.resize(unit_lead ? 0 : m);
     std::uint64_t total = 0;
-    for (Lane l = 0; l < m; ++l) {
+    for (Lane l = 0; l < (unit_lead ? 0 : m); ++l) {
       ring_off[l] = static_cast<std::uint32_t>(total);
       ring_len[l] = max_lead[l];
       total += std::uint64_t(max_lead[l]);
@@ -302,11 +317,18 @@ struct Simulation::Impl {
     ring_cnt.assign(total, 0);
     // Initial pipeline: one shipment of Z0 from each of the l days before day 0, arriving on
     // days 0 .. l-1.
-    for (Lane l = 0; l < m; ++l)
+    for (Lane l = 0; l < (unit_lead ? 0 : m); ++l)
       for (int d = 0; d < lead[l]; ++d) ring_cnt[ring_off[l] + d % ring_len[l]] = 1;
 
     scratch.resize(std::size_t(threads) + 1);
     init_policies();
+  }
+
+  /// With --threads 0: one thread per 100,000 links, up to the hardware's threads. A day of a
+  /// small world is too short to amortise the barriers between phases.
+  static int default_threads(const World& w) {
+    const auto hw = std::max(1u, std::thread::hardware_concurrency());
+    return int(std::min<std::size_t>(hw, 1 + w.num_links() / 100000));
   }
 
   double s_model_inventory_days() const { return scenario.model.inventory_days; }
@@ -479,34 +501,76 @@ struct Simulation::Impl {
   // ---- phases 2-3: inventory and orders, per buyer -------------------------------------------
   void buyer_phase(FirmId i, int t) {
     const double xr = x0[i] > 0.0 ? x[i] / x0[i] : 0.0;
+    if (unit_lead && slot_extra.empty()) {
+      // Fast path: lead time 1 everywhere, so the pipeline is yesterday's delivery y.
+      const Lane* __restrict lane_begin = net.slot_lane_begin.data();
+      const double* __restrict zz = z0.data();
+      const double* __restrict yy = y.data();
+      const Lane* __restrict pos = out_pos.data();
+      double* __restrict SS = S.data();
+      double* __restrict OO = O.data();
+      double* __restrict oo = o_out.data();
+      const float* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
+      const double itau = inv_tau;
+      for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+        const Lane lb = lane_begin[s], le = lane_begin[s + 1];
+        const double n_days = slot_n[s];
+        double pool = 0.0, pool0 = 0.0;
+        for (Lane l = lb; l < le; ++l) {
+          pool += SS[l];
+          pool0 += n_days * zz[l];
+        }
+        const bool single = le - lb == 1;
+        double after = 0.0, ordered = 0.0;
+        for (Lane l = lb; l < le; ++l) {
+          const double z = zz[l];
+          const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
+          const double stock = std::max(0.0, SS[l] + (yy[l] - draw));
+          SS[l] = stock;
+          after += stock;
+          double o = z * xr + ((n_days * z) * xr - stock) * itau;
+          o = o > 0.0 ? o : 0.0;
+          OO[l] = o;
+          double served = o;
+          if (share && !std::isinf(share[l])) served = std::min(o, double(share[l]) * z);
+          oo[pos[l]] = served;
+          ordered += o;
+        }
+        slot_stock[s] = after;
+        slot_ordered[s] = ordered;
+      }
+      return;
+    }
     for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
       const double n_days = slot_n[s];
       double pool = 0.0, pool0 = 0.0;
+      std::size_t lanes = 0;
       for_slot_lanes(s, [&](Lane l) {
         pool += S[l];
         pool0 += n_days * z0[l];
+        ++lanes;
       });
-      const double pool_ratio = pool / pool0;
+      const bool single = lanes == 1;
       double after = 0.0, ordered = 0.0;
       for_slot_lanes(s, [&](Lane l) {
         // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
-        const std::uint32_t off = ring_off[l];
-        const int len = ring_len[l];
-        const std::uint32_t today = off + std::uint32_t(t % len);
-        const double arrival = double(ring_cnt[today]) * z0[l] + ring_dev[today];
-        ring_cnt[today] = 0;
-        ring_dev[today] = 0.0;
-        double transit_count = 0.0, transit_dev = 0.0;
-        for (int q = 0; q < len; ++q) {
-          transit_count += ring_cnt[off + q];
-          transit_dev += ring_dev[off + q];
+        double arrival, transit_count = 0.0, transit_dev = 0.0;
+        if (unit_lead) {
+          arrival = y[l];  // shipped yesterday, nothing else in transit
+        } else {
+          const std::uint32_t off = ring_off[l];
+          const int len = ring_len[l];
+          const std::uint32_t today = off + std::uint32_t(t % len);
+          arrival = double(ring_cnt[today]) * z0[l] + ring_dev[today];
+          ring_cnt[today] = 0;
+          ring_dev[today] = 0.0;
+          for (int q = 0; q < len; ++q) {
+            transit_count += ring_cnt[off + q];
+            transit_dev += ring_dev[off + q];
+          }
         }
-        // Step 2 (see kernels.hpp, update_stocks, for the exact-at-baseline form). A lane
-        // whose baseline was moved to a new supplier (Z0 = 0) draws S xr A / S_ip directly.
-        double draw = 0.0;
-        if (pool > 0.0)
-          draw = z0[l] > 0.0 ? z0[l] * xr * (S[l] / (n_days * z0[l])) / pool_ratio
-                             : xr * S[l] * (pool0 / n_days) / pool;
+        // Step 2.
+        const double draw = detail::draw_down(z0[l], xr, S[l], n_days, pool, pool0, single);
         const double stock = std::max(0.0, S[l] + (arrival - draw));
         S[l] = stock;
         after += stock;
@@ -514,6 +578,7 @@ struct Simulation::Impl {
         const double o = detail::order_for(z0[l], xr, n_days, stock, lead[l], transit_count,
                                            transit_dev, inv_tau);
         O[l] = o;
+        o_out[out_pos[l]] = served_order(l, o);
         ordered += o;
       });
       slot_stock[s] = after;
@@ -522,16 +587,24 @@ struct Simulation::Impl {
   }
 
   // ---- phases 4-6: demand, production, rationing, per supplier ------------------------------
-  double served_order(Lane l) const {
-    if (cap_share.empty()) return O[l];
+  /// The order that can be served under export controls: min(O, k Z0) (section 4).
+  double served_order(Lane l, double o) const {
+    if (cap_share.empty()) return o;
     const double k = cap_share[l];
-    return std::isinf(k) ? O[l] : std::min(O[l], k * z0[l]);
+    return std::isinf(k) ? o : std::min(o, k * z0[l]);
   }
+  template <class F>
+  void for_out_positions(FirmId j, F&& f) const {
+    for (Lane k = net.out_begin[j]; k < net.out_begin[j + 1]; ++k) f(k);
+    if (!out_extra.empty())
+      for (Lane l : out_extra[j]) f(l);
+  }
+  [[nodiscard]] Lane lane_at(Lane pos) const { return pos < net.num_links ? net.out_lane[pos] : pos; }
 
   void supplier_phase(FirmId j) {
     // Step 4: D_j = sum_i O_ji + C_j (summed in the order that defined x0_j).
     double orders = 0.0;
-    for_out_lanes(j, [&](Lane l) { orders += served_order(l); });
+    for_out_positions(j, [&](Lane k) { orders += o_out[k]; });
     const double demand = orders + C[j];
     D[j] = demand;
     // Step 5.
@@ -545,24 +618,24 @@ struct Simulation::Impl {
     binding[j] = b;
     // Step 6.
     if (xj >= demand) {
-      for_out_lanes(j, [&](Lane l) { y[l] = served_order(l); });
+      for_out_positions(j, [&](Lane k) { y[lane_at(k)] = o_out[k]; });
       c[j] = C[j];
       return;
     }
     if (scenario.model.rationing == Rationing::kProportional) {
       const double r = demand > 0.0 ? xj / demand : 0.0;
-      for_out_lanes(j, [&](Lane l) { y[l] = served_order(l) * r; });
+      for_out_positions(j, [&](Lane k) { y[lane_at(k)] = o_out[k] * r; });
       c[j] = C[j] * r;
       return;
     }
     int tid = tbb::this_task_arena::current_thread_index();
     Scratch& sc = scratch[std::size_t(tid < 0 ? threads : tid)];
     sc.lanes.clear();
-    for_out_lanes(j, [&](Lane l) { sc.lanes.push_back(l); });
+    for_out_positions(j, [&](Lane k) { sc.lanes.push_back(k); });
     const std::size_t deg = sc.lanes.size();
     sc.orders.resize(deg);
     sc.y.resize(deg);
-    for (std::size_t q = 0; q < deg; ++q) sc.orders[q] = served_order(sc.lanes[q]);
+    for (std::size_t q = 0; q < deg; ++q) sc.orders[q] = o_out[sc.lanes[q]];
     double cj = 0.0;
     switch (scenario.model.rationing) {
       case Rationing::kFinalDemandLast:
@@ -570,19 +643,19 @@ struct Simulation::Impl {
         break;
       case Rationing::kWaterfill:
         sc.z0.resize(deg);
-        for (std::size_t q = 0; q < deg; ++q) sc.z0[q] = z0[sc.lanes[q]];
+        for (std::size_t q = 0; q < deg; ++q) sc.z0[q] = z0[lane_at(sc.lanes[q])];
         cj = detail::ration_waterfill(xj, sc.orders, sc.z0, C[j], world.final_demand[j], sc.y,
                                       sc.sort);
         break;
       case Rationing::kPriority:
         sc.cls.resize(deg);
-        for (std::size_t q = 0; q < deg; ++q) sc.cls[q] = lane_class[sc.lanes[q]];
+        for (std::size_t q = 0; q < deg; ++q) sc.cls[q] = lane_class[lane_at(sc.lanes[q])];
         cj = detail::ration_priority(xj, sc.orders, sc.cls, C[j], scenario.model.priority, sc.y);
         break;
       case Rationing::kProportional:
         break;
     }
-    for (std::size_t q = 0; q < deg; ++q) y[sc.lanes[q]] = sc.y[q];
+    for (std::size_t q = 0; q < deg; ++q) y[lane_at(sc.lanes[q])] = sc.y[q];
     c[j] = cj;
   }
 
@@ -596,9 +669,11 @@ struct Simulation::Impl {
         const double yl = y[l];
         received += yl;
         if (yl < O[l]) short_today = true;
-        const std::uint32_t slot = ring_off[l] + std::uint32_t((t + lead[l]) % ring_len[l]);
-        ring_cnt[slot] += 1;
-        ring_dev[slot] += yl - z0[l];
+        if (!unit_lead) {
+          const std::uint32_t slot = ring_off[l] + std::uint32_t((t + lead[l]) % ring_len[l]);
+          ring_cnt[slot] += 1;
+          ring_dev[slot] += yl - z0[l];
+        }
       });
       slot_received[s] = received;
       if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
@@ -648,13 +723,26 @@ struct Simulation::Impl {
   bool step() {
     if (day + 1 >= total_days) return false;
     const int t = ++day;
+    using Clock = std::chrono::steady_clock;
+    auto mark = profile ? Clock::now() : Clock::time_point{};
+    auto lap = [&](double& acc) {
+      if (!profile) return;
+      auto now = Clock::now();
+      acc += std::chrono::duration<double>(now - mark).count();
+      mark = now;
+    };
     apply_events(t);
     if (policies_on) policy_day_start(t);
+    lap(times.events);
     for_firms([&](FirmId i) { buyer_phase(i, t); });
+    lap(times.inventory_orders);
     for_firms([&](FirmId j) { supplier_phase(j); });
+    lap(times.demand_production_rationing);
     for_firms([&](FirmId i) { ship_phase(i, t); });
     std::swap(x, x_new);
+    lap(times.shipping);
     if (policies_on) policy_day_end(t);
+    lap(times.policies);
     return true;
   }
 

@@ -13,29 +13,15 @@ double update_stocks(std::span<double> stock, std::span<const double> arrivals,
     pool += stock[k];
     pool0 += n_days * z0[k];
   }
+  const bool single = stock.size() == 1;
   double after = 0.0;
-  if (pool > 0.0) {
-    const double pool_ratio = pool / pool0;
-    for (std::size_t k = 0; k < stock.size(); ++k) {
-      double draw = z0[k] * xr * (stock[k] / (n_days * z0[k])) / pool_ratio;
-      double s = stock[k] + (arrivals[k] - draw);
-      stock[k] = s > 0.0 ? s : 0.0;
-      after += stock[k];
-    }
-  } else {
-    for (std::size_t k = 0; k < stock.size(); ++k) {
-      double s = stock[k] + arrivals[k];
-      stock[k] = s > 0.0 ? s : 0.0;
-      after += stock[k];
-    }
+  for (std::size_t k = 0; k < stock.size(); ++k) {
+    const double draw = draw_down(z0[k], xr, stock[k], n_days, pool, pool0, single);
+    const double s = stock[k] + (arrivals[k] - draw);
+    stock[k] = s > 0.0 ? s : 0.0;
+    after += stock[k];
   }
   return after;
-}
-
-std::pair<double, std::uint8_t> produce(double capacity, double input_limit, double demand) {
-  double x = std::min(capacity, std::min(input_limit, demand));
-  std::uint8_t b = x == demand ? 0 : x == capacity ? 1 : 2;
-  return {x, b};
 }
 
 namespace {

@@ -4,6 +4,7 @@
 // loops where noted.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -13,13 +14,23 @@
 
 namespace shortfall::detail {
 
+/// Step 2, the draw of yesterday's production on one supplier's stock:
+///   draw_ji = S_ji [x_i(t-1)/x0_i] A_ip / S_ip
+/// with S_ip the pooled stock of material p before the update (no draw where S_ip = 0).
+/// Evaluated in a form that is the same quantity but exact to the last bit at baseline:
+///   draw_ji = Z0_ji xr (S_ji / S0_ji) (S0_ip / S_ip),   S0 = n Z0 (baseline stocks),
+/// and, for a single supplier (S_ji = S_ip), draw = Z0 xr. `pool0` is S0_ip = n A_ip.
+inline double draw_down(double z0, double xr, double stock, double n_days, double pool,
+                        double pool0, bool single_supplier) {
+  if (!(pool > 0.0)) return 0.0;  // no consumption term where the pooled stock is 0
+  if (single_supplier) return z0 * xr;
+  if (z0 > 0.0) return z0 * xr * (stock / (n_days * z0)) * (pool0 / pool);
+  return xr * stock * (pool0 / n_days) / pool;
+}
+
 /// Step 2 for one (buyer, input material) slot: yesterday's deliveries arrive and yesterday's
-/// production draws on the stock of each supplier in proportion to it:
-///   S_ji <- max(0, S_ji + y_ji(t-1) - S_ji [x_i(t-1)/x0_i] A_ip / S_ip)
-/// with S_ip the pooled stock before the update. Evaluated as
-///   draw_ji = Z0_ji * xr * (S_ji / S0_ji) / (S_ip / S0_ip),   S0 = n Z0 (baseline stocks),
-/// which is the same quantity but exact to the last bit at baseline (S = S0, xr = 1 gives
-/// draw = Z0). Returns the pooled stock after the update.
+/// production draws on each supplier's stock in proportion to it:
+///   S_ji <- max(0, S_ji + y_ji(t-1) - draw_ji).  Returns the pooled stock after the update.
 double update_stocks(std::span<double> stock, std::span<const double> arrivals,
                      std::span<const double> z0, double n_days, double xr);
 
@@ -37,7 +48,12 @@ inline double order_for(double z0, double xr, double n_days, double stock, int l
 
 /// Step 5: x = min(cap, x_inp, D). Returns x and which constraint binds (demand first on ties,
 /// then capacity).
-std::pair<double, std::uint8_t> produce(double capacity, double input_limit, double demand);
+inline std::pair<double, std::uint8_t> produce(double capacity, double input_limit,
+                                               double demand) {
+  const double x = std::min(capacity, std::min(input_limit, demand));
+  const std::uint8_t b = x == demand ? 0 : x == capacity ? 1 : 2;
+  return {x, b};
+}
 
 // Step 6, rationing: divide production x among orders and final demand C when x < D. Each
 // writes y (same length as orders) and returns c, the final deliveries. When x >= D every

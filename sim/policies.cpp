@@ -213,7 +213,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
     const double share = z0[l] * (1.0 - y[l] / O[l]) / failing;
     const double old_z0 = z0[l];
     const double new_z0 = std::max(0.0, old_z0 - amount * share);
-    for (int q = 0; q < ring_len[l]; ++q) {
+    for (int q = 0; q < (unit_lead ? 0 : ring_len[l]); ++q) {
       const std::uint32_t k = ring_off[l] + std::uint32_t(q);
       ring_dev[k] += double(ring_cnt[k]) * (old_z0 - new_z0);
     }
@@ -246,12 +246,16 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
     }
   lane_class.push_back(std::uint8_t(cls));
   if (!cap_share.empty()) cap_share.push_back(float(control_share(best, i, t)));
-  if (ring_dev.size() + std::size_t(longest) >= std::numeric_limits<std::uint32_t>::max())
-    throw std::runtime_error("in-transit pipeline exceeds 2^32 slots");
-  ring_off.push_back(std::uint32_t(ring_dev.size()));
-  ring_len.push_back(longest);
-  ring_dev.resize(ring_dev.size() + std::size_t(longest), 0.0);
-  ring_cnt.resize(ring_cnt.size() + std::size_t(longest), 0);
+  if (!unit_lead) {
+    if (ring_dev.size() + std::size_t(longest) >= std::numeric_limits<std::uint32_t>::max())
+      throw std::runtime_error("in-transit pipeline exceeds 2^32 slots");
+    ring_off.push_back(std::uint32_t(ring_dev.size()));
+    ring_len.push_back(longest);
+    ring_dev.resize(ring_dev.size() + std::size_t(longest), 0.0);
+    ring_cnt.resize(ring_cnt.size() + std::size_t(longest), 0);
+  }
+  out_pos.push_back(lane);
+  o_out.push_back(0.0);
   slot_extra[s].push_back(lane);
   out_extra[best].push_back(lane);
 

@@ -48,6 +48,7 @@ double Simulation::delivery(LinkId link) const { return impl_->y[impl_->net.link
 int Simulation::lead_time(LinkId link) const { return impl_->lead[impl_->net.link_lane[link]]; }
 double Simulation::in_transit(LinkId link) const {
   const Lane l = impl_->net.link_lane[link];
+  if (impl_->unit_lead) return impl_->y[l];  // today's shipment, arriving tomorrow
   double total = 0.0;
   for (int q = 0; q < impl_->ring_len[l]; ++q) {
     const std::uint32_t k = impl_->ring_off[l] + std::uint32_t(q);
@@ -63,6 +64,7 @@ double Simulation::pooled_stock(FirmId firm, MaterialId material) const {
 }
 CountryMaterialDay Simulation::country_material() const { return impl_->country_material(); }
 const std::vector<EventRecord>& Simulation::event_log() const { return impl_->log; }
+PhaseTimes Simulation::phase_seconds() const { return impl_->times; }
 
 std::vector<StockpileStatus> Simulation::stockpiles() const {
   std::vector<StockpileStatus> out;

@@ -20,10 +20,18 @@
 namespace shortfall {
 
 struct RunOptions {
-  int threads = 0;  ///< 0: all hardware threads
+  int threads = 0;  ///< 0: one per 100,000 links, at most the hardware's threads
   int days = 0;     ///< 0: the scenario's days
   /// If set and true, run() stops before the next day and throws Interrupted.
   const std::atomic<bool>* cancel = nullptr;
+  /// Time each phase of the day (Simulation::phase_seconds); costs a clock read per phase.
+  bool profile = false;
+};
+
+/// Wall-clock seconds spent in each phase of the day so far (with RunOptions::profile).
+struct PhaseTimes {
+  double events = 0, inventory_orders = 0, demand_production_rationing = 0, shipping = 0,
+         policies = 0;
 };
 
 /// Thrown by Simulation::run when RunOptions::cancel was raised.
@@ -116,6 +124,7 @@ class Simulation {
   [[nodiscard]] CountryMaterialDay country_material() const;
 
   [[nodiscard]] const std::vector<EventRecord>& event_log() const;
+  [[nodiscard]] PhaseTimes phase_seconds() const;
 
   // Policies (MODEL.md 6-9).
   [[nodiscard]] std::vector<StockpileStatus> stockpiles() const;

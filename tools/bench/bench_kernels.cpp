@@ -1,0 +1,59 @@
+// Google Benchmark for the per-supplier rationing kernels (issue 6).
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "kernels.hpp"
+
+using namespace shortfall;
+
+namespace {
+
+struct Case {
+  std::vector<double> orders, z0, y;
+  std::vector<std::uint8_t> cls;
+  double demand = 0;
+  explicit Case(std::size_t k) : orders(k), z0(k), y(k), cls(k) {
+    std::mt19937_64 rng(1);
+    std::uniform_real_distribution<double> u(0.5, 2.0);
+    for (std::size_t i = 0; i < k; ++i) {
+      z0[i] = u(rng);
+      orders[i] = z0[i] * u(rng);
+      cls[i] = std::uint8_t(i % 3);
+      demand += orders[i];
+    }
+  }
+};
+
+void BM_Proportional(benchmark::State& st) {
+  Case c(std::size_t(st.range(0)));
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(detail::ration_proportional(0.7 * c.demand, c.demand, c.orders, 1.0, c.y));
+  }
+  st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+void BM_Waterfill(benchmark::State& st) {
+  Case c(std::size_t(st.range(0)));
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(
+        detail::ration_waterfill(0.7 * c.demand, c.orders, c.z0, 1.0, 1.0, c.y, scratch));
+  }
+  st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+void BM_Priority(benchmark::State& st) {
+  Case c(std::size_t(st.range(0)));
+  std::vector<PriorityClass> order{PriorityClass::kDomestic, PriorityClass::kGroup,
+                                   PriorityClass::kRest, PriorityClass::kFinal};
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(detail::ration_priority(0.7 * c.demand, c.orders, c.cls, 1.0, order, c.y));
+  }
+  st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+
+}  // namespace
+
+BENCHMARK(BM_Proportional)->Arg(5)->Arg(50)->Arg(1000);
+BENCHMARK(BM_Waterfill)->Arg(5)->Arg(50)->Arg(1000);
+BENCHMARK(BM_Priority)->Arg(5)->Arg(50)->Arg(1000);
