@@ -89,6 +89,7 @@ struct Simulation::Impl {
   tbb::task_arena arena;
   double inv_tau;
   const std::atomic<bool>* cancel;
+  RunOptions options;
   bool profile;
   PhaseTimes times;
 
@@ -178,6 +179,8 @@ struct Simulation::Impl {
   std::vector<CrisisSurge> crisis_surges;  // implemented by crisis meetings
   bool policies_on = false;
   void init_policies();
+  void save(std::ostream& out) const;  // checkpoint.cpp
+  void load(std::istream& in);
   void recompute_alpha_max(int t);
   [[nodiscard]] double control_share(FirmId supplier, FirmId buyer, int t) const;
   void policy_day_start(int t);
@@ -208,6 +211,7 @@ struct Simulation::Impl {
         arena(threads),
         inv_tau(1.0 / s.model.tau),
         cancel(opt.cancel),
+        options(opt),
         profile(opt.profile),
         x0(w.baseline_output) {
     const std::size_t n = w.num_firms(), m = w.num_links();

@@ -84,17 +84,19 @@ class Hdf5Recorder final : public Recorder {
     std::error_code ec;
     if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
     tmp_path_ = (p.has_parent_path() ? p.parent_path() / "" : fs::path()).string() + "." +
-                p.filename().string() + ".tmp-" + std::to_string(::getpid());
+                p.filename().string() + ".partial";
   }
 
   ~Hdf5Recorder() override {
     if (!finished_) {
-      close_all();
-      std::remove(tmp_path_.c_str());
+      close_all(/*may_throw=*/false);
+      // A run that wrote a checkpoint keeps its partial output for `--resume`.
+      if (!checkpointed_) std::remove(tmp_path_.c_str());
     }
   }
 
-  void begin(const Simulation& sim) override {
+  /// Sizes, chunking and buffers, from the simulation (the same for begin and restore).
+  void geometry(const Simulation& sim) {
     const World& world = sim.world();
     const Scenario& sc = sim.scenario();
     nf_ = world.num_firms();
@@ -102,9 +104,72 @@ class Hdf5Recorder final : public Recorder {
     nm_ = world.materials.size();
     firm_level_ = sc.record.firm_level;
     const int every = std::max(1, sc.record.every);
+    days_.clear();
     for (int t = 0; t < sim.total_days(); ++t)
       if (t % every == 0 || t == sim.total_days() - 1) days_.push_back(t);
     nd_ = days_.size();
+    cm_chunk_days_ = std::max<std::size_t>(1, std::min<std::size_t>(nd_, 64));
+    cm_buf_.assign(4, std::vector<double>(cm_chunk_days_ * nc_ * nm_, 0.0));
+    has_policy_ = !sc.policies.empty() || sc.model.substitution.enabled;
+    nsp_ = sim.stockpiles().size();
+    stockpile_buf_.assign(nd_ * nsp_, 0.0);
+    firm_chunk_cols_ = std::max<std::size_t>(1, std::min<std::size_t>(nf_, 16384));
+    firm_chunk_days_ = std::max<std::size_t>(1, std::min<std::size_t>(nd_, 65536 / firm_chunk_cols_));
+    if (firm_level_) {
+      firm_buf_.assign(6, std::vector<double>(firm_chunk_days_ * nf_, 0.0));
+      binding_buf_.assign(firm_chunk_days_ * nf_, 0);
+    }
+  }
+
+  void checkpoint(const Simulation&, std::ostream& state) override {
+    flush_cm();
+    if (firm_level_) flush_firm();
+    if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) w_.fail("flushing for a checkpoint");
+    checkpointed_ = true;
+    std::uint64_t n = recorded_;
+    state.write(reinterpret_cast<const char*>(&n), sizeof n);
+    state.write(reinterpret_cast<const char*>(stockpile_buf_.data()),
+                std::streamsize(stockpile_buf_.size() * sizeof(double)));
+  }
+
+  void restore(const Simulation& sim, std::istream& state) override {
+    geometry(sim);
+    std::uint64_t n = 0;
+    state.read(reinterpret_cast<char*>(&n), sizeof n);
+    state.read(reinterpret_cast<char*>(stockpile_buf_.data()),
+               std::streamsize(stockpile_buf_.size() * sizeof(double)));
+    if (!state || n > nd_) w_.fail("the checkpoint's recorder state is damaged");
+    recorded_ = cm_flushed_ = firm_flushed_ = std::size_t(n);
+    file_ = H5Handle(H5Fopen(tmp_path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+    if (file_.get() < 0)
+      throw IoError(tmp_path_ + ": cannot reopen the partial output of the checkpointed run");
+    auto open_group = [&](const char* name) {
+      return H5Handle(w_.check(H5Gopen2(file_, name, H5P_DEFAULT), name), H5Gclose);
+    };
+    auto open_series = [&](hid_t g, const char* name, hid_t mem) {
+      return Series{name, H5Handle(w_.check(H5Dopen2(g, name, H5P_DEFAULT), name), H5Dclose), mem};
+    };
+    cm_ = open_group("country_material");
+    for (const char* name : {"production", "shortage", "unmet_final_demand", "inventory_days"})
+      cm_series_.push_back(open_series(cm_, name, H5T_NATIVE_DOUBLE));
+    firm_ = open_group("firm");
+    firm_coord_ = H5Handle(w_.check(H5Dopen2(firm_, "firm", H5P_DEFAULT), "firm"), H5Dclose);
+    if (firm_level_) {
+      for (const char* name : {"production", "demand", "capacity", "production_loss",
+                               "input_shortfall", "unmet_final_demand"})
+        firm_series_.push_back(open_series(firm_, name, H5T_NATIVE_DOUBLE));
+      firm_series_.push_back(open_series(firm_, "binding", H5T_NATIVE_UINT8));
+    }
+    if (has_policy_) {
+      policy_ = open_group("policy");
+      stockpile_level_ = open_series(policy_, "stockpile_level", H5T_NATIVE_DOUBLE);
+    }
+  }
+
+  void begin(const Simulation& sim) override {
+    geometry(sim);
+    const World& world = sim.world();
+    const Scenario& sc = sim.scenario();
 
     H5Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
@@ -130,7 +195,6 @@ class Hdf5Recorder final : public Recorder {
     H5Handle cm_material = coord_strings(cm_, "material", ids);
     dataset_strings(cm_, "country_name", names, {cm_country.get()});
     dataset_strings(cm_, "material_unit", units, {cm_material.get()});
-    cm_chunk_days_ = std::min<std::size_t>(nd_, 64);
     for (const char* name : {"production", "shortage", "unmet_final_demand", "inventory_days"}) {
       cm_series_.push_back(series(cm_, name, {nd_, nc_, nm_}, {cm_chunk_days_, nc_, nm_},
                                   H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
@@ -142,10 +206,8 @@ class Hdf5Recorder final : public Recorder {
                 "orders of buyers in the country not delivered, plus unmet final demand");
     attr_string(cm_series_[2].dset, "units", "units of the material per day");
     attr_string(cm_series_[3].dset, "units", "days of cover (pooled stock / daily use)");
-    cm_buf_.assign(cm_series_.size(), std::vector<double>(cm_chunk_days_ * nc_ * nm_, 0.0));
 
     // policy group: stockpile levels per recorded day (mechanisms are written in finish()).
-    has_policy_ = !sc.policies.empty() || sc.model.substitution.enabled;
     if (has_policy_) {
       policy_ = group("policy");
       auto st = sim.stockpiles();
@@ -157,7 +219,6 @@ class Hdf5Recorder final : public Recorder {
         smaterial.push_back(world.materials[x.material].id);
         sinit.push_back(x.initial);
       }
-      nsp_ = st.size();
       H5Handle pday = coord_int(policy_, "day", days_);
       stockpile_coord_ = coord_strings(policy_, "stockpile", sname);
       dataset_strings(policy_, "stockpile_country", scountry, {stockpile_coord_.get()});
@@ -167,7 +228,6 @@ class Hdf5Recorder final : public Recorder {
                                 {std::min<std::size_t>(nd_, 64), std::max<std::size_t>(nsp_, 1)},
                                 H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, {pday.get(), stockpile_coord_.get()});
       attr_string(stockpile_level_.dset, "units", "units of the stockpile's material");
-      stockpile_buf_.assign(nd_ * nsp_, 0.0);
     }
 
     // firm group
@@ -183,8 +243,7 @@ class Hdf5Recorder final : public Recorder {
     dataset_doubles(firm_, "baseline_output", world.baseline_output, {firm_coord_.get()});
     if (firm_level_) {
       H5Handle fday = coord_int(firm_, "day", days_);
-      const std::size_t cf = std::max<std::size_t>(1, std::min<std::size_t>(nf_, 16384));
-      firm_chunk_days_ = std::max<std::size_t>(1, std::min<std::size_t>(nd_, 65536 / cf));
+      const std::size_t cf = firm_chunk_cols_;
       for (const char* name : {"production", "demand", "capacity", "production_loss",
                                "input_shortfall", "unmet_final_demand"})
         firm_series_.push_back(series(firm_, name, {nd_, nf_}, {firm_chunk_days_, cf},
@@ -192,9 +251,6 @@ class Hdf5Recorder final : public Recorder {
       firm_series_.push_back(series(firm_, "binding", {nd_, nf_}, {firm_chunk_days_, cf},
                                     H5T_NATIVE_UINT8, H5T_STD_U8LE, {fday.get(), firm_coord_.get()}));
       attr_string(firm_series_.back().dset, "flag_meanings", "0 demand, 1 capacity, 2 inputs");
-      firm_buf_.assign(firm_series_.size() - 1,
-                       std::vector<double>(firm_chunk_days_ * nf_, 0.0));
-      binding_buf_.assign(firm_chunk_days_ * nf_, 0);
     }
   }
 
@@ -320,7 +376,7 @@ class Hdf5Recorder final : public Recorder {
     dataset_doubles(policy_, "new_link_flow", flow, {nl.get()});
   }
 
-  void close_all() {
+  void close_all(bool may_throw = true) {
     stockpile_level_ = Series{};
     stockpile_coord_.reset();
     policy_.reset();
@@ -332,7 +388,7 @@ class Hdf5Recorder final : public Recorder {
     if (file_.get() >= 0) {
       herr_t rc = H5Fclose(file_.get());
       file_ = H5Handle();
-      if (rc < 0 && !finished_) w_.fail("closing the file (disk full?)");
+      if (rc < 0 && may_throw) w_.fail("closing the file (disk full?)");
     }
   }
 
@@ -477,20 +533,24 @@ class Hdf5Recorder final : public Recorder {
     w_.check(H5Dwrite(s.dset, s.mem_type, mspace, fspace, H5P_DEFAULT, data), s.name.c_str());
   }
 
+  // A flush writes the rows recorded since the last one; they start at buffer row
+  // (first row % chunk days), since a checkpoint may flush in the middle of a chunk.
   void flush_cm() {
     std::size_t rows = recorded_ - cm_flushed_;
     if (rows == 0) return;
+    const std::size_t at = (cm_flushed_ % cm_chunk_days_) * nc_ * nm_;
     for (std::size_t k = 0; k < cm_series_.size(); ++k)
-      write_rows(cm_series_[k], cm_flushed_, rows, nc_ * nm_, cm_buf_[k].data(), 3, {nc_, nm_});
+      write_rows(cm_series_[k], cm_flushed_, rows, nc_ * nm_, cm_buf_[k].data() + at, 3, {nc_, nm_});
     cm_flushed_ = recorded_;
   }
 
   void flush_firm() {
     std::size_t rows = recorded_ - firm_flushed_;
     if (rows == 0) return;
+    const std::size_t at = (firm_flushed_ % firm_chunk_days_) * nf_;
     for (std::size_t k = 0; k + 1 < firm_series_.size(); ++k)
-      write_rows(firm_series_[k], firm_flushed_, rows, nf_, firm_buf_[k].data(), 2, {nf_});
-    write_rows(firm_series_.back(), firm_flushed_, rows, nf_, binding_buf_.data(), 2, {nf_});
+      write_rows(firm_series_[k], firm_flushed_, rows, nf_, firm_buf_[k].data() + at, 2, {nf_});
+    write_rows(firm_series_.back(), firm_flushed_, rows, nf_, binding_buf_.data() + at, 2, {nf_});
     firm_flushed_ = recorded_;
   }
 
@@ -543,8 +603,8 @@ class Hdf5Recorder final : public Recorder {
   std::vector<int> days_;
   std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;
   std::size_t recorded_ = 0, cm_flushed_ = 0, firm_flushed_ = 0;
-  std::size_t cm_chunk_days_ = 1, firm_chunk_days_ = 1;
-  bool firm_level_ = true, finished_ = false;
+  std::size_t cm_chunk_days_ = 1, firm_chunk_days_ = 1, firm_chunk_cols_ = 1;
+  bool firm_level_ = true, finished_ = false, checkpointed_ = false;
 };
 
 std::unique_ptr<Recorder> make_hdf5_recorder(const std::string& path) {

@@ -16,12 +16,20 @@ bool Simulation::step() { return impl_->step(); }
 
 void Simulation::run(Recorder* recorder) {
   if (recorder) recorder->begin(*this);
+  resume(recorder);
+}
+
+void Simulation::resume(Recorder* recorder) {
   const int every = std::max(1, impl_->scenario.record.every);
+  const RunOptions& opt = impl_->options;
   while (true) {
     if (impl_->cancel && impl_->cancel->load()) throw Interrupted();
     if (!impl_->step()) break;
     const int t = impl_->day;
     if (recorder && (t % every == 0 || t == impl_->total_days - 1)) recorder->record_day(*this);
+    if (opt.checkpoint_every > 0 && !opt.checkpoint_path.empty() &&
+        (t + 1) % opt.checkpoint_every == 0 && t + 1 < impl_->total_days)
+      save_checkpoint(opt.checkpoint_path, recorder);
   }
   if (recorder) recorder->finish(*this);
 }

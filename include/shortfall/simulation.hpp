@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <iosfwd>
 #include <stdexcept>
 #include <memory>
 #include <span>
@@ -26,6 +27,9 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;
   /// Time each phase of the day (Simulation::phase_seconds); costs a clock read per phase.
   bool profile = false;
+  /// With a path: run() writes a restartable checkpoint there every `checkpoint_every` days.
+  int checkpoint_every = 0;
+  std::string checkpoint_path;
 };
 
 /// Wall-clock seconds spent in each phase of the day so far (with RunOptions::profile).
@@ -90,8 +94,16 @@ class Simulation {
 
   /// Simulate one day (the next one). Returns false when all days are done.
   bool step();
-  /// Simulate all remaining days, recording each recorded day.
+  /// Simulate all remaining days, recording each recorded day (begin, record_day, finish).
   void run(Recorder* recorder = nullptr);
+  /// Write the state after the last simulated day, and the recorder's, to `path` (written
+  /// under a temporary name and renamed). Throws IoError.
+  void save_checkpoint(const std::string& path, Recorder* recorder) const;
+  /// Restore a checkpoint of the same world and scenario (InputError if it is not), then
+  /// resume() continues the run; the result is bit-identical to an uninterrupted run.
+  void load_checkpoint(const std::string& path, Recorder* recorder);
+  /// Simulate the remaining days after load_checkpoint (record_day, finish; no begin).
+  void resume(Recorder* recorder);
 
   [[nodiscard]] int day() const;       ///< the last simulated day, -1 before the first step
   [[nodiscard]] int total_days() const;
@@ -148,6 +160,10 @@ class Recorder {
   virtual void record_day(const Simulation& sim) = 0;
   /// Called once after the last day; a recorder that writes a file makes it visible here.
   virtual void finish(const Simulation& sim) = 0;
+  /// Make everything recorded so far durable and append the recorder's own state to `state`.
+  virtual void checkpoint(const Simulation& sim, std::ostream& state);
+  /// Continue a recording from a state written by checkpoint(), instead of begin().
+  virtual void restore(const Simulation& sim, std::istream& state);
 };
 
 }  // namespace shortfall

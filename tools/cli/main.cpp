@@ -13,6 +13,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -60,6 +61,10 @@ class SummaryRecorder final : public Recorder {
  public:
   explicit SummaryRecorder(Recorder* next) : next_(next) {}
   void begin(const Simulation& sim) override {
+    begin_without_next(sim);
+    if (next_) next_->begin(sim);
+  }
+  void begin_without_next(const Simulation& sim) {
     const World& w = sim.world();
     nc_ = w.countries.size();
     nm_ = w.materials.size();
@@ -74,11 +79,13 @@ class SummaryRecorder final : public Recorder {
     peak_day_.assign(nc_ * nm_, -1);
     first_.assign(nc_ * nm_, -1);
     last_.assign(nc_ * nm_, -1);
-    if (next_) next_->begin(sim);
   }
   void record_day(const Simulation& sim) override {
     CountryMaterialDay cm = sim.country_material();
     const int t = sim.day();
+    // Testing hook: die like a killed process after recording day N (tests of --resume).
+    static const char* abort_day = std::getenv("SHORTFALL_TEST_KILL_AFTER_DAY");
+    if (abort_day && t == std::atoi(abort_day)) std::_Exit(137);
     for (std::size_t k = 0; k < nc_ * nm_; ++k) {
       double s = cm.shortage[k];
       // Ignore rounding-level noise: 1e-9 of daily use.
@@ -92,6 +99,9 @@ class SummaryRecorder final : public Recorder {
   }
   void finish(const Simulation& sim) override {
     if (next_) next_->finish(sim);
+  }
+  void checkpoint(const Simulation& sim, std::ostream& state) override {
+    if (next_) next_->checkpoint(sim, state);
   }
   void print(const Simulation& sim, std::ostream& os, std::size_t top) const {
     const World& w = sim.world();
@@ -130,7 +140,7 @@ class SummaryRecorder final : public Recorder {
 };
 
 int cmd_run(const std::string& scenario_path, std::string out, int threads, int days, bool quiet,
-            int top) {
+            int top, int checkpoint_every, bool resume) {
   auto t0 = Clock::now();
   Scenario sc = load_scenario(scenario_path);
   World world = load_world(sc.world_path);
@@ -141,13 +151,28 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
   opt.threads = threads;
   opt.days = days;
   opt.cancel = &g_interrupted;
+  const std::string checkpoint = out + ".checkpoint";
+  if (checkpoint_every > 0) {
+    opt.checkpoint_every = checkpoint_every;
+    opt.checkpoint_path = checkpoint;
+  }
   Simulation sim(world, sc, opt);
   auto h5 = make_hdf5_recorder(out);
   SummaryRecorder summary(h5.get());
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   auto t1 = Clock::now();
-  sim.run(&summary);
+  if (resume && std::filesystem::exists(checkpoint)) {
+    // The summary's own totals restart from the checkpoint day; the HDF5 output is complete.
+    sim.load_checkpoint(checkpoint, h5.get());
+    summary.begin_without_next(sim);
+    if (!quiet) std::cout << "resuming   after day " << sim.day() << " from " << checkpoint << "\n";
+    sim.resume(&summary);
+  } else {
+    if (resume && !quiet) std::cout << "no checkpoint at " << checkpoint << ": starting from day 0\n";
+    sim.run(&summary);
+  }
+  std::filesystem::remove(checkpoint);
   double run_s = seconds_since(t1);
   if (!quiet) {
     std::cout << "scenario    " << sc.name << " (" << scenario_path << ")\n";
@@ -220,6 +245,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 36500));
   run->add_option("--top", top, "Rows in the shortage summary")->check(CLI::Range(0, 100000));
   run->add_flag("--quiet,-q", quiet, "Print nothing on success");
+  int checkpoint_every = 0;
+  bool resume = false;
+  run->add_option("--checkpoint-every", checkpoint_every,
+                  "Write a restartable checkpoint (<out>.checkpoint) every N days")
+      ->check(CLI::Range(1, 36500));
+  run->add_flag("--resume", resume, "Continue from <out>.checkpoint if it exists");
 
   auto* validate = app.add_subcommand("validate", "Check a scenario and its world; no run");
   validate->add_option("scenario", scenario, "Scenario YAML file")->required();
@@ -263,7 +294,7 @@ int main(int argc, char** argv) {
   try {
     for (auto& cmd : extra)
       if (cmd.sub && *cmd.sub) return cmd.run();
-    if (*run) return cmd_run(scenario, out, threads, days, quiet, top);
+    if (*run) return cmd_run(scenario, out, threads, days, quiet, top, checkpoint_every, resume);
     if (*validate) return cmd_validate(scenario);
     if (*info) {
       World w = load_world(world_path);

@@ -1,0 +1,270 @@
+// Checkpoints (issue 8): the whole mutable state of a run after a day, so that a long run can
+// be resumed after a crash with bit-identical results. The world and scenario are not stored;
+// their hashes are, and a checkpoint only loads into a Simulation of the same world, scenario
+// text and number of days.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <type_traits>
+
+#include "engine.hpp"
+#include "sha256.hpp"
+
+namespace shortfall {
+
+namespace {
+
+constexpr char kMagic[] = "shortfall-checkpoint-v1";
+
+class Out {
+ public:
+  explicit Out(std::ostream& os) : os_(os) {}
+  template <class T>
+  void pod(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    os_.write(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  template <class T>
+  void vec(const std::vector<T>& v) {
+    pod<std::uint64_t>(v.size());
+    if constexpr (std::is_same_v<T, bool>) {
+      for (bool b : v) pod<std::uint8_t>(b);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      for (const auto& s : v) str(s);
+    } else {
+      if (!v.empty()) os_.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(T)));
+    }
+  }
+  template <class T>
+  void vecvec(const std::vector<std::vector<T>>& v) {
+    pod<std::uint64_t>(v.size());
+    for (const auto& x : v) vec(x);
+  }
+  void str(const std::string& s) {
+    pod<std::uint64_t>(s.size());
+    os_.write(s.data(), std::streamsize(s.size()));
+  }
+
+ private:
+  std::ostream& os_;
+};
+
+class In {
+ public:
+  In(std::istream& is, std::string what) : is_(is), what_(std::move(what)) {}
+  void check() {
+    if (!is_) throw InputError(SourceLocation{what_, 0, 0, ""}, "checkpoint is truncated or unreadable");
+  }
+  template <class T>
+  T pod() {
+    T v{};
+    is_.read(reinterpret_cast<char*>(&v), sizeof(T));
+    check();
+    return v;
+  }
+  std::uint64_t size(std::uint64_t limit = (1ULL << 40)) {
+    auto n = pod<std::uint64_t>();
+    if (n > limit) throw InputError(SourceLocation{what_, 0, 0, ""}, "checkpoint has an absurd size field");
+    return n;
+  }
+  template <class T>
+  void vec(std::vector<T>& v) {
+    const std::uint64_t n = size();
+    if constexpr (std::is_same_v<T, bool>) {
+      v.assign(n, false);
+      for (std::uint64_t k = 0; k < n; ++k) v[k] = pod<std::uint8_t>() != 0;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      v.resize(n);
+      for (auto& s : v) s = str();
+    } else {
+      v.resize(n);
+      if (n) is_.read(reinterpret_cast<char*>(v.data()), std::streamsize(n * sizeof(T)));
+      check();
+    }
+  }
+  template <class T>
+  void vecvec(std::vector<std::vector<T>>& v) {
+    v.resize(size());
+    for (auto& x : v) vec(x);
+  }
+  std::string str() {
+    std::string s(size(1ULL << 32), '\0');
+    is_.read(s.data(), std::streamsize(s.size()));
+    check();
+    return s;
+  }
+
+ private:
+  std::istream& is_;
+  std::string what_;
+};
+
+std::string identity(const Simulation& sim) {
+  detail::Sha256 h;
+  h.update(sim.world().sha256);
+  h.update(sim.scenario().text);
+  h.update_pod(sim.total_days());
+  return h.hex();
+}
+
+}  // namespace
+
+void Recorder::checkpoint(const Simulation&, std::ostream&) {}
+void Recorder::restore(const Simulation&, std::istream&) {
+  throw std::runtime_error("this recorder cannot resume from a checkpoint");
+}
+
+void Simulation::Impl::save(std::ostream& os) const {
+  Out o(os);
+  o.pod(day);
+  for (const auto* v : {&x, &x_new, &D, &cap, &C, &c, &delta, &delta0, &input_short, &alpha,
+                        &demand_factor, &recovery_rate, &slot_A, &slot_n, &slot_stock,
+                        &slot_ordered, &slot_received, &z0, &S, &O, &y, &ring_dev, &o_out,
+                        &alpha_max, &cm_ratio})
+    o.vec(*v);
+  o.vec(binding);
+  o.vec(first_short);
+  o.vec(recovery_type);
+  o.vec(cap_share);
+  o.vec(lead);
+  o.vec(base_lead);
+  o.vec(lane_class);
+  o.vec(ring_off);
+  o.vec(ring_len);
+  o.vec(ring_cnt);
+  o.vec(extra_supplier);
+  o.vec(extra_buyer);
+  o.vecvec(slot_extra);
+  o.vecvec(out_extra);
+  o.vec(out_pos);
+  o.vec(low_days);
+  o.pod<std::uint64_t>(stockpiles.size());
+  for (const auto& st : stockpiles) {
+    o.pod(st.initial);
+    o.pod(st.level);
+    o.pod(st.rate);
+    o.pod<std::uint8_t>(st.released);
+  }
+  o.pod<std::uint64_t>(mechanisms.size());
+  for (const auto& m : mechanisms) {
+    o.vec(m.above_days);
+    o.vec(m.request_day);
+    o.vec(m.meeting_day);
+    o.vec(m.implementation_day);
+  }
+  o.pod<std::uint64_t>(crisis_surges.size());
+  for (const auto& cs : crisis_surges) {
+    o.vec(cs.member);
+    o.pod(cs.material);
+    o.pod(cs.alpha_max);
+  }
+  o.pod<std::uint64_t>(log.size());
+  for (const auto& e : log) {
+    o.pod(e.day);
+    o.str(e.type);
+    o.str(e.description);
+    o.str(e.country);
+    o.str(e.material);
+    o.pod(e.firms);
+    o.pod(e.quantity);
+  }
+}
+
+void Simulation::Impl::load(std::istream& is) {
+  In i(is, "checkpoint");
+  day = i.pod<int>();
+  for (auto* v : {&x, &x_new, &D, &cap, &C, &c, &delta, &delta0, &input_short, &alpha,
+                  &demand_factor, &recovery_rate, &slot_A, &slot_n, &slot_stock, &slot_ordered,
+                  &slot_received, &z0, &S, &O, &y, &ring_dev, &o_out, &alpha_max, &cm_ratio})
+    i.vec(*v);
+  i.vec(binding);
+  i.vec(first_short);
+  i.vec(recovery_type);
+  i.vec(cap_share);
+  i.vec(lead);
+  i.vec(base_lead);
+  i.vec(lane_class);
+  i.vec(ring_off);
+  i.vec(ring_len);
+  i.vec(ring_cnt);
+  i.vec(extra_supplier);
+  i.vec(extra_buyer);
+  i.vecvec(slot_extra);
+  i.vecvec(out_extra);
+  i.vec(out_pos);
+  i.vec(low_days);
+  if (i.size() != stockpiles.size())
+    throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "stockpiles do not match the scenario");
+  for (auto& st : stockpiles) {
+    st.initial = i.pod<double>();
+    st.level = i.pod<double>();
+    st.rate = i.pod<double>();
+    st.released = i.pod<std::uint8_t>() != 0;
+  }
+  if (i.size() != mechanisms.size())
+    throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "mechanisms do not match the scenario");
+  for (auto& m : mechanisms) {
+    i.vec(m.above_days);
+    i.vec(m.request_day);
+    i.vec(m.meeting_day);
+    i.vec(m.implementation_day);
+  }
+  crisis_surges.resize(i.size(1 << 20));
+  for (auto& cs : crisis_surges) {
+    i.vec(cs.member);
+    cs.material = i.pod<MaterialId>();
+    cs.alpha_max = i.pod<double>();
+  }
+  log.resize(i.size(1ULL << 32));
+  for (auto& e : log) {
+    e.day = i.pod<int>();
+    e.type = i.str();
+    e.description = i.str();
+    e.country = i.str();
+    e.material = i.str();
+    e.firms = i.pod<std::int64_t>();
+    e.quantity = i.pod<double>();
+  }
+  const std::size_t m = z0.size();
+  if (S.size() != m || out_pos.size() != m || x.size() != world.num_firms())
+    throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "checkpoint does not fit this world");
+}
+
+void Simulation::save_checkpoint(const std::string& path, Recorder* recorder) const {
+  std::ostringstream sim_state, rec_state;
+  impl_->save(sim_state);
+  if (recorder) recorder->checkpoint(*this, rec_state);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw IoError(tmp + ": cannot write checkpoint (" + std::strerror(errno) + ")");
+    Out o(f);
+    o.str(kMagic);
+    o.str(identity(*this));
+    o.str(sim_state.str());
+    o.str(rec_state.str());
+    f.flush();
+    if (!f) throw IoError(tmp + ": cannot write checkpoint (disk full?)");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw IoError(path + ": cannot move the checkpoint into place (" + std::strerror(errno) + ")");
+  }
+}
+
+void Simulation::load_checkpoint(const std::string& path, Recorder* recorder) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw IoError(path + ": cannot open checkpoint (" + std::strerror(errno) + ")");
+  In i(f, path);
+  if (i.str() != kMagic)
+    throw InputError(SourceLocation{path, 0, 0, ""}, "expected a shortfall checkpoint, found another file");
+  if (i.str() != identity(*this))
+    throw InputError(SourceLocation{path, 0, 0, ""},
+                     "checkpoint belongs to another world, scenario or number of days");
+  std::istringstream sim_state(i.str()), rec_state(i.str());
+  impl_->load(sim_state);
+  if (recorder) recorder->restore(*this, rec_state);
+}
+
+}  // namespace shortfall

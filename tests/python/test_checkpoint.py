@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""A run killed after a checkpoint and resumed gives the same HDF5 data, bit for bit, as an
+uninterrupted run; the killed run leaves no file under the output name (issue 8).
+Args: <shortfall binary> <source dir>."""
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+exe, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAILED:", what)
+
+
+def datasets(f):
+    out = {}
+    f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def same(a, b):
+    if a.dtype.kind == "f":
+        return np.array_equal(a, b, equal_nan=True)
+    return np.array_equal(a, b)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    # A scenario with lead times, an export control and every policy, so the checkpoint must
+    # carry rings, caps, new links, stockpiles and mechanisms.
+    scen = os.path.join(tmp, "s.yaml")
+    with open(scen, "w") as f:
+        f.write(f"""name: checkpoint-test
+world: {src}/scenarios/worlds/example.yaml
+days: 200
+seed: 7
+model: {{alpha_max: 1.2, tau_alpha: 30, substitution: {{enabled: true, search_days: 5}}}}
+events:
+  - {{type: export_control, start: 0, end: 90, exporters: [CHN], materials: [gallium], targets: [ipef], license_share: 0.1}}
+  - {{type: transport_disruption, start: 20, end: 60, between: [[JPN], [USA]], extra_days: 7}}
+policies:
+  - {{type: crisis_response, name: scra, members: ipef, meeting_days: 10, implementation_days: 3,
+     actions: [match_suppliers, surge, release_stockpiles]}}
+  - {{type: stockpile, country: JPN, material: gallium, days_of_use: 30}}
+""")
+    a = os.path.join(tmp, "a.h5")
+    b = os.path.join(tmp, "b.h5")
+    subprocess.run([exe, "run", scen, "-o", a, "-q"], check=True)
+    env = dict(os.environ, SHORTFALL_TEST_KILL_AFTER_DAY="123")
+    r = subprocess.run([exe, "run", scen, "-o", b, "-q", "--checkpoint-every", "40"], env=env)
+    check(r.returncode == 137, f"killed run exits 137, got {r.returncode}")
+    check(not os.path.exists(b), "a killed run leaves nothing under the output name")
+    check(os.path.exists(b + ".checkpoint"), "the checkpoint of day 119 exists")
+    r = subprocess.run([exe, "run", scen, "-o", b, "-q", "--checkpoint-every", "40", "--resume"])
+    check(r.returncode == 0, "resume succeeds")
+    check(not os.path.exists(b + ".checkpoint"), "a finished run removes its checkpoint")
+    da, db = datasets(h5py.File(a)), datasets(h5py.File(b))
+    check(sorted(da) == sorted(db), "same datasets")
+    for k in da:
+        check(k in db and same(da[k], db[k]), f"dataset {k} identical after resume")
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
