@@ -16,6 +16,22 @@ namespace shortfall {
 bool is_world_description(const std::string& path);
 
 /// Generate a world from a description file. Deterministic in the description's seed.
+///
+/// Description keys (scenarios/worlds/critical-materials.yaml is the worked example):
+///   seed, days_per_year (365: the file's quantities are annual, the world's flows daily),
+///   remainder_country (gets 1 - sum of listed producer shares; else shares are normalised),
+///   countries: [{code, name, groups}],
+///   materials: [{id, name, unit, tier, producers: {CODE: share}, inventory_days,
+///                requalification_days | requalification_months,
+///                world_output (final demand = output - recipe use) | final_demand (output =
+///                use + final demand) | neither (output = use),
+///                firms: N (split by share) | {CODE: n}}],
+///   recipes: [{output, inputs: {material: units per unit of output}}]   (no cycles),
+///   firms: {per_material, min_per_country, max_per_country, pareto_alpha, max_size_ratio},
+///   linking: {sourcing_slots, max_sourcing_slots, home_bias, group_bias, bias_groups},
+///   lead_times: {domestic, default, pairs: [{between: [A, B] | from: A, to: B, days}]}
+///     (A, B: a country, a group or a list; later pairs override earlier ones).
+/// Bad input raises InputError naming the file, line, column and key path.
 World generate_world(const std::string& description_path);
 
 /// Options that override the description (e.g. `shortfall generate --seed`).

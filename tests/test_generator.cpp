@@ -1,0 +1,455 @@
+// Tests of the world generator, the synthetic worlds, the world writer and the shipped
+// scenarios (MODEL.md section 1, "generated").
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "shortfall/error.hpp"
+#include "shortfall/generator.hpp"
+#include "shortfall/scenario.hpp"
+#include "shortfall/simulation.hpp"
+#include "shortfall/world.hpp"
+
+namespace fs = std::filesystem;
+using namespace shortfall;
+
+namespace {
+
+const std::string kSource = SHORTFALL_SOURCE_DIR;
+const std::string kDefaultWorld = kSource + "/scenarios/worlds/critical-materials.yaml";
+
+/// A fresh directory for the running test, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = fs::temp_directory_path() / ("shortfall_gen_" + std::string(info->test_suite_name()) +
+                                         "_" + info->name() + "_" + std::to_string(::getpid()));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  [[nodiscard]] std::string file(const std::string& name, const std::string& text) const {
+    std::string p = (path_ / name).string();
+    std::ofstream(p) << text;
+    return p;
+  }
+  [[nodiscard]] std::string str() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+/// Sum of baseline output x0 over the firms of `material` (optionally in `country`).
+double total_output(const World& w, const std::string& material, const std::string& country = "") {
+  double s = 0;
+  MaterialId p = *w.find_material(material);
+  for (FirmId i = 0; i < w.num_firms(); ++i)
+    if (w.firm_material[i] == p &&
+        (country.empty() || w.countries[w.firm_country[i]].code == country))
+      s += w.baseline_output[i];
+  return s;
+}
+
+/// sum_j Z0_{ji} over suppliers j of `input` into firm i.
+std::vector<double> input_flows(const World& w, MaterialId input) {
+  std::vector<double> got(w.num_firms(), 0.0);
+  for (LinkId l = 0; l < w.num_links(); ++l)
+    if (w.firm_material[w.link_supplier[l]] == input) got[w.link_buyer[l]] += w.link_flow[l];
+  return got;
+}
+
+// One raw material (ore, 25/day world output: 60% in AAA, 40% in BBB) and one end product
+// (widget, final demand 10/day, all in AAA), with the recipe widget = 2 ore.
+const char* kTiny = R"(
+name: tiny
+seed: 7
+days_per_year: 365
+firms: {per_material: 10, min_per_country: 1, max_per_country: 100}
+lead_times: {domestic: 1, default: 9}
+countries:
+  - {code: AAA, name: Alpha, groups: [g]}
+  - {code: BBB, name: Beta, groups: [g]}
+materials:
+  - {id: ore, tier: raw, unit: t, world_output: 9125, producers: {AAA: 0.6, BBB: 0.4}, inventory_days: 30}
+  - {id: widget, tier: end, unit: piece, final_demand: 3650, producers: {AAA: 1.0}}
+recipes:
+  - {output: widget, inputs: {ore: 2}}
+)";
+
+}  // namespace
+
+// ---- the tiny description: known answer ---------------------------------------------------------
+
+// Material balance: output_widget = final = 3650/365 = 10 per day; ore use = a x output_widget =
+// 2 x 10 = 20 per day; ore output = 9125/365 = 25 per day, so final demand for ore = 25 - 20 = 5.
+// Producer shares: AAA makes 0.6 x 25 = 15 ore/day, BBB 10. Every widget firm i buys exactly
+// 2 x0_i of ore.
+TEST(GeneratorTiny, MaterialBalanceHasTheKnownAnswer) {
+  TempDir dir;
+  std::string path = dir.file("tiny.yaml", kTiny);
+  ASSERT_TRUE(is_world_description(path));
+  GenerationReport report;
+  World w = generate_world(path, {}, &report);
+
+  EXPECT_EQ(w.countries.size(), 2u);
+  EXPECT_EQ(w.materials.size(), 2u);
+  EXPECT_NEAR(total_output(w, "widget"), 10.0, 1e-12);
+  EXPECT_NEAR(total_output(w, "ore"), 25.0, 1e-12);
+  EXPECT_NEAR(total_output(w, "ore", "AAA"), 15.0, 1e-12);
+  EXPECT_NEAR(total_output(w, "ore", "BBB"), 10.0, 1e-12);
+
+  double ore_final = 0, ore_sales = 0;
+  MaterialId ore = *w.find_material("ore"), widget = *w.find_material("widget");
+  for (FirmId i = 0; i < w.num_firms(); ++i)
+    if (w.firm_material[i] == ore) ore_final += w.final_demand[i];
+  for (LinkId l = 0; l < w.num_links(); ++l) ore_sales += w.link_flow[l];
+  EXPECT_NEAR(ore_final, 5.0, 1e-12);
+  EXPECT_NEAR(ore_sales, 20.0, 1e-12);
+
+  auto got = input_flows(w, ore);
+  for (FirmId i = 0; i < w.num_firms(); ++i) {
+    if (w.firm_material[i] != widget) continue;
+    EXPECT_NEAR(got[i], 2.0 * w.baseline_output[i], 1e-14 * w.baseline_output[i]);
+    EXPECT_EQ(w.final_demand[i], w.baseline_output[i]);  // widgets sell only to final users
+  }
+  // Lead times: 1 within a country, 9 across.
+  for (LinkId l = 0; l < w.num_links(); ++l) {
+    bool domestic = w.firm_country[w.link_supplier[l]] == w.firm_country[w.link_buyer[l]];
+    EXPECT_EQ(w.link_lead_time[l], domestic ? 1 : 9);
+  }
+  // The report: annual balance output = use + final, residual ~0.
+  ASSERT_EQ(report.balances.size(), 2u);
+  EXPECT_NEAR(report.balances[0].output, 9125.0, 1e-9);
+  EXPECT_NEAR(report.balances[0].intermediate_use, 7300.0, 1e-9);
+  EXPECT_NEAR(report.balances[0].final_demand, 1825.0, 1e-9);
+  EXPECT_LT(report.max_balance_residual, 1e-13);
+  EXPECT_EQ(report.max_balance_residual, balance_residual(w, path));
+  EXPECT_EQ(report.firms, w.num_firms());
+  EXPECT_EQ(report.links, w.num_links());
+}
+
+// Firm counts follow the rule n_c = clamp(round(per_material x share_c), min, max): ore 6 in
+// AAA and 4 in BBB, widget 10 in AAA.
+TEST(GeneratorTiny, FirmCountsFollowTheRule) {
+  TempDir dir;
+  World w = generate_world(dir.file("tiny.yaml", kTiny));
+  std::map<std::pair<std::string, std::string>, int> n;
+  for (FirmId i = 0; i < w.num_firms(); ++i)
+    ++n[{w.materials[w.firm_material[i]].id, w.countries[w.firm_country[i]].code}];
+  EXPECT_EQ((n[{"ore", "AAA"}]), 6);
+  EXPECT_EQ((n[{"ore", "BBB"}]), 4);
+  EXPECT_EQ((n[{"widget", "AAA"}]), 10);
+}
+
+// ---- the default world --------------------------------------------------------------------------
+
+// For every firm i of material p and every recipe input q of p:
+//   sum over suppliers j of q of Z0_{ji} = a_{p,q} x0_i      (relative residual <= 1e-12),
+// and for every material, output = intermediate use + final demand (annual, from the report).
+TEST(DefaultWorld, SatisfiesTheMaterialBalance) {
+  GenerationReport report;
+  auto t0 = std::chrono::steady_clock::now();
+  World w = generate_world(kDefaultWorld, {}, &report);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 2.0);
+
+  EXPECT_EQ(w.countries.size(), 28u);
+  EXPECT_GE(w.materials.size(), 30u);
+  EXPECT_GE(w.num_firms(), 1000u);
+  EXPECT_LE(w.num_firms(), 10000u);
+  EXPECT_LT(report.max_balance_residual, 1e-12);
+  EXPECT_LT(balance_residual(w, kDefaultWorld), 1e-12);
+  EXPECT_LT(w.stats().max_balance_residual, 1e-12);  // x0 = sales + C0
+
+  for (const auto& b : report.balances) {
+    SCOPED_TRACE(b.material);
+    EXPECT_GT(b.output, 0.0);
+    EXPECT_GE(b.final_demand, 0.0);
+    EXPECT_NEAR(b.output, b.intermediate_use + b.final_demand, 1e-9 * b.output);
+    // The firms' outputs add up to the material's output (per day).
+    EXPECT_NEAR(total_output(w, b.material) * 365.0, b.output, 1e-9 * b.output);
+  }
+  // Sourced anchors: world gallium output 848 t (USGS), 98.9% in China; neon 540 t.
+  EXPECT_NEAR(total_output(w, "gallium") * 365, 848.0, 1e-9);
+  EXPECT_NEAR(total_output(w, "gallium", "CHN") / total_output(w, "gallium"), 0.989, 1e-9);
+  EXPECT_NEAR(total_output(w, "neon_semi") * 365, 540.0, 1e-9);
+}
+
+// Cross-border flows exist and follow producer shares with a modest home bias: Korean anode
+// buyers get most of their anode material from China (93% of world anode output).
+TEST(DefaultWorld, KoreaBuysAnodeMaterialMostlyFromChina) {
+  World w = generate_world(kDefaultWorld);
+  MaterialId anode = *w.find_material("anode_material");
+  CountryId kor = *w.find_country("KOR"), chn = *w.find_country("CHN");
+  double from_chn = 0, total = 0, cross_border = 0, all = 0;
+  for (LinkId l = 0; l < w.num_links(); ++l) {
+    FirmId s = w.link_supplier[l], b = w.link_buyer[l];
+    all += 1;
+    if (w.firm_country[s] != w.firm_country[b]) cross_border += 1;
+    if (w.firm_material[s] != anode || w.firm_country[b] != kor) continue;
+    total += w.link_flow[l];
+    if (w.firm_country[s] == chn) from_chn += w.link_flow[l];
+  }
+  ASSERT_GT(total, 0);
+  EXPECT_GT(from_chn / total, 0.6);
+  EXPECT_LT(from_chn / total, 0.95);  // the home bias keeps some Korean supply at home
+  EXPECT_GT(cross_border / all, 0.3);
+}
+
+// The same description and seed give the same world (same hash); another seed another world.
+TEST(DefaultWorld, IsDeterministicInTheSeed) {
+  World a = generate_world(kDefaultWorld);
+  World b = generate_world(kDefaultWorld);
+  EXPECT_EQ(a.sha256, b.sha256);
+  GenerateOptions other;
+  other.seed = 12345;
+  World c = generate_world(kDefaultWorld, other);
+  EXPECT_NE(a.sha256, c.sha256);
+  EXPECT_LT(balance_residual(c, kDefaultWorld), 1e-12);
+  // Country totals do not depend on the seed: x_{c,p} = share_c output_p.
+  EXPECT_NEAR(total_output(a, "anode_material", "KOR"), total_output(c, "anode_material", "KOR"),
+              1e-9 * total_output(a, "anode_material", "KOR"));
+}
+
+// write_world then load_world gives back the same world, bit for bit (same hash).
+TEST(DefaultWorld, WriteThenLoadRoundTrips) {
+  TempDir dir;
+  World w = generate_world(kDefaultWorld);
+  write_world(w, dir.str());
+  std::string yaml = dir.str() + "/world.yaml";
+  EXPECT_FALSE(is_world_description(yaml));
+  World back = load_world(yaml);
+  EXPECT_EQ(back.num_firms(), w.num_firms());
+  EXPECT_EQ(back.num_links(), w.num_links());
+  EXPECT_EQ(back.sha256, w.sha256);
+  EXPECT_EQ(back.materials[3].tier, w.materials[3].tier);
+  EXPECT_EQ(back.lead_times.pairs, w.lead_times.pairs);
+  // load_world accepts the description itself and generates it.
+  EXPECT_EQ(load_world(kDefaultWorld).sha256, w.sha256);
+}
+
+// ---- bad descriptions ---------------------------------------------------------------------------
+
+namespace {
+/// The InputError raised by generating `text`, or a failure.
+InputError generate_error(const std::string& text) {
+  TempDir dir;
+  std::string path = dir.file("bad.yaml", text);
+  try {
+    generate_world(path);
+  } catch (const InputError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected an InputError";
+  return InputError(SourceLocation{}, "none");
+}
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return s.replace(at, from.size(), to);
+}
+}  // namespace
+
+TEST(GeneratorErrors, UnknownMaterialInARecipe) {
+  auto e = generate_error(replace(kTiny, "inputs: {ore: 2}", "inputs: {oar: 2}"));
+  EXPECT_EQ(e.where().line, 14);  // line 1 of kTiny is the empty line after R"(
+  EXPECT_EQ(e.where().key_path, "recipes[0].inputs.oar");
+  EXPECT_NE(e.detail().find("expected a material id, found 'oar'"), std::string::npos) << e.what();
+}
+
+TEST(GeneratorErrors, SharesThatSumToMoreThanOne) {
+  auto e = generate_error(replace(kTiny, "{AAA: 0.6, BBB: 0.4}", "{AAA: 0.7, BBB: 0.4}"));
+  EXPECT_EQ(e.where().line, 11);
+  EXPECT_EQ(e.where().key_path, "materials[0].producers");
+  EXPECT_NE(e.detail().find("sum to at most 1"), std::string::npos) << e.what();
+}
+
+TEST(GeneratorErrors, NegativeNumbers) {
+  auto e = generate_error(replace(kTiny, "world_output: 9125", "world_output: -9125"));
+  EXPECT_EQ(e.where().key_path, "materials[0].world_output");
+  e = generate_error(replace(kTiny, "inputs: {ore: 2}", "inputs: {ore: -2}"));
+  EXPECT_EQ(e.where().key_path, "recipes[0].inputs.ore");
+  e = generate_error(replace(kTiny, "{AAA: 0.6, BBB: 0.4}", "{AAA: 0.6, BBB: -0.4}"));
+  EXPECT_EQ(e.where().key_path, "materials[0].producers.BBB");
+}
+
+// ore -> widget -> ore: no order of production exists.
+TEST(GeneratorErrors, RecipeCycle) {
+  auto e = generate_error(std::string(kTiny) + "  - {output: ore, inputs: {widget: 0.1}}\n");
+  EXPECT_NE(e.detail().find("recipe cycle"), std::string::npos) << e.what();
+  EXPECT_NE(e.detail().find("ore -> widget -> ore"), std::string::npos) << e.what();
+  EXPECT_GT(e.where().line, 0);
+}
+
+// Recipes need 2 x 10 = 20 ore/day = 7300/year, more than a world output of 5000.
+TEST(GeneratorErrors, UseAboveWorldOutput) {
+  auto e = generate_error(replace(kTiny, "world_output: 9125", "world_output: 5000"));
+  EXPECT_EQ(e.where().key_path, "materials[0].world_output");
+  EXPECT_NE(e.detail().find("intermediate use 7300"), std::string::npos) << e.what();
+}
+
+TEST(GeneratorErrors, UnknownCountryAndKeys) {
+  auto e = generate_error(replace(kTiny, "{AAA: 1.0}", "{AAB: 1.0}"));
+  EXPECT_EQ(e.where().key_path, "materials[1].producers.AAB");
+  e = generate_error(replace(kTiny, "world_output: 9125", "world_ouput: 9125"));
+  EXPECT_NE(e.detail().find("did you mean 'world_output'"), std::string::npos) << e.what();
+}
+
+// ---- synthetic worlds ---------------------------------------------------------------------------
+
+// Sizes are exact; x0_i = sum_k Z0_{ik} + C0_i; every firm of material p buys input q in the
+// fixed proportion A_{i,q} / x0_i = a_{p,q}; suppliers' materials are below the buyer's (no
+// material cycles); final demand > 0 for every firm; out-degrees are heavy-tailed.
+TEST(Synthetic, SatisfiesTheIdentityAndTheRecipes) {
+  SyntheticSpec spec;
+  spec.firms = 20000;
+  spec.links = 100000;
+  spec.materials = 12;
+  spec.countries = 7;
+  spec.seed = 3;
+  World w = generate_synthetic(spec);
+  ASSERT_EQ(w.num_firms(), 20000u);
+  ASSERT_EQ(w.num_links(), 100000u);
+  EXPECT_EQ(w.countries.size(), 7u);
+  EXPECT_EQ(w.materials.size(), 12u);
+  EXPECT_LT(w.stats().max_balance_residual, 1e-12);
+
+  std::vector<std::map<MaterialId, double>> inputs(w.num_firms());
+  std::vector<std::size_t> out_degree(w.num_firms(), 0);
+  for (LinkId l = 0; l < w.num_links(); ++l) {
+    FirmId s = w.link_supplier[l], b = w.link_buyer[l];
+    ASSERT_LT(w.firm_material[s], w.firm_material[b]);
+    inputs[b][w.firm_material[s]] += w.link_flow[l];
+    ++out_degree[s];
+    EXPECT_EQ(w.link_lead_time[l], 1);
+  }
+  double worst = 0;
+  for (FirmId i = 0; i < w.num_firms(); ++i) {
+    EXPECT_GT(w.final_demand[i], 0.0);
+    for (auto& [q, flow] : inputs[i]) {
+      double a = synthetic_coefficient(spec, w.firm_material[i], q);
+      ASSERT_GT(a, 0.0);
+      worst =
+          std::max(worst, std::abs(flow - a * w.baseline_output[i]) / (a * w.baseline_output[i]));
+    }
+  }
+  EXPECT_LT(worst, 1e-12);
+  std::size_t max_out = *std::max_element(out_degree.begin(), out_degree.end());
+  EXPECT_GT(double(max_out), 20.0 * 100000.0 / 20000.0);  // hubs: far above the mean of 5
+}
+
+TEST(Synthetic, IsDeterministicInTheSeed) {
+  SyntheticSpec spec;
+  World a = generate_synthetic(spec), b = generate_synthetic(spec);
+  EXPECT_EQ(a.sha256, b.sha256);
+  spec.seed = 2;
+  EXPECT_NE(generate_synthetic(spec).sha256, a.sha256);
+}
+
+TEST(Synthetic, WriteThenLoadRoundTrips) {
+  TempDir dir;
+  SyntheticSpec spec;
+  spec.firms = 3000;
+  spec.links = 12000;
+  World w = generate_synthetic(spec);
+  write_world(w, dir.str());
+  EXPECT_EQ(load_world(dir.str() + "/world.yaml").sha256, w.sha256);
+}
+
+// A million firms and five million links in well under a minute.
+TEST(Synthetic, OneMillionFirmsFiveMillionLinks) {
+  SyntheticSpec spec;
+  spec.firms = 1000000;
+  spec.links = 5000000;
+  spec.materials = 20;
+  spec.countries = 30;
+  auto t0 = std::chrono::steady_clock::now();
+  World w = generate_synthetic(spec);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(w.num_firms(), 1000000u);
+  EXPECT_EQ(w.num_links(), 5000000u);
+  EXPECT_LT(w.stats().max_balance_residual, 1e-12);
+  EXPECT_LT(seconds, 30.0);
+}
+
+TEST(Synthetic, RejectsImpossibleSpecs) {
+  SyntheticSpec spec;
+  spec.firms = 5;
+  spec.materials = 10;
+  EXPECT_THROW(generate_synthetic(spec), InputError);
+  spec = SyntheticSpec{};
+  spec.materials = 1;
+  EXPECT_THROW(generate_synthetic(spec), InputError);
+}
+
+// ---- shipped scenarios --------------------------------------------------------------------------
+
+namespace {
+std::vector<std::string> shipped_scenarios() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(kSource + "/scenarios"))
+    if (e.path().extension() == ".yaml") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+}  // namespace
+
+// Every scenario in scenarios/ parses, its world loads (the real-event scenarios use the
+// default world description), and its events name countries, groups and materials that the
+// world has (check_scenario: no errors, no warnings).
+TEST(ShippedScenarios, ParseAndTheirWorldGenerates) {
+  const std::set<std::string> real_events = {"baseline.yaml",
+                                             "gallium-germanium-2023.yaml",
+                                             "graphite-2023.yaml",
+                                             "japan-korea-2019.yaml",
+                                             "neon-2022.yaml",
+                                             "cobalt-drc-2025.yaml",
+                                             "nickel-indonesia-2020.yaml",
+                                             "rare-earth-magnets-2025.yaml"};
+  auto files = shipped_scenarios();
+  std::set<std::string> names;
+  for (const auto& f : files) names.insert(fs::path(f).filename().string());
+  for (const auto& want : real_events) EXPECT_TRUE(names.count(want)) << want;
+  std::map<std::string, World> worlds;
+  for (const auto& f : files) {
+    SCOPED_TRACE(f);
+    Scenario s = load_scenario(f);
+    if (real_events.count(fs::path(f).filename().string())) {
+      EXPECT_EQ(fs::path(s.world_path).filename(), "critical-materials.yaml");
+      EXPECT_TRUE(is_world_description(s.world_path));
+    }
+    if (!worlds.count(s.world_path)) worlds.emplace(s.world_path, load_world(s.world_path));
+    auto warnings = check_scenario(s, worlds.at(s.world_path));
+    EXPECT_TRUE(warnings.empty()) << (warnings.empty() ? "" : warnings.front());
+  }
+}
+
+// With no events the generated world rests at its baseline: x_i(t) = x0_i every day (the
+// baseline identity and the initial stocks S = n Z0 are consistent), here for 30 days.
+TEST(ShippedScenarios, BaselineStaysAtBaseline) {
+  Scenario s = load_scenario(kSource + "/scenarios/baseline.yaml");
+  ASSERT_TRUE(s.events.empty());
+  World world = load_world(s.world_path);
+  RunOptions options;
+  options.days = 30;
+  options.threads = 1;
+  Simulation sim(world, s, options);
+  while (sim.step()) {
+  }
+  auto x = sim.production();
+  double worst = 0;
+  for (FirmId i = 0; i < world.num_firms(); ++i)
+    worst = std::max(worst, std::abs(x[i] - world.baseline_output[i]) / world.baseline_output[i]);
+  EXPECT_LT(worst, 1e-9);
+}
