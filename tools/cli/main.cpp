@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <string>
 #include <vector>
@@ -267,7 +268,8 @@ int main(int argc, char** argv) {
   gen->add_option("--links", spec.links, "Synthetic: links");
   gen->add_option("--materials", spec.materials, "Synthetic: materials");
   gen->add_option("--countries", spec.countries, "Synthetic: countries");
-  gen->add_option("--seed", spec.seed, "Synthetic: seed");
+  std::optional<std::uint64_t> gen_seed;
+  gen->add_option("--seed", gen_seed, "Seed (replaces the description's seed)");
   gen->add_option("--out,-o", out, "Output directory")->required();
 
   std::vector<cli::Command> extra;
@@ -297,6 +299,15 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(scenario, out, threads, days, quiet, top, checkpoint_every, resume);
     if (*validate) return cmd_validate(scenario);
     if (*info) {
+      if (is_world_description(world_path)) {
+        GenerationReport report;
+        World w = generate_world(world_path, GenerateOptions{}, &report);
+        print_world(w, std::cout);
+        std::cout << "generated   seed " << report.seed << " in " << report.seconds
+                  << " s; recipe balance residual (max over firms and inputs) "
+                  << report.max_balance_residual << "\n";
+        return kExitOk;
+      }
       World w = load_world(world_path);
       print_world(w, std::cout);
       return kExitOk;
@@ -306,7 +317,9 @@ int main(int argc, char** argv) {
         std::cerr << "error: give either a description file or --synthetic\n";
         return kExitInputError;
       }
-      World w = synthetic ? generate_synthetic(spec) : generate_world(desc);
+      if (gen_seed) spec.seed = *gen_seed;
+      World w = synthetic ? generate_synthetic(spec)
+                          : generate_world(desc, GenerateOptions{gen_seed}, nullptr);
       write_world(w, out);
       print_world(w, std::cout);
       std::cout << "written to  " << out << "\n";
