@@ -112,7 +112,7 @@ struct Simulation::Impl {
 
   // ---- lane state (index Lane: one per link, buyer-major) ----
   std::vector<double> z0, S, O, y;
-  std::vector<float> cap_share;  // export-control cap k, +inf where none; empty if no controls
+  std::vector<double> cap_share;  // export-control cap k, +inf where none; empty if no controls
   std::vector<std::int32_t> lead, base_lead;
   std::vector<std::uint8_t> lane_class;  // priority class of the buyer for the supplier
   // In-transit pipeline: per lane a ring of `ring_len` slots keyed by arrival day. Each slot
@@ -297,7 +297,7 @@ struct Simulation::Impl {
           if (between_match(ev, l)) max_lead[l] += ev.extra_days;
       }
     }
-    if (any_control) cap_share.assign(m, std::numeric_limits<float>::infinity());
+    if (any_control) cap_share.assign(m, std::numeric_limits<double>::infinity());
     out_pos.resize(m);
     for (Lane k = 0; k < m; ++k) out_pos[net.out_lane[k]] = k;
     o_out.resize(m);
@@ -471,14 +471,14 @@ struct Simulation::Impl {
   }
 
   void recompute_controls(int t) {
-    std::fill(cap_share.begin(), cap_share.end(), std::numeric_limits<float>::infinity());
+    std::fill(cap_share.begin(), cap_share.end(), std::numeric_limits<double>::infinity());
     for (std::size_t k = 0; k < scenario.events.size(); ++k) {
       const Event& ev = scenario.events[k];
       if (!active(ev, t)) continue;
       std::int64_t matched = 0;
       if (ev.type == EventType::kTradeCut) {
         for (Lane l = 0; l < Lane(z0.size()); ++l)
-          if (between_match(ev, l)) cap_share[l] = 0.0f, ++matched;
+          if (between_match(ev, l)) cap_share[l] = 0.0, ++matched;
       } else if (ev.type == EventType::kExportControl) {
         auto exp = country_mask(world, ev.exporters, false);
         auto mats = material_mask(world, ev.materials, false);
@@ -488,7 +488,7 @@ struct Simulation::Impl {
           FirmId j = sup(l), i = buy(l);
           CountryId cj = world.firm_country[j], ci = world.firm_country[i];
           if (cj != ci && exp[cj] && mats[world.firm_material[j]] && tgt[ci] && !exc[ci]) {
-            cap_share[l] = std::min(cap_share[l], float(ev.license_share));
+            cap_share[l] = std::min(cap_share[l], ev.license_share);
             ++matched;
           }
         }
@@ -514,7 +514,7 @@ struct Simulation::Impl {
       double* __restrict SS = S.data();
       double* __restrict OO = O.data();
       double* __restrict oo = o_out.data();
-      const float* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
+      const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
       const double itau = inv_tau;
       for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
         const Lane lb = lane_begin[s], le = lane_begin[s + 1];
@@ -536,7 +536,7 @@ struct Simulation::Impl {
           o = o > 0.0 ? o : 0.0;
           OO[l] = o;
           double served = o;
-          if (share && !std::isinf(share[l])) served = std::min(o, double(share[l]) * z);
+          if (share && !std::isinf(share[l])) served = std::min(o, share[l] * z);
           oo[pos[l]] = served;
           ordered += o;
         }

@@ -245,7 +245,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
       if (std::find(bg.begin(), bg.end(), g) != bg.end()) cls = PriorityClass::kGroup;
     }
   lane_class.push_back(std::uint8_t(cls));
-  if (!cap_share.empty()) cap_share.push_back(float(control_share(best, i, t)));
+  if (!cap_share.empty()) cap_share.push_back(control_share(best, i, t));
   if (!unit_lead) {
     if (ring_dev.size() + std::size_t(longest) >= std::numeric_limits<std::uint32_t>::max())
       throw std::runtime_error("in-transit pipeline exceeds 2^32 slots");

@@ -1,0 +1,302 @@
+// Unit tests of the per-phase kernels (sim/kernels.hpp) against MODEL.md section 3.
+// Every expected number below is worked out by hand from the model's formulas; the comments
+// state the math.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "kernels.hpp"
+
+namespace sd = shortfall::detail;
+using shortfall::PriorityClass;
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+}
+
+// ---- step 2: inventory draw-down -------------------------------------------------------------
+// S_ji <- max(0, S_ji + y_ji(t-1) - S_ji [x_i(t-1)/x0_i] A_ip / S_ip),  S_ip pooled, before.
+
+TEST(UpdateStocks, TwoSuppliersDrawInProportionToStock) {
+  // Z0 = {2, 6}: A = 8. n = 10 (baseline stocks 20, 60, unused here except by the kernel's
+  // exact-at-baseline form). Stocks S = {30, 10}: pooled 40. Yesterday x/x0 = 0.5, so the
+  // firm consumed 0.5 * 8 = 4 units, drawn in proportion to stock: 4 * 30/40 = 3 and
+  // 4 * 10/40 = 1. Arrivals {1, 3}. New stocks: 30 + 1 - 3 = 28, 10 + 3 - 1 = 12; pooled 40.
+  std::array<double, 2> stock{30, 10};
+  std::array<double, 2> arrivals{1, 3};
+  std::array<double, 2> z0{2, 6};
+  double pooled = sd::update_stocks(stock, arrivals, z0, 10.0, 0.5);
+  EXPECT_NEAR(stock[0], 28.0, 1e-12);
+  EXPECT_NEAR(stock[1], 12.0, 1e-12);
+  EXPECT_NEAR(pooled, 40.0, 1e-12);
+}
+
+TEST(UpdateStocks, DrawDoesNotDependOnWhichSupplierDelivered) {
+  // Same pooled stock as above but held the other way round: S = {10, 30}. Draw 4 * 10/40 = 1
+  // from the first, 4 * 30/40 = 3 from the second: the draw follows the stock, not Z0.
+  std::array<double, 2> stock{10, 30};
+  std::array<double, 2> arrivals{0, 0};
+  std::array<double, 2> z0{2, 6};
+  sd::update_stocks(stock, arrivals, z0, 10.0, 0.5);
+  EXPECT_NEAR(stock[0], 9.0, 1e-12);
+  EXPECT_NEAR(stock[1], 27.0, 1e-12);
+}
+
+TEST(UpdateStocks, FloorAtZero) {
+  // S = {1, 3} (pooled 4), Z0 = {2, 6} (A = 8), x/x0 = 1: consumption 8 > pooled 4, drawn as
+  // 8 * 1/4 = 2 and 8 * 3/4 = 6. Arrivals {0.5, 0}: 1 + 0.5 - 2 = -0.5 -> 0, 3 - 6 -> 0.
+  std::array<double, 2> stock{1, 3};
+  std::array<double, 2> arrivals{0.5, 0};
+  std::array<double, 2> z0{2, 6};
+  double pooled = sd::update_stocks(stock, arrivals, z0, 10.0, 1.0);
+  EXPECT_EQ(stock[0], 0.0);
+  EXPECT_EQ(stock[1], 0.0);
+  EXPECT_EQ(pooled, 0.0);
+}
+
+TEST(UpdateStocks, NoConsumptionTermWhenPooledStockIsZero) {
+  // S_ip = 0: no consumption term; arrivals just land. {0,0} + {1,2} = {1,2}.
+  std::array<double, 2> stock{0, 0};
+  std::array<double, 2> arrivals{1, 2};
+  std::array<double, 2> z0{2, 6};
+  double pooled = sd::update_stocks(stock, arrivals, z0, 10.0, 1.0);
+  EXPECT_EQ(stock[0], 1.0);
+  EXPECT_EQ(stock[1], 2.0);
+  EXPECT_EQ(pooled, 3.0);
+}
+
+TEST(UpdateStocks, ExactAtBaseline) {
+  // At baseline S = n Z0, arrivals = Z0, x/x0 = 1: draw = Z0, so S is unchanged to the last bit
+  // (non-dyadic flows and n chosen on purpose).
+  const double n = 7.3;
+  std::array<double, 3> z0{0.1, 0.7, 1.0 / 3.0};
+  std::array<double, 3> stock{n * z0[0], n * z0[1], n * z0[2]};
+  const std::array<double, 3> before = stock;
+  for (int day = 0; day < 100; ++day) sd::update_stocks(stock, z0, z0, n, 1.0);
+  for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(stock[k], before[k]) << k;
+}
+
+// ---- step 3: orders ----------------------------------------------------------------------------
+// O = max(0, Z0 xr + (1/tau)((n + l - 1) Z0 xr - S - T)),   xr = x_i(t-1)/x0_i.
+
+TEST(OrderFor, CoreFormula) {
+  // l = 1, T = 0: O = Z0 xr + (n Z0 xr - S)/tau.
+  // Z0 = 4, xr = 0.5, n = 10, S = 12, tau = 4: O = 2 + (20 - 12)/4 = 4.
+  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 10, 12, 1, 0, 0, 1.0 / 4), 4.0);
+  // Stock below target raises the order: S = 0: O = 2 + 20/4 = 7.
+  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 10, 0, 1, 0, 0, 1.0 / 4), 7.0);
+  // Stock far above target: 2 + (20 - 40)/4 = -3 -> max(0, .) = 0.
+  EXPECT_EQ(sd::order_for(4, 0.5, 10, 40, 1, 0, 0, 1.0 / 4), 0.0);
+}
+
+TEST(OrderFor, WithLeadTimeCountsGoodsInTransit) {
+  // l = 3, T = 1 shipment of nominal Z0 = 4 plus a deviation of +1: T = 5.
+  // O = 2 + ((10 + 3 - 1) * 4 * 0.5 - 12 - 5)/4 = 2 + (24 - 17)/4 = 3.75.
+  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 10, 12, 3, 1, 1, 1.0 / 4), 3.75);
+  // A full pipeline (T = (l-1) Z0 xr = 4) and stock at target (S = n Z0 xr = 20): O = Z0 xr = 2.
+  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 10, 20, 3, 1, 0, 1.0 / 4), 2.0);
+}
+
+TEST(OrderFor, ExactlyZ0AtBaselineForAnyLeadTime) {
+  // S = n Z0, T = (l-1) Z0, xr = 1: both gaps are 0 and O = Z0 to the last bit.
+  for (double z0 : {0.1, 0.7, 1.0 / 3.0, 1234.5678})
+    for (int l : {1, 2, 5, 14, 60}) {
+      const double n = 7.3;
+      EXPECT_EQ(sd::order_for(z0, 1.0, n, n * z0, l, double(l - 1), 0.0, 1.0 / 6), z0)
+          << z0 << " " << l;
+    }
+}
+
+// ---- step 5: production ------------------------------------------------------------------------
+// x = min(x_cap, x_inp, D); binding 0 demand, 1 capacity, 2 inputs; ties: demand first.
+
+TEST(Produce, MinimumAndBinding) {
+  EXPECT_EQ(sd::produce(5, 7, 6), std::make_pair(5.0, std::uint8_t(1)));  // capacity binds
+  EXPECT_EQ(sd::produce(5, 3, 6), std::make_pair(3.0, std::uint8_t(2)));  // inputs bind
+  EXPECT_EQ(sd::produce(5, 7, 2), std::make_pair(2.0, std::uint8_t(0)));  // demand binds
+  EXPECT_EQ(sd::produce(5, kInf, 6), std::make_pair(5.0, std::uint8_t(1)));  // no inputs
+}
+
+TEST(Produce, TiesGoToDemandThenCapacity) {
+  EXPECT_EQ(sd::produce(5, 5, 5), std::make_pair(5.0, std::uint8_t(0)));  // all equal: demand
+  EXPECT_EQ(sd::produce(5, 7, 5), std::make_pair(5.0, std::uint8_t(0)));  // cap = D: demand
+  EXPECT_EQ(sd::produce(7, 5, 5), std::make_pair(5.0, std::uint8_t(0)));  // inp = D: demand
+  EXPECT_EQ(sd::produce(5, 5, 6), std::make_pair(5.0, std::uint8_t(1)));  // cap = inp: capacity
+}
+
+// ---- step 6: rationing -------------------------------------------------------------------------
+
+TEST(RationProportional, EveryoneGetsTheSameFillRatio) {
+  // D = 2 + 3 + C 5 = 10, x = 6: ratio 0.6. y = {1.2, 1.8}, c = 3; sum 6 = x.
+  std::array<double, 2> orders{2, 3}, y{};
+  double c = sd::ration_proportional(6, 10, orders, 5, y);
+  EXPECT_DOUBLE_EQ(y[0], 1.2);
+  EXPECT_DOUBLE_EQ(y[1], 1.8);
+  EXPECT_DOUBLE_EQ(c, 3.0);
+}
+
+TEST(RationProportional, ZeroOutputServesNothing) {
+  std::array<double, 2> orders{2, 3}, y{9, 9};
+  double c = sd::ration_proportional(0, 10, orders, 5, y);
+  EXPECT_EQ(y[0], 0.0);
+  EXPECT_EQ(y[1], 0.0);
+  EXPECT_EQ(c, 0.0);
+}
+
+TEST(RationFinalDemandLast, FinalUsersAbsorbTheShortfall) {
+  // D = 10 (orders 2 + 3, C = 5), x = 7: gap D - x = 3 <= C, so c = C - 3 = 2 and every order is
+  // served in full.
+  std::array<double, 2> orders{2, 3}, y{};
+  double c = sd::ration_final_demand_last(7, 10, orders, 5, y);
+  EXPECT_DOUBLE_EQ(c, 2.0);
+  EXPECT_EQ(y[0], 2.0);
+  EXPECT_EQ(y[1], 3.0);
+  // Boundary gap = C (x = 5): c = 0, orders still in full.
+  c = sd::ration_final_demand_last(5, 10, orders, 5, y);
+  EXPECT_EQ(c, 0.0);
+  EXPECT_EQ(y[0], 2.0);
+  EXPECT_EQ(y[1], 3.0);
+}
+
+TEST(RationFinalDemandLast, WhenFinalDemandIsNotEnoughOrdersShareTheRest) {
+  // x = 3: gap 7 > C = 5, so c = 0 and y = O x / (D - C) = {2, 3} * 3/5 = {1.2, 1.8}.
+  std::array<double, 2> orders{2, 3}, y{};
+  double c = sd::ration_final_demand_last(3, 10, orders, 5, y);
+  EXPECT_EQ(c, 0.0);
+  EXPECT_DOUBLE_EQ(y[0], 1.2);
+  EXPECT_DOUBLE_EQ(y[1], 1.8);
+}
+
+TEST(RationWaterfill, BuyerWhoseOrderRoseMostIsCutFirst) {
+  // Three buyers with Z0 = {10, 20, 30} ordering O = {10, 30, 60}: O/Z0 = {1, 1.5, 2}; final
+  // demand C = C0 = 40 (ratio 1). D = 140, x = 120.
+  // y_k = min(O_k, L Z0_k), c = min(C, L C0); f(L) = sum y + c.
+  //   0 <= L <= 1:   f = 100 L                         (f(1) = 100 < 120)
+  //   1 <= L <= 1.5: f = 10 + 40 + 20 L + 30 L = 50 + 50 L  (f(1.5) = 125 > 120)
+  // so 50 + 50 L = 120, L = 1.4: y = {10, 28, 42}, c = 40. Buyer 3 (ratio 2) gets 42/60 = 70%,
+  // buyer 2 (ratio 1.5) 28/30 = 93%, buyer 1 and final users everything.
+  std::array<double, 3> orders{10, 30, 60}, z0{10, 20, 30}, y{};
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  double c = sd::ration_waterfill(120, orders, z0, 40, 40, y, scratch);
+  EXPECT_DOUBLE_EQ(y[0], 10.0);
+  EXPECT_DOUBLE_EQ(y[1], 28.0);
+  EXPECT_DOUBLE_EQ(y[2], 42.0);
+  EXPECT_DOUBLE_EQ(c, 40.0);
+}
+
+TEST(RationWaterfill, LevelInTheUpperSegment) {
+  // Same items, x = 130 > f(1.5) = 125: for 1.5 <= L <= 2, f = 10 + 40 + 30 + 30 L = 80 + 30 L,
+  // L = 50/30 = 5/3: y = {10, 30, 50}, c = 40.
+  std::array<double, 3> orders{10, 30, 60}, z0{10, 20, 30}, y{};
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  double c = sd::ration_waterfill(130, orders, z0, 40, 40, y, scratch);
+  EXPECT_DOUBLE_EQ(y[0], 10.0);
+  EXPECT_DOUBLE_EQ(y[1], 30.0);
+  EXPECT_NEAR(y[2], 50.0, 1e-12);
+  EXPECT_DOUBLE_EQ(c, 40.0);
+}
+
+TEST(RationWaterfill, LevelBelowEveryRatioCutsAllInProportionToZ0) {
+  // x = 50 < f(1) = 100: L = 50/100 = 0.5, y = 0.5 Z0 = {5, 10, 15}, c = 0.5 C0 = 20.
+  std::array<double, 3> orders{10, 30, 60}, z0{10, 20, 30}, y{};
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  double c = sd::ration_waterfill(50, orders, z0, 40, 40, y, scratch);
+  EXPECT_DOUBLE_EQ(y[0], 5.0);
+  EXPECT_DOUBLE_EQ(y[1], 10.0);
+  EXPECT_DOUBLE_EQ(y[2], 15.0);
+  EXPECT_DOUBLE_EQ(c, 20.0);
+}
+
+TEST(RationWaterfill, NoFinalDemand) {
+  // Orders only: Z0 = {1, 1}, O = {1, 3} (ratios 1, 3), x = 2: f(L) = L + L for L <= 1 (f = 2 at
+  // L = 1) so L = 1: y = {1, 1}, c = 0.
+  std::array<double, 2> orders{1, 3}, z0{1, 1}, y{};
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  double c = sd::ration_waterfill(2, orders, z0, 0, 0, y, scratch);
+  EXPECT_DOUBLE_EQ(y[0], 1.0);
+  EXPECT_DOUBLE_EQ(y[1], 1.0);
+  EXPECT_EQ(c, 0.0);
+}
+
+TEST(RationPriority, DefaultOrderDomesticGroupRestFinal) {
+  // Orders by class: domestic 3, group 4, rest 5 and 2; C = 6. D = 20.
+  // x = 10: domestic 3 (left 7), group 4 (left 3), rest needs 7 > 3: share 3/7 ->
+  // {15/7, 6/7}; final 0.
+  std::array<double, 4> orders{3, 4, 5, 2}, y{};
+  std::array<std::uint8_t, 4> cls{0, 1, 2, 2};
+  std::array<PriorityClass, 4> order{PriorityClass::kDomestic, PriorityClass::kGroup,
+                                     PriorityClass::kRest, PriorityClass::kFinal};
+  double c = sd::ration_priority(10, orders, cls, 6, order, y);
+  EXPECT_EQ(y[0], 3.0);
+  EXPECT_EQ(y[1], 4.0);
+  EXPECT_DOUBLE_EQ(y[2], 15.0 / 7.0);
+  EXPECT_DOUBLE_EQ(y[3], 6.0 / 7.0);
+  EXPECT_EQ(c, 0.0);
+  // x = 16: domestic, group and rest in full (14), final users get the last 2.
+  c = sd::ration_priority(16, orders, cls, 6, order, y);
+  EXPECT_EQ(y[0], 3.0);
+  EXPECT_EQ(y[1], 4.0);
+  EXPECT_EQ(y[2], 5.0);
+  EXPECT_EQ(y[3], 2.0);
+  EXPECT_DOUBLE_EQ(c, 2.0);
+}
+
+TEST(RationPriority, CustomOrderFinalDemandFirst) {
+  // Service order final, rest, group, domestic; x = 10: final 6 (left 4), rest needs 7 > 4:
+  // share 4/7 -> {20/7, 8/7}; group and domestic get nothing.
+  std::array<double, 4> orders{3, 4, 5, 2}, y{};
+  std::array<std::uint8_t, 4> cls{0, 1, 2, 2};
+  std::array<PriorityClass, 4> order{PriorityClass::kFinal, PriorityClass::kRest,
+                                     PriorityClass::kGroup, PriorityClass::kDomestic};
+  double c = sd::ration_priority(10, orders, cls, 6, order, y);
+  EXPECT_EQ(c, 6.0);
+  EXPECT_DOUBLE_EQ(y[2], 20.0 / 7.0);
+  EXPECT_DOUBLE_EQ(y[3], 8.0 / 7.0);
+  EXPECT_EQ(y[1], 0.0);
+  EXPECT_EQ(y[0], 0.0);
+}
+
+TEST(Rationing, OutputAtOrAboveDemandServesEverything) {
+  // x >= D: every rule gives y = O and c = C.
+  std::array<double, 3> orders{10, 30, 60}, z0{10, 20, 30};
+  std::array<std::uint8_t, 3> cls{0, 1, 2};
+  std::array<PriorityClass, 4> order{PriorityClass::kDomestic, PriorityClass::kGroup,
+                                     PriorityClass::kRest, PriorityClass::kFinal};
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  const double C = 40, D = 140;
+  for (double x : {D, D + 1}) {
+    std::array<double, 3> y{};
+    EXPECT_EQ(sd::ration_proportional(x, D, orders, C, y), C);
+    EXPECT_EQ(y, orders);
+    y = {};
+    EXPECT_EQ(sd::ration_final_demand_last(x, D, orders, C, y), C);
+    EXPECT_EQ(y, orders);
+    y = {};
+    EXPECT_EQ(sd::ration_waterfill(x, orders, z0, C, C, y, scratch), C);
+    EXPECT_EQ(y, orders);
+    y = {};
+    EXPECT_EQ(sd::ration_priority(x, orders, cls, C, order, y), C);
+    EXPECT_EQ(y, orders);
+  }
+}
+
+TEST(Rationing, EveryRuleHandsOutExactlyX) {
+  // Whatever the rule, sum y + c = x when x < D (nothing is lost or created).
+  std::array<double, 3> orders{10, 30, 60}, z0{10, 20, 30};
+  std::array<std::uint8_t, 3> cls{0, 2, 1};
+  std::array<PriorityClass, 4> order{PriorityClass::kDomestic, PriorityClass::kGroup,
+                                     PriorityClass::kRest, PriorityClass::kFinal};
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  const double C = 40, D = 140;
+  for (double x : {0.0, 1.0, 37.5, 99.0, 125.0, 139.0}) {
+    auto total = [](const std::array<double, 3>& y, double c) { return y[0] + y[1] + y[2] + c; };
+    std::array<double, 3> y{};
+    EXPECT_NEAR(total(y, sd::ration_proportional(x, D, orders, C, y)), x, 1e-12) << x;
+    EXPECT_NEAR(total(y, sd::ration_final_demand_last(x, D, orders, C, y)), x, 1e-12) << x;
+    EXPECT_NEAR(total(y, sd::ration_waterfill(x, orders, z0, C, C, y, scratch)), x, 1e-12) << x;
+    EXPECT_NEAR(total(y, sd::ration_priority(x, orders, cls, C, order, y)), x, 1e-12) << x;
+  }
+}

@@ -1,0 +1,184 @@
+// Lead times and the in-transit pipeline (MODEL.md 5), and transport disruptions.
+// Expectations derived by hand; the comments state the math.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "shortfall/scenario.hpp"
+#include "shortfall/simulation.hpp"
+#include "shortfall/world.hpp"
+
+using namespace shortfall;
+
+namespace {
+
+/// Run options with a thread count (the rest default).
+RunOptions with_threads(int threads) {
+  RunOptions o;
+  o.threads = threads;
+  return o;
+}
+
+Scenario make_scenario(const std::string& body) {
+  return parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml");
+}
+
+}  // namespace
+
+TEST(LeadTimes, InitialPipelineDrainsWhenTheSupplierStops) {
+  // s -> b with lead time 4, Z0 = 2, n = 10 (b's stock 20). The initial state holds one shipment
+  // of Z0 from each of the 4 days before day 0, arriving on days 0..3. s stops on day 0 (100%
+  // loss), so everything shipped from day 0 on is 0 and arrives from day 4.
+  //   in transit after day t's shipment: the initial shipments still due after t: (3 - t) Z0.
+  //   b's stock: arrivals Z0 and draws Z0 (b at x0) on days 0..3 keep S = 20; then S(t) =
+  //   20 - 2 (t - 3) while b still produces x0, i.e. S(4) = 18, S(5) = 16, ...
+  WorldBuilder b;
+  auto X = b.country("XXX");
+  auto m = b.material("m", 10.0), g = b.material("g");
+  auto s = b.firm("s", X, m);
+  auto buyer = b.firm("b", X, g, 2.0);
+  auto link = b.link(s, buyer, 2.0, 4);
+  World w = b.build();
+  Scenario sc = make_scenario(
+      "days: 8\nevents:\n  - {type: capacity_loss, start: 0, firms: [s], loss: 1.0}\n");
+  Simulation sim(w, sc, with_threads(1));
+  std::vector<double> transit, stock;
+  while (sim.step()) {
+    transit.push_back(sim.in_transit(link));
+    stock.push_back(sim.stock(link));
+    EXPECT_EQ(sim.lead_time(link), 4);
+  }
+  EXPECT_EQ(transit, (std::vector<double>{6, 4, 2, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(stock, (std::vector<double>{20, 20, 20, 20, 18, 16, 14, 12}));
+  EXPECT_EQ(sim.first_shortage_day()[buyer], 0);  // y(0) = 0 < O(0)
+}
+
+TEST(LeadTimes, ChainFrontIsDelayedByLeadTimes) {
+  // The chain of test_engine.cpp (r -> a -> b -> c, all flows 1, n_a = 10, n_b = 20, n_c = 5)
+  // with lead time l = 3 on every link; r loses all capacity on day 0.
+  // a: the initial pipeline arrives on days 0..l-1 = 0..2, nothing from day 3, so
+  //    S_a(k) = n_a - (k - 2) for k >= 3, and x_a(k) < 1 first when S_a(k) < 1:
+  //    k = n_a + l - 1 = 12 (S_a(12) = 0). b is first short on day 12.
+  // b: a's shipments are 1 until day 11, 0 from day 12, arriving 3 days later: nothing arrives
+  //    from day 15, S_b(k) = n_b - (k - 14), and b first fails on k = n_b + 14 = 34:
+  //    c is first short on day n_a + n_b + 2 (l - 1) = 34.
+  // c: b's last full shipment (day 33) arrives on day 36, S_c(k) = n_c - (k - 36) from day 37,
+  //    x_c(k) = 0 first at k = n_c + 36 = 41.
+  WorldBuilder b;
+  auto X = b.country("XXX");
+  auto ore = b.material("ore"), ma = b.material("ma"), mb = b.material("mb"), mc = b.material("mc");
+  b.world().lead_times.domestic = 3;
+  auto r = b.firm("r", X, ore), a = b.firm("a", X, ma, 0.0, 10.0), bb = b.firm("b", X, mb, 0.0, 20.0),
+       c = b.firm("c", X, mc, 1.0, 5.0);
+  b.link(r, a, 1.0);
+  b.link(a, bb, 1.0);
+  b.link(bb, c, 1.0);
+  World w = b.build();
+  Scenario sc = make_scenario(
+      "days: 50\nevents:\n  - {type: capacity_loss, start: 0, firms: [r], loss: 1.0}\n");
+  Simulation sim(w, sc, with_threads(1));
+  std::vector<double> xc;
+  while (sim.step()) xc.push_back(sim.production()[c]);
+  auto first = sim.first_shortage_day();
+  EXPECT_EQ(first[a], 0);
+  EXPECT_EQ(first[bb], 12);
+  EXPECT_EQ(first[c], 34);
+  EXPECT_EQ(xc[40], 1.0);
+  EXPECT_EQ(xc[41], 0.0);
+}
+
+TEST(TransportDisruption, RaisesLeadTimesOfMatchingCrossBorderLinksOnly) {
+  // s (CHN, ga, final demand 10) sells 1 to b (JPN) and 2 to u (USA); d (JPN, ch) sells 1 to b.
+  // All lead times 1. A transport disruption between CHN and JPN on days [5, 20) adds 4 days:
+  // only s -> b matches (d -> b is domestic, s -> u is CHN -> USA).
+  WorldBuilder wb;
+  auto CHN = wb.country("CHN"), JPN = wb.country("JPN"), USA = wb.country("USA");
+  auto ga = wb.material("ga", 10.0), ch = wb.material("ch", 10.0), wf = wb.material("wf");
+  auto s = wb.firm("s", CHN, ga, 10.0), d = wb.firm("d", JPN, ch), b = wb.firm("b", JPN, wf, 1.0),
+       u = wb.firm("u", USA, wf, 1.0);
+  const LinkId sb = wb.link(s, b, 1.0), su = wb.link(s, u, 2.0), db = wb.link(d, b, 1.0);
+  World w = wb.build();
+  // final_demand_last: s's final users absorb the extra orders, so every order is shipped in
+  // full and the only effect on b is the delay.
+  Scenario sc = make_scenario(
+      "days: 40\nmodel: {tau: 4, rationing: final_demand_last}\nevents:\n"
+      "  - {type: transport_disruption, start: 5, end: 20, between: [[CHN], [JPN]],"
+      " extra_days: 4}\n");
+  ASSERT_TRUE(check_scenario(sc, w).empty());
+  Simulation sim(w, sc, with_threads(1));
+
+  // Shipment log of s -> b: day shipped -> (amount, lead time when shipped).
+  std::map<int, std::pair<double, int>> shipped;
+  shipped[-1] = {1.0, 1};  // the initial pipeline: Z0 shipped on day -1 with lead 1
+  double prev_stock = 10.0, prev_xr = 1.0;
+  const double n = 10.0, z0 = 1.0, tau = 4.0;
+  while (sim.step()) {
+    const int t = sim.day();
+    const int l = sim.lead_time(sb);
+    EXPECT_EQ(l, t >= 5 && t < 20 ? 5 : 1) << t;
+    EXPECT_EQ(sim.lead_time(su), 1) << t;
+    EXPECT_EQ(sim.lead_time(db), 1) << t;
+    shipped[t] = {sim.delivery(sb), l};
+    // Goods keep the arrival day they had when shipped: expected arrivals today.
+    double arrival = 0.0, transit = 0.0;
+    for (const auto& [day, v] : shipped) {
+      if (day + v.second == t) arrival += v.first;
+      if (day <= t && day + v.second > t) transit += v.first;
+    }
+    // Step 2 with a single supplier of ga: S(t) = S(t-1) + arrival - xr(t-1) Z0.
+    EXPECT_NEAR(sim.stock(sb), prev_stock + arrival - prev_xr * z0, 1e-12) << t;
+    EXPECT_NEAR(sim.in_transit(sb), transit, 1e-12) << t;
+    // Step 3 with section 5's pipeline term; T before today's shipment = transit - y(t).
+    const double T = transit - sim.delivery(sb);
+    const double want = prev_xr * z0 + ((n + l - 1) * z0 * prev_xr - sim.stock(sb) - T) / tau;
+    EXPECT_NEAR(sim.order(sb), std::max(0.0, want), 1e-12) << t;
+    if (t == 5) {
+      // S(5) = 10 (day 4's shipment arrived), T = 0, l = 5:
+      // O = 1 + ((10 + 5 - 1) - 10 - 0)/4 = 2.
+      EXPECT_EQ(sim.order(sb), 2.0);
+      EXPECT_EQ(sim.delivery(sb), 2.0);
+    }
+    if (t >= 6 && t <= 9) {
+      EXPECT_EQ(arrival, 0.0) << t;  // nothing arrives while day 5's shipment travels
+    }
+    if (t == 21) {
+      // Day 16's shipment (lead 5) and day 20's (lead 1 again) both land on day 21.
+      EXPECT_NEAR(arrival, shipped[16].first + shipped[20].first, 0.0);
+      EXPECT_GT(shipped[16].first, 0.0);
+      EXPECT_GT(shipped[20].first, 0.0);
+    }
+    EXPECT_EQ(sim.delivery(sb), sim.order(sb)) << t;  // every order shipped in full
+    prev_stock = sim.stock(sb);
+    prev_xr = sim.production()[b] / w.baseline_output[b];
+  }
+  // Delays are not shortages: b got everything it ordered, only later.
+  EXPECT_EQ(sim.first_shortage_day()[b], -1);
+  EXPECT_EQ(sim.first_shortage_day()[u], -1);
+  ASSERT_EQ(sim.event_log().size(), 2u);
+  EXPECT_EQ(sim.event_log()[1].type, "end:transport_disruption");
+  EXPECT_EQ(sim.event_log()[1].day, 20);
+}
+
+TEST(TransportDisruption, GroupsAndAllMatchEitherDirection) {
+  // between [[g], [all]]: any cross-border link with either end in group g.
+  WorldBuilder wb;
+  auto A = wb.country("AAA", {"g"}), B = wb.country("BBB"), C = wb.country("CCC");
+  auto m = wb.material("m"), n = wb.material("n");
+  auto a = wb.firm("a", A, m, 1.0), a2 = wb.firm("a2", A, n, 1.0), bf = wb.firm("b", B, n, 1.0),
+       cf = wb.firm("c", C, n, 1.0), b2 = wb.firm("b2", B, m, 1.0);
+  const LinkId ab = wb.link(a, bf, 1.0), ba = wb.link(b2, a2, 1.0), bc = wb.link(b2, cf, 1.0),
+               aa = wb.link(a, a2, 1.0);
+  World w = wb.build();
+  Scenario sc = make_scenario(
+      "days: 2\nevents:\n  - {type: transport_disruption, start: 0, between: [[g], [all]],"
+      " extra_days: 7}\n");
+  Simulation sim(w, sc, with_threads(1));
+  sim.step();
+  EXPECT_EQ(sim.lead_time(ab), 8);  // AAA -> BBB
+  EXPECT_EQ(sim.lead_time(ba), 8);  // BBB -> AAA (either direction)
+  EXPECT_EQ(sim.lead_time(bc), 1);  // BBB -> CCC: neither side in g
+  EXPECT_EQ(sim.lead_time(aa), 1);  // domestic
+}
