@@ -300,12 +300,16 @@ void Simulation::Impl::policy_day_end(int t) {
     return slot_ordered[s] > 0.0 ? slot_received[s] / slot_ordered[s] : 1.0;
   };
 
-  // Section 8: crisis-response mechanisms.
+  // Section 8: crisis-response mechanisms. Requests are per (member country, material); the
+  // measures of a day are taken once per material, however many members asked for them.
   for (auto& m : mechanisms) {
     const Policy& p = scenario.policies[m.policy];
+    std::vector<bool> acted(nm, false);
+    std::vector<bool> watched = material_mask(world, p.materials, true);
     for (CountryId cc = 0; cc < nc; ++cc) {
       if (!m.member[cc]) continue;
       for (MaterialId mm = 0; mm < nm; ++mm) {
+        if (!watched[mm]) continue;
         const std::size_t k = cc * nm + mm;
         m.above_days[k] = cm_ratio[k] > p.trigger_shortage_ratio ? m.above_days[k] + 1 : 0;
         if (m.request_day[k] < 0 && m.above_days[k] >= p.trigger_days) {
@@ -331,6 +335,8 @@ void Simulation::Impl::policy_day_end(int t) {
                                   p.name + ": measures on " + world.materials[mm].id +
                                       " take effect",
                                   world.countries[cc].code, world.materials[mm].id, 0, 0.0});
+        if (acted[mm]) continue;
+        acted[mm] = true;
         if (p.surge) {
           crisis_surges.push_back(CrisisSurge{m.member, mm, p.surge_alpha_max});
           recompute_alpha_max(t);

@@ -56,6 +56,17 @@ std::string join(const std::vector<std::string>& v) {
   return out.empty() ? "all" : out;
 }
 
+/// "gallium in CHN", or "firms a,b" when firms are named.
+std::string selection(const Selector& s) {
+  if (!s.firms.empty()) {
+    std::string out = "firms " + join(s.firms);
+    if (!s.materials.empty()) out += " (" + join(s.materials) + ")";
+    return out;
+  }
+  return join(s.materials) + " in " + join(s.countries) +
+         (s.except_countries.empty() ? "" : " except " + join(s.except_countries));
+}
+
 Event parse_event(const YNode& e, const std::string& scenario_path) {
   e.expect_map();
   Event ev;
@@ -141,7 +152,7 @@ Event parse_event(const YNode& e, const std::string& scenario_path) {
       ev.description = (label.empty() ? "" : label + ": ") + "capacity loss " +
                        (ev.firm_losses.empty() ? std::to_string(ev.loss)
                                                : std::to_string(ev.firm_losses.size()) + " firms from table") +
-                       " of " + join(ev.firms.materials) + " in " + join(ev.firms.countries) + ", " + span;
+                       " of " + selection(ev.firms) + ", " + span;
       break;
     }
     case EventType::kExportControl:
@@ -171,8 +182,7 @@ Event parse_event(const YNode& e, const std::string& scenario_path) {
       ev.factor = e.at("factor").as_double_in(0, 1e6);
       if (ev.firms.empty()) e.fail("expected a selection of firms (firms, country, material)");
       ev.description = (label.empty() ? "" : label + ": ") + "final demand x" +
-                       std::to_string(ev.factor) + " for " + join(ev.firms.materials) + " in " +
-                       join(ev.firms.countries) + ", " + span;
+                       std::to_string(ev.factor) + " for " + selection(ev.firms) + ", " + span;
       break;
     case EventType::kTransportDisruption:
       read_between(e, ev);
@@ -193,9 +203,10 @@ Policy parse_policy(const YNode& e, int days) {
   std::string type = e.at("type").as_string();
   if (type == "crisis_response") {
     p.type = PolicyType::kCrisisResponse;
-    e.check_keys({"type", "name", "members", "trigger", "meeting_days", "implementation_days",
-                  "actions", "surge"});
+    e.check_keys({"type", "name", "members", "materials", "trigger", "meeting_days",
+                  "implementation_days", "actions", "surge"});
     p.members = e.at("members").as_string_list();
+    if (auto v = e.get("materials")) p.materials = v->as_string_list();
     if (auto t = e.get("trigger")) {
       t->check_keys({"shortage_ratio", "days"});
       if (auto v = t->get("shortage_ratio")) p.trigger_shortage_ratio = v->as_double_in(0, 1e6);
@@ -399,6 +410,14 @@ std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
     countries(p.members, "members");
     countries(p.countries, "countries");
     materials(p.materials, "materials");
+    if (p.type == PolicyType::kSurge && p.alpha_max <= s.model.alpha_max)
+      warnings.push_back(p.where.str() + ": surge alpha_max " + std::to_string(p.alpha_max) +
+                         " is not above model.alpha_max " + std::to_string(s.model.alpha_max) +
+                         ": it changes nothing");
+    if (p.type == PolicyType::kCrisisResponse && p.surge && p.surge_alpha_max <= s.model.alpha_max)
+      warnings.push_back(p.where.str() + ": crisis surge alpha_max " +
+                         std::to_string(p.surge_alpha_max) + " is not above model.alpha_max " +
+                         std::to_string(s.model.alpha_max) + ": it changes nothing");
     if (p.type == PolicyType::kStockpile) {
       if (!w.find_country(p.country)) fail("unknown country '" + p.country + "' in 'country'");
       if (!w.find_material(p.material)) fail("unknown material '" + p.material + "' in 'material'");
