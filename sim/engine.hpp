@@ -503,6 +503,8 @@ struct Simulation::Impl {
   }
 
   // ---- phases 2-3: inventory and orders, per buyer -------------------------------------------
+  static constexpr Lane kPrefetch = 16;  // lanes ahead for scattered accesses
+
   void buyer_phase(FirmId i, int t) {
     const double xr = x0[i] > 0.0 ? x[i] / x0[i] : 0.0;
     if (unit_lead && slot_extra.empty()) {
@@ -516,6 +518,7 @@ struct Simulation::Impl {
       double* __restrict oo = o_out.data();
       const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
       const double itau = inv_tau;
+      const Lane n_lanes = net.num_links;
       for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
         const Lane lb = lane_begin[s], le = lane_begin[s + 1];
         const double n_days = slot_n[s];
@@ -527,6 +530,8 @@ struct Simulation::Impl {
         const bool single = le - lb == 1;
         double after = 0.0, ordered = 0.0;
         for (Lane l = lb; l < le; ++l) {
+          // The scattered write below misses the cache; ask for its line a few lanes ahead.
+          __builtin_prefetch(oo + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
           const double z = zz[l];
           const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
           const double stock = std::max(0.0, SS[l] + (yy[l] - draw));
@@ -621,15 +626,19 @@ struct Simulation::Impl {
     x_new[j] = xj;
     binding[j] = b;
     // Step 6.
-    if (xj >= demand) {
-      for_out_positions(j, [&](Lane k) { y[lane_at(k)] = o_out[k]; });
-      c[j] = C[j];
-      return;
-    }
-    if (scenario.model.rationing == Rationing::kProportional) {
-      const double r = demand > 0.0 ? xj / demand : 0.0;
-      for_out_positions(j, [&](Lane k) { y[lane_at(k)] = o_out[k] * r; });
-      c[j] = C[j] * r;
+    // Everyone served in full (r = 1 gives y = O exactly), or proportional rationing.
+    if (xj >= demand || scenario.model.rationing == Rationing::kProportional) {
+      const double r = xj >= demand ? 1.0 : (demand > 0.0 ? xj / demand : 0.0);
+      const Lane* out_lane = net.out_lane.data();
+      const Lane n_lanes = net.num_links;
+      for (Lane k = net.out_begin[j]; k < net.out_begin[j + 1]; ++k) {
+        // The scattered write misses the cache; ask for its line a few customers ahead.
+        __builtin_prefetch(y.data() + out_lane[k + kPrefetch < n_lanes ? k + kPrefetch : k], 1, 0);
+        y[out_lane[k]] = o_out[k] * r;
+      }
+      if (!out_extra.empty())
+        for (Lane l : out_extra[j]) y[l] = o_out[l] * r;
+      c[j] = xj >= demand ? C[j] : C[j] * r;
       return;
     }
     int tid = tbb::this_task_arena::current_thread_index();
