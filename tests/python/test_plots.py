@@ -1,0 +1,241 @@
+#!/usr/bin/python3
+"""The picture scripts run on small outputs and write their files; `shortfall analyze --out`
+writes readable HDF5 groups.
+
+    /usr/bin/python3 tests/python/test_plots.py <shortfall binary> <source dir>
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+import numpy as np
+import h5py
+
+SHORTFALL, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+PY = "/usr/bin/python3"
+TOOLS = os.path.join(SRC, "tools")
+TMP = tempfile.mkdtemp(prefix="shortfall-plots-")
+RESULTS = []
+
+
+def test(fn):
+    RESULTS.append(fn)
+    return fn
+
+
+def sh(*args, ok=True):
+    p = subprocess.run(list(args), capture_output=True, text=True, timeout=600)
+    if ok and p.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s\n%s" % (" ".join(args), p.returncode,
+                                                          p.stdout, p.stderr))
+    return p
+
+
+def run_output(scenario, name):
+    out = os.path.join(TMP, name + ".h5")
+    if not os.path.exists(out):
+        sh(SHORTFALL, "run", os.path.join(SRC, "scenarios", scenario), "--out", out, "-q")
+    return out
+
+
+def check_picture(path, fmt):
+    assert os.path.isfile(path), "missing " + path
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if fmt == "png":
+        assert head.startswith(b"\x89PNG"), path + " is not a PNG"
+        assert os.path.getsize(path) > 5000, path + " is suspiciously small"
+    else:
+        assert b"<svg" in head, path + " is not an SVG"
+
+
+FIGS = ("shortage_by_material", "shortage_by_country", "shortage_heatmap", "propagation_front",
+        "inventory_cover")
+
+
+@test
+def plot_run_png_and_svg():
+    h5 = run_output("example-gallium-cut.yaml", "gallium")
+    for fmt in ("png", "svg"):
+        d = os.path.join(TMP, "plots-" + fmt)
+        p = sh(PY, os.path.join(TOOLS, "plot_run.py"), h5, "--outdir", d, "--format", fmt)
+        for name in FIGS:
+            check_picture(os.path.join(d, "%s.%s" % (name, fmt)), fmt)
+        assert p.stdout.count("\n") == len(FIGS), p.stdout
+
+
+@test
+def plot_run_labels_are_readable():
+    # Country names, material names and 'days since the shock' reach the pictures.
+    d = os.path.join(TMP, "plots-svg")
+    if not os.path.isdir(d):
+        plot_run_png_and_svg()
+    with open(os.path.join(d, "shortage_by_material.svg")) as f:
+        svg = f.read()
+    for text in ("Japan", "days since the shock", "Gallium (refined)"):
+        assert text in svg, "%r not in the picture" % text
+
+
+@test
+def plot_run_without_shortage():
+    h5 = run_output("example-baseline.yaml", "baseline")
+    d = os.path.join(TMP, "plots-baseline")
+    sh(PY, os.path.join(TOOLS, "plot_run.py"), h5, "--outdir", d)
+    for name in FIGS:
+        check_picture(os.path.join(d, name + ".png"), "png")
+
+
+@test
+def plot_run_rejects_a_non_run_file():
+    bad = os.path.join(TMP, "not-a-run.h5")
+    with h5py.File(bad, "w") as f:
+        f["x"] = np.arange(3)
+    p = sh(PY, os.path.join(TOOLS, "plot_run.py"), bad, "--outdir", TMP, ok=False)
+    assert p.returncode == 2 and "not a shortfall run output" in p.stderr, p.stderr
+
+
+def synthetic_sweep(path, metrics=True, series=True, axes_attr=True):
+    """A tiny sweep in the layout of `shortfall sweep`: 3 meeting_days x 2 tau x 3 replicates."""
+    md = np.repeat([5, 15, 30], 6)
+    tau = np.tile(np.repeat([3.0, 6.0], 3), 3)
+    rep = np.tile([0, 1, 2], 6)
+    n, days, C, M = len(md), 20, 2, 2
+    rng = np.random.default_rng(1)
+    use = np.array([[10.0, 2.0], [5.0, 1.0]])
+    # Shortage grows with the meeting delay; replicates differ a little.
+    base = (md[:, None, None, None] / 30.0) * use[None, None] * (1 + 0.1 * rng.random((n, 1, C, M)))
+    shortage = np.broadcast_to(base, (n, days, C, M)).copy()
+    shortage[:, :5] = 0
+    with h5py.File(path, "w") as f:
+        f["run"] = np.arange(n)
+        f["day"] = np.arange(days)
+        f["country"] = np.array([b"JPN", b"USA"])
+        f["country_name"] = np.array([b"Japan", b"United States"])
+        f["material"] = np.array([b"gallium", b"ev"])
+        f["material_unit"] = np.array([b"t", b"vehicle"])
+        f["meeting_days"] = md
+        f["tau"] = tau
+        f["replicate"] = rep
+        f["seed"] = rep + 1
+        f["point"] = np.arange(n) // 3
+        f["baseline_use"] = use
+        if axes_attr:
+            f.attrs["axes"] = "meeting_days tau"
+        if series:
+            d = f.create_dataset("shortage", data=shortage)
+            d.attrs["units"] = "units of the material per day"
+        if metrics:
+            d = f.create_dataset("total_shortage", data=shortage.sum(axis=1))
+            d.attrs["units"] = "units of the material"
+            d = f.create_dataset("peak_shortage", data=shortage.max(axis=1))
+            d.attrs["units"] = "units of the material per day"
+            f["days_in_shortage"] = (shortage > 0).sum(axis=1).astype(np.int32)
+            f["days_in_shortage"].attrs["units"] = "days"
+        if not series and not metrics:
+            f["lost_share"] = md / 100.0
+    return path
+
+
+@test
+def plot_sweep_full_layout():
+    sw = synthetic_sweep(os.path.join(TMP, "sweep.h5"))
+    for k, extra in enumerate(([], ["--metric", "peak_shortage"],
+                               ["--metric", "days_in_shortage"],
+                               ["--country", "JPN", "--material", "gallium"])):
+        out = os.path.join(TMP, "sweep-%d.png" % k)
+        sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "meeting_days", "--out", out,
+           *extra)
+        check_picture(out, "png")
+    out = os.path.join(TMP, "sweep.svg")
+    sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "tau", "--out", out, "--format",
+       "svg")
+    check_picture(out, "svg")
+
+
+@test
+def plot_sweep_series_only_and_per_run_metric():
+    sw = synthetic_sweep(os.path.join(TMP, "sweep-series.h5"), metrics=False)
+    p = sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "meeting_days")
+    check_picture(p.stdout.strip(), "png")
+    sw = synthetic_sweep(os.path.join(TMP, "sweep-run.h5"), metrics=False, series=False,
+                         axes_attr=False)
+    p = sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "meeting_days")
+    check_picture(p.stdout.strip(), "png")
+
+
+@test
+def plot_sweep_errors_name_what_exists():
+    sw = synthetic_sweep(os.path.join(TMP, "sweep.h5"))
+    p = sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "meeting_dayz", ok=False)
+    assert p.returncode == 2 and "meeting_days" in p.stderr, p.stderr
+
+
+@test
+def plot_sweep_on_a_real_sweep():
+    helptext = sh(SHORTFALL, "--help").stdout
+    spec = os.path.join(SRC, "scenarios", "sweeps", "example-license-share.yaml")
+    if " sweep" not in helptext or not os.path.isfile(spec):
+        print("  (no `shortfall sweep` or example sweep: synthetic files only)")
+        return
+    out = os.path.join(TMP, "real-sweep.h5")
+    sh(SHORTFALL, "sweep", spec, "--out", out, "-q")
+    with h5py.File(out, "r") as f:
+        axes = f.attrs.get("axes")
+        axes = (axes.decode() if isinstance(axes, bytes) else str(axes)).split()
+    assert axes, "the sweep names no axes"
+    pic = os.path.join(TMP, "real-sweep.png")
+    sh(PY, os.path.join(TOOLS, "plot_sweep.py"), out, "--by", axes[0], "--out", pic)
+    check_picture(pic, "png")
+
+
+@test
+def analyze_writes_hdf5_groups():
+    out = os.path.join(TMP, "analysis.h5")
+    p = sh(SHORTFALL, "analyze", os.path.join(SRC, "scenarios", "example-gallium-cut.yaml"),
+           "--out", out, "--top", "5", "--simulate-top", "3", "--days", "60")
+    for text in ("Dependency", "Pass-through", "betweenness", "knockout", "ESRI"):
+        assert text in p.stdout, "%r missing from the table" % text
+    with h5py.File(out, "r") as f:
+        for g in ("dependency", "pass_through", "chokepoints", "esri"):
+            assert g in f, "group %s missing" % g
+        share = f["dependency/share"][()]
+        C = f["dependency/origin_country"].shape[0]
+        assert share.shape[-1] == C
+        sums = np.nansum(share, axis=-1)
+        defined = np.isfinite(share).any(axis=-1)
+        assert np.allclose(sums[defined], 1.0), "shares do not sum to 1"
+        hhi = f["dependency/hhi"][()]
+        assert np.all((hhi[np.isfinite(hhi)] > 0) & (hhi[np.isfinite(hhi)] <= 1 + 1e-12))
+        freq = f["pass_through/frequency"][()]
+        assert np.all((freq[np.isfinite(freq)] >= 0) & (freq[np.isfinite(freq)] <= 1))
+        assert f["chokepoints/candidate"].shape[0] > 0
+        lost = f["chokepoints/lost_share"][()]
+        assert np.all(lost[np.isfinite(lost)] >= 0)
+        esri = f["esri/esri"][()]
+        assert esri.shape == (f["esri/firm"].shape[0],) and np.all((esri >= 0) & (esri <= 1))
+        # Dimension scales are attached, as xarray (h5netcdf) expects.
+        assert "DIMENSION_LIST" in f["dependency/share"].attrs
+
+
+def main():
+    passed = failed = 0
+    for fn in RESULTS:
+        try:
+            fn()
+            passed += 1
+            print("ok     %s" % fn.__name__)
+        except Exception:
+            failed += 1
+            print("FAILED %s" % fn.__name__)
+            traceback.print_exc()
+    print("%d passed, %d failed" % (passed, failed))
+    if not failed:
+        shutil.rmtree(TMP, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
