@@ -195,6 +195,33 @@ class Hdf5Recorder final : public Recorder {
     H5Handle cm_material = coord_strings(cm_, "material", ids);
     dataset_strings(cm_, "country_name", names, {cm_country.get()});
     dataset_strings(cm_, "material_unit", units, {cm_material.get()});
+    {
+      std::vector<std::string> mnames, tiers;
+      for (auto& m : world.materials) mnames.push_back(m.name), tiers.push_back(m.tier);
+      dataset_strings(cm_, "material_name", mnames, {cm_material.get()});
+      dataset_strings(cm_, "material_tier", tiers, {cm_material.get()});
+      // Baseline daily use of each material in each country: inputs bought by its firms plus
+      // final demand for its firms' products (the denominator of shortage ratios).
+      std::vector<double> use(nc_ * nm_, 0.0);
+      for (LinkId l = 0; l < world.num_links(); ++l)
+        use[world.firm_country[world.link_buyer[l]] * nm_ +
+            world.firm_material[world.link_supplier[l]]] += world.link_flow[l];
+      for (FirmId i = 0; i < world.num_firms(); ++i)
+        use[world.firm_country[i] * nm_ + world.firm_material[i]] += world.final_demand[i];
+      hsize_t dims[2] = {nc_, nm_};
+      H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+      H5Handle d(w_.check(H5Dcreate2(cm_, "baseline_use", H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                                     dcpl_plain(), H5P_DEFAULT),
+                          "baseline_use"),
+                 H5Dclose);
+      if (!use.empty())
+        w_.check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, use.data()),
+                 "baseline_use");
+      attach(d, {cm_country.get(), cm_material.get()});
+      attr_string(d, "units", "units of the material per day");
+      attr_string(d, "long_name", "baseline daily use: inputs bought by the country's firms plus "
+                                  "final demand for its firms' products");
+    }
     for (const char* name : {"production", "shortage", "unmet_final_demand", "inventory_days"}) {
       cm_series_.push_back(series(cm_, name, {nd_, nc_, nm_}, {cm_chunk_days_, nc_, nm_},
                                   H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
