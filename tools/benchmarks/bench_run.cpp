@@ -89,9 +89,9 @@ int main(int argc, char** argv) {
   Scenario sc = parse_scenario(yaml, "<bench>");
 
   if (header) {
-    std::printf("%-9s %-9s %-12s %3s %8s %8s %9s %7s %7s %7s %7s %7s %8s %6s\n", "firms", "links",
-                "rationing", "thr", "gen_s", "run_s", "Mlinkd/s", "ms/day", "inv+ord", "dem+rat",
-                "ship", "other", "rss_MB", "bw%");
+    std::printf("%-9s %-9s %-12s %3s %8s %8s %9s %7s %7s %7s %7s %7s %8s %8s %6s\n", "firms",
+                "links", "rationing", "thr", "gen_s", "run_s", "Mlinkd/s", "ms/day", "inv+ord",
+                "dem+rat", "ship", "other", "rss_MB", "strm_GBs", "bw%");
   }
   for (int th : threads) {
     RunOptions opt;
@@ -107,13 +107,14 @@ int main(int argc, char** argv) {
     // Estimated bytes a day moves per link with lead time 1 (see README "Performance"):
     // inventory+orders ~48, demand+rationing ~44 (gathers through out_lane), shipping ~24.
     const double bytes_per_link_day = 116.0;
-    const double gbps = stream ? stream_bandwidth(th) : 0.0;
     const double achieved = link_days * bytes_per_link_day / run_s / 1e9;
-    std::printf("%-9zu %-9zu %-12s %3d %8.2f %8.2f %9.1f %7.2f %7.2f %7.2f %7.2f %7.2f %8.0f %5.0f%%\n",
+    const double rss = peak_rss_mb();  // before the bandwidth probe's arrays
+    const double gbps = stream ? stream_bandwidth(th) : 0.0;
+    std::printf("%-9zu %-9zu %-12s %3d %8.2f %8.2f %9.1f %7.2f %7.2f %7.2f %7.2f %7.2f %8.0f %8.1f %5.0f%%\n",
                 world.num_firms(), world.num_links(), rationing.c_str(), th, gen_s, run_s,
                 link_days / run_s / 1e6, run_s * ms, pt.inventory_orders * ms,
                 pt.demand_production_rationing * ms, pt.shipping * ms,
-                (pt.events + pt.policies) * ms, peak_rss_mb(),
+                (pt.events + pt.policies) * ms, rss, gbps,
                 gbps > 0 ? 100.0 * achieved / gbps : 0.0);
     std::fflush(stdout);
   }
