@@ -62,6 +62,7 @@ void read_csv(const std::string& path, const std::vector<std::string>& required,
               const std::vector<std::string>& optional,
               const std::function<void(const CsvRow&, const CsvColumns&)>& on_row) {
   const std::string text = read_file(path);
+  check_utf8(text, path);
   std::vector<std::string> header;
   CsvColumns cols;
   CsvRow row;

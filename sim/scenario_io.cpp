@@ -391,6 +391,32 @@ std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
     countries(ev.side_a, "between");
     countries(ev.side_b, "between");
     (void)0;
+    if (ev.type == EventType::kExportControl) {
+      // Does any cross-border link go from an exporter's firm of a controlled material to a
+      // target country? If not, the control changes nothing: say so.
+      auto in = [&](const std::vector<std::string>& names, CountryId c) {
+        for (const auto& n : names) {
+          if (n == "all" || n == w.countries[c].code) return true;
+          for (const auto& g : w.countries[c].groups)
+            if (g == n) return true;
+        }
+        return false;
+      };
+      std::vector<bool> mat(w.materials.size(), false);
+      for (const auto& m : ev.materials)
+        for (MaterialId p = 0; p < w.materials.size(); ++p)
+          if (m == "all" || m == w.materials[p].id) mat[p] = true;
+      bool any = false;
+      for (LinkId l = 0; l < w.num_links() && !any; ++l) {
+        const FirmId j = w.link_supplier[l], i = w.link_buyer[l];
+        const CountryId cj = w.firm_country[j], ci = w.firm_country[i];
+        any = cj != ci && mat[w.firm_material[j]] && in(ev.exporters, cj) && in(ev.targets, ci) &&
+              !in(ev.except_targets, ci);
+      }
+      if (!any)
+        warnings.push_back(ev.where.str() + ": export control matches no link of the world (" +
+                           ev.description + ")");
+    }
     if (ev.start >= s.days)
       warnings.push_back(ev.where.str() + ": event starts on day " + std::to_string(ev.start) +
                          ", after the last simulated day " + std::to_string(s.days - 1));

@@ -172,21 +172,28 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-YNode parse_yaml(const std::string& text, const std::string& file) {
-  // Reject non-UTF-8 early with the byte offset's line.
+void check_utf8(std::string_view text, const std::string& file) {
   int line = 1;
   for (std::size_t i = 0; i < text.size();) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {  // ASCII: the common case
+      if (c == '\n') ++line;
+      ++i;
+      continue;
+    }
+    const std::size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
     bool ok = len > 0 && i + len <= text.size();
     for (std::size_t k = 1; ok && k < len; ++k)
       ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 2;
     if (!ok)
       throw InputError(SourceLocation{file, line, 0, ""},
                        "expected UTF-8 text, found an invalid byte sequence");
-    if (c == '\n') ++line;
     i += len;
   }
+}
+
+YNode parse_yaml(const std::string& text, const std::string& file) {
+  check_utf8(text, file);
   try {
     YAML::Node root = YAML::Load(text);
     return YNode{root, file, ""};

@@ -54,6 +54,8 @@ std::string describe(const YAML::Node& node);
 /// Read a file (IoError if unreadable) and parse it (InputError with line/column on syntax).
 YNode load_yaml_file(const std::string& path, std::string* text_out = nullptr);
 YNode parse_yaml(const std::string& text, const std::string& file);
+/// InputError naming the line of the first byte sequence that is not UTF-8.
+void check_utf8(std::string_view text, const std::string& file);
 
 /// Read a whole file; IoError if it cannot be read.
 std::string read_file(const std::string& path);
