@@ -171,6 +171,12 @@ void World::finalize() {
     h.update_pod(firm_country[i]); h.update_pod(firm_material[i]);
     h.update_pod(final_demand[i]); h.update_pod(firm_inventory_days[i]);
   }
+  // The lead-time table matters beyond the links given: links added during a run use it.
+  h.update_pod(lead_times.domestic);
+  h.update_pod(lead_times.international);
+  for (const auto& [pair, days] : lead_times.pairs) {
+    h.update_pod(pair.first); h.update_pod(pair.second); h.update_pod(days);
+  }
   for (LinkId l = 0; l < m; ++l) {
     h.update_pod(link_supplier[l]); h.update_pod(link_buyer[l]);
     h.update_pod(link_flow[l]); h.update_pod(link_lead_time[l]);

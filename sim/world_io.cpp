@@ -1,5 +1,7 @@
 // Loading an explicit world: YAML with inline or CSV firms and links.
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <map>
 
@@ -47,8 +49,36 @@ void add_firm(World& w, FirmLookup& lookup, std::string id, CountryId c, Materia
 
 }  // namespace
 
+/// Where each firm and link was defined, so that errors found by World::finalize (which sees
+/// only arrays) can name the file, line and column.
+struct Origins {
+  SourceLocation firms;  // the firms list or table
+  std::vector<SourceLocation> firm, link;
+  SourceLocation locate(const World& w, const SourceLocation& at) const {
+    const std::string& key = at.key_path;
+    auto index = [&](const char* prefix) -> std::optional<std::string> {
+      const std::size_t n = std::strlen(prefix);
+      if (key.compare(0, n, prefix) != 0) return std::nullopt;
+      const std::size_t close = key.find(']', n);
+      if (close == std::string::npos) return std::nullopt;
+      return key.substr(n, close - n);
+    };
+    SourceLocation out = at;
+    if (auto l = index("links[")) {
+      const std::size_t k = std::strtoul(l->c_str(), nullptr, 10);
+      if (k < link.size()) out = link[k], out.key_path = key;
+    } else if (auto f = index("firms[")) {
+      if (auto id = w.find_firm(*f); id && *id < firm.size()) out = firm[*id], out.key_path = key;
+    } else if (key == "firms") {
+      out = firms, out.key_path = key;
+    }
+    return out;
+  }
+};
+
 World load_world(const std::string& path) {
   if (is_world_description(path)) return generate_world(path);
+  Origins origins;
   YNode root = detail::load_yaml_file(path);
   root.expect_map();
   root.check_keys({"countries", "materials", "firms", "firms_csv", "links", "links_csv",
@@ -111,8 +141,10 @@ World load_world(const std::string& path) {
     root.fail("expected exactly one of 'firms' (inline) or 'firms_csv' (a table)");
   if (auto firms = root.get("firms")) {
     firms->expect_seq();
+    origins.firms = firms->where();
     for (std::size_t k = 0; k < firms->size(); ++k) {
       YNode f = firms->item(k);
+      origins.firm.push_back(f.where());
       f.check_keys({"id", "country", "material", "final_demand", "inventory_days"});
       double fd = f.get("final_demand") ? f.at("final_demand").as_double_in(0, 1e300) : 0.0;
       double inv = f.get("inventory_days") ? f.at("inventory_days").as_double_in(0, 3650) : nan;
@@ -122,6 +154,7 @@ World load_world(const std::string& path) {
     }
   } else {
     std::string csv = detail::resolve_path(path, root.at("firms_csv").as_string());
+    origins.firms = SourceLocation{csv, 1, 0, ""};
     std::map<std::string, CountryId, std::less<>> cidx;
     std::map<std::string, MaterialId, std::less<>> midx;
     for (CountryId c = 0; c < w.countries.size(); ++c) cidx[w.countries[c].code] = c;
@@ -144,6 +177,7 @@ World load_world(const std::string& path) {
                        }
                        add_firm(w, lookup, std::string(row.text(ix[0])), c->second, p->second, fd,
                                 inv, [&](const std::string& what) { row.fail(ix[0], what); });
+                       origins.firm.push_back(SourceLocation{csv, int(row.line), 0, ""});
                      });
   }
 
@@ -159,6 +193,7 @@ World load_world(const std::string& path) {
     for (std::size_t k = 0; k < links->size(); ++k) {
       YNode l = links->item(k);
       l.check_keys({"supplier", "buyer", "flow", "lead_time"});
+      origins.link.push_back(l.where());
       FirmId s = firm_of(l.at("supplier").as_string(), [&](auto& m) { l.at("supplier").fail(m); });
       FirmId b = firm_of(l.at("buyer").as_string(), [&](auto& m) { l.at("buyer").fail(m); });
       double flow = l.at("flow").as_double();
@@ -191,9 +226,14 @@ World load_world(const std::string& path) {
                        w.link_buyer.push_back(b);
                        w.link_flow.push_back(flow);
                        w.link_lead_time.push_back(lt);
+                       origins.link.push_back(SourceLocation{csv, int(row.line), 0, ""});
                      });
   }
-  w.finalize();
+  try {
+    w.finalize();
+  } catch (const InputError& e) {
+    throw InputError(origins.locate(w, e.where()), e.detail());
+  }
   return w;
 }
 

@@ -76,7 +76,10 @@ void YNode::expect_seq() const {
 void YNode::check_keys(std::initializer_list<std::string_view> allowed) const {
   expect_map();
   for (auto it = node.begin(); it != node.end(); ++it) {
-    std::string key = it->first.as<std::string>();
+    if (!it->first.IsScalar())
+      YNode{it->first, file, path}.fail("expected a key name, found " + describe(it->first) +
+                                        " used as a key");
+    std::string key = it->first.Scalar();
     bool ok = false;
     for (auto a : allowed) ok = ok || a == key;
     if (ok) continue;

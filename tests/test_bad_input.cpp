@@ -56,10 +56,13 @@ const BadCase kCases[] = {
     {"negative_flow", "worlds/negative_flow.yaml", 7, 35, "links[0].flow"},
     {"missing_firm", "worlds/missing_firm.yaml", 8, 26, "links[1].buyer"},
     {"duplicate_firm", "worlds/duplicate_firm.yaml", 6, 10, "firms[2].id"},
-    // Found after loading, when the links are grouped: no YAML mark, the key path names it.
-    {"duplicate_link", "worlds/duplicate_link.yaml", 0, 0, "links[1]"},
-    {"empty_world", "worlds/empty_world.yaml", 0, 0, "firms"},
-    {"zero_output_firm", "worlds/zero_output_firm.yaml", 0, 0, "firms[b]"},
+    // Found after loading, when the links are grouped; the loader maps them back to the
+    // YAML entry that defined the link or firm.
+    {"duplicate_link", "worlds/duplicate_link.yaml", 8, 5, "links[1]"},
+    {"empty_world", "worlds/empty_world.yaml", 3, 8, "firms"},
+    {"zero_output_firm", "worlds/zero_output_firm.yaml", 6, 5, "firms[b]"},
+    // Found by fuzzing: a flow sequence used as a map key.
+    {"nonscalar_key", "nonscalar_key.yaml", 4, 24, "events[0]"},
     // CSV: line of the row, column = field number.
     {"csv_bad_number", "worlds/csv_bad_number.links.csv", 2, 3, "column 'flow'"},
     {"csv_missing_column", "worlds/csv_missing_column.links.csv", 1, 0, "header"},
