@@ -1,0 +1,502 @@
+// Parameter sweeps (issue 5): expansion, key paths and their errors, equality with runs alone,
+// thread-count independence, interrupt and resume.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "shortfall/scenario.hpp"
+#include "shortfall/simulation.hpp"
+#include "shortfall/sweep.hpp"
+#include "shortfall/world.hpp"
+
+using namespace shortfall;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kSrc = SHORTFALL_SOURCE_DIR;
+// A sweep file "in" scenarios/sweeps so that `base:` resolves like the real examples.
+const std::string kSweepPath = kSrc + "/scenarios/sweeps/test-sweep.yaml";
+const std::string kBase = kSrc + "/scenarios/example-gallium-cut.yaml";
+
+SweepSpec spec_from(const std::string& body) {
+  return parse_sweep("base: ../example-gallium-cut.yaml\n" + body, kSweepPath);
+}
+
+std::string tmpdir(const std::string& name) {
+  fs::path p = fs::temp_directory_path() /
+               ("shortfall-sweep-test-" + std::to_string(::getpid()) + "-" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+/// Expect an InputError at the given line of the sweep file whose message contains `what`.
+void expect_error_at(const std::string& body, int line, const std::string& what) {
+  try {
+    SweepSpec s = spec_from(body);
+    plan_sweep(s);
+    FAIL() << "expected an error containing '" << what << "'";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where().file, kSweepPath) << e.what();
+    EXPECT_EQ(e.where().line, line) << e.what();
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+const char* kExampleAxes =
+    "axes:\n"
+    "  events[0].license_share: {range: [0.0, 0.5], steps: 6}\n"
+    "  model.tau: [3, 6, 12]\n"
+    "replicates: 2\n";
+
+/// Records the country x material series of a run alone, as the sweep keeps them.
+class CmRecorder final : public Recorder {
+ public:
+  void begin(const Simulation&) override {}
+  void record_day(const Simulation& sim) override {
+    CountryMaterialDay cm = sim.country_material();
+    production.insert(production.end(), cm.production.begin(), cm.production.end());
+    shortage.insert(shortage.end(), cm.shortage.begin(), cm.shortage.end());
+    unmet.insert(unmet.end(), cm.unmet_final_demand.begin(), cm.unmet_final_demand.end());
+    inventory.insert(inventory.end(), cm.inventory_days.begin(), cm.inventory_days.end());
+  }
+  void finish(const Simulation&) override {}
+  std::vector<double> production, shortage, unmet, inventory;
+};
+
+}  // namespace
+
+// ---- expansion -----------------------------------------------------------------------------
+
+TEST(SweepExpand, GridIsCartesianFirstAxisSlowest) {
+  SweepSpec s = spec_from(kExampleAxes);
+  ASSERT_EQ(s.axes.size(), 2u);
+  EXPECT_EQ(s.axes[0].name, "license_share");
+  EXPECT_EQ(s.axes[0].kind, AxisKind::kReal);
+  EXPECT_EQ(s.axes[1].name, "tau");
+  EXPECT_EQ(s.axes[1].kind, AxisKind::kInt);
+  auto pts = expand_points(s);
+  ASSERT_EQ(pts.size(), 18u);
+  const double ls[6] = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5};
+  const std::int64_t tau[3] = {3, 6, 12};
+  for (std::size_t p = 0; p < 18; ++p) {
+    EXPECT_NEAR(std::get<double>(pts[p][0]), ls[p / 3], 1e-15);
+    EXPECT_EQ(std::get<std::int64_t>(pts[p][1]), tau[p % 3]);
+  }
+  EXPECT_EQ(std::get<double>(pts[17][0]), 0.5);  // the end of a range is exact
+  SweepPlan plan = plan_sweep(s);
+  ASSERT_EQ(plan.num_runs(), 36u);
+  for (std::size_t k = 0; k < 36; ++k) {
+    EXPECT_EQ(plan.runs[k].point, k / 2);
+    EXPECT_EQ(plan.runs[k].replicate, int(k % 2));
+    EXPECT_EQ(plan.runs[k].seed, 1u + k % 2);  // the base scenario's seed is 1
+  }
+  Scenario sc = plan.run_scenario(7);  // point 3 = (0.1, 3), replicate 1
+  EXPECT_EQ(sc.seed, 2u);
+  EXPECT_EQ(sc.model.tau, 3.0);
+  EXPECT_NEAR(sc.events[0].license_share, 0.1, 1e-15);
+}
+
+TEST(SweepExpand, IntegerRangesStayIntegers) {
+  SweepSpec s = spec_from(
+      "axes:\n"
+      "  days: {range: [100, 200], steps: 3}\n"
+      "  events[0].start: {range: [0, 20], step: 10}\n"
+      "  model.inventory_days: {range: [10, 20], steps: 4}\n");
+  EXPECT_EQ(s.axes[0].kind, AxisKind::kInt);
+  EXPECT_EQ(s.axes[0].values, (std::vector<std::string>{"100", "150", "200"}));
+  EXPECT_EQ(s.axes[1].kind, AxisKind::kInt);
+  EXPECT_EQ(s.axes[1].values, (std::vector<std::string>{"0", "10", "20"}));
+  EXPECT_EQ(s.axes[2].kind, AxisKind::kReal);  // 10, 13.33.., 16.66.., 20
+  EXPECT_EQ(s.axes[2].values.size(), 4u);
+  SweepPlan plan = plan_sweep(s);
+  EXPECT_EQ(plan.num_runs(), 36u);
+  // Runs of different lengths share the day coordinate of the longest.
+  EXPECT_EQ(plan.days.size(), 200u);
+}
+
+TEST(SweepExpand, RandomIsDeterministicAndInRange) {
+  const std::string body =
+      "axes:\n"
+      "  events[0].license_share: {range: [0.0, 0.5]}\n"
+      "  model.tau: {range: [3, 12]}\n"
+      "  model.rationing: [proportional, waterfill]\n"
+      "sampling: random\nsamples: 200\nseed: 7\n";
+  SweepSpec s = spec_from(body);
+  EXPECT_TRUE(s.axes[0].continuous);
+  EXPECT_EQ(s.axes[1].kind, AxisKind::kInt);
+  EXPECT_EQ(s.axes[2].kind, AxisKind::kText);
+  auto a = expand_points(s), b = expand_points(s);
+  ASSERT_EQ(a.size(), 200u);
+  EXPECT_EQ(a, b);
+  std::set<std::int64_t> taus;
+  std::set<std::string> rationing;
+  for (auto& p : a) {
+    double ls = std::get<double>(p[0]);
+    EXPECT_GE(ls, 0.0);
+    EXPECT_LT(ls, 0.5);
+    std::int64_t t = std::get<std::int64_t>(p[1]);
+    EXPECT_GE(t, 3);
+    EXPECT_LE(t, 12);
+    taus.insert(t);
+    rationing.insert(std::get<std::string>(p[2]));
+  }
+  EXPECT_EQ(taus.size(), 10u);  // 200 draws hit every whole number in [3, 12]
+  EXPECT_EQ(rationing.size(), 2u);
+  SweepSpec s2 = spec_from(body.substr(0, body.size() - 2) + "8\n");
+  EXPECT_NE(expand_points(s2), a);
+  SweepPlan plan = plan_sweep(s);
+  EXPECT_EQ(plan.run_scenario(5).model.rationing, std::get<std::string>(a[5][2]) == "waterfill"
+                                                      ? Rationing::kWaterfill
+                                                      : Rationing::kProportional);
+}
+
+TEST(SweepExpand, LatinHypercubeHasOneSamplePerStratum) {
+  const std::size_t n = 40;
+  SweepSpec s = spec_from(
+      "axes:\n"
+      "  events[0].license_share: {range: [0.0, 0.5]}\n"
+      "  model.tau: {range: [2.0, 12.0]}\n"
+      "  model.inventory_days: [5, 10, 15, 20]\n"
+      "sampling: latin_hypercube\nsamples: 40\nseed: 3\n");
+  auto pts = expand_points(s);
+  ASSERT_EQ(pts.size(), n);
+  for (std::size_t a = 0; a < 2; ++a) {
+    const double lo = a == 0 ? 0.0 : 2.0, hi = a == 0 ? 0.5 : 12.0;
+    std::vector<int> hits(n, 0);
+    for (auto& p : pts) {
+      double u = (std::get<double>(p[a]) - lo) / (hi - lo);
+      ++hits[std::min<std::size_t>(n - 1, std::size_t(u * double(n)))];
+    }
+    for (std::size_t k = 0; k < n; ++k) EXPECT_EQ(hits[k], 1) << "axis " << a << " stratum " << k;
+  }
+  // A discrete axis: each value equally often (n / values).
+  std::map<std::int64_t, int> count;
+  for (auto& p : pts) ++count[std::get<std::int64_t>(p[2])];
+  ASSERT_EQ(count.size(), 4u);
+  for (auto& [v, c] : count) EXPECT_EQ(c, 10) << v;
+}
+
+TEST(SweepExpand, CoordinateNamesAreUnique) {
+  SweepSpec s = spec_from(
+      "axes:\n"
+      "  events[0].start: [0, 10]\n"
+      "  events[0].end: [120, 150]\n"
+      "  seed: [1, 5]\n"
+      "  model.tau: {values: [3, 6], name: adjustment}\n");
+  EXPECT_EQ(s.axes[0].name, "start");
+  EXPECT_EQ(s.axes[1].name, "end");
+  EXPECT_EQ(s.axes[2].name, "seed_axis");  // "seed" is the per-run seed coordinate
+  EXPECT_EQ(s.axes[3].name, "adjustment");
+}
+
+// ---- key paths -----------------------------------------------------------------------------
+
+TEST(SweepKeyPath, SelectsByIndexNameAndCreatesMapKeys) {
+  const std::string text =
+      "name: x\nworld: w.yaml\ndays: 10\n"
+      "events:\n  - {type: trade_cut, name: cut, start: 0, between: [[A], [B]]}\n"
+      "policies:\n"
+      "  - {type: crisis_response, name: ipef-scra, members: [ipef], meeting_days: 15,\n"
+      "     actions: [match_suppliers]}\n";
+  auto meet = set_key_path(text, "policies[ipef-scra].meeting_days", "5");
+  EXPECT_NE(meet.find("meeting_days: 5"), std::string::npos) << meet;
+  auto byname = set_key_path(text, "events[cut].start", "3");
+  EXPECT_NE(byname.find("start: 3"), std::string::npos) << byname;
+  auto created = set_key_path(text, "model.inventory_days", "20");
+  EXPECT_EQ(parse_scenario(created, "/tmp/s.yaml").model.inventory_days, 20.0);
+  auto list = set_key_path(text, "events[0].between", "[[A, C], [B]]");
+  EXPECT_EQ(parse_scenario(list, "/tmp/s.yaml").events[0].side_a,
+            (std::vector<std::string>{"A", "C"}));
+  EXPECT_THROW(set_key_path(text, "policies[nope].meeting_days", "5"), InputError);
+  EXPECT_THROW(set_key_path(text, "events[1].start", "5"), InputError);
+  EXPECT_THROW(set_key_path(text, "events[0.start", "5"), InputError);
+  EXPECT_THROW(set_key_path(text, "days[0]", "5"), InputError);
+}
+
+TEST(SweepKeyPath, ErrorsPointAtTheSweepFileLine) {
+  // Line 1 is "base: ...", line 2 "axes:", the first axis is on line 3.
+  expect_error_at("axes:\n  events[3].license_share: [0.1]\n", 3, "has 1 item");
+  expect_error_at("axes:\n  model.tau: [3]\n  events[nope].license_share: [0.1]\n", 4,
+                  "no item of 'events' has name 'nope'");
+  expect_error_at("axes:\n  model.tua: [3, 6]\n", 3, "did you mean 'tau'");
+  expect_error_at("axes:\n  model.tau: [3]\n  events[0].license_share: [0.5, 1.5]\n", 4, "1.5");
+  expect_error_at("axes:\n  events[0.license_share: [0.1]\n", 3, "invalid key path");
+  expect_error_at("axes:\n  evnts[0].license_share: [0.1]\n", 3, "did you mean 'events'");
+  expect_error_at("axes:\n  world: [a.yaml]\n", 3, "world cannot be varied");
+  expect_error_at("axes:\n  model.tau: {range: [3, 12]}\n", 3, "a grid needs 'steps'");
+  expect_error_at("axes:\n  model.tau: [3]\nsampling: random\n", 1, "missing key 'samples'");
+  expect_error_at("axes:\n  model.tau: [3]\nsampling: grd\n", 4, "unknown sampling");
+}
+
+// ---- running -------------------------------------------------------------------------------
+
+class SweepRuns : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    plan_ = new SweepPlan(plan_sweep(spec_from(kExampleAxes)));
+    world_ = new World(load_world(plan_->world_path));
+    validate_sweep(*plan_, *world_);
+  }
+  static void TearDownTestSuite() {
+    delete plan_;
+    delete world_;
+  }
+  static SweepPlan* plan_;
+  static World* world_;
+};
+SweepPlan* SweepRuns::plan_ = nullptr;
+World* SweepRuns::world_ = nullptr;
+
+TEST_F(SweepRuns, RunEqualsTheScenarioRunAlone) {
+  for (std::size_t k : {0u, 7u, 35u}) {
+    RunResult r = simulate_run(*plan_, *world_, k);
+    Scenario alone = parse_scenario(plan_->run_scenario_text(k), kBase);
+    RunOptions opt;
+    opt.threads = 2;
+    Simulation sim(*world_, alone, opt);
+    CmRecorder rec;
+    sim.run(&rec);
+    EXPECT_TRUE(same_bits(r.production, rec.production)) << "run " << k;
+    EXPECT_TRUE(same_bits(r.shortage, rec.shortage)) << "run " << k;
+    EXPECT_TRUE(same_bits(r.unmet_final_demand, rec.unmet)) << "run " << k;
+    EXPECT_TRUE(same_bits(r.inventory_days, rec.inventory)) << "run " << k;
+  }
+  // Point (license_share 0.1, tau 6), replicate 0 is the base scenario itself.
+  RunResult r = simulate_run(*plan_, *world_, 8);
+  Simulation sim(*world_, load_scenario(kBase), RunOptions{});
+  CmRecorder rec;
+  sim.run(&rec);
+  EXPECT_TRUE(same_bits(r.shortage, rec.shortage));
+  EXPECT_TRUE(same_bits(r.inventory_days, rec.inventory));
+  // Metrics follow from the daily series (every day is recorded here).
+  const std::size_t ncm = world_->countries.size() * world_->materials.size();
+  const auto use = baseline_use(*world_);
+  const double threshold = plan_->spec.shortage_threshold;
+  EXPECT_EQ(threshold, 1e-3);
+  int recovered = 0, not_recovered = 0;
+  for (std::size_t k = 0; k < ncm; ++k) {
+    double total = 0, peak = 0;
+    int days = 0, first = -1, last = -1, peak_day = -1;
+    for (std::size_t t = 0; t < plan_->days.size(); ++t) {
+      double s = rec.shortage[t * ncm + k];
+      total += s;
+      if (s > peak) peak = s, peak_day = int(t);
+      if (use[k] > 0 && s > threshold * use[k]) {
+        ++days, last = int(t);
+        if (first < 0) first = int(t);
+      }
+    }
+    EXPECT_EQ(r.total_shortage[k], total);
+    EXPECT_EQ(r.peak_shortage[k], peak);
+    EXPECT_EQ(r.peak_shortage_day[k], peak_day);
+    EXPECT_EQ(r.days_in_shortage[k], days);
+    EXPECT_EQ(r.first_shortage_day[k], first);
+    EXPECT_EQ(r.recovery_day[k], last < 0 ? -1 : last == 239 ? -2 : last + 1);
+    recovered += r.recovery_day[k] >= 0;
+    not_recovered += r.recovery_day[k] == -2;
+  }
+  EXPECT_GT(recovered + not_recovered, 0);  // some were short
+}
+
+TEST(SweepMetrics, ThresholdIsConfigurable) {
+  SweepPlan strict =
+      plan_sweep(spec_from("axes:\n  model.tau: [6]\nmetrics: {shortage_threshold: 0}\n"));
+  SweepPlan loose =
+      plan_sweep(spec_from("axes:\n  model.tau: [6]\nmetrics: {shortage_threshold: 0.5}\n"));
+  World world = load_world(strict.world_path);
+  RunResult a = simulate_run(strict, world, 0), b = simulate_run(loose, world, 0);
+  EXPECT_TRUE(same_bits(a.shortage, b.shortage));
+  EXPECT_TRUE(same_bits(a.total_shortage, b.total_shortage));  // not thresholded
+  int more = 0;
+  for (std::size_t k = 0; k < a.days_in_shortage.size(); ++k) {
+    EXPECT_GE(a.days_in_shortage[k], b.days_in_shortage[k]);
+    more += a.days_in_shortage[k] > b.days_in_shortage[k];
+  }
+  EXPECT_GT(more, 0);
+  expect_error_at("axes:\n  model.tau: [6]\nmetrics: {shortage_threshold: -1}\n", 4,
+                  "expected a number in [0");
+}
+
+TEST_F(SweepRuns, ThreadCountDoesNotChangeTheOutput) {
+  const std::string dir = tmpdir("threads");
+  SweepOptions o1;
+  o1.out = dir + "/t1.h5";
+  o1.threads = 1;
+  SweepOptions o2 = o1;
+  o2.out = dir + "/t2.h5";
+  o2.threads = 2;
+  SweepStatus s1 = run_sweep(*plan_, *world_, o1);
+  SweepStatus s2 = run_sweep(*plan_, *world_, o2);
+  EXPECT_TRUE(s1.complete);
+  EXPECT_TRUE(s2.complete);
+  EXPECT_EQ(s1.done_now, 36u);
+  EXPECT_FALSE(fs::exists(journal_path(o1.out, 0)));
+  EXPECT_TRUE(read_bytes(o1.out) == read_bytes(o2.out)) << "files differ";
+  SweepOutput out = read_sweep_output(o1.out);
+  EXPECT_EQ(out.runs, 36u);
+  ASSERT_NE(out.find("license_share"), nullptr);
+  EXPECT_EQ(out.find("license_share")->key_path, "events[0].license_share");
+  EXPECT_EQ(out.find("tau")->numbers[5], 12.0);
+  auto rows = compare_sweep(out, {"license_share"});
+  ASSERT_FALSE(rows.empty());
+  for (auto& r : rows) {
+    EXPECT_EQ(r.runs, 6u);
+    EXPECT_EQ(r.recovery_day.n + r.never_short + r.not_recovered, r.runs);
+  }
+  EXPECT_THROW(compare_sweep(out, {"meeting_days"}), InputError);
+  fs::remove_all(dir);
+}
+
+TEST_F(SweepRuns, ResumeAfterAnInterruptGivesTheSameFile) {
+  const std::string dir = tmpdir("resume");
+  SweepOptions full;
+  full.out = dir + "/full.h5";
+  full.threads = 2;
+  ASSERT_TRUE(run_sweep(*plan_, *world_, full).complete);
+
+  std::atomic<bool> cancel{false};
+  SweepOptions part;
+  part.out = dir + "/part.h5";
+  part.threads = 2;
+  part.cancel = &cancel;
+  part.progress = [&](std::size_t done, std::size_t) {
+    if (done == 10) cancel.store(true);
+  };
+  SweepStatus st = run_sweep(*plan_, *world_, part);
+  EXPECT_TRUE(st.interrupted);
+  EXPECT_FALSE(st.complete);
+  EXPECT_GE(st.done_now, 10u);
+  EXPECT_LT(st.done_now, 36u);
+  EXPECT_FALSE(fs::exists(part.out));
+  ASSERT_TRUE(fs::exists(journal_path(part.out, 0)));
+  EXPECT_EQ(completed_runs(*plan_, *world_, part.out).size(), st.done_now);
+
+  // A torn record at the end (the process was killed while writing) is cut off.
+  {
+    std::ofstream j(journal_path(part.out, 0), std::ios::binary | std::ios::app);
+    const char junk[100] = {'S', 'R', 'U', 'N'};
+    j.write(junk, sizeof junk);
+  }
+  // Without --resume or --restart the partial results are not silently dropped.
+  SweepOptions again = part;
+  again.cancel = nullptr;
+  again.progress = nullptr;
+  EXPECT_THROW(run_sweep(*plan_, *world_, again), InputError);
+
+  // A different sweep refuses these partial results.
+  SweepPlan other = plan_sweep(spec_from(std::string(kExampleAxes) + "# changed\n"));
+  EXPECT_THROW(completed_runs(other, *world_, part.out), InputError);
+
+  again.resume = true;
+  SweepStatus st2 = run_sweep(*plan_, *world_, again);
+  EXPECT_TRUE(st2.complete);
+  EXPECT_EQ(st2.done_before, st.done_now);
+  EXPECT_EQ(st2.done_before + st2.done_now, 36u);
+  EXPECT_FALSE(fs::exists(journal_path(part.out, 0)));
+  EXPECT_TRUE(read_bytes(part.out) == read_bytes(full.out)) << "files differ";
+  fs::remove_all(dir);
+}
+
+TEST_F(SweepRuns, RestartDiscardsPartialResults) {
+  const std::string dir = tmpdir("restart");
+  SweepOptions o;
+  o.out = dir + "/r.h5";
+  o.threads = 1;
+  // Two runs in the journal of rank 2 (as an MPI rank would leave them).
+  std::vector<std::size_t> some = {3, 4};
+  EXPECT_EQ(execute_runs(*plan_, *world_, some, journal_path(o.out, 2), o), 2u);
+  EXPECT_EQ(completed_runs(*plan_, *world_, o.out), some);
+  o.restart = true;
+  SweepStatus st = run_sweep(*plan_, *world_, o);
+  EXPECT_EQ(st.done_before, 0u);
+  EXPECT_EQ(st.done_now, 36u);
+  EXPECT_FALSE(has_journals(o.out));
+  fs::remove_all(dir);
+}
+
+// The program killed with SIGKILL in the middle of a sweep, then resumed.
+TEST(SweepCli, KilledSweepResumes) {
+  const std::string dir = tmpdir("kill");
+  const std::string sweep = dir + "/kill.yaml";
+  {
+    std::ofstream f(sweep);
+    f << "base: " << kBase << "\n"
+      << "axes:\n  events[0].license_share: {range: [0.0, 0.5], steps: 40}\n"
+      << "  model.tau: {range: [2, 12], steps: 11}\nreplicates: 2\n";  // 880 runs
+  }
+  // posix_spawn (not fork): this process may have TBB threads running.
+  auto run = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {SHORTFALL_CLI, "sweep", sweep, "--quiet", "--threads", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);  // expected errors
+    pid_t pid = -1;
+    int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    EXPECT_EQ(rc, 0) << "cannot start " << argv[0];
+    return pid;
+  };
+  auto wait_rc = [](pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  };
+  const std::string full = dir + "/full.h5", part = dir + "/part.h5";
+  ASSERT_EQ(wait_rc(run({"--out", full})), 0);
+
+  pid_t pid = run({"--out", part});
+  const std::string journal = journal_path(part, 0);
+  auto t0 = std::chrono::steady_clock::now();
+  bool started = false;
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60)) {
+    std::error_code ec;
+    if (fs::exists(journal, ec) && fs::file_size(journal, ec) > 20000) {
+      started = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGKILL);
+  int rc = wait_rc(pid);
+  ASSERT_TRUE(started);
+  if (rc == -SIGKILL) {
+    EXPECT_FALSE(fs::exists(part));
+    ASSERT_TRUE(fs::exists(journal));
+    EXPECT_EQ(wait_rc(run({"--out", part})), 2);  // neither --resume nor --restart
+    EXPECT_EQ(wait_rc(run({"--out", part, "--resume"})), 0);
+  }  // else: it finished before the kill (a very fast machine)
+  EXPECT_FALSE(fs::exists(journal));
+  EXPECT_TRUE(read_bytes(part) == read_bytes(full)) << "files differ";
+  fs::remove_all(dir);
+}
