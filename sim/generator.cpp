@@ -41,6 +41,7 @@
 
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
+#include "random.hpp"
 #include "shortfall/world.hpp"
 #include "yaml_util.hpp"
 
@@ -52,12 +53,6 @@ namespace {
 
 // ---- deterministic random numbers (splitmix64 seeding, xoshiro256**) -------------------------
 
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 std::uint64_t fnv1a(const std::string& s) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -65,37 +60,8 @@ std::uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) {
-    for (auto& w : s_) w = splitmix64(seed);
-  }
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-  /// Uniform in [0, 1) with 53 random bits.
-  double uniform() { return double(next() >> 11) * 0x1.0p-53; }
-  /// Uniform integer in [0, n) (n > 0), by multiply-shift.
-  std::uint64_t below(std::uint64_t n) {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
-  }
-  template <typename T>
-  void shuffle(std::vector<T>& v) {
-    for (std::size_t k = v.size(); k > 1; --k) std::swap(v[k - 1], v[below(k)]);
-  }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
+using detail::Rng;
+using detail::splitmix64;
 
 /// A stream for one purpose (`what`) of one material, independent of the others.
 Rng stream(std::uint64_t seed, const std::string& material, std::uint64_t what) {

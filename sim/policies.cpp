@@ -4,25 +4,20 @@
 // firms and slots, so new links and releases are the same for any number of threads. Random
 // tie-breaks are keyed on (seed, buyer, material, day, candidate), never on scheduling.
 #include "engine.hpp"
+#include "random.hpp"
 
 namespace shortfall {
 
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 /// A draw from the scenario seed for one (buyer, material, day, candidate).
 std::uint64_t keyed_draw(std::uint64_t seed, FirmId buyer, MaterialId material, int day,
                          FirmId candidate) {
-  std::uint64_t h = splitmix64(seed);
-  h = splitmix64(h ^ buyer);
-  h = splitmix64(h ^ (std::uint64_t(material) << 32 | std::uint32_t(day)));
-  return splitmix64(h ^ candidate);
+  std::uint64_t h = detail::mix64(seed);
+  h = detail::mix64(h ^ buyer);
+  h = detail::mix64(h ^ (std::uint64_t(material) << 32 | std::uint32_t(day)));
+  return detail::mix64(h ^ candidate);
 }
 
 bool in_names(const World& w, const std::vector<std::string>& names, CountryId c) {

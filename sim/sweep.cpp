@@ -1,6 +1,7 @@
 // Parameter sweeps: the sweep file, key paths into scenarios, sampling, running many runs over
 // one shared World with TBB, the run journals and the HDF5 output (README "Sweeps").
 #include "shortfall/sweep.hpp"
+#include "random.hpp"
 
 #include <fcntl.h>
 #include <hdf5.h>
@@ -197,17 +198,7 @@ std::vector<Segment> parse_key_path(const std::string& path, const SourceLocatio
 }
 
 std::string nearest(const std::string& key, const std::vector<std::string>& options) {
-  auto dist = [](const std::string& a, const std::string& b) {
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-      cur[0] = i;
-      for (std::size_t j = 1; j <= b.size(); ++j)
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-      std::swap(prev, cur);
-    }
-    return prev[b.size()];
-  };
+  auto dist = [](const std::string& a, const std::string& b) { return detail::edit_distance(a, b); };
   std::string best;
   std::size_t best_d = 3;
   for (auto& o : options) {
@@ -306,44 +297,7 @@ std::string set_in_node(const YAML::Node& root, const std::vector<Segment>& segs
 
 // ---- random numbers ----------------------------------------------------------------------
 
-std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-class Xoshiro256 {
- public:
-  explicit Xoshiro256(std::uint64_t seed) {
-    for (auto& w : s_) w = splitmix64(seed);
-  }
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-  /// Uniform in [0, 1) with 53 random bits.
-  double uniform() { return double(next() >> 11) * 0x1.0p-53; }
-  /// Uniform in [0, n), unbiased.
-  std::uint64_t below(std::uint64_t n) {
-    const std::uint64_t threshold = (0 - n) % n;
-    std::uint64_t x;
-    do x = next();
-    while (x < threshold);
-    return x % n;
-  }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
+using detail::splitmix64;
 
 AxisValue value_of(const SweepAxis& a, const std::string& text) {
   switch (a.kind) {
@@ -1558,7 +1512,7 @@ std::vector<std::vector<AxisValue>> expand_points(const SweepSpec& spec) {
     return points;
   }
   const std::size_t n = spec.samples;
-  Xoshiro256 rng(spec.sample_seed);
+  detail::Rng rng(spec.sample_seed);
   std::vector<std::vector<double>> u(na, std::vector<double>(n));
   if (spec.sampling == Sampling::kRandom) {
     for (std::size_t p = 0; p < n; ++p)
@@ -1567,7 +1521,7 @@ std::vector<std::vector<AxisValue>> expand_points(const SweepSpec& spec) {
     for (std::size_t a = 0; a < na; ++a) {
       std::vector<std::size_t> perm(n);
       std::iota(perm.begin(), perm.end(), 0);
-      for (std::size_t i = n; i > 1; --i) std::swap(perm[i - 1], perm[rng.below(i)]);
+      for (std::size_t i = n; i > 1; --i) std::swap(perm[i - 1], perm[rng.below_exact(i)]);
       for (std::size_t p = 0; p < n; ++p) {
         double v = (double(perm[p]) + rng.uniform()) / double(n);
         // Stay inside the stratum despite rounding.

@@ -48,6 +48,9 @@ struct YNode {
   [[nodiscard]] std::vector<std::string> as_string_list() const;
 };
 
+/// Levenshtein distance (for "did you mean" suggestions).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 /// "a list", "a map", "'text'", "nothing".
 std::string describe(const YAML::Node& node);
 
