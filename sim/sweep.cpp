@@ -1372,7 +1372,7 @@ SweepSpec parse_sweep(const std::string& text, const std::string& path) {
                             parse_int(st->node.Scalar(), si) && si <= (std::int64_t(1) << 53);
           if (forced == AxisKind::kInt && !ints) st->fail("an int axis needs a whole-number step");
           const double count = std::floor((hi - lo) / s * (1 + 1e-12)) + 1;
-          if (count > 1e7) st->fail("too many steps");
+          if (count > 1e6) st->fail("too many steps (more than 1,000,000)");
           for (long long i = 0; i < (long long)count; ++i)
             raw.emplace_back(
                 ints ? std::to_string(li + si * i) : format_double(round15(lo + s * double(i))),
