@@ -75,6 +75,10 @@ class SummaryRecorder final : public Recorder {
           w.link_flow[l];
     for (FirmId i = 0; i < w.num_firms(); ++i)
       use_[w.firm_country[i] * nm_ + w.firm_material[i]] += w.final_demand[i];
+    base_output_.assign(nc_ * nm_, 0.0);
+    for (FirmId i = 0; i < w.num_firms(); ++i)
+      base_output_[w.firm_country[i] * nm_ + w.firm_material[i]] += w.baseline_output[i];
+    lost_.assign(nc_ * nm_, 0.0);
     total_.assign(nc_ * nm_, 0.0);
     peak_.assign(nc_ * nm_, 0.0);
     peak_day_.assign(nc_ * nm_, -1);
@@ -88,6 +92,8 @@ class SummaryRecorder final : public Recorder {
     static const char* abort_day = std::getenv("SHORTFALL_TEST_KILL_AFTER_DAY");
     if (abort_day && t == std::atoi(abort_day)) std::_Exit(137);
     for (std::size_t k = 0; k < nc_ * nm_; ++k) {
+      if (base_output_[k] > 0.0)
+        lost_[k] += std::max(0.0, 1.0 - cm.production[k] / base_output_[k]);
       double s = cm.shortage[k];
       // Ignore rounding-level noise: 1e-9 of daily use.
       if (use_[k] <= 0.0 || s <= 1e-9 * use_[k]) continue;
@@ -131,12 +137,27 @@ class SummaryRecorder final : public Recorder {
       os << line;
     }
     if (idx.size() > top) os << "  ... and " << idx.size() - top << " more\n";
+    // Output lost: what the country's makers of the material did not produce.
+    std::vector<std::size_t> lost;
+    for (std::size_t k = 0; k < nc_ * nm_; ++k)
+      if (lost_[k] > 0.01) lost.push_back(k);
+    std::sort(lost.begin(), lost.end(),
+              [&](auto a, auto b) { return lost_[a] > lost_[b] || (lost_[a] == lost_[b] && a < b); });
+    if (lost.empty()) return;
+    os << "Output lost by country and material (days of baseline output over the recorded days):\n";
+    for (std::size_t r = 0; r < std::min(top, lost.size()); ++r) {
+      std::size_t k = lost[r];
+      std::snprintf(line, sizeof line, "  %-8s %-26s %12.2f\n", w.countries[k / nm_].code.c_str(),
+                    w.materials[k % nm_].id.c_str(), lost_[k]);
+      os << line;
+    }
+    if (lost.size() > top) os << "  ... and " << lost.size() - top << " more\n";
   }
 
  private:
   Recorder* next_;
   std::size_t nc_ = 0, nm_ = 0;
-  std::vector<double> use_, total_, peak_;
+  std::vector<double> use_, total_, peak_, base_output_, lost_;
   std::vector<int> peak_day_, first_, last_;
 };
 
