@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "h5_handle.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/version.hpp"
 
@@ -21,32 +22,7 @@ namespace shortfall {
 
 namespace {
 
-/// Owns an hid_t and closes it with the right function.
-class H5Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  H5Handle() = default;
-  H5Handle(hid_t id, Closer close) : id_(id), close_(close) {}
-  H5Handle(H5Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
-  H5Handle& operator=(H5Handle&& o) noexcept {
-    reset();
-    id_ = o.id_;
-    close_ = o.close_;
-    o.id_ = -1;
-    return *this;
-  }
-  ~H5Handle() { reset(); }
-  void reset() {
-    if (id_ >= 0 && close_) close_(id_);
-    id_ = -1;
-  }
-  [[nodiscard]] hid_t get() const { return id_; }
-  operator hid_t() const { return id_; }  // NOLINT
-
- private:
-  hid_t id_ = -1;
-  Closer close_ = nullptr;
-};
+using detail::H5Handle;
 
 class Writer {
  public:

@@ -1,6 +1,7 @@
 // Parameter sweeps: the sweep file, key paths into scenarios, sampling, running many runs over
 // one shared World with TBB, the run journals and the HDF5 output (README "Sweeps").
 #include "shortfall/sweep.hpp"
+#include "h5_handle.hpp"
 #include "random.hpp"
 
 #include <fcntl.h>
@@ -814,33 +815,7 @@ std::vector<JournalEntry> scan_journals(const SweepPlan& plan, const World& worl
 
 // ---- HDF5 ------------------------------------------------------------------------------
 
-class H5Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  H5Handle() = default;
-  H5Handle(hid_t id, Closer close) : id_(id), close_(close) {}
-  H5Handle(H5Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
-  H5Handle& operator=(H5Handle&& o) noexcept {
-    reset();
-    id_ = o.id_;
-    close_ = o.close_;
-    o.id_ = -1;
-    return *this;
-  }
-  H5Handle(const H5Handle&) = delete;
-  H5Handle& operator=(const H5Handle&) = delete;
-  ~H5Handle() { reset(); }
-  void reset() {
-    if (id_ >= 0 && close_) close_(id_);
-    id_ = -1;
-  }
-  [[nodiscard]] hid_t get() const { return id_; }
-  operator hid_t() const { return id_; }  // NOLINT
-
- private:
-  hid_t id_ = -1;
-  Closer close_ = nullptr;
-};
+using detail::H5Handle;
 
 /// Writes the sweep's HDF5 file: named dimensions as HDF5 dimension scales (as
 /// sim/hdf5_output.cpp does), so that xarray.open_dataset(path, engine="h5netcdf") reads them.
