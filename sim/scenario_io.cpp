@@ -362,20 +362,29 @@ Scenario load_scenario(const std::string& path) {
   return parse_scenario(detail::read_file(path), path);
 }
 
+namespace {
+/// InputError at `where` unless every name is a country, a group or "all".
+void known_countries(const World& w, const std::vector<std::string>& names, const char* key,
+                     const SourceLocation& where) {
+  for (const auto& n : names)
+    if (n != "all" && !w.find_country(n) && !w.is_group(n))
+      throw InputError(where, std::string("unknown country or group '") + n + "' in '" + key + "'");
+}
+/// InputError at `where` unless every name is a material or "all".
+void known_materials(const World& w, const std::vector<std::string>& names, const char* key,
+                     const SourceLocation& where) {
+  for (const auto& n : names)
+    if (n != "all" && !w.find_material(n))
+      throw InputError(where, std::string("unknown material '") + n + "' in '" + key + "'");
+}
+}  // namespace
+
 std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
   std::vector<std::string> warnings;
   for (const auto& ev : s.events) {
     auto fail = [&](const std::string& what) { throw InputError(ev.where, what); };
-    auto countries = [&](const std::vector<std::string>& names, const char* key) {
-      for (auto& n : names)
-        if (n != "all" && !w.find_country(n) && !w.is_group(n))
-          fail(std::string("unknown country or group '") + n + "' in '" + key + "'");
-    };
-    auto materials = [&](const std::vector<std::string>& names, const char* key) {
-      for (auto& n : names)
-        if (n != "all" && !w.find_material(n))
-          fail(std::string("unknown material '") + n + "' in '" + key + "'");
-    };
+    auto countries = [&](const auto& names, const char* key) { known_countries(w, names, key, ev.where); };
+    auto materials = [&](const auto& names, const char* key) { known_materials(w, names, key, ev.where); };
     countries(ev.firms.countries, "countries");
     countries(ev.firms.except_countries, "except");
     materials(ev.firms.materials, "materials");
@@ -423,16 +432,8 @@ std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
   }
   for (const auto& p : s.policies) {
     auto fail = [&](const std::string& what) { throw InputError(p.where, what); };
-    auto countries = [&](const std::vector<std::string>& names, const char* key) {
-      for (auto& n : names)
-        if (n != "all" && !w.find_country(n) && !w.is_group(n))
-          fail(std::string("unknown country or group '") + n + "' in '" + key + "'");
-    };
-    auto materials = [&](const std::vector<std::string>& names, const char* key) {
-      for (auto& n : names)
-        if (n != "all" && !w.find_material(n))
-          fail(std::string("unknown material '") + n + "' in '" + key + "'");
-    };
+    auto countries = [&](const auto& names, const char* key) { known_countries(w, names, key, p.where); };
+    auto materials = [&](const auto& names, const char* key) { known_materials(w, names, key, p.where); };
     countries(p.members, "members");
     countries(p.countries, "countries");
     materials(p.materials, "materials");
