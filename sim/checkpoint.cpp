@@ -138,6 +138,8 @@ void Simulation::Impl::save(std::ostream& os) const {
   o.vecvec(slot_extra);
   o.vecvec(out_extra);
   o.vec(out_pos);
+  o.vec(z0_out);
+  o.vec(class_out);
   o.vec(low_days);
   o.pod<std::uint64_t>(stockpiles.size());
   for (const auto& st : stockpiles) {
@@ -193,6 +195,8 @@ void Simulation::Impl::load(std::istream& is) {
   i.vecvec(slot_extra);
   i.vecvec(out_extra);
   i.vec(out_pos);
+  i.vec(z0_out);
+  i.vec(class_out);
   i.vec(low_days);
   if (i.size() != stockpiles.size())
     throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "stockpiles do not match the scenario");

@@ -132,6 +132,10 @@ struct Simulation::Impl {
   // link and day, no scattered reads.)
   std::vector<Lane> out_pos;  // lane -> out-position
   std::vector<double> o_out;
+  // Waterfill and priority rationing read Z0 and the buyer's class per customer: supplier-major
+  // copies keep those reads sequential (filled only for those rules).
+  std::vector<double> z0_out;
+  std::vector<std::uint8_t> class_out;
 
   // ---- lanes added during the run (new suppliers, sections 7-8): index >= num_links ----
   std::vector<FirmId> extra_supplier, extra_buyer;  // by lane - num_links
@@ -302,6 +306,14 @@ struct Simulation::Impl {
     for (Lane k = 0; k < m; ++k) out_pos[net.out_lane[k]] = k;
     o_out.resize(m);
     for (Lane l = 0; l < m; ++l) o_out[out_pos[l]] = z0[l];
+    if (s.model.rationing == Rationing::kWaterfill) {
+      z0_out.resize(m);
+      for (Lane l = 0; l < m; ++l) z0_out[out_pos[l]] = z0[l];
+    }
+    if (s.model.rationing == Rationing::kPriority) {
+      class_out.resize(m);
+      for (Lane l = 0; l < m; ++l) class_out[out_pos[l]] = lane_class[l];
+    }
     unit_lead = w.lead_times.domestic == 1 && w.lead_times.international == 1 &&
                 std::all_of(max_lead.begin(), max_lead.end(), [](auto v) { return v == 1; }) &&
                 std::all_of(w.lead_times.pairs.begin(), w.lead_times.pairs.end(),
@@ -656,19 +668,22 @@ struct Simulation::Impl {
         break;
       case Rationing::kWaterfill:
         sc.z0.resize(deg);
-        for (std::size_t q = 0; q < deg; ++q) sc.z0[q] = z0[lane_at(sc.lanes[q])];
+        for (std::size_t q = 0; q < deg; ++q) sc.z0[q] = z0_out[sc.lanes[q]];
         cj = detail::ration_waterfill(xj, sc.orders, sc.z0, C[j], world.final_demand[j], sc.y,
                                       sc.sort);
         break;
       case Rationing::kPriority:
         sc.cls.resize(deg);
-        for (std::size_t q = 0; q < deg; ++q) sc.cls[q] = lane_class[lane_at(sc.lanes[q])];
+        for (std::size_t q = 0; q < deg; ++q) sc.cls[q] = class_out[sc.lanes[q]];
         cj = detail::ration_priority(xj, sc.orders, sc.cls, C[j], scenario.model.priority, sc.y);
         break;
       case Rationing::kProportional:
         break;
     }
-    for (std::size_t q = 0; q < deg; ++q) y[lane_at(sc.lanes[q])] = sc.y[q];
+    for (std::size_t q = 0; q < deg; ++q) {
+      if (q + kPrefetch < deg) __builtin_prefetch(y.data() + lane_at(sc.lanes[q + kPrefetch]), 1, 0);
+      y[lane_at(sc.lanes[q])] = sc.y[q];
+    }
     c[j] = cj;
   }
 

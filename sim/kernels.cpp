@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace shortfall::detail {
@@ -24,7 +25,48 @@ double update_stocks(std::span<double> stock, std::span<const double> arrivals,
   return after;
 }
 
+/// Sort (ratio, index) pairs by ratio, ties by index: exactly the order of std::sort on the
+/// pairs. Long lists (hub suppliers) use a stable LSD radix sort on the ratio's bits (ratios
+/// are >= 0, so their IEEE bits order like unsigned integers) over items already in index
+/// order; bytes that are equal in every key are skipped.
+void sort_by_ratio(std::vector<std::pair<double, std::uint32_t>>& items) {
+  const std::size_t n = items.size();
+  bool in_index_order = true;
+  for (std::size_t k = 1; k < n && in_index_order; ++k)
+    in_index_order = items[k - 1].second < items[k].second;
+  bool nonnegative = true;
+  for (const auto& it : items) nonnegative = nonnegative && it.first >= 0.0;
+  if (n < 256 || !in_index_order || !nonnegative) {
+    std::sort(items.begin(), items.end());
+    return;
+  }
+  thread_local std::vector<std::pair<double, std::uint32_t>> buffer;
+  buffer.resize(n);
+  auto key = [](double r) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &r, sizeof bits);
+    return bits;
+  };
+  std::uint64_t all_and = ~std::uint64_t(0), all_or = 0;
+  for (const auto& it : items) {
+    all_and &= key(it.first);
+    all_or |= key(it.first);
+  }
+  auto* src = &items;
+  auto* dst = &buffer;
+  for (int shift = 0; shift < 64; shift += 8) {
+    if (((all_and >> shift) & 0xff) == ((all_or >> shift) & 0xff)) continue;  // same byte
+    std::size_t count[257] = {};
+    for (const auto& it : *src) ++count[((key(it.first) >> shift) & 0xff) + 1];
+    for (int b = 0; b < 256; ++b) count[b + 1] += count[b];
+    for (const auto& it : *src) (*dst)[count[(key(it.first) >> shift) & 0xff]++] = it;
+    std::swap(src, dst);
+  }
+  if (src != &items) items.swap(buffer);
+}
+
 namespace {
+
 double serve_all(std::span<const double> orders, double C, std::span<double> y) {
   std::copy(orders.begin(), orders.end(), y.begin());
   return C;
@@ -64,14 +106,17 @@ double ration_waterfill(double x, std::span<const double> orders, std::span<cons
   scratch.clear();
   double weight = 0.0;
   for (std::uint32_t k = 0; k < orders.size(); ++k) {
-    scratch.emplace_back(orders[k] / z0[k], k);
+    // A link whose baseline moved to a new supplier (Z0 = 0) is served last, or not at all.
+    const double ratio = z0[k] > 0.0 ? orders[k] / z0[k]
+                                     : (orders[k] > 0.0 ? std::numeric_limits<double>::infinity() : 0.0);
+    scratch.emplace_back(ratio, k);
     weight += z0[k];
   }
   if (C0 > 0.0) {
     scratch.emplace_back(C / C0, k_final);
     weight += C0;
   }
-  std::sort(scratch.begin(), scratch.end());
+  sort_by_ratio(scratch);
   // f(L) = (sum of demand of items with ratio <= L) + L * (weight of items with ratio > L) is
   // increasing; find the segment where f crosses x.
   double level = 0.0;

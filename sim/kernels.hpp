@@ -66,6 +66,10 @@ double ration_proportional(double x, double demand, std::span<const double> orde
 /// y = O x / (D - C).
 double ration_final_demand_last(double x, double demand, std::span<const double> orders,
                                 double C, std::span<double> y);
+/// Sort (ratio, index) pairs as std::sort does (by ratio, ties by index); a radix sort for long
+/// lists of non-negative ratios given in index order (waterfill on hub suppliers).
+void sort_by_ratio(std::vector<std::pair<double, std::uint32_t>>& items);
+
 /// y = min(O, L Z0), c = min(C, L C0), L the largest level with sum y + c <= x; computed by
 /// sorting the ratios O/Z0 (O(k log k)). `scratch` is reused between calls.
 double ration_waterfill(double x, std::span<const double> orders, std::span<const double> z0,

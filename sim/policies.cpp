@@ -213,6 +213,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
       ring_dev[k] += double(ring_cnt[k]) * (old_z0 - new_z0);
     }
     z0[l] = new_z0;
+    if (!z0_out.empty()) z0_out[out_pos[l]] = new_z0;
   });
 
   // The new lane: no stock and nothing in transit yet.
@@ -251,6 +252,8 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
   }
   out_pos.push_back(lane);
   o_out.push_back(0.0);
+  if (!z0_out.empty()) z0_out.push_back(amount);
+  if (!class_out.empty()) class_out.push_back(lane_class.back());
   slot_extra[s].push_back(lane);
   out_extra[best].push_back(lane);
 

@@ -300,3 +300,24 @@ TEST(Rationing, EveryRuleHandsOutExactlyX) {
     EXPECT_NEAR(total(y, sd::ration_priority(x, orders, cls, C, order, y)), x, 1e-12) << x;
   }
 }
+
+// The radix sort used for long waterfill lists must give exactly std::sort's order of
+// (ratio, index) pairs, ties by index, including many equal ratios and zeros.
+TEST(Waterfill, RadixSortOrderEqualsStdSort) {
+  std::uint64_t state = 12345;
+  auto next = [&]() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  for (std::size_t n : {256u, 300u, 1000u, 5000u}) {
+    std::vector<std::pair<double, std::uint32_t>> items;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      const auto r = next() % 50;  // many ties
+      items.emplace_back(r == 0 ? 0.0 : double(r) / 7.0 + (next() % 3 == 0 ? 1e-12 : 0.0), k);
+    }
+    auto expected = items;
+    std::sort(expected.begin(), expected.end());
+    shortfall::detail::sort_by_ratio(items);
+    EXPECT_EQ(items, expected) << n;
+  }
+}
