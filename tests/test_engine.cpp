@@ -14,8 +14,10 @@
 #include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/world.hpp"
+#include "test_support.hpp"
 
 using namespace shortfall;
+using namespace shortfall::testing_support;
 
 namespace {
 
@@ -717,82 +719,7 @@ TEST(Recovery, NoneStays) {
 
 // ---- (h) thread-count determinism ---------------------------------------------------------------
 
-namespace {
-/// A random world of `n` firms from a seeded loop: 5 countries in two groups, 6 materials; firm
-/// i makes material i % 6 and buys from 1-4 distinct firms of lower materials (flows in
-/// [0.1, 5)), every firm sells some final demand; random lead times 1-6 and inventory days.
-std::string numbered(const char* prefix, std::uint64_t k) {
-  std::string s(prefix);
-  s.append(std::to_string(k));
-  return s;
-}
-
-World random_world(std::uint32_t n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  WorldBuilder b;
-  std::vector<CountryId> cs = {b.country("C0", {"g1"}), b.country("C1", {"g1"}),
-                               b.country("C2", {"g2"}), b.country("C3", {"g1", "g2"}),
-                               b.country("C4")};
-  std::vector<MaterialId> ms;
-  for (int p = 0; p < 6; ++p)
-    ms.push_back(b.material(numbered("m", std::uint64_t(p)),
-                            p % 2 ? std::optional<double>(5.0 + 10 * p) : std::nullopt));
-  b.world().lead_times.domestic = 1;
-  b.world().lead_times.international = 4;
-  std::vector<FirmId> firms;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    std::optional<double> inv;
-    if (i % 7 == 0) inv = 3.0 + 20.0 * u(rng);
-    firms.push_back(b.firm(numbered("f", i), cs[rng() % cs.size()], ms[i % 6],
-                           0.1 + 2.0 * u(rng), inv));
-  }
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const std::uint32_t p = i % 6;
-    if (p == 0) continue;
-    std::set<std::uint32_t> sup;
-    const int k = 1 + int(rng() % 4);
-    for (int q = 0; q < k; ++q) {
-      std::uint32_t j = std::uint32_t(rng() % n);
-      while (j % 6 >= p) j = std::uint32_t(rng() % n);
-      sup.insert(j);
-    }
-    for (std::uint32_t j : sup) b.link(j, i, 0.1 + 4.9 * u(rng), rng() % 3 ? 0 : 1 + int(rng() % 6));
-  }
-  return b.build();
-}
-
-std::string state_diff(const Simulation& a, const Simulation& b) {
-  auto same = [](auto x, auto y) {
-    return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size_bytes()) == 0;
-  };
-  if (!same(a.production(), b.production())) return "production";
-  if (!same(a.demand(), b.demand())) return "demand";
-  if (!same(a.capacity(), b.capacity())) return "capacity";
-  if (!same(a.capacity_loss(), b.capacity_loss())) return "capacity_loss";
-  if (!same(a.final_demand(), b.final_demand())) return "final_demand";
-  if (!same(a.final_delivered(), b.final_delivered())) return "final_delivered";
-  if (!same(a.input_shortfall(), b.input_shortfall())) return "input_shortfall";
-  if (!same(a.binding(), b.binding())) return "binding";
-  if (!same(a.first_shortage_day(), b.first_shortage_day())) return "first_shortage_day";
-  const World& w = a.world();
-  for (LinkId l = 0; l < w.num_links(); ++l) {
-    double va[4] = {a.stock(l), a.order(l), a.delivery(l), a.in_transit(l)};
-    double vb[4] = {b.stock(l), b.order(l), b.delivery(l), b.in_transit(l)};
-    if (std::memcmp(va, vb, sizeof va) != 0 || a.lead_time(l) != b.lead_time(l))
-      return "link " + std::to_string(l);
-  }
-  CountryMaterialDay ca = a.country_material(), cb = b.country_material();
-  auto same_vec = [&](const std::vector<double>& x, const std::vector<double>& y) {
-    return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0;
-  };
-  if (!same_vec(ca.production, cb.production)) return "cm production";
-  if (!same_vec(ca.shortage, cb.shortage)) return "cm shortage";
-  if (!same_vec(ca.unmet_final_demand, cb.unmet_final_demand)) return "cm unmet";
-  if (!same_vec(ca.inventory_days, cb.inventory_days)) return "cm inventory_days";
-  return "";
-}
-}  // namespace
+// random_world and state_diff: tests/test_support.hpp.
 
 class Determinism : public ::testing::TestWithParam<std::string> {};
 
