@@ -15,7 +15,7 @@ namespace shortfall {
 
 namespace {
 
-constexpr char kMagic[] = "shortfall-checkpoint-v1";
+constexpr char kMagic[] = "shortfall-checkpoint-v2";
 
 class Out {
  public:

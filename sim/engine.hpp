@@ -26,10 +26,8 @@ using detail::Slot;
 
 namespace engine {
 
-
 using detail::Lane;
 using detail::Slot;
-
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -40,7 +38,7 @@ struct FirmSet {
 };
 
 inline std::vector<bool> country_mask(const World& w, const std::vector<std::string>& names,
-                               bool empty_means_all) {
+                                      bool empty_means_all) {
   std::vector<bool> mask(w.countries.size(), names.empty() && empty_means_all);
   for (const auto& n : names)
     for (CountryId c : w.resolve_countries(n)) mask[c] = true;
@@ -48,11 +46,13 @@ inline std::vector<bool> country_mask(const World& w, const std::vector<std::str
 }
 
 inline std::vector<bool> material_mask(const World& w, const std::vector<std::string>& names,
-                                bool empty_means_all) {
+                                       bool empty_means_all) {
   std::vector<bool> mask(w.materials.size(), names.empty() && empty_means_all);
   for (const auto& n : names) {
-    if (n == "all") std::fill(mask.begin(), mask.end(), true);
-    else if (auto p = w.find_material(n)) mask[*p] = true;
+    if (n == "all")
+      std::fill(mask.begin(), mask.end(), true);
+    else if (auto p = w.find_material(n))
+      mask[*p] = true;
   }
   return mask;
 }
@@ -65,15 +65,19 @@ inline std::string join(const std::vector<std::string>& v) {
 
 inline const char* event_type_name(EventType t) {
   switch (t) {
-    case EventType::kCapacityLoss: return "capacity_loss";
-    case EventType::kExportControl: return "export_control";
-    case EventType::kTradeCut: return "trade_cut";
-    case EventType::kDemandShock: return "demand_shock";
-    case EventType::kTransportDisruption: return "transport_disruption";
+    case EventType::kCapacityLoss:
+      return "capacity_loss";
+    case EventType::kExportControl:
+      return "export_control";
+    case EventType::kTradeCut:
+      return "trade_cut";
+    case EventType::kDemandShock:
+      return "demand_shock";
+    case EventType::kTransportDisruption:
+      return "transport_disruption";
   }
   return "?";
 }
-
 
 }  // namespace engine
 
@@ -104,11 +108,11 @@ struct Simulation::Impl {
   std::vector<double> recovery_rate;  // linear: delta0/R is recomputed; exponential: factor
 
   // ---- slot state (index Slot: one per buyer and input material) ----
-  std::vector<double> slot_A;       // A_ip = sum Z0
-  std::vector<double> slot_n;       // n for this slot
-  std::vector<double> slot_stock;   // S_ip after the day's update
-  std::vector<double> slot_ordered; // sum O (wanted)
-  std::vector<double> slot_received;// sum y shipped today
+  std::vector<double> slot_A;         // A_ip = sum Z0
+  std::vector<double> slot_n;         // n for this slot
+  std::vector<double> slot_stock;     // S_ip after the day's update
+  std::vector<double> slot_ordered;   // sum O (wanted)
+  std::vector<double> slot_received;  // sum y shipped today
 
   // ---- lane state (index Lane: one per link, buyer-major) ----
   std::vector<double> z0, S, O, y;
@@ -125,13 +129,26 @@ struct Simulation::Impl {
   // yesterday's deliveries y: no rings are kept (the fast path of the hot loop).
   bool unit_lead = false;
 
-  // Supplier-major copies of the served orders and the deliveries, indexed by out-position
-  // (net.out_lane order; a lane added during the run has the position equal to its lane id).
-  // The buyer phase scatters served orders once; the supplier phase then streams through its
-  // customers and scatters the deliveries back into buyer-major y. (Two scattered writes a
-  // link and day, no scattered reads.)
+  // Served orders (min(O, k Z0) under export controls) by out-position (net.out_lane order;
+  // a lane added during the run has the out-position equal to its lane id): the buyer phase
+  // scatters them once, the supplier phase streams through its customers' orders. Deliveries
+  // flow back without a second scatter: the supplier leaves one number, `rule` (encoding
+  // below), and the shipping phase computes each lane's delivery from it and the lane's own
+  // served order, gathering from the firm array.
   std::vector<Lane> out_pos;  // lane -> out-position
   std::vector<double> o_out;
+  std::vector<double> rule;              // per supplier, today: see encode_* below
+  std::vector<detail::Allotment> allot;  // per supplier, today; priority rationing only
+  // rule[j]: sign bit clear, a share s >= 0: y = served x s (s = 1 when all are served in full,
+  // x/D under proportional rationing). Sign bit set, -L: waterfill at level L, y = min(served,
+  // L Z0) (L = inf: no cap). NaN: priority rationing, y from allot[j].
+  static double encode_waterfill(double level) { return -level; }
+  static constexpr double kRulePriority = std::numeric_limits<double>::quiet_NaN();
+  static double deliver_by_rule(double code, double sv, double z0) {  // code not NaN
+    if (!std::signbit(code)) return sv * code;
+    const double level = -code;
+    return level < std::numeric_limits<double>::infinity() ? std::min(sv, level * z0) : sv;
+  }
   // Waterfill and priority rationing read Z0 and the buyer's class per customer: supplier-major
   // copies keep those reads sequential (filled only for those rules).
   std::vector<double> z0_out;
@@ -154,8 +171,8 @@ struct Simulation::Impl {
       for (Lane l : slot_extra[s]) f(l);
   }
   // ---- policies (sections 6-9; policies.cpp) ----
-  bool overproduction = false;          // any alpha_max > 1 possible
-  std::vector<double> alpha_max;        // per firm, current ceiling
+  bool overproduction = false;    // any alpha_max > 1 possible
+  std::vector<double> alpha_max;  // per firm, current ceiling
   struct StockpileState {
     std::size_t policy = 0;
     CountryId country = 0;
@@ -165,15 +182,15 @@ struct Simulation::Impl {
   };
   struct MechanismState {
     std::size_t policy = 0;
-    std::vector<bool> member;            // by country
-    std::vector<int> above_days;         // by country x material: consecutive days over trigger
+    std::vector<bool> member;     // by country
+    std::vector<int> above_days;  // by country x material: consecutive days over trigger
     std::vector<int> request_day, meeting_day, implementation_day;  // by country x material
   };
   std::vector<StockpileState> stockpiles;
   std::vector<MechanismState> mechanisms;
-  std::vector<double> cm_use;            // baseline daily input use by country x material
-  std::vector<double> cm_ratio;          // today's shortage / baseline use
-  std::vector<std::uint16_t> low_days;   // per slot: consecutive days below theta
+  std::vector<double> cm_use;                  // baseline daily input use by country x material
+  std::vector<double> cm_ratio;                // today's shortage / baseline use
+  std::vector<std::uint16_t> low_days;         // per slot: consecutive days below theta
   std::vector<std::vector<FirmId>> producers;  // per material
   struct CrisisSurge {
     std::vector<bool> member;
@@ -199,9 +216,8 @@ struct Simulation::Impl {
 
   // Per-thread scratch for the gathered rationing kernels.
   struct Scratch {
-    std::vector<double> orders, z0, y;
+    std::vector<double> orders, z0;
     std::vector<std::uint8_t> cls;
-    std::vector<Lane> lanes;
     std::vector<std::pair<double, std::uint32_t>> sort;
   };
   std::vector<Scratch> scratch;  // indexed by tbb::this_task_arena::current_thread_index()
@@ -306,6 +322,8 @@ struct Simulation::Impl {
     for (Lane k = 0; k < m; ++k) out_pos[net.out_lane[k]] = k;
     o_out.resize(m);
     for (Lane l = 0; l < m; ++l) o_out[out_pos[l]] = z0[l];
+    rule.assign(n, 1.0);
+    if (s.model.rationing == Rationing::kPriority) allot.resize(n);
     if (s.model.rationing == Rationing::kWaterfill) {
       z0_out.resize(m);
       for (Lane l = 0; l < m; ++l) z0_out[out_pos[l]] = z0[l];
@@ -391,7 +409,8 @@ struct Simulation::Impl {
     if (a == b) return false;  // trade cuts and transport disruptions act across borders
     auto in = [&](const std::vector<std::string>& side, CountryId c) {
       for (const auto& n : side)
-        if (n == "all" || n == world.countries[c].code) return true;
+        if (n == "all" || n == world.countries[c].code)
+          return true;
         else
           for (const auto& g : world.countries[c].groups)
             if (g == n) return true;
@@ -470,7 +489,8 @@ struct Simulation::Impl {
         if (ev.type == EventType::kDemandShock && active(ev, t))
           for (FirmId i : event_firms[k].firms) demand_factor[i] *= ev.factor;
       }
-      for (FirmId i = 0; i < world.num_firms(); ++i) C[i] = world.final_demand[i] * demand_factor[i];
+      for (FirmId i = 0; i < world.num_firms(); ++i)
+        C[i] = world.final_demand[i] * demand_factor[i];
     }
     if (controls_changed) recompute_controls(t);
     if (transport_changed) {
@@ -620,10 +640,10 @@ struct Simulation::Impl {
     if (!out_extra.empty())
       for (Lane l : out_extra[j]) f(l);
   }
-  [[nodiscard]] Lane lane_at(Lane pos) const { return pos < net.num_links ? net.out_lane[pos] : pos; }
 
   void supplier_phase(FirmId j) {
     // Step 4: D_j = sum_i O_ji + C_j (summed in the order that defined x0_j).
+    const Lane kb = net.out_begin[j], ke = net.out_begin[j + 1];
     double orders = 0.0;
     for_out_positions(j, [&](Lane k) { orders += o_out[k]; });
     const double demand = orders + C[j];
@@ -638,73 +658,123 @@ struct Simulation::Impl {
     x_new[j] = xj;
     binding[j] = b;
     // Step 6.
-    // Everyone served in full (r = 1 gives y = O exactly), or proportional rationing.
-    if (xj >= demand || scenario.model.rationing == Rationing::kProportional) {
-      const double r = xj >= demand ? 1.0 : (demand > 0.0 ? xj / demand : 0.0);
-      const Lane* out_lane = net.out_lane.data();
-      const Lane n_lanes = net.num_links;
-      for (Lane k = net.out_begin[j]; k < net.out_begin[j + 1]; ++k) {
-        // The scattered write misses the cache; ask for its line a few customers ahead.
-        __builtin_prefetch(y.data() + out_lane[k + kPrefetch < n_lanes ? k + kPrefetch : k], 1, 0);
-        y[out_lane[k]] = o_out[k] * r;
-      }
-      if (!out_extra.empty())
-        for (Lane l : out_extra[j]) y[l] = o_out[l] * r;
-      c[j] = xj >= demand ? C[j] : C[j] * r;
+    // Everyone served in full (r = 1 gives y = O exactly), or one rule for all, applied by
+    // the shipping phase.
+    if (xj >= demand) {
+      rule[j] = 1.0;
+      c[j] = C[j];
       return;
     }
-    int tid = tbb::this_task_arena::current_thread_index();
-    Scratch& sc = scratch[std::size_t(tid < 0 ? threads : tid)];
-    sc.lanes.clear();
-    for_out_positions(j, [&](Lane k) { sc.lanes.push_back(k); });
-    const std::size_t deg = sc.lanes.size();
-    sc.orders.resize(deg);
-    sc.y.resize(deg);
-    for (std::size_t q = 0; q < deg; ++q) sc.orders[q] = o_out[sc.lanes[q]];
-    double cj = 0.0;
+    detail::Allotment a;
     switch (scenario.model.rationing) {
+      case Rationing::kProportional:
+        a = detail::allot_proportional(xj, demand, C[j]);
+        rule[j] = a.share[0];
+        break;
       case Rationing::kFinalDemandLast:
-        cj = detail::ration_final_demand_last(xj, demand, sc.orders, C[j], sc.y);
+        a = detail::allot_final_demand_last(xj, demand, C[j]);
+        rule[j] = a.share[0];
         break;
       case Rationing::kWaterfill:
-        sc.z0.resize(deg);
-        for (std::size_t q = 0; q < deg; ++q) sc.z0[q] = z0_out[sc.lanes[q]];
-        cj = detail::ration_waterfill(xj, sc.orders, sc.z0, C[j], world.final_demand[j], sc.y,
-                                      sc.sort);
+      case Rationing::kPriority: {
+        // The customers' orders, Z0 and classes, supplier-major: read in place unless links
+        // were added to this supplier during the run.
+        const bool wf = scenario.model.rationing == Rationing::kWaterfill;
+        std::span<const double> ord(o_out.data() + kb, ke - kb), zs;
+        std::span<const std::uint8_t> cls;
+        if (wf)
+          zs = std::span<const double>(z0_out.data() + kb, ke - kb);
+        else
+          cls = std::span<const std::uint8_t>(class_out.data() + kb, ke - kb);
+        int tid = tbb::this_task_arena::current_thread_index();
+        Scratch& sc = scratch[std::size_t(tid < 0 ? threads : tid)];
+        if (!out_extra.empty() && !out_extra[j].empty()) {
+          sc.orders.assign(ord.begin(), ord.end());
+          sc.z0.assign(zs.begin(), zs.end());
+          sc.cls.assign(cls.begin(), cls.end());
+          for (Lane l : out_extra[j]) {
+            sc.orders.push_back(o_out[l]);
+            if (wf)
+              sc.z0.push_back(z0_out[l]);
+            else
+              sc.cls.push_back(class_out[l]);
+          }
+          ord = sc.orders;
+          zs = sc.z0;
+          cls = sc.cls;
+        }
+        if (wf) {
+          a = detail::allot_waterfill(xj, ord, zs, C[j], world.final_demand[j], sc.sort);
+          rule[j] = encode_waterfill(a.level);
+        } else {
+          a = detail::allot_priority(xj, ord, cls, C[j], scenario.model.priority);
+          allot[j] = a;
+          rule[j] = kRulePriority;
+        }
         break;
-      case Rationing::kPriority:
-        sc.cls.resize(deg);
-        for (std::size_t q = 0; q < deg; ++q) sc.cls[q] = class_out[sc.lanes[q]];
-        cj = detail::ration_priority(xj, sc.orders, sc.cls, C[j], scenario.model.priority, sc.y);
-        break;
-      case Rationing::kProportional:
-        break;
+      }
     }
-    for (std::size_t q = 0; q < deg; ++q) {
-      if (q + kPrefetch < deg) __builtin_prefetch(y.data() + lane_at(sc.lanes[q + kPrefetch]), 1, 0);
-      y[lane_at(sc.lanes[q])] = sc.y[q];
-    }
-    c[j] = cj;
+    c[j] = a.c;
+  }
+
+  /// Today's delivery on lane l from supplier j (after the supplier phase).
+  [[nodiscard]] double delivery(Lane l, FirmId j) const {
+    const double code = rule[j];
+    const double sv = served_order(l, O[l]);
+    return std::isnan(code) ? detail::deliver(allot[j], sv, z0[l], lane_class[l])
+                            : deliver_by_rule(code, sv, z0[l]);
   }
 
   // ---- shipping, bookkeeping and step 7 (recovery), per buyer --------------------------------
   void ship_phase(FirmId i, int t) {
     double worst_fill = 1.0;
     bool short_today = false;
-    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
-      double received = 0.0;
-      for_slot_lanes(s, [&](Lane l) {
-        const double yl = y[l];
-        received += yl;
-        if (yl < O[l]) short_today = true;
-        if (!unit_lead) {
-          const std::uint32_t slot = ring_off[l] + std::uint32_t((t + lead[l]) % ring_len[l]);
-          ring_cnt[slot] += 1;
-          ring_dev[slot] += yl - z0[l];
+    if (unit_lead && slot_extra.empty()) {
+      // Fast path: the lanes of a buyer are contiguous and nothing goes into a pipeline.
+      const Lane* __restrict lane_begin = net.slot_lane_begin.data();
+      const FirmId* __restrict supplier = net.lane_supplier.data();
+      const double* __restrict r = rule.data();
+      const double* __restrict OO = O.data();
+      const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
+      const double* __restrict zz = z0.data();
+      double* __restrict yy = y.data();
+      const Lane last = net.slot_lane_begin[net.slot_begin[i + 1]];
+      for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+        double received = 0.0;
+        for (Lane l = lane_begin[s]; l < lane_begin[s + 1]; ++l) {
+          // A gather from the suppliers' rules: ask for the line a few lanes ahead.
+          if (l + kPrefetch < last) __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
+          const double code = r[supplier[l]];
+          const double o = OO[l];
+          double sv = o;
+          if (share && !std::isinf(share[l])) sv = std::min(o, share[l] * zz[l]);
+          const double yl = std::isnan(code)
+                                ? detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l])
+                                : deliver_by_rule(code, sv, zz[l]);
+          yy[l] = yl;
+          received += yl;
+          short_today |= yl < o;
         }
-      });
-      slot_received[s] = received;
-      if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
+        slot_received[s] = received;
+        if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
+      }
+    } else {
+      for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+        double received = 0.0;
+        for_slot_lanes(s, [&](Lane l) {
+          const double yl = delivery(l, sup(l));
+          y[l] = yl;
+          received += yl;
+          if (yl < O[l]) short_today = true;
+          if (!unit_lead) {
+            const std::uint32_t slot = ring_off[l] + std::uint32_t((t + lead[l]) % ring_len[l]);
+            ring_cnt[slot] += 1;
+            ring_dev[slot] += yl - z0[l];
+          }
+        });
+        slot_received[s] = received;
+        if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
+      }
     }
     input_short[i] = 1.0 - worst_fill;
     if (short_today && first_short[i] < 0) first_short[i] = t;
@@ -800,6 +870,5 @@ struct Simulation::Impl {
     return out;
   }
 };
-
 
 }  // namespace shortfall

@@ -31,6 +31,17 @@ double update_stocks(std::span<double> stock, std::span<const double> arrivals,
 /// order; bytes that are equal in every key are skipped.
 void sort_by_ratio(std::vector<std::pair<double, std::uint32_t>>& items) {
   const std::size_t n = items.size();
+  if (n <= 32) {
+    // Short lists (most suppliers): insertion sort; the pairs are distinct, so the order is
+    // the one std::sort gives.
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto item = items[k];
+      std::size_t m = k;
+      for (; m > 0 && item < items[m - 1]; --m) items[m] = items[m - 1];
+      items[m] = item;
+    }
+    return;
+  }
   bool in_index_order = true;
   for (std::size_t k = 1; k < n && in_index_order; ++k)
     in_index_order = items[k - 1].second < items[k].second;
@@ -65,50 +76,42 @@ void sort_by_ratio(std::vector<std::pair<double, std::uint32_t>>& items) {
   if (src != &items) items.swap(buffer);
 }
 
-namespace {
-
-double serve_all(std::span<const double> orders, double C, std::span<double> y) {
-  std::copy(orders.begin(), orders.end(), y.begin());
-  return C;
-}
-}  // namespace
-
-double ration_proportional(double x, double demand, std::span<const double> orders, double C,
-                           std::span<double> y) {
-  if (x >= demand) return serve_all(orders, C, y);
+Allotment allot_proportional(double x, double demand, double C) {
+  if (x >= demand) return allot_all(C);
   const double r = demand > 0.0 ? x / demand : 0.0;
-  for (std::size_t k = 0; k < orders.size(); ++k) y[k] = orders[k] * r;
-  return C * r;
+  Allotment a;
+  a.share = {r, r, r};
+  a.c = C * r;
+  return a;
 }
 
-double ration_final_demand_last(double x, double demand, std::span<const double> orders,
-                                double C, std::span<double> y) {
-  if (x >= demand) return serve_all(orders, C, y);
+Allotment allot_final_demand_last(double x, double demand, double C) {
+  if (x >= demand) return allot_all(C);
   const double gap = demand - x;
-  if (C >= gap) {
-    std::copy(orders.begin(), orders.end(), y.begin());
-    return C - gap;
-  }
+  if (C >= gap) return allot_all(C - gap);
   const double firm_demand = demand - C;
   const double r = firm_demand > 0.0 ? x / firm_demand : 0.0;
-  for (std::size_t k = 0; k < orders.size(); ++k) y[k] = orders[k] * r;
-  return 0.0;
+  Allotment a;
+  a.share = {r, r, r};
+  a.c = 0.0;
+  return a;
 }
 
-double ration_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
-                        double C, double C0, std::span<double> y,
-                        std::vector<std::pair<double, std::uint32_t>>& scratch) {
+Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
+                          double C, double C0,
+                          std::vector<std::pair<double, std::uint32_t>>& scratch) {
   double demand = C;
   for (double o : orders) demand += o;
-  if (x >= demand) return serve_all(orders, C, y);
+  if (x >= demand) return allot_all(C);
   // Items: the orders (weight Z0) and, if any, final demand (weight C0, index k = size).
   const auto k_final = static_cast<std::uint32_t>(orders.size());
   scratch.clear();
   double weight = 0.0;
   for (std::uint32_t k = 0; k < orders.size(); ++k) {
     // A link whose baseline moved to a new supplier (Z0 = 0) is served last, or not at all.
-    const double ratio = z0[k] > 0.0 ? orders[k] / z0[k]
-                                     : (orders[k] > 0.0 ? std::numeric_limits<double>::infinity() : 0.0);
+    const double ratio = z0[k] > 0.0
+                             ? orders[k] / z0[k]
+                             : (orders[k] > 0.0 ? std::numeric_limits<double>::infinity() : 0.0);
     scratch.emplace_back(ratio, k);
     weight += z0[k];
   }
@@ -119,34 +122,31 @@ double ration_waterfill(double x, std::span<const double> orders, std::span<cons
   sort_by_ratio(scratch);
   // f(L) = (sum of demand of items with ratio <= L) + L * (weight of items with ratio > L) is
   // increasing; find the segment where f crosses x.
-  double level = 0.0;
+  double level = std::numeric_limits<double>::infinity();
   double full = 0.0;  // demand of items already fully served
-  bool found = false;
-  for (std::size_t m = 0; m < scratch.size(); ++m) {
-    const double r = scratch[m].first;
+  for (const auto& [r, k] : scratch) {
     if (full + r * weight > x) {
       level = weight > 0.0 ? (x - full) / weight : 0.0;
-      found = true;
       break;
     }
-    const std::uint32_t k = scratch[m].second;
     full += k == k_final ? C : orders[k];
     weight -= k == k_final ? C0 : z0[k];
   }
-  if (!found) level = std::numeric_limits<double>::infinity();
-  if (level < 0.0) level = 0.0;
-  for (std::size_t k = 0; k < orders.size(); ++k) y[k] = std::min(orders[k], level * z0[k]);
-  return C0 > 0.0 ? std::min(C, level * C0) : 0.0;
+  Allotment a;
+  a.level = level < 0.0 ? 0.0 : level;
+  a.c = C0 > 0.0 ? std::min(C, a.level * C0) : 0.0;
+  return a;
 }
 
-double ration_priority(double x, std::span<const double> orders,
-                       std::span<const std::uint8_t> classes, double C,
-                       std::span<const PriorityClass> service_order, std::span<double> y) {
+Allotment allot_priority(double x, std::span<const double> orders,
+                         std::span<const std::uint8_t> classes, double C,
+                         std::span<const PriorityClass> service_order) {
   double demand = C;
   for (double o : orders) demand += o;
-  if (x >= demand) return serve_all(orders, C, y);
+  if (x >= demand) return allot_all(C);
+  Allotment a;
+  a.share = {0.0, 0.0, 0.0};  // a class the order does not name gets nothing
   double remaining = x;
-  double c = 0.0;
   for (PriorityClass cls : service_order) {
     const auto id = static_cast<std::uint8_t>(cls);
     double need = 0.0;
@@ -156,16 +156,45 @@ double ration_priority(double x, std::span<const double> orders,
       for (std::size_t k = 0; k < orders.size(); ++k)
         if (classes[k] == id) need += orders[k];
     }
-    double share = need <= remaining ? 1.0 : (need > 0.0 ? remaining / need : 0.0);
-    if (cls == PriorityClass::kFinal) {
-      c = share == 1.0 ? C : C * share;
-    } else {
-      for (std::size_t k = 0; k < orders.size(); ++k)
-        if (classes[k] == id) y[k] = share == 1.0 ? orders[k] : orders[k] * share;
-    }
+    const double share = need <= remaining ? 1.0 : (need > 0.0 ? remaining / need : 0.0);
+    if (cls == PriorityClass::kFinal)
+      a.c = share == 1.0 ? C : C * share;
+    else
+      a.share[id] = share;
     remaining = need <= remaining ? remaining - need : 0.0;
   }
-  return c;
+  return a;
+}
+
+namespace {
+double apply(const Allotment& a, std::span<const double> orders, std::span<const double> z0,
+             std::span<const std::uint8_t> classes, std::span<double> y) {
+  for (std::size_t k = 0; k < orders.size(); ++k)
+    y[k] = deliver(a, orders[k], z0.empty() ? 0.0 : z0[k], classes.empty() ? 0 : classes[k]);
+  return a.c;
+}
+}  // namespace
+
+double ration_proportional(double x, double demand, std::span<const double> orders, double C,
+                           std::span<double> y) {
+  return apply(allot_proportional(x, demand, C), orders, {}, {}, y);
+}
+
+double ration_final_demand_last(double x, double demand, std::span<const double> orders, double C,
+                                std::span<double> y) {
+  return apply(allot_final_demand_last(x, demand, C), orders, {}, {}, y);
+}
+
+double ration_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
+                        double C, double C0, std::span<double> y,
+                        std::vector<std::pair<double, std::uint32_t>>& scratch) {
+  return apply(allot_waterfill(x, orders, z0, C, C0, scratch), orders, z0, {}, y);
+}
+
+double ration_priority(double x, std::span<const double> orders,
+                       std::span<const std::uint8_t> classes, double C,
+                       std::span<const PriorityClass> service_order, std::span<double> y) {
+  return apply(allot_priority(x, orders, classes, C, service_order), orders, {}, classes, y);
 }
 
 }  // namespace shortfall::detail

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <utility>
 #include <vector>
@@ -48,35 +50,65 @@ inline double order_for(double z0, double xr, double n_days, double stock, int l
 
 /// Step 5: x = min(cap, x_inp, D). Returns x and which constraint binds (demand first on ties,
 /// then capacity).
-inline std::pair<double, std::uint8_t> produce(double capacity, double input_limit,
-                                               double demand) {
+inline std::pair<double, std::uint8_t> produce(double capacity, double input_limit, double demand) {
   const double x = std::min(capacity, std::min(input_limit, demand));
   const std::uint8_t b = x == demand ? 0 : x == capacity ? 1 : 2;
   return {x, b};
 }
 
-// Step 6, rationing: divide production x among orders and final demand C when x < D. Each
-// writes y (same length as orders) and returns c, the final deliveries. When x >= D every
-// order and the final demand are served in full.
+// Step 6, rationing: divide production x among orders and final demand C when x < D. A rule
+// decides an Allotment for the supplier, the same few numbers for all its customers; each
+// customer's delivery then follows from its own order, Z0 and class (deliver), so the engine
+// can apply it from the buyer's side. When x >= D every order and the final demand are served
+// in full.
 
+/// What one supplier gives: y = min(O share[class], L Z0) and c to final users.
+struct Allotment {
+  std::array<double, 3> share{1.0, 1.0, 1.0};  ///< by PriorityClass of the buyer (not kFinal)
+  double level = std::numeric_limits<double>::infinity();  ///< waterfill level L; inf: none
+  double c = 0.0;                                          ///< final deliveries
+};
+
+/// A customer's delivery under an allotment: O share (exactly O where the share is 1), capped
+/// at L Z0 under waterfill.
+inline double deliver(const Allotment& a, double order, double z0, std::uint8_t cls) {
+  const double y = order * a.share[cls];
+  return a.level < std::numeric_limits<double>::infinity() ? std::min(y, a.level * z0) : y;
+}
+
+/// Everyone in full.
+inline Allotment allot_all(double C) {
+  Allotment a;
+  a.c = C;
+  return a;
+}
 /// y = O x / D, c = C x / D.
-double ration_proportional(double x, double demand, std::span<const double> orders, double C,
-                           std::span<double> y);
+Allotment allot_proportional(double x, double demand, double C);
 /// Final users absorb the shortfall first: c = max(0, C - (D - x)); if C < D - x then c = 0 and
 /// y = O x / (D - C).
-double ration_final_demand_last(double x, double demand, std::span<const double> orders,
-                                double C, std::span<double> y);
+Allotment allot_final_demand_last(double x, double demand, double C);
 /// Sort (ratio, index) pairs as std::sort does (by ratio, ties by index); a radix sort for long
 /// lists of non-negative ratios given in index order (waterfill on hub suppliers).
 void sort_by_ratio(std::vector<std::pair<double, std::uint32_t>>& items);
-
 /// y = min(O, L Z0), c = min(C, L C0), L the largest level with sum y + c <= x; computed by
 /// sorting the ratios O/Z0 (O(k log k)). `scratch` is reused between calls.
+Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
+                          double C, double C0,
+                          std::vector<std::pair<double, std::uint32_t>>& scratch);
+/// Classes served in `service_order`, each in full before the next, proportionally within the
+/// class that runs short. classes[k] is the class of order k; final demand is class kFinal.
+Allotment allot_priority(double x, std::span<const double> orders,
+                         std::span<const std::uint8_t> classes, double C,
+                         std::span<const PriorityClass> service_order);
+
+// The same rules writing each order's delivery y (same length as orders); each returns c.
+double ration_proportional(double x, double demand, std::span<const double> orders, double C,
+                           std::span<double> y);
+double ration_final_demand_last(double x, double demand, std::span<const double> orders, double C,
+                                std::span<double> y);
 double ration_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
                         double C, double C0, std::span<double> y,
                         std::vector<std::pair<double, std::uint32_t>>& scratch);
-/// Classes served in `service_order`, each in full before the next, proportionally within the
-/// class that runs short. classes[k] is the class of order k; final demand is class kFinal.
 double ration_priority(double x, std::span<const double> orders,
                        std::span<const std::uint8_t> classes, double C,
                        std::span<const PriorityClass> service_order, std::span<double> y);
