@@ -133,6 +133,9 @@ void Simulation::Impl::save(std::ostream& os) const {
   o.vec(ring_off);
   o.vec(ring_len);
   o.vec(ring_cnt);
+  o.vec(transit_cnt);
+  o.vec(transit_nz);
+  o.vec(ring_pos);
   o.vec(extra_supplier);
   o.vec(extra_buyer);
   o.vecvec(slot_extra);
@@ -190,6 +193,9 @@ void Simulation::Impl::load(std::istream& is) {
   i.vec(ring_off);
   i.vec(ring_len);
   i.vec(ring_cnt);
+  i.vec(transit_cnt);
+  i.vec(transit_nz);
+  i.vec(ring_pos);
   i.vec(extra_supplier);
   i.vec(extra_buyer);
   i.vecvec(slot_extra);

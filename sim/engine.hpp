@@ -125,6 +125,18 @@ struct Simulation::Impl {
   std::vector<std::int32_t> ring_len;
   std::vector<double> ring_dev;
   std::vector<std::uint16_t> ring_cnt;
+  // Per lane, the number of shipments in the pipeline and of ring slots whose deviation is not
+  // 0 (exact integer running counts). The deviations are summed afresh, in slot order, only
+  // where some are not 0, so the sum depends on the pipeline alone, never on its history,
+  // and lanes at baseline cost O(1) a day whatever the lead time.
+  std::vector<std::int32_t> transit_cnt;
+  std::vector<std::uint16_t> transit_nz;
+  std::vector<std::int32_t> ring_pos;  // t mod ring_len for today's t (no division in the loop)
+  void add_deviation(Lane l, std::uint32_t k, double d) {
+    const bool was = ring_dev[k] != 0.0;
+    ring_dev[k] += d;
+    transit_nz[l] = std::uint16_t(transit_nz[l] + (ring_dev[k] != 0.0) - was);
+  }
   // With every lead time 1 and no transport disruption possible, the pipeline is just
   // yesterday's deliveries y: no rings are kept (the fast path of the hot loop).
   bool unit_lead = false;
@@ -353,6 +365,11 @@ struct Simulation::Impl {
     // days 0 .. l-1.
     for (Lane l = 0; l < (unit_lead ? 0 : m); ++l)
       for (int d = 0; d < lead[l]; ++d) ring_cnt[ring_off[l] + d % ring_len[l]] = 1;
+    if (!unit_lead) {
+      transit_cnt = lead;
+      transit_nz.assign(m, 0);
+      ring_pos.assign(m, 0);
+    }
 
     scratch.resize(std::size_t(threads) + 1);
     init_policies();
@@ -537,51 +554,94 @@ struct Simulation::Impl {
   // ---- phases 2-3: inventory and orders, per buyer -------------------------------------------
   static constexpr Lane kPrefetch = 16;  // lanes ahead for scattered accesses
 
-  void buyer_phase(FirmId i, int t) {
+  void buyer_phase(FirmId i) {
     const double xr = x0[i] > 0.0 ? x[i] / x0[i] : 0.0;
-    if (unit_lead && slot_extra.empty()) {
-      // Fast path: lead time 1 everywhere, so the pipeline is yesterday's delivery y.
-      const Lane* __restrict lane_begin = net.slot_lane_begin.data();
-      const double* __restrict zz = z0.data();
-      const double* __restrict yy = y.data();
-      const Lane* __restrict pos = out_pos.data();
-      double* __restrict SS = S.data();
-      double* __restrict OO = O.data();
-      double* __restrict oo = o_out.data();
-      const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
-      const double itau = inv_tau;
-      const Lane n_lanes = net.num_links;
-      for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
-        const Lane lb = lane_begin[s], le = lane_begin[s + 1];
-        const double n_days = slot_n[s];
-        double pool = 0.0, pool0 = 0.0;
-        for (Lane l = lb; l < le; ++l) {
-          pool += SS[l];
-          pool0 += n_days * zz[l];
-        }
-        const bool single = le - lb == 1;
-        double after = 0.0, ordered = 0.0;
-        for (Lane l = lb; l < le; ++l) {
-          // The scattered write below misses the cache; ask for its line a few lanes ahead.
-          __builtin_prefetch(oo + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
-          const double z = zz[l];
-          const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
-          const double stock = std::max(0.0, SS[l] + (yy[l] - draw));
-          SS[l] = stock;
-          after += stock;
-          double o = z * xr + ((n_days * z) * xr - stock) * itau;
-          o = o > 0.0 ? o : 0.0;
-          OO[l] = o;
-          double served = o;
-          if (share && !std::isinf(share[l])) served = std::min(o, share[l] * z);
-          oo[pos[l]] = served;
-          ordered += o;
-        }
-        slot_stock[s] = after;
-        slot_ordered[s] = ordered;
-      }
+    if (slot_extra.empty()) {
+      if (unit_lead) buyer_lanes<true>(i, xr);
+      else buyer_lanes<false>(i, xr);
       return;
     }
+    buyer_any(i, xr);
+  }
+
+  /// The buyer phase over a firm's own contiguous lanes (no lanes added during the run), with
+  /// the arrays behind restrict pointers. kUnitLead: every lead time is 1, so the pipeline is
+  /// yesterday's delivery y (the hot loop of large worlds); otherwise the per-lane rings.
+  /// The arithmetic is the same, operation for operation, as buyer_any's.
+  template <bool kUnitLead>
+  void buyer_lanes(FirmId i, double xr) {
+    const Lane* __restrict lane_begin = net.slot_lane_begin.data();
+    const double* __restrict zz = z0.data();
+    const double* __restrict yy = y.data();
+    const Lane* __restrict pos = out_pos.data();
+    double* __restrict SS = S.data();
+    double* __restrict OO = O.data();
+    double* __restrict oo = o_out.data();
+    const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
+    const std::uint32_t* __restrict r_off = ring_off.data();
+    const std::int32_t* __restrict r_len = ring_len.data();
+    const std::int32_t* __restrict r_pos = ring_pos.data();
+    std::uint16_t* __restrict r_cnt = ring_cnt.data();
+    double* __restrict r_dev = ring_dev.data();
+    std::int32_t* __restrict t_cnt = transit_cnt.data();
+    std::uint16_t* __restrict t_nz = transit_nz.data();
+    const std::int32_t* __restrict ld = lead.data();
+    const double itau = inv_tau;
+    const Lane n_lanes = net.num_links;
+    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+      const Lane lb = lane_begin[s], le = lane_begin[s + 1];
+      const double n_days = slot_n[s];
+      double pool = 0.0, pool0 = 0.0;
+      for (Lane l = lb; l < le; ++l) {
+        pool += SS[l];
+        pool0 += n_days * zz[l];
+      }
+      const bool single = le - lb == 1;
+      double after = 0.0, ordered = 0.0;
+      for (Lane l = lb; l < le; ++l) {
+        // The scattered write below misses the cache; ask for its line a few lanes ahead.
+        __builtin_prefetch(oo + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
+        const double z = zz[l];
+        double arrival, o;
+        if constexpr (kUnitLead) {
+          arrival = yy[l];  // shipped yesterday, nothing else in transit
+        } else {
+          // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
+          const std::uint32_t today = r_off[l] + std::uint32_t(r_pos[l]);
+          arrival = double(r_cnt[today]) * z + r_dev[today];
+          t_cnt[l] -= r_cnt[today];
+          if (r_dev[today] != 0.0) --t_nz[l];
+          r_cnt[today] = 0;
+          r_dev[today] = 0.0;
+        }
+        // Step 2.
+        const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
+        const double stock = std::max(0.0, SS[l] + (arrival - draw));
+        SS[l] = stock;
+        after += stock;
+        // Step 3.
+        if constexpr (kUnitLead) {
+          o = z * xr + ((n_days * z) * xr - stock) * itau;
+          o = o > 0.0 ? o : 0.0;
+        } else {
+          double dev = 0.0;
+          if (t_nz[l] > 0)
+            for (std::int32_t q = 0; q < r_len[l]; ++q) dev += r_dev[r_off[l] + std::uint32_t(q)];
+          o = detail::order_for(z, xr, n_days, stock, ld[l], t_cnt[l], dev, itau);
+        }
+        OO[l] = o;
+        double served = o;
+        if (share && !std::isinf(share[l])) served = std::min(o, share[l] * z);
+        oo[pos[l]] = served;
+        ordered += o;
+      }
+      slot_stock[s] = after;
+      slot_ordered[s] = ordered;
+    }
+  }
+
+  /// The buyer phase in general: lanes added during the run (sections 7-8) included.
+  void buyer_any(FirmId i, double xr) {
     for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
       const double n_days = slot_n[s];
       double pool = 0.0, pool0 = 0.0;
@@ -595,20 +655,21 @@ struct Simulation::Impl {
       double after = 0.0, ordered = 0.0;
       for_slot_lanes(s, [&](Lane l) {
         // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
-        double arrival, transit_count = 0.0, transit_dev = 0.0;
+        double arrival, in_transit = 0.0, in_transit_dev = 0.0;
         if (unit_lead) {
           arrival = y[l];  // shipped yesterday, nothing else in transit
         } else {
           const std::uint32_t off = ring_off[l];
           const int len = ring_len[l];
-          const std::uint32_t today = off + std::uint32_t(t % len);
+          const std::uint32_t today = off + std::uint32_t(ring_pos[l]);
           arrival = double(ring_cnt[today]) * z0[l] + ring_dev[today];
+          transit_cnt[l] -= ring_cnt[today];
+          if (ring_dev[today] != 0.0) --transit_nz[l];
           ring_cnt[today] = 0;
           ring_dev[today] = 0.0;
-          for (int q = 0; q < len; ++q) {
-            transit_count += ring_cnt[off + q];
-            transit_dev += ring_dev[off + q];
-          }
+          in_transit = transit_cnt[l];
+          if (transit_nz[l] > 0)
+            for (int q = 0; q < len; ++q) in_transit_dev += ring_dev[off + q];
         }
         // Step 2.
         const double draw = detail::draw_down(z0[l], xr, S[l], n_days, pool, pool0, single);
@@ -616,8 +677,8 @@ struct Simulation::Impl {
         S[l] = stock;
         after += stock;
         // Step 3.
-        const double o = detail::order_for(z0[l], xr, n_days, stock, lead[l], transit_count,
-                                           transit_dev, inv_tau);
+        const double o = detail::order_for(z0[l], xr, n_days, stock, lead[l], in_transit,
+                                           in_transit_dev, inv_tau);
         O[l] = o;
         o_out[out_pos[l]] = served_order(l, o);
         ordered += o;
@@ -725,39 +786,71 @@ struct Simulation::Impl {
                             : deliver_by_rule(code, sv, z0[l]);
   }
 
+  /// Deliveries into a buyer's own contiguous lanes (no lanes added during the run): the same
+  /// arithmetic as the general loop in ship_phase, with the arrays behind restrict pointers.
+  template <bool kUnitLead>
+  void ship_lanes(FirmId i, double& worst_fill, bool& short_today) {
+    const Lane* __restrict lane_begin = net.slot_lane_begin.data();
+    const FirmId* __restrict supplier = net.lane_supplier.data();
+    const double* __restrict r = rule.data();
+    const double* __restrict OO = O.data();
+    const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
+    const double* __restrict zz = z0.data();
+    double* __restrict yy = y.data();
+    const std::uint32_t* __restrict r_off = ring_off.data();
+    const std::int32_t* __restrict r_len = ring_len.data();
+    std::int32_t* __restrict r_pos = ring_pos.data();
+    std::uint16_t* __restrict r_cnt = ring_cnt.data();
+    double* __restrict r_dev = ring_dev.data();
+    std::int32_t* __restrict t_cnt = transit_cnt.data();
+    std::uint16_t* __restrict t_nz = transit_nz.data();
+    const std::int32_t* __restrict ld = lead.data();
+    const Lane last = net.slot_lane_begin[net.slot_begin[i + 1]];
+    bool any_short = false;
+    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+      double received = 0.0;
+      for (Lane l = lane_begin[s]; l < lane_begin[s + 1]; ++l) {
+        // A gather from the suppliers' rules: ask for the line a few lanes ahead.
+        if (l + kPrefetch < last) __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
+        const double code = r[supplier[l]];
+        const double o = OO[l];
+        double sv = o;
+        if (share && !std::isinf(share[l])) sv = std::min(o, share[l] * zz[l]);
+        const double yl = std::isnan(code)
+                              ? detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l])
+                              : deliver_by_rule(code, sv, zz[l]);
+        yy[l] = yl;
+        received += yl;
+        any_short |= yl < o;
+        if constexpr (!kUnitLead) {
+          // Arriving on day t + lead: slot (t + lead) mod len, lead <= len.
+          const std::int32_t len = r_len[l], pos = r_pos[l];
+          const std::int32_t ahead = pos + ld[l] >= len ? pos + ld[l] - len : pos + ld[l];
+          const std::uint32_t slot = r_off[l] + std::uint32_t(ahead);
+          r_pos[l] = pos + 1 == len ? 0 : pos + 1;
+          r_cnt[slot] += 1;
+          t_cnt[l] += 1;
+          const double d = yl - zz[l];
+          if (d != 0.0) {  // adding 0 changes neither the slot nor whether it is 0
+            const bool was = r_dev[slot] != 0.0;
+            r_dev[slot] += d;
+            t_nz[l] = std::uint16_t(t_nz[l] + (r_dev[slot] != 0.0) - was);
+          }
+        }
+      }
+      slot_received[s] = received;
+      if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
+    }
+    short_today = short_today || any_short;
+  }
+
   // ---- shipping, bookkeeping and step 7 (recovery), per buyer --------------------------------
   void ship_phase(FirmId i, int t) {
     double worst_fill = 1.0;
     bool short_today = false;
-    if (unit_lead && slot_extra.empty()) {
-      // Fast path: the lanes of a buyer are contiguous and nothing goes into a pipeline.
-      const Lane* __restrict lane_begin = net.slot_lane_begin.data();
-      const FirmId* __restrict supplier = net.lane_supplier.data();
-      const double* __restrict r = rule.data();
-      const double* __restrict OO = O.data();
-      const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
-      const double* __restrict zz = z0.data();
-      double* __restrict yy = y.data();
-      const Lane last = net.slot_lane_begin[net.slot_begin[i + 1]];
-      for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
-        double received = 0.0;
-        for (Lane l = lane_begin[s]; l < lane_begin[s + 1]; ++l) {
-          // A gather from the suppliers' rules: ask for the line a few lanes ahead.
-          if (l + kPrefetch < last) __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
-          const double code = r[supplier[l]];
-          const double o = OO[l];
-          double sv = o;
-          if (share && !std::isinf(share[l])) sv = std::min(o, share[l] * zz[l]);
-          const double yl = std::isnan(code)
-                                ? detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l])
-                                : deliver_by_rule(code, sv, zz[l]);
-          yy[l] = yl;
-          received += yl;
-          short_today |= yl < o;
-        }
-        slot_received[s] = received;
-        if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
-      }
+    if (slot_extra.empty()) {
+      if (unit_lead) ship_lanes<true>(i, worst_fill, short_today);
+      else ship_lanes<false>(i, worst_fill, short_today);
     } else {
       for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
         double received = 0.0;
@@ -767,9 +860,14 @@ struct Simulation::Impl {
           received += yl;
           if (yl < O[l]) short_today = true;
           if (!unit_lead) {
-            const std::uint32_t slot = ring_off[l] + std::uint32_t((t + lead[l]) % ring_len[l]);
+            // Arriving on day t + lead: slot (t + lead) mod len, lead <= len.
+            const std::int32_t len = ring_len[l], pos = ring_pos[l];
+            const std::int32_t ahead = pos + lead[l] >= len ? pos + lead[l] - len : pos + lead[l];
+            const std::uint32_t slot = ring_off[l] + std::uint32_t(ahead);
+            ring_pos[l] = pos + 1 == len ? 0 : pos + 1;
             ring_cnt[slot] += 1;
-            ring_dev[slot] += yl - z0[l];
+            transit_cnt[l] += 1;
+            add_deviation(l, slot, yl - z0[l]);
           }
         });
         slot_received[s] = received;
@@ -832,7 +930,7 @@ struct Simulation::Impl {
     apply_events(t);
     if (policies_on) policy_day_start(t);
     lap(times.events);
-    for_firms([&](FirmId i) { buyer_phase(i, t); });
+    for_firms([&](FirmId i) { buyer_phase(i); });
     lap(times.inventory_orders);
     for_firms([&](FirmId j) { supplier_phase(j); });
     lap(times.demand_production_rationing);

@@ -210,7 +210,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
     const double new_z0 = std::max(0.0, old_z0 - amount * share);
     for (int q = 0; q < (unit_lead ? 0 : ring_len[l]); ++q) {
       const std::uint32_t k = ring_off[l] + std::uint32_t(q);
-      ring_dev[k] += double(ring_cnt[k]) * (old_z0 - new_z0);
+      add_deviation(l, k, double(ring_cnt[k]) * (old_z0 - new_z0));
     }
     z0[l] = new_z0;
     if (!z0_out.empty()) z0_out[out_pos[l]] = new_z0;
@@ -249,6 +249,9 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
     ring_len.push_back(longest);
     ring_dev.resize(ring_dev.size() + std::size_t(longest), 0.0);
     ring_cnt.resize(ring_cnt.size() + std::size_t(longest), 0);
+    transit_cnt.push_back(0);
+    transit_nz.push_back(0);
+    ring_pos.push_back((t + 1) % longest);  // lanes are added at the end of day t
   }
   out_pos.push_back(lane);
   o_out.push_back(0.0);
