@@ -622,7 +622,7 @@ struct Simulation::Impl {
         // Step 3.
         if constexpr (kUnitLead) {
           o = z * xr + ((n_days * z) * xr - stock) * itau;
-          o = o > 0.0 ? o : 0.0;
+          o = std::max(0.0, o);  // maxsd, no branch (NaN -> 0 as before)
         } else {
           double dev = 0.0;
           if (t_nz[l] > 0)

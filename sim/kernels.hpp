@@ -45,7 +45,7 @@ inline double order_for(double z0, double xr, double n_days, double stock, int l
   double stock_gap = (n_days * z0) * xr - stock;
   double pipeline_gap = (double(lead_time - 1) * z0) * xr - (transit_count * z0 + transit_dev);
   double o = z0 * xr + (stock_gap + pipeline_gap) * inv_tau;
-  return o > 0.0 ? o : 0.0;
+  return std::max(0.0, o);  // = (o > 0 ? o : 0), without a branch
 }
 
 /// Step 5: x = min(cap, x_inp, D). Returns x and which constraint binds (demand first on ties,
