@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 namespace shortfall::detail {
@@ -119,18 +120,39 @@ Allotment allot_waterfill(double x, std::span<const double> orders, std::span<co
     scratch.emplace_back(C / C0, k_final);
     weight += C0;
   }
-  sort_by_ratio(scratch);
   // f(L) = (sum of demand of items with ratio <= L) + L * (weight of items with ratio > L) is
-  // increasing; find the segment where f crosses x.
+  // increasing; walk the items in ascending order of ratio (ties by index) to the one where f
+  // crosses x.
   double level = std::numeric_limits<double>::infinity();
   double full = 0.0;  // demand of items already fully served
-  for (const auto& [r, k] : scratch) {
+  auto crosses = [&](const std::pair<double, std::uint32_t>& item) {
+    const auto [r, k] = item;
     if (full + r * weight > x) {
       level = weight > 0.0 ? (x - full) / weight : 0.0;
-      break;
+      return true;
     }
     full += k == k_final ? C : orders[k];
     weight -= k == k_final ? C0 : z0[k];
+    return false;
+  };
+  if (scratch.size() >= 256) {
+    sort_by_ratio(scratch);  // hubs: a radix sort
+    for (const auto& item : scratch)
+      if (crosses(item)) break;
+  } else if (!scratch.empty() && !crosses(*std::min_element(scratch.begin(), scratch.end()))) {
+    // The level is often below every ratio (found at the smallest, without sorting). Else
+    // the rest in ascending order from a heap: the same sequence a sort gives, since the
+    // pairs are distinct, so the same sums to the last bit; only the items up to the crossing
+    // are ordered.
+    auto greater = std::greater<std::pair<double, std::uint32_t>>();
+    std::make_heap(scratch.begin(), scratch.end(), greater);
+    std::pop_heap(scratch.begin(), scratch.end(), greater);  // the smallest, done above
+    scratch.pop_back();
+    while (!scratch.empty()) {
+      std::pop_heap(scratch.begin(), scratch.end(), greater);
+      if (crosses(scratch.back())) break;
+      scratch.pop_back();
+    }
   }
   Allotment a;
   a.level = level < 0.0 ? 0.0 : level;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -320,4 +321,66 @@ TEST(Waterfill, RadixSortOrderEqualsStdSort) {
     shortfall::detail::sort_by_ratio(items);
     EXPECT_EQ(items, expected) << n;
   }
+}
+
+// The waterfill level by the definition: every item sorted by (ratio, index), then the scan
+// for the segment where f(L) crosses x. The kernel orders only the items up to the crossing
+// (smallest first, then a heap; a radix sort for hubs) and must find the same level to the
+// last bit, whatever the list length and wherever the crossing falls.
+TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
+  std::uint64_t state = 777;
+  auto next = [&]() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return double(state >> 11) * 0x1.0p-53;  // uniform in [0, 1)
+  };
+  auto reference = [](double x, const std::vector<double>& o, const std::vector<double>& z,
+                      double C, double C0) {
+    std::vector<std::pair<double, std::uint32_t>> items;
+    double weight = 0.0;
+    for (std::uint32_t k = 0; k < o.size(); ++k) {
+      items.emplace_back(z[k] > 0.0 ? o[k] / z[k] : (o[k] > 0.0 ? INFINITY : 0.0), k);
+      weight += z[k];
+    }
+    const auto kf = std::uint32_t(o.size());
+    if (C0 > 0.0) {
+      items.emplace_back(C / C0, kf);
+      weight += C0;
+    }
+    std::sort(items.begin(), items.end());
+    double full = 0.0, level = INFINITY;
+    for (auto [r, k] : items) {
+      if (full + r * weight > x) {
+        level = weight > 0.0 ? (x - full) / weight : 0.0;
+        break;
+      }
+      full += k == kf ? C : o[k];
+      weight -= k == kf ? C0 : z[k];
+    }
+    return level < 0.0 ? 0.0 : level;
+  };
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  int crossings_past_first = 0;
+  for (std::size_t n : {1u, 2u, 5u, 17u, 40u, 255u, 256u, 700u}) {
+    for (int rep = 0; rep < 40; ++rep) {
+      std::vector<double> o(n), z(n);
+      double demand = 0.0;
+      for (std::size_t k = 0; k < n; ++k) {
+        z[k] = next() < 0.05 ? 0.0 : 1.0 + 9.0 * next();
+        o[k] = z[k] * (next() < 0.3 ? 1.0 : 0.2 + 2.0 * next());  // some at baseline: ties
+        demand += o[k];
+      }
+      const double C = 5.0 * next(), C0 = rep % 3 == 0 ? 0.0 : 4.0;
+      const double x = (demand + C) * next();  // anywhere from nothing to almost everything
+      const double want = reference(x, o, z, C, C0);
+      const auto a = sd::allot_waterfill(x, o, z, C, C0, scratch);
+      EXPECT_EQ(std::memcmp(&a.level, &want, sizeof want), 0)
+          << "n=" << n << " rep=" << rep << " level " << a.level << " vs " << want;
+      double min_ratio = INFINITY;
+      for (std::size_t k = 0; k < n; ++k) {
+        if (z[k] > 0.0) min_ratio = std::min(min_ratio, o[k] / z[k]);
+      }
+      if (want > min_ratio && want < INFINITY) ++crossings_past_first;
+    }
+  }
+  EXPECT_GT(crossings_past_first, 50);  // the heap path was exercised, not only the shortcut
 }

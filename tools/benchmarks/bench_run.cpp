@@ -2,6 +2,8 @@
 // Prints one row per case: link-days per second, ms per day by phase, peak RSS, and the share
 // of this machine's measured streaming bandwidth that the day's estimated traffic reaches.
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -51,6 +53,36 @@ double stream_bandwidth(int threads) {
   return best;
 }
 
+/// The probe in a child process, so that its arrays never count in this process's peak RSS.
+double stream_bandwidth_forked(int threads) {
+  int fd[2];
+  if (pipe(fd) != 0) return 0.0;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fd[0]);
+    const double gbps = stream_bandwidth(threads);
+    [[maybe_unused]] auto n = write(fd[1], &gbps, sizeof gbps);
+    _exit(0);
+  }
+  close(fd[1]);
+  double gbps = 0.0;
+  if (pid < 0 || read(fd[0], &gbps, sizeof gbps) != sizeof gbps) gbps = 0.0;
+  close(fd[0]);
+  if (pid > 0) waitpid(pid, nullptr, 0);
+  return gbps;
+}
+
+// Roofline model: estimated memory traffic per link and day with lead time 1 and proportional
+// rationing (README "Performance"), in bytes. A scattered access counts a whole 64-byte line,
+// read and, for a write, written back.
+//   inventory+orders: stock read+written, Z0, yesterday's delivery, order written, out-position
+//     (44 streamed) + the served order scattered to supplier order (one line, 128);
+//   demand+production+rationing: the served orders streamed (8) + the supplier's own arrays
+//     (about 80 bytes a firm, 16 a link at 5 links a firm);
+//   shipping: supplier id, order, delivery written (with its read for ownership) (28) + the
+//     supplier's rule gathered (one line read, 64; an 8-byte-per-firm array that may sit in L3).
+constexpr double kBytesInventory = 44 + 128, kBytesDemand = 24, kBytesShip = 28 + 64;
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,9 +121,9 @@ int main(int argc, char** argv) {
   Scenario sc = parse_scenario(yaml, "<bench>");
 
   if (header) {
-    std::printf("%-9s %-9s %-12s %3s %8s %8s %9s %7s %7s %7s %7s %7s %8s %8s %6s\n", "firms",
+    std::printf("%-9s %-9s %-12s %3s %8s %8s %9s %7s %7s %7s %7s %7s %8s %8s %6s %15s\n", "firms",
                 "links", "rationing", "thr", "gen_s", "run_s", "Mlinkd/s", "ms/day", "inv+ord",
-                "dem+rat", "ship", "other", "rss_MB", "strm_GBs", "bw%");
+                "dem+rat", "ship", "other", "rss_MB", "strm_GBs", "bw%", "bw%inv/dem/ship");
   }
   for (int th : threads) {
     RunOptions opt;
@@ -102,20 +134,27 @@ int main(int argc, char** argv) {
     sim.run(nullptr);
     const double run_s = since(t1);
     PhaseTimes pt = sim.phase_seconds();
-    const double link_days = double(world.num_links()) * days;
+    const double links = double(world.num_links());
+    const double link_days = links * days;
     const double ms = 1000.0 / days;
-    // Estimated bytes a day moves per link with lead time 1 (see README "Performance"):
-    // inventory+orders ~48, demand+rationing ~44 (gathers through out_lane), shipping ~24.
-    const double bytes_per_link_day = 116.0;
-    const double achieved = link_days * bytes_per_link_day / run_s / 1e9;
-    const double rss = peak_rss_mb();  // before the bandwidth probe's arrays
-    const double gbps = stream ? stream_bandwidth(th) : 0.0;
-    std::printf("%-9zu %-9zu %-12s %3d %8.2f %8.2f %9.1f %7.2f %7.2f %7.2f %7.2f %7.2f %8.0f %8.1f %5.0f%%\n",
+    const double rss = peak_rss_mb();
+    const double gbps = stream ? stream_bandwidth_forked(th) : 0.0;
+    // Share of the streaming bandwidth that the modelled traffic reaches, whole day and by phase.
+    auto share = [&](double bytes_per_link_day, double seconds) {
+      return gbps > 0 && seconds > 0 ? 100.0 * link_days * bytes_per_link_day / seconds / 1e9 / gbps
+                                     : 0.0;
+    };
+    char phases[64];
+    std::snprintf(phases, sizeof phases, "%.0f/%.0f/%.0f%%",
+                  share(kBytesInventory, pt.inventory_orders),
+                  share(kBytesDemand, pt.demand_production_rationing),
+                  share(kBytesShip, pt.shipping));
+    std::printf("%-9zu %-9zu %-12s %3d %8.2f %8.2f %9.1f %7.2f %7.2f %7.2f %7.2f %7.2f %8.0f %8.1f %5.0f%% %15s\n",
                 world.num_firms(), world.num_links(), rationing.c_str(), th, gen_s, run_s,
                 link_days / run_s / 1e6, run_s * ms, pt.inventory_orders * ms,
                 pt.demand_production_rationing * ms, pt.shipping * ms,
                 (pt.events + pt.policies) * ms, rss, gbps,
-                gbps > 0 ? 100.0 * achieved / gbps : 0.0);
+                share(kBytesInventory + kBytesDemand + kBytesShip, run_s), gbps > 0 ? phases : "-");
     std::fflush(stdout);
   }
   return 0;
