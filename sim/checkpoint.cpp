@@ -33,7 +33,8 @@ class Out {
     } else if constexpr (std::is_same_v<T, std::string>) {
       for (const auto& s : v) str(s);
     } else {
-      if (!v.empty()) os_.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(T)));
+      if (!v.empty())
+        os_.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(T)));
     }
   }
   template <class T>
@@ -54,7 +55,8 @@ class In {
  public:
   In(std::istream& is, std::string what) : is_(is), what_(std::move(what)) {}
   void check() {
-    if (!is_) throw InputError(SourceLocation{what_, 0, 0, ""}, "checkpoint is truncated or unreadable");
+    if (!is_)
+      throw InputError(SourceLocation{what_, 0, 0, ""}, "checkpoint is truncated or unreadable");
   }
   template <class T>
   T pod() {
@@ -65,7 +67,8 @@ class In {
   }
   std::uint64_t size(std::uint64_t limit = (1ULL << 40)) {
     auto n = pod<std::uint64_t>();
-    if (n > limit) throw InputError(SourceLocation{what_, 0, 0, ""}, "checkpoint has an absurd size field");
+    if (n > limit)
+      throw InputError(SourceLocation{what_, 0, 0, ""}, "checkpoint has an absurd size field");
     return n;
   }
   template <class T>
@@ -118,10 +121,31 @@ void Recorder::restore(const Simulation&, std::istream&) {
 void Simulation::Impl::save(std::ostream& os) const {
   Out o(os);
   o.pod(day);
-  for (const auto* v : {&x, &x_new, &D, &cap, &C, &c, &delta, &delta0, &input_short, &alpha,
-                        &demand_factor, &recovery_rate, &slot_A, &slot_n, &slot_stock,
-                        &slot_ordered, &slot_received, &z0, &S, &O, &y, &ring_dev, &o_out,
-                        &alpha_max, &cm_ratio})
+  for (const auto* v : {&x,
+                        &x_new,
+                        &D,
+                        &cap,
+                        &C,
+                        &c,
+                        &delta,
+                        &delta0,
+                        &input_short,
+                        &alpha,
+                        &demand_factor,
+                        &recovery_rate,
+                        &slot_A,
+                        &slot_n,
+                        &slot_stock,
+                        &slot_ordered,
+                        &slot_received,
+                        &z0,
+                        &S,
+                        &O,
+                        &y,
+                        &ring_dev,
+                        &o_out,
+                        &alpha_max,
+                        &cm_ratio})
     o.vec(*v);
   o.vec(binding);
   o.vec(first_short);
@@ -179,9 +203,31 @@ void Simulation::Impl::save(std::ostream& os) const {
 void Simulation::Impl::load(std::istream& is) {
   In i(is, "checkpoint");
   day = i.pod<int>();
-  for (auto* v : {&x, &x_new, &D, &cap, &C, &c, &delta, &delta0, &input_short, &alpha,
-                  &demand_factor, &recovery_rate, &slot_A, &slot_n, &slot_stock, &slot_ordered,
-                  &slot_received, &z0, &S, &O, &y, &ring_dev, &o_out, &alpha_max, &cm_ratio})
+  for (auto* v : {&x,
+                  &x_new,
+                  &D,
+                  &cap,
+                  &C,
+                  &c,
+                  &delta,
+                  &delta0,
+                  &input_short,
+                  &alpha,
+                  &demand_factor,
+                  &recovery_rate,
+                  &slot_A,
+                  &slot_n,
+                  &slot_stock,
+                  &slot_ordered,
+                  &slot_received,
+                  &z0,
+                  &S,
+                  &O,
+                  &y,
+                  &ring_dev,
+                  &o_out,
+                  &alpha_max,
+                  &cm_ratio})
     i.vec(*v);
   i.vec(binding);
   i.vec(first_short);
@@ -205,7 +251,8 @@ void Simulation::Impl::load(std::istream& is) {
   i.vec(class_out);
   i.vec(low_days);
   if (i.size() != stockpiles.size())
-    throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "stockpiles do not match the scenario");
+    throw InputError(SourceLocation{"checkpoint", 0, 0, ""},
+                     "stockpiles do not match the scenario");
   for (auto& st : stockpiles) {
     st.initial = i.pod<double>();
     st.level = i.pod<double>();
@@ -213,7 +260,8 @@ void Simulation::Impl::load(std::istream& is) {
     st.released = i.pod<std::uint8_t>() != 0;
   }
   if (i.size() != mechanisms.size())
-    throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "mechanisms do not match the scenario");
+    throw InputError(SourceLocation{"checkpoint", 0, 0, ""},
+                     "mechanisms do not match the scenario");
   for (auto& m : mechanisms) {
     i.vec(m.above_days);
     i.vec(m.request_day);
@@ -267,8 +315,17 @@ void Simulation::load_checkpoint(const std::string& path, Recorder* recorder) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw IoError(path + ": cannot open checkpoint (" + std::strerror(errno) + ")");
   In i(f, path);
-  if (i.str() != kMagic)
-    throw InputError(SourceLocation{path, 0, 0, ""}, "expected a shortfall checkpoint, found another file");
+  if (const std::string magic = i.str(); magic != kMagic) {
+    const std::string family = "shortfall-checkpoint-";
+    if (magic.rfind(family, 0) == 0)
+      throw InputError(
+          SourceLocation{path, 0, 0, ""},
+          "expected a checkpoint of format " + std::string(kMagic).substr(family.size()) +
+              ", found format " + magic.substr(family.size()) +
+              " (written by another version of shortfall): run again without --resume");
+    throw InputError(SourceLocation{path, 0, 0, ""},
+                     "expected a shortfall checkpoint, found another file");
+  }
   if (i.str() != identity(*this))
     throw InputError(SourceLocation{path, 0, 0, ""},
                      "checkpoint belongs to another world, scenario or number of days");

@@ -557,8 +557,10 @@ struct Simulation::Impl {
   void buyer_phase(FirmId i) {
     const double xr = x0[i] > 0.0 ? x[i] / x0[i] : 0.0;
     if (slot_extra.empty()) {
-      if (unit_lead) buyer_lanes<true>(i, xr);
-      else buyer_lanes<false>(i, xr);
+      if (unit_lead)
+        buyer_lanes<true>(i, xr);
+      else
+        buyer_lanes<false>(i, xr);
       return;
     }
     buyer_any(i, xr);
@@ -849,8 +851,10 @@ struct Simulation::Impl {
     double worst_fill = 1.0;
     bool short_today = false;
     if (slot_extra.empty()) {
-      if (unit_lead) ship_lanes<true>(i, worst_fill, short_today);
-      else ship_lanes<false>(i, worst_fill, short_today);
+      if (unit_lead)
+        ship_lanes<true>(i, worst_fill, short_today);
+      else
+        ship_lanes<false>(i, worst_fill, short_today);
     } else {
       for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
         double received = 0.0;

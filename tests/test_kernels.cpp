@@ -115,9 +115,9 @@ TEST(OrderFor, ExactlyZ0AtBaselineForAnyLeadTime) {
 // x = min(x_cap, x_inp, D); binding 0 demand, 1 capacity, 2 inputs; ties: demand first.
 
 TEST(Produce, MinimumAndBinding) {
-  EXPECT_EQ(sd::produce(5, 7, 6), std::make_pair(5.0, std::uint8_t(1)));  // capacity binds
-  EXPECT_EQ(sd::produce(5, 3, 6), std::make_pair(3.0, std::uint8_t(2)));  // inputs bind
-  EXPECT_EQ(sd::produce(5, 7, 2), std::make_pair(2.0, std::uint8_t(0)));  // demand binds
+  EXPECT_EQ(sd::produce(5, 7, 6), std::make_pair(5.0, std::uint8_t(1)));     // capacity binds
+  EXPECT_EQ(sd::produce(5, 3, 6), std::make_pair(3.0, std::uint8_t(2)));     // inputs bind
+  EXPECT_EQ(sd::produce(5, 7, 2), std::make_pair(2.0, std::uint8_t(0)));     // demand binds
   EXPECT_EQ(sd::produce(5, kInf, 6), std::make_pair(5.0, std::uint8_t(1)));  // no inputs
 }
 

@@ -69,5 +69,17 @@ policies:
     for k in da:
         check(k in db and same(da[k], db[k]), f"dataset {k} identical after resume")
 
+    # A checkpoint of another format (an older shortfall) is refused with exit code 2 and says
+    # which formats, rather than being read as this version's state.
+    c = os.path.join(tmp, "c.h5")
+    magic = b"shortfall-checkpoint-v1"
+    with open(c + ".checkpoint", "wb") as f:
+        f.write(len(magic).to_bytes(8, "little") + magic + bytes(64))
+    r = subprocess.run([exe, "run", scen, "-o", c, "-q", "--resume"], capture_output=True, text=True)
+    check(r.returncode == 2, f"old-format checkpoint exits 2, got {r.returncode}")
+    check("found format v1" in r.stderr and "expected a checkpoint of format v2" in r.stderr,
+          f"old-format checkpoint message, got {r.stderr!r}")
+    check(not os.path.exists(c), "no output from a refused resume")
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

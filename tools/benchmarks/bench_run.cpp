@@ -152,16 +152,16 @@ int main(int argc, char** argv) {
                                      : 0.0;
     };
     char phases[64];
-    std::snprintf(phases, sizeof phases, "%.0f/%.0f/%.0f%%",
-                  share(kBytesInventory, pt.inventory_orders),
-                  share(kBytesDemand, pt.demand_production_rationing),
-                  share(kBytesShip, pt.shipping));
-    std::printf("%-9zu %-9zu %-12s %3d %8.2f %8.2f %9.1f %7.2f %7.2f %7.2f %7.2f %7.2f %8.0f %8.1f %5.0f%% %15s\n",
-                world.num_firms(), world.num_links(), rationing.c_str(), th, gen_s, run_s,
-                link_days / run_s / 1e6, run_s * ms, pt.inventory_orders * ms,
-                pt.demand_production_rationing * ms, pt.shipping * ms,
-                (pt.events + pt.policies) * ms, rss, gbps,
-                share(kBytesInventory + kBytesDemand + kBytesShip, run_s), gbps > 0 ? phases : "-");
+    std::snprintf(
+        phases, sizeof phases, "%.0f/%.0f/%.0f%%", share(kBytesInventory, pt.inventory_orders),
+        share(kBytesDemand, pt.demand_production_rationing), share(kBytesShip, pt.shipping));
+    std::printf(
+        "%-9zu %-9zu %-12s %3d %8.2f %8.2f %9.1f %7.2f %7.2f %7.2f %7.2f %7.2f %8.0f %8.1f %5.0f%% "
+        "%15s\n",
+        world.num_firms(), world.num_links(), rationing.c_str(), th, gen_s, run_s,
+        link_days / run_s / 1e6, run_s * ms, pt.inventory_orders * ms,
+        pt.demand_production_rationing * ms, pt.shipping * ms, (pt.events + pt.policies) * ms, rss,
+        gbps, share(kBytesInventory + kBytesDemand + kBytesShip, run_s), gbps > 0 ? phases : "-");
     std::fflush(stdout);
   }
   return 0;
