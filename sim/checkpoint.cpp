@@ -46,6 +46,19 @@ class Out {
     pod<std::uint64_t>(s.size());
     os_.write(s.data(), std::streamsize(s.size()));
   }
+  // field(): one name for reading and writing, so that state_arrays() lists the state once.
+  template <class T>
+  void field(const std::vector<std::vector<T>>& v) {
+    vecvec(v);
+  }
+  template <class T>
+  void field(const std::vector<T>& v) {
+    vec(v);
+  }
+  template <class T>
+  void field(const T& v) {
+    pod(v);
+  }
 
  private:
   std::ostream& os_;
@@ -91,6 +104,18 @@ class In {
     v.resize(size());
     for (auto& x : v) vec(x);
   }
+  template <class T>
+  void field(std::vector<std::vector<T>>& v) {
+    vecvec(v);
+  }
+  template <class T>
+  void field(std::vector<T>& v) {
+    vec(v);
+  }
+  template <class T>
+  void field(T& v) {
+    v = pod<T>();
+  }
   std::string str() {
     std::string s(size(1ULL << 32), '\0');
     is_.read(s.data(), std::streamsize(s.size()));
@@ -118,56 +143,63 @@ void Recorder::restore(const Simulation&, std::istream&) {
   throw std::runtime_error("this recorder cannot resume from a checkpoint");
 }
 
+/// The simulation's day and flat state arrays, in checkpoint order, for writing (Out) and
+/// reading (In) alike.
+template <class Archive, class Impl>
+void state_arrays(Archive& a, Impl& s) {
+  a.field(s.day);
+  for (auto* v : {&s.x,
+                  &s.x_new,
+                  &s.D,
+                  &s.cap,
+                  &s.C,
+                  &s.c,
+                  &s.delta,
+                  &s.delta0,
+                  &s.input_short,
+                  &s.alpha,
+                  &s.demand_factor,
+                  &s.recovery_rate,
+                  &s.slot_A,
+                  &s.slot_n,
+                  &s.slot_stock,
+                  &s.slot_ordered,
+                  &s.slot_received,
+                  &s.z0,
+                  &s.S,
+                  &s.O,
+                  &s.y,
+                  &s.ring_dev,
+                  &s.o_out,
+                  &s.alpha_max,
+                  &s.cm_ratio})
+    a.field(*v);
+  a.field(s.binding);
+  a.field(s.first_short);
+  a.field(s.recovery_type);
+  a.field(s.cap_share);
+  a.field(s.lead);
+  a.field(s.base_lead);
+  a.field(s.lane_class);
+  a.field(s.ring_off);
+  a.field(s.ring_len);
+  a.field(s.ring_cnt);
+  a.field(s.transit_cnt);
+  a.field(s.transit_nz);
+  a.field(s.ring_pos);
+  a.field(s.extra_supplier);
+  a.field(s.extra_buyer);
+  a.field(s.slot_extra);
+  a.field(s.out_extra);
+  a.field(s.out_pos);
+  a.field(s.z0_out);
+  a.field(s.class_out);
+  a.field(s.low_days);
+}
+
 void Simulation::Impl::save(std::ostream& os) const {
   Out o(os);
-  o.pod(day);
-  for (const auto* v : {&x,
-                        &x_new,
-                        &D,
-                        &cap,
-                        &C,
-                        &c,
-                        &delta,
-                        &delta0,
-                        &input_short,
-                        &alpha,
-                        &demand_factor,
-                        &recovery_rate,
-                        &slot_A,
-                        &slot_n,
-                        &slot_stock,
-                        &slot_ordered,
-                        &slot_received,
-                        &z0,
-                        &S,
-                        &O,
-                        &y,
-                        &ring_dev,
-                        &o_out,
-                        &alpha_max,
-                        &cm_ratio})
-    o.vec(*v);
-  o.vec(binding);
-  o.vec(first_short);
-  o.vec(recovery_type);
-  o.vec(cap_share);
-  o.vec(lead);
-  o.vec(base_lead);
-  o.vec(lane_class);
-  o.vec(ring_off);
-  o.vec(ring_len);
-  o.vec(ring_cnt);
-  o.vec(transit_cnt);
-  o.vec(transit_nz);
-  o.vec(ring_pos);
-  o.vec(extra_supplier);
-  o.vec(extra_buyer);
-  o.vecvec(slot_extra);
-  o.vecvec(out_extra);
-  o.vec(out_pos);
-  o.vec(z0_out);
-  o.vec(class_out);
-  o.vec(low_days);
+  state_arrays(o, *this);
   o.pod<std::uint64_t>(stockpiles.size());
   for (const auto& st : stockpiles) {
     o.pod(st.initial);
@@ -202,54 +234,7 @@ void Simulation::Impl::save(std::ostream& os) const {
 
 void Simulation::Impl::load(std::istream& is) {
   In i(is, "checkpoint");
-  day = i.pod<int>();
-  for (auto* v : {&x,
-                  &x_new,
-                  &D,
-                  &cap,
-                  &C,
-                  &c,
-                  &delta,
-                  &delta0,
-                  &input_short,
-                  &alpha,
-                  &demand_factor,
-                  &recovery_rate,
-                  &slot_A,
-                  &slot_n,
-                  &slot_stock,
-                  &slot_ordered,
-                  &slot_received,
-                  &z0,
-                  &S,
-                  &O,
-                  &y,
-                  &ring_dev,
-                  &o_out,
-                  &alpha_max,
-                  &cm_ratio})
-    i.vec(*v);
-  i.vec(binding);
-  i.vec(first_short);
-  i.vec(recovery_type);
-  i.vec(cap_share);
-  i.vec(lead);
-  i.vec(base_lead);
-  i.vec(lane_class);
-  i.vec(ring_off);
-  i.vec(ring_len);
-  i.vec(ring_cnt);
-  i.vec(transit_cnt);
-  i.vec(transit_nz);
-  i.vec(ring_pos);
-  i.vec(extra_supplier);
-  i.vec(extra_buyer);
-  i.vecvec(slot_extra);
-  i.vecvec(out_extra);
-  i.vec(out_pos);
-  i.vec(z0_out);
-  i.vec(class_out);
-  i.vec(low_days);
+  state_arrays(i, *this);
   if (i.size() != stockpiles.size())
     throw InputError(SourceLocation{"checkpoint", 0, 0, ""},
                      "stockpiles do not match the scenario");

@@ -132,10 +132,56 @@ struct Simulation::Impl {
   std::vector<std::int32_t> transit_cnt;
   std::vector<std::uint16_t> transit_nz;
   std::vector<std::int32_t> ring_pos;  // t mod ring_len for today's t (no division in the loop)
-  void add_deviation(Lane l, std::uint32_t k, double d) {
-    const bool was = ring_dev[k] != 0.0;
-    ring_dev[k] += d;
-    transit_nz[l] = std::uint16_t(transit_nz[l] + (ring_dev[k] != 0.0) - was);
+  /// The in-transit rings of all lanes behind restrict pointers: the one implementation of a
+  /// lane's arrivals, pipeline totals and shipments, for the fast and the general loops and
+  /// the policies.
+  struct Pipeline {
+    const std::uint32_t* __restrict off;
+    const std::int32_t* __restrict len;
+    std::int32_t* __restrict pos;
+    std::uint16_t* __restrict cnt;
+    double* __restrict dev;
+    std::int32_t* __restrict n_transit;  // shipments in the pipeline
+    std::uint16_t* __restrict n_dev;     // ring slots whose deviation is not 0
+    const std::int32_t* __restrict lead;
+    /// Today's arrivals on lane l (nominal size z each plus their deviations); empties the slot.
+    double arrive(Lane l, double z) const {
+      const std::uint32_t today = off[l] + std::uint32_t(pos[l]);
+      const double a = double(cnt[today]) * z + dev[today];
+      n_transit[l] -= cnt[today];
+      if (dev[today] != 0.0) --n_dev[l];
+      cnt[today] = 0;
+      dev[today] = 0.0;
+      return a;
+    }
+    /// The deviations still in transit, summed in slot order (0, without a loop, where none).
+    [[nodiscard]] double deviation_in_transit(Lane l) const {
+      double d = 0.0;
+      if (n_dev[l] > 0)
+        for (std::int32_t q = 0; q < len[l]; ++q) d += dev[off[l] + std::uint32_t(q)];
+      return d;
+    }
+    void add_deviation(Lane l, std::uint32_t k, double d) const {
+      if (d == 0.0) return;  // adding 0 changes neither the slot nor whether it is 0
+      const bool was = dev[k] != 0.0;
+      dev[k] += d;
+      n_dev[l] = std::uint16_t(n_dev[l] + (dev[k] != 0.0) - was);
+    }
+    /// Today's shipment y on lane l (baseline z) arrives on day t + lead: slot (t + lead) mod
+    /// len, lead <= len. Moves the lane's position on to tomorrow.
+    void ship(Lane l, double y, double z) const {
+      const std::int32_t n = len[l], p = pos[l];
+      const std::int32_t ahead = p + lead[l] >= n ? p + lead[l] - n : p + lead[l];
+      const std::uint32_t slot = off[l] + std::uint32_t(ahead);
+      pos[l] = p + 1 == n ? 0 : p + 1;
+      cnt[slot] += 1;
+      n_transit[l] += 1;
+      add_deviation(l, slot, y - z);
+    }
+  };
+  Pipeline pipeline() {
+    return {ring_off.data(), ring_len.data(),    ring_pos.data(),   ring_cnt.data(),
+            ring_dev.data(), transit_cnt.data(), transit_nz.data(), lead.data()};
   }
   // With every lead time 1 and no transport disruption possible, the pipeline is just
   // yesterday's deliveries y: no rings are kept (the fast path of the hot loop).
@@ -580,14 +626,7 @@ struct Simulation::Impl {
     double* __restrict OO = O.data();
     double* __restrict oo = o_out.data();
     const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
-    const std::uint32_t* __restrict r_off = ring_off.data();
-    const std::int32_t* __restrict r_len = ring_len.data();
-    const std::int32_t* __restrict r_pos = ring_pos.data();
-    std::uint16_t* __restrict r_cnt = ring_cnt.data();
-    double* __restrict r_dev = ring_dev.data();
-    std::int32_t* __restrict t_cnt = transit_cnt.data();
-    std::uint16_t* __restrict t_nz = transit_nz.data();
-    const std::int32_t* __restrict ld = lead.data();
+    const Pipeline pipe = pipeline();
     const double itau = inv_tau;
     const Lane n_lanes = net.num_links;
     for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
@@ -609,12 +648,7 @@ struct Simulation::Impl {
           arrival = yy[l];  // shipped yesterday, nothing else in transit
         } else {
           // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
-          const std::uint32_t today = r_off[l] + std::uint32_t(r_pos[l]);
-          arrival = double(r_cnt[today]) * z + r_dev[today];
-          t_cnt[l] -= r_cnt[today];
-          if (r_dev[today] != 0.0) --t_nz[l];
-          r_cnt[today] = 0;
-          r_dev[today] = 0.0;
+          arrival = pipe.arrive(l, z);
         }
         // Step 2.
         const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
@@ -626,10 +660,8 @@ struct Simulation::Impl {
           o = z * xr + ((n_days * z) * xr - stock) * itau;
           o = std::max(0.0, o);  // maxsd, no branch (NaN -> 0 as before)
         } else {
-          double dev = 0.0;
-          if (t_nz[l] > 0)
-            for (std::int32_t q = 0; q < r_len[l]; ++q) dev += r_dev[r_off[l] + std::uint32_t(q)];
-          o = detail::order_for(z, xr, n_days, stock, ld[l], t_cnt[l], dev, itau);
+          o = detail::order_for(z, xr, n_days, stock, pipe.lead[l], pipe.n_transit[l],
+                                pipe.deviation_in_transit(l), itau);
         }
         OO[l] = o;
         double served = o;
@@ -661,17 +693,10 @@ struct Simulation::Impl {
         if (unit_lead) {
           arrival = y[l];  // shipped yesterday, nothing else in transit
         } else {
-          const std::uint32_t off = ring_off[l];
-          const int len = ring_len[l];
-          const std::uint32_t today = off + std::uint32_t(ring_pos[l]);
-          arrival = double(ring_cnt[today]) * z0[l] + ring_dev[today];
-          transit_cnt[l] -= ring_cnt[today];
-          if (ring_dev[today] != 0.0) --transit_nz[l];
-          ring_cnt[today] = 0;
-          ring_dev[today] = 0.0;
-          in_transit = transit_cnt[l];
-          if (transit_nz[l] > 0)
-            for (int q = 0; q < len; ++q) in_transit_dev += ring_dev[off + q];
+          const Pipeline pipe = pipeline();
+          arrival = pipe.arrive(l, z0[l]);
+          in_transit = pipe.n_transit[l];
+          in_transit_dev = pipe.deviation_in_transit(l);
         }
         // Step 2.
         const double draw = detail::draw_down(z0[l], xr, S[l], n_days, pool, pool0, single);
@@ -799,14 +824,7 @@ struct Simulation::Impl {
     const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
     const double* __restrict zz = z0.data();
     double* __restrict yy = y.data();
-    const std::uint32_t* __restrict r_off = ring_off.data();
-    const std::int32_t* __restrict r_len = ring_len.data();
-    std::int32_t* __restrict r_pos = ring_pos.data();
-    std::uint16_t* __restrict r_cnt = ring_cnt.data();
-    double* __restrict r_dev = ring_dev.data();
-    std::int32_t* __restrict t_cnt = transit_cnt.data();
-    std::uint16_t* __restrict t_nz = transit_nz.data();
-    const std::int32_t* __restrict ld = lead.data();
+    const Pipeline pipe = pipeline();
     const Lane last = net.slot_lane_begin[net.slot_begin[i + 1]];
     bool any_short = false;
     for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
@@ -824,21 +842,7 @@ struct Simulation::Impl {
         yy[l] = yl;
         received += yl;
         any_short |= yl < o;
-        if constexpr (!kUnitLead) {
-          // Arriving on day t + lead: slot (t + lead) mod len, lead <= len.
-          const std::int32_t len = r_len[l], pos = r_pos[l];
-          const std::int32_t ahead = pos + ld[l] >= len ? pos + ld[l] - len : pos + ld[l];
-          const std::uint32_t slot = r_off[l] + std::uint32_t(ahead);
-          r_pos[l] = pos + 1 == len ? 0 : pos + 1;
-          r_cnt[slot] += 1;
-          t_cnt[l] += 1;
-          const double d = yl - zz[l];
-          if (d != 0.0) {  // adding 0 changes neither the slot nor whether it is 0
-            const bool was = r_dev[slot] != 0.0;
-            r_dev[slot] += d;
-            t_nz[l] = std::uint16_t(t_nz[l] + (r_dev[slot] != 0.0) - was);
-          }
-        }
+        if constexpr (!kUnitLead) pipe.ship(l, yl, zz[l]);
       }
       slot_received[s] = received;
       if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
@@ -863,16 +867,7 @@ struct Simulation::Impl {
           y[l] = yl;
           received += yl;
           if (yl < O[l]) short_today = true;
-          if (!unit_lead) {
-            // Arriving on day t + lead: slot (t + lead) mod len, lead <= len.
-            const std::int32_t len = ring_len[l], pos = ring_pos[l];
-            const std::int32_t ahead = pos + lead[l] >= len ? pos + lead[l] - len : pos + lead[l];
-            const std::uint32_t slot = ring_off[l] + std::uint32_t(ahead);
-            ring_pos[l] = pos + 1 == len ? 0 : pos + 1;
-            ring_cnt[slot] += 1;
-            transit_cnt[l] += 1;
-            add_deviation(l, slot, yl - z0[l]);
-          }
+          if (!unit_lead) pipeline().ship(l, yl, z0[l]);
         });
         slot_received[s] = received;
         if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);

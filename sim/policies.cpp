@@ -210,7 +210,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
     const double new_z0 = std::max(0.0, old_z0 - amount * share);
     for (int q = 0; q < (unit_lead ? 0 : ring_len[l]); ++q) {
       const std::uint32_t k = ring_off[l] + std::uint32_t(q);
-      add_deviation(l, k, double(ring_cnt[k]) * (old_z0 - new_z0));
+      pipeline().add_deviation(l, k, double(ring_cnt[k]) * (old_z0 - new_z0));
     }
     z0[l] = new_z0;
     if (!z0_out.empty()) z0_out[out_pos[l]] = new_z0;
