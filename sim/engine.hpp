@@ -664,8 +664,7 @@ struct Simulation::Impl {
                                 pipe.deviation_in_transit(l), itau);
         }
         OO[l] = o;
-        double served = o;
-        if (share && !std::isinf(share[l])) served = std::min(o, share[l] * z);
+        const double served = share ? serve(o, share[l], z) : o;
         oo[pos[l]] = served;
         ordered += o;
       }
@@ -687,13 +686,13 @@ struct Simulation::Impl {
       });
       const bool single = lanes == 1;
       double after = 0.0, ordered = 0.0;
+      const Pipeline pipe = pipeline();
       for_slot_lanes(s, [&](Lane l) {
         // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
         double arrival, in_transit = 0.0, in_transit_dev = 0.0;
         if (unit_lead) {
           arrival = y[l];  // shipped yesterday, nothing else in transit
         } else {
-          const Pipeline pipe = pipeline();
           arrival = pipe.arrive(l, z0[l]);
           in_transit = pipe.n_transit[l];
           in_transit_dev = pipe.deviation_in_transit(l);
@@ -718,9 +717,11 @@ struct Simulation::Impl {
   // ---- phases 4-6: demand, production, rationing, per supplier ------------------------------
   /// The order that can be served under export controls: min(O, k Z0) (section 4).
   double served_order(Lane l, double o) const {
-    if (cap_share.empty()) return o;
-    const double k = cap_share[l];
-    return std::isinf(k) ? o : std::min(o, k * z0[l]);
+    return cap_share.empty() ? o : serve(o, cap_share[l], z0[l]);
+  }
+  /// min(O, k Z0), O itself where no cap applies (k = inf).
+  static double serve(double o, double k, double z) {
+    return std::isinf(k) ? o : std::min(o, k * z);
   }
   template <class F>
   void for_out_positions(FirmId j, F&& f) const {
@@ -807,10 +808,12 @@ struct Simulation::Impl {
 
   /// Today's delivery on lane l from supplier j (after the supplier phase).
   [[nodiscard]] double delivery(Lane l, FirmId j) const {
-    const double code = rule[j];
-    const double sv = served_order(l, O[l]);
-    return std::isnan(code) ? detail::deliver(allot[j], sv, z0[l], lane_class[l])
-                            : deliver_by_rule(code, sv, z0[l]);
+    return deliver_lane(rule[j], j, served_order(l, O[l]), z0[l], lane_class[l]);
+  }
+  /// A lane's delivery under its supplier j's rule of the day, from the served order sv.
+  [[nodiscard]] double deliver_lane(double code, FirmId j, double sv, double z,
+                                    std::uint8_t cls) const {
+    return std::isnan(code) ? detail::deliver(allot[j], sv, z, cls) : deliver_by_rule(code, sv, z);
   }
 
   /// Deliveries into a buyer's own contiguous lanes (no lanes added during the run): the same
@@ -834,11 +837,8 @@ struct Simulation::Impl {
         if (l + kPrefetch < last) __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
         const double code = r[supplier[l]];
         const double o = OO[l];
-        double sv = o;
-        if (share && !std::isinf(share[l])) sv = std::min(o, share[l] * zz[l]);
-        const double yl = std::isnan(code)
-                              ? detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l])
-                              : deliver_by_rule(code, sv, zz[l]);
+        const double sv = share ? serve(o, share[l], zz[l]) : o;
+        const double yl = deliver_lane(code, supplier[l], sv, zz[l], lane_class[l]);
         yy[l] = yl;
         received += yl;
         any_short |= yl < o;
@@ -860,6 +860,7 @@ struct Simulation::Impl {
       else
         ship_lanes<false>(i, worst_fill, short_today);
     } else {
+      const Pipeline pipe = pipeline();
       for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
         double received = 0.0;
         for_slot_lanes(s, [&](Lane l) {
@@ -867,7 +868,7 @@ struct Simulation::Impl {
           y[l] = yl;
           received += yl;
           if (yl < O[l]) short_today = true;
-          if (!unit_lead) pipeline().ship(l, yl, z0[l]);
+          if (!unit_lead) pipe.ship(l, yl, z0[l]);
         });
         slot_received[s] = received;
         if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
