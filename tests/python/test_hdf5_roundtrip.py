@@ -11,36 +11,17 @@ that --threads 1 and --threads 2 give identical datasets. Prints "N passed, M fa
 """
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import traceback
 
 import h5py
 import numpy as np
 import xarray as xr
 
-PASSED = 0
-FAILED = 0
+from harness import Checks, run
 
-
-def check(name, fn):
-    global PASSED, FAILED
-    try:
-        fn()
-        PASSED += 1
-        print(f"ok      {name}")
-    except Exception:  # noqa: BLE001 - report every failure and go on
-        FAILED += 1
-        print(f"FAILED  {name}")
-        traceback.print_exc()
-
-
-def run(binary, args):
-    proc = subprocess.run([binary] + args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} exited {proc.returncode}: {proc.stderr}")
-    return proc.stdout
+CHECKS = Checks()
+check = CHECKS.check
 
 
 def world_firm_ids(world_yaml):
@@ -73,8 +54,7 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="shortfall-roundtrip-") as tmp:
         checks(binary, tmp, cut_yaml, base_yaml, world_yaml)
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 0 if FAILED == 0 else 1
+    return CHECKS.summary()
 
 
 def checks(binary, tmp, cut_yaml, base_yaml, world_yaml):

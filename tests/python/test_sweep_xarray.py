@@ -14,37 +14,18 @@ Prints "N passed, M failed".
 import csv
 import io
 import os
-import subprocess
 import sys
 import tempfile
-import traceback
 import warnings
 
 import h5py
 import numpy as np
 import xarray as xr
 
-PASSED = 0
-FAILED = 0
+from harness import Checks, run
 
-
-def check(name, fn):
-    global PASSED, FAILED
-    try:
-        fn()
-        PASSED += 1
-        print(f"ok      {name}")
-    except Exception:  # noqa: BLE001 - report every failure and go on
-        FAILED += 1
-        print(f"FAILED  {name}")
-        traceback.print_exc()
-
-
-def run(binary, args):
-    proc = subprocess.run([binary] + args, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} exited {proc.returncode}: {proc.stderr}")
-    return proc.stdout
+CHECKS = Checks()
+check = CHECKS.check
 
 
 def main():
@@ -148,8 +129,7 @@ def main():
     check("shortfall compare agrees with xarray", compare_agrees)
     check("threads 1 and 2 identical", threads_identical)
     ds.close()
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 1 if FAILED else 0
+    return CHECKS.summary()
 
 
 if __name__ == "__main__":
