@@ -199,13 +199,26 @@ struct Simulation::Impl {
   std::vector<detail::Allotment> allot;  // per supplier, today; priority rationing only
   // rule[j]: sign bit clear, a share s >= 0: y = served x s (s = 1 when all are served in full,
   // x/D under proportional rationing). Sign bit set, -L: waterfill at level L, y = min(served,
-  // L Z0) (L = inf: no cap). NaN: priority rationing, y from allot[j].
+  // L Z0) (L = inf: no cap). NaN: priority rationing, y from allot[j]. A supplier that serves
+  // everyone in full leaves its rule's own code for it (1, -inf, or NaN with shares 1), so the
+  // shipping loop's branch on the kind of code goes the same way for every lane.
   static double encode_waterfill(double level) { return -level; }
   static constexpr double kRulePriority = std::numeric_limits<double>::quiet_NaN();
   static double deliver_by_rule(double code, double sv, double z0) {  // code not NaN
     if (!std::signbit(code)) return sv * code;
-    const double level = -code;
-    return level < std::numeric_limits<double>::infinity() ? std::min(sv, level * z0) : sv;
+    // min(sv, L Z0) is sv itself where L = inf: inf Z0 is inf, or NaN for Z0 = 0, and
+    // std::min(sv, NaN) is sv.
+    return std::min(sv, -code * z0);
+  }
+  [[nodiscard]] double rule_in_full() const {
+    switch (scenario.model.rationing) {
+      case Rationing::kWaterfill:
+        return encode_waterfill(std::numeric_limits<double>::infinity());
+      case Rationing::kPriority:
+        return kRulePriority;
+      default:
+        return 1.0;
+    }
   }
   // Waterfill and priority rationing read Z0 and the buyer's class per customer: supplier-major
   // copies keep those reads sequential (filled only for those rules).
@@ -750,7 +763,8 @@ struct Simulation::Impl {
     // Everyone served in full (r = 1 gives y = O exactly), or one rule for all, applied by
     // the shipping phase.
     if (xj >= demand) {
-      rule[j] = 1.0;
+      rule[j] = rule_in_full();
+      if (!allot.empty()) allot[j] = detail::allot_all(C[j]);
       c[j] = C[j];
       return;
     }

@@ -98,6 +98,22 @@ Allotment allot_final_demand_last(double x, double demand, double C) {
   return a;
 }
 
+namespace {
+/// A customer's ratio O/Z0; a link whose baseline moved to a new supplier (Z0 = 0) is served
+/// last, or not at all.
+double waterfill_ratio(double order, double z0) {
+  return z0 > 0.0 ? order / z0 : (order > 0.0 ? std::numeric_limits<double>::infinity() : 0.0);
+}
+Allotment waterfill_allotment(double level, double C, double C0) {
+  Allotment a;
+  a.level = level < 0.0 ? 0.0 : level;
+  a.c = C0 > 0.0 ? std::min(C, a.level * C0) : 0.0;
+  return a;
+}
+/// Lists up to this long are ordered by repeated scans.
+constexpr std::size_t kShortList = 32;
+}  // namespace
+
 Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
                           double C, double C0,
                           std::vector<std::pair<double, std::uint32_t>>& scratch) {
@@ -106,27 +122,14 @@ Allotment allot_waterfill(double x, std::span<const double> orders, std::span<co
   if (x >= demand) return allot_all(C);
   // Items: the orders (weight Z0) and, if any, final demand (weight C0, index k = size).
   const auto k_final = static_cast<std::uint32_t>(orders.size());
-  scratch.clear();
+  const std::size_t n = orders.size() + (C0 > 0.0 ? 1 : 0);
   double weight = 0.0;
-  for (std::uint32_t k = 0; k < orders.size(); ++k) {
-    // A link whose baseline moved to a new supplier (Z0 = 0) is served last, or not at all.
-    const double ratio = z0[k] > 0.0
-                             ? orders[k] / z0[k]
-                             : (orders[k] > 0.0 ? std::numeric_limits<double>::infinity() : 0.0);
-    scratch.emplace_back(ratio, k);
-    weight += z0[k];
-  }
-  if (C0 > 0.0) {
-    scratch.emplace_back(C / C0, k_final);
-    weight += C0;
-  }
   // f(L) = (sum of demand of items with ratio <= L) + L * (weight of items with ratio > L) is
   // increasing; walk the items in ascending order of ratio (ties by index) to the one where f
   // crosses x.
   double level = std::numeric_limits<double>::infinity();
   double full = 0.0;  // demand of items already fully served
-  auto crosses = [&](const std::pair<double, std::uint32_t>& item) {
-    const auto [r, k] = item;
+  auto crosses = [&](double r, std::uint32_t k) {
     if (full + r * weight > x) {
       level = weight > 0.0 ? (x - full) / weight : 0.0;
       return true;
@@ -135,11 +138,65 @@ Allotment allot_waterfill(double x, std::span<const double> orders, std::span<co
     weight -= k == k_final ? C0 : z0[k];
     return false;
   };
+  if (n <= kShortList) {
+    // Short lists (most suppliers; the level is usually crossed at the first or second
+    // item): take the smallest remaining (ratio, index) by a scan, as often as needed: the
+    // same sequence a sort gives, so the same sums to the last bit. Ratios are >= 0, so their
+    // IEEE bits order like unsigned integers (+0 for -0); a taken item's key becomes the
+    // largest integer, above every ratio, inf included.
+    std::array<std::uint64_t, kShortList> key;
+    bool negative = false;
+    auto bits = [&](double r) {
+      std::uint64_t b;
+      r += 0.0;  // -0 -> +0
+      std::memcpy(&b, &r, sizeof b);
+      negative |= std::int64_t(b) < 0;  // a negative ratio (or NaN with the sign set)
+      return b;
+    };
+    for (std::uint32_t k = 0; k < orders.size(); ++k) {
+      key[k] = bits(waterfill_ratio(orders[k], z0[k]));
+      weight += z0[k];
+    }
+    if (C0 > 0.0) {
+      key[k_final] = bits(C / C0);
+      weight += C0;
+    }
+    if (!negative) {
+      constexpr std::uint64_t kTaken = ~std::uint64_t(0);
+      for (std::size_t step = 0; step < n; ++step) {
+        std::uint32_t best = 0;
+        std::uint64_t best_key = key[0];
+        for (std::uint32_t k = 1; k < n; ++k) {
+          const bool lower = key[k] < best_key;  // ties: the lower index stays
+          best_key = lower ? key[k] : best_key;
+          best = lower ? k : best;
+        }
+        double r;
+        std::memcpy(&r, &best_key, sizeof r);
+        if (crosses(r, best)) break;
+        key[best] = kTaken;
+      }
+      return waterfill_allotment(level, C, C0);
+    }
+    weight = 0.0;  // negative inputs: the general path below
+  }
+  scratch.clear();
+  for (std::uint32_t k = 0; k < orders.size(); ++k) {
+    scratch.emplace_back(waterfill_ratio(orders[k], z0[k]), k);
+    weight += z0[k];
+  }
+  if (C0 > 0.0) {
+    scratch.emplace_back(C / C0, k_final);
+    weight += C0;
+  }
+  auto crosses_item = [&](const std::pair<double, std::uint32_t>& item) {
+    return crosses(item.first, item.second);
+  };
   if (scratch.size() >= 256) {
     sort_by_ratio(scratch);  // hubs: a radix sort
     for (const auto& item : scratch)
-      if (crosses(item)) break;
-  } else if (!scratch.empty() && !crosses(*std::min_element(scratch.begin(), scratch.end()))) {
+      if (crosses_item(item)) break;
+  } else if (!scratch.empty() && !crosses_item(*std::min_element(scratch.begin(), scratch.end()))) {
     // The level is often below every ratio (found at the smallest, without sorting). Else
     // the rest in ascending order from a heap: the same sequence a sort gives, since the
     // pairs are distinct, so the same sums to the last bit; only the items up to the crossing
@@ -150,14 +207,11 @@ Allotment allot_waterfill(double x, std::span<const double> orders, std::span<co
     scratch.pop_back();
     while (!scratch.empty()) {
       std::pop_heap(scratch.begin(), scratch.end(), greater);
-      if (crosses(scratch.back())) break;
+      if (crosses_item(scratch.back())) break;
       scratch.pop_back();
     }
   }
-  Allotment a;
-  a.level = level < 0.0 ? 0.0 : level;
-  a.c = C0 > 0.0 ? std::min(C, a.level * C0) : 0.0;
-  return a;
+  return waterfill_allotment(level, C, C0);
 }
 
 Allotment allot_priority(double x, std::span<const double> orders,
