@@ -671,7 +671,7 @@ struct Simulation::Impl {
         // Step 3.
         if constexpr (kUnitLead) {
           o = z * xr + ((n_days * z) * xr - stock) * itau;
-          o = std::max(0.0, o);  // maxsd, no branch (NaN -> 0 as before)
+          o = std::max(0.0, o);  // (NaN -> 0)
         } else {
           o = detail::order_for(z, xr, n_days, stock, pipe.lead[l], pipe.n_transit[l],
                                 pipe.deviation_in_transit(l), itau);
@@ -830,9 +830,13 @@ struct Simulation::Impl {
     return std::isnan(code) ? detail::deliver(allot[j], sv, z, cls) : deliver_by_rule(code, sv, z);
   }
 
+  /// The kind of rule every supplier leaves under the scenario's rationing (see `rule`).
+  enum class RuleKind { kShare, kLevel, kClasses };
   /// Deliveries into a buyer's own contiguous lanes (no lanes added during the run): the same
-  /// arithmetic as the general loop in ship_phase, with the arrays behind restrict pointers.
-  template <bool kUnitLead>
+  /// arithmetic as the general loop in ship_phase, with the arrays behind restrict pointers,
+  /// one loop per kind of rule so that each reads only what its deliveries need (Z0 for
+  /// waterfill levels, classes for priority).
+  template <bool kUnitLead, RuleKind kKind>
   void ship_lanes(FirmId i, double& worst_fill, bool& short_today) {
     const Lane* __restrict lane_begin = net.slot_lane_begin.data();
     const FirmId* __restrict supplier = net.lane_supplier.data();
@@ -848,11 +852,21 @@ struct Simulation::Impl {
       double received = 0.0;
       for (Lane l = lane_begin[s]; l < lane_begin[s + 1]; ++l) {
         // A gather from the suppliers' rules: ask for the line a few lanes ahead.
-        if (l + kPrefetch < last) __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
-        const double code = r[supplier[l]];
+        if (l + kPrefetch < last) {
+          if constexpr (kKind == RuleKind::kClasses)
+            __builtin_prefetch(allot.data() + supplier[l + kPrefetch], 0, 0);
+          else
+            __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
+        }
         const double o = OO[l];
         const double sv = share ? serve(o, share[l], zz[l]) : o;
-        const double yl = deliver_lane(code, supplier[l], sv, zz[l], lane_class[l]);
+        double yl;
+        if constexpr (kKind == RuleKind::kShare)
+          yl = sv * r[supplier[l]];  // deliver_by_rule, sign bit clear
+        else if constexpr (kKind == RuleKind::kLevel)
+          yl = std::min(sv, -r[supplier[l]] * zz[l]);  // deliver_by_rule, sign bit set
+        else
+          yl = detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l]);
         yy[l] = yl;
         received += yl;
         any_short |= yl < o;
@@ -864,15 +878,29 @@ struct Simulation::Impl {
     short_today = short_today || any_short;
   }
 
+  template <RuleKind kKind>
+  void ship_by_lead(FirmId i, double& worst_fill, bool& short_today) {
+    if (unit_lead)
+      ship_lanes<true, kKind>(i, worst_fill, short_today);
+    else
+      ship_lanes<false, kKind>(i, worst_fill, short_today);
+  }
+
   // ---- shipping, bookkeeping and step 7 (recovery), per buyer --------------------------------
   void ship_phase(FirmId i, int t) {
     double worst_fill = 1.0;
     bool short_today = false;
     if (slot_extra.empty()) {
-      if (unit_lead)
-        ship_lanes<true>(i, worst_fill, short_today);
-      else
-        ship_lanes<false>(i, worst_fill, short_today);
+      switch (scenario.model.rationing) {
+        case Rationing::kWaterfill:
+          ship_by_lead<RuleKind::kLevel>(i, worst_fill, short_today);
+          break;
+        case Rationing::kPriority:
+          ship_by_lead<RuleKind::kClasses>(i, worst_fill, short_today);
+          break;
+        default:
+          ship_by_lead<RuleKind::kShare>(i, worst_fill, short_today);
+      }
     } else {
       const Pipeline pipe = pipeline();
       for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <limits>
 
 namespace shortfall::detail {
@@ -24,57 +23,6 @@ double update_stocks(std::span<double> stock, std::span<const double> arrivals,
     after += stock[k];
   }
   return after;
-}
-
-/// Sort (ratio, index) pairs by ratio, ties by index: exactly the order of std::sort on the
-/// pairs. Long lists (hub suppliers) use a stable LSD radix sort on the ratio's bits (ratios
-/// are >= 0, so their IEEE bits order like unsigned integers) over items already in index
-/// order; bytes that are equal in every key are skipped.
-void sort_by_ratio(std::vector<std::pair<double, std::uint32_t>>& items) {
-  const std::size_t n = items.size();
-  if (n <= 32) {
-    // Short lists (most suppliers): insertion sort; the pairs are distinct, so the order is
-    // the one std::sort gives.
-    for (std::size_t k = 1; k < n; ++k) {
-      const auto item = items[k];
-      std::size_t m = k;
-      for (; m > 0 && item < items[m - 1]; --m) items[m] = items[m - 1];
-      items[m] = item;
-    }
-    return;
-  }
-  bool in_index_order = true;
-  for (std::size_t k = 1; k < n && in_index_order; ++k)
-    in_index_order = items[k - 1].second < items[k].second;
-  bool nonnegative = true;
-  for (const auto& it : items) nonnegative = nonnegative && it.first >= 0.0;
-  if (n < 256 || !in_index_order || !nonnegative) {
-    std::sort(items.begin(), items.end());
-    return;
-  }
-  thread_local std::vector<std::pair<double, std::uint32_t>> buffer;
-  buffer.resize(n);
-  auto key = [](double r) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &r, sizeof bits);
-    return bits;
-  };
-  std::uint64_t all_and = ~std::uint64_t(0), all_or = 0;
-  for (const auto& it : items) {
-    all_and &= key(it.first);
-    all_or |= key(it.first);
-  }
-  auto* src = &items;
-  auto* dst = &buffer;
-  for (int shift = 0; shift < 64; shift += 8) {
-    if (((all_and >> shift) & 0xff) == ((all_or >> shift) & 0xff)) continue;  // same byte
-    std::size_t count[257] = {};
-    for (const auto& it : *src) ++count[((key(it.first) >> shift) & 0xff) + 1];
-    for (int b = 0; b < 256; ++b) count[b + 1] += count[b];
-    for (const auto& it : *src) (*dst)[count[(key(it.first) >> shift) & 0xff]++] = it;
-    std::swap(src, dst);
-  }
-  if (src != &items) items.swap(buffer);
 }
 
 Allotment allot_proportional(double x, double demand, double C) {
@@ -192,24 +140,22 @@ Allotment allot_waterfill(double x, std::span<const double> orders, std::span<co
   auto crosses_item = [&](const std::pair<double, std::uint32_t>& item) {
     return crosses(item.first, item.second);
   };
-  if (scratch.size() >= 256) {
-    sort_by_ratio(scratch);  // hubs: a radix sort
-    for (const auto& item : scratch)
-      if (crosses_item(item)) break;
-  } else if (!scratch.empty() && !crosses_item(*std::min_element(scratch.begin(), scratch.end()))) {
-    // The level is often below every ratio (found at the smallest, without sorting). Else
-    // the rest in ascending order from a heap: the same sequence a sort gives, since the
-    // pairs are distinct, so the same sums to the last bit; only the items up to the crossing
-    // are ordered.
-    auto greater = std::greater<std::pair<double, std::uint32_t>>();
-    std::make_heap(scratch.begin(), scratch.end(), greater);
-    std::pop_heap(scratch.begin(), scratch.end(), greater);  // the smallest, done above
-    scratch.pop_back();
-    while (!scratch.empty()) {
-      std::pop_heap(scratch.begin(), scratch.end(), greater);
-      if (crosses_item(scratch.back())) break;
-      scratch.pop_back();
-    }
+  // The level is often below every ratio (found at the smallest, without ordering). Else the
+  // rest in ascending order, a chunk at a time: the smallest items not yet walked are
+  // selected (nth_element, O(k)), sorted and walked; chunks double, so a late crossing costs
+  // O(k log k) like a sort. Each chunk holds the next items of the sorted order (the pairs
+  // are distinct), so the sums are those of a full sort to the last bit.
+  const auto first = scratch.begin(), last = scratch.end();
+  const auto smallest = std::min_element(first, last);
+  if (smallest == last || crosses_item(*smallest)) return waterfill_allotment(level, C, C0);
+  std::iter_swap(first, smallest);
+  for (std::size_t done = 1, chunk = 16; done < scratch.size(); done += chunk, chunk *= 2) {
+    chunk = std::min(chunk, scratch.size() - done);
+    const auto begin = first + std::ptrdiff_t(done), end = begin + std::ptrdiff_t(chunk);
+    if (end != last) std::nth_element(begin, end, last);
+    std::sort(begin, end);
+    for (auto it = begin; it != end; ++it)
+      if (crosses_item(*it)) return waterfill_allotment(level, C, C0);
   }
   return waterfill_allotment(level, C, C0);
 }

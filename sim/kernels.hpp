@@ -45,7 +45,7 @@ inline double order_for(double z0, double xr, double n_days, double stock, int l
   double stock_gap = (n_days * z0) * xr - stock;
   double pipeline_gap = (double(lead_time - 1) * z0) * xr - (transit_count * z0 + transit_dev);
   double o = z0 * xr + (stock_gap + pipeline_gap) * inv_tau;
-  return std::max(0.0, o);  // = (o > 0 ? o : 0), without a branch
+  return std::max(0.0, o);  // = (o > 0 ? o : 0)
 }
 
 /// Step 5: x = min(cap, x_inp, D). Returns x and which constraint binds (demand first on ties,
@@ -87,9 +87,6 @@ Allotment allot_proportional(double x, double demand, double C);
 /// Final users absorb the shortfall first: c = max(0, C - (D - x)); if C < D - x then c = 0 and
 /// y = O x / (D - C).
 Allotment allot_final_demand_last(double x, double demand, double C);
-/// Sort (ratio, index) pairs as std::sort does (by ratio, ties by index); a radix sort for long
-/// lists of non-negative ratios given in index order (waterfill on hub suppliers).
-void sort_by_ratio(std::vector<std::pair<double, std::uint32_t>>& items);
 /// y = min(O, L Z0), c = min(C, L C0), L the largest level with sum y + c <= x; computed by
 /// sorting the ratios O/Z0 (O(k log k)). `scratch` is reused between calls.
 Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,

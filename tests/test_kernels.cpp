@@ -302,31 +302,11 @@ TEST(Rationing, EveryRuleHandsOutExactlyX) {
   }
 }
 
-// The radix sort used for long waterfill lists must give exactly std::sort's order of
-// (ratio, index) pairs, ties by index, including many equal ratios and zeros.
-TEST(Waterfill, RadixSortOrderEqualsStdSort) {
-  std::uint64_t state = 12345;
-  auto next = [&]() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return state >> 33;
-  };
-  for (std::size_t n : {256u, 300u, 1000u, 5000u}) {
-    std::vector<std::pair<double, std::uint32_t>> items;
-    for (std::uint32_t k = 0; k < n; ++k) {
-      const auto r = next() % 50;  // many ties
-      items.emplace_back(r == 0 ? 0.0 : double(r) / 7.0 + (next() % 3 == 0 ? 1e-12 : 0.0), k);
-    }
-    auto expected = items;
-    std::sort(expected.begin(), expected.end());
-    shortfall::detail::sort_by_ratio(items);
-    EXPECT_EQ(items, expected) << n;
-  }
-}
-
 // The waterfill level by the definition: every item sorted by (ratio, index), then the scan
 // for the segment where f(L) crosses x. The kernel orders only the items up to the crossing
-// (smallest first, then a heap; a radix sort for hubs) and must find the same level to the
-// last bit, whatever the list length and wherever the crossing falls.
+// (repeated scans for short lists; else the smallest, then doubling chunks selected by
+// nth_element and sorted) and must find the same level to the last bit, whatever the list
+// length and wherever the crossing falls.
 TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
   std::uint64_t state = 777;
   auto next = [&]() {
