@@ -142,14 +142,14 @@ Allotment allot_waterfill(double x, std::span<const double> orders, std::span<co
   };
   // The level is often below every ratio (found at the smallest, without ordering). Else the
   // rest in ascending order, a chunk at a time: the smallest items not yet walked are
-  // selected (nth_element, O(k)), sorted and walked; chunks double, so a late crossing costs
-  // O(k log k) like a sort. Each chunk holds the next items of the sorted order (the pairs
+  // selected (nth_element, O(k)), sorted and walked; chunks grow fourfold, so a late crossing
+  // costs O(k log k) like a sort. Each chunk holds the next items of the sorted order (the pairs
   // are distinct), so the sums are those of a full sort to the last bit.
   const auto first = scratch.begin(), last = scratch.end();
   const auto smallest = std::min_element(first, last);
   if (smallest == last || crosses_item(*smallest)) return waterfill_allotment(level, C, C0);
   std::iter_swap(first, smallest);
-  for (std::size_t done = 1, chunk = 16; done < scratch.size(); done += chunk, chunk *= 2) {
+  for (std::size_t done = 1, chunk = 16; done < scratch.size(); done += chunk, chunk *= 4) {
     chunk = std::min(chunk, scratch.size() - done);
     const auto begin = first + std::ptrdiff_t(done), end = begin + std::ptrdiff_t(chunk);
     if (end != last) std::nth_element(begin, end, last);

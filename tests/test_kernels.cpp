@@ -304,7 +304,7 @@ TEST(Rationing, EveryRuleHandsOutExactlyX) {
 
 // The waterfill level by the definition: every item sorted by (ratio, index), then the scan
 // for the segment where f(L) crosses x. The kernel orders only the items up to the crossing
-// (repeated scans for short lists; else the smallest, then doubling chunks selected by
+// (repeated scans for short lists; else the smallest, then growing chunks selected by
 // nth_element and sorted) and must find the same level to the last bit, whatever the list
 // length and wherever the crossing falls.
 TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
