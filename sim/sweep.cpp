@@ -14,6 +14,7 @@
 #include <tbb/task_arena.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -199,7 +200,9 @@ std::vector<Segment> parse_key_path(const std::string& path, const SourceLocatio
 }
 
 std::string nearest(const std::string& key, const std::vector<std::string>& options) {
-  auto dist = [](const std::string& a, const std::string& b) { return detail::edit_distance(a, b); };
+  auto dist = [](const std::string& a, const std::string& b) {
+    return detail::edit_distance(a, b);
+  };
   std::string best;
   std::size_t best_d = 3;
   for (auto& o : options) {
@@ -842,9 +845,57 @@ class SweepFileWriter {
     file_.reset();
   }
 
-  void write_run(const RunResult& r) {
+  /// One run's four series as the chunks the file stores them in, filtered as the series
+  /// datasets' pipeline does (shuffle, then deflate level 1; an edge chunk padded with the
+  /// NaN fill value first). Thread-safe (no HDF5 calls), so that runs are compressed in
+  /// parallel: H5Dwrite would run the filters one chunk at a time on the writing thread.
+  /// Empty where the series are not chunked, or memory doubles are not the file's
+  /// little-endian ones (write_run then writes through HDF5).
+  using SeriesChunks = std::array<std::vector<std::vector<unsigned char>>, 4>;
+  [[nodiscard]] SeriesChunks compress_series(const RunResult& r) const {
+    SeriesChunks out;
+    if (chunk_days_ == 0 || !native_le_) return out;
+    const std::size_t ncm = d_.ncm(), nd = std::size_t(d_.days), cd = chunk_days_;
+    const std::size_t elems = cd * ncm, bytes = elems * sizeof(double);
+    std::vector<double> chunk(elems);
+    std::vector<unsigned char> shuffled(bytes);
+    const std::vector<double>* s[4] = {&r.production, &r.shortage, &r.unmet_final_demand,
+                                       &r.inventory_days};
+    for (std::size_t k = 0; k < 4; ++k) {
+      for (std::size_t d0 = 0; d0 < nd; d0 += cd) {
+        const std::size_t n = std::min(cd, nd - d0) * ncm;
+        std::copy_n(s[k]->begin() + std::ptrdiff_t(d0 * ncm), n, chunk.begin());
+        std::fill(chunk.begin() + std::ptrdiff_t(n), chunk.end(), kNaN);
+        // Shuffle: byte b of every element, then byte b + 1, ... (HDF5's H5Z shuffle).
+        const auto* raw = reinterpret_cast<const unsigned char*>(chunk.data());
+        for (std::size_t b = 0; b < sizeof(double); ++b)
+          for (std::size_t i = 0; i < elems; ++i)
+            shuffled[b * elems + i] = raw[i * sizeof(double) + b];
+        uLongf len = compressBound(uLong(bytes));
+        std::vector<unsigned char> z(len);
+        if (compress2(z.data(), &len, shuffled.data(), uLong(bytes), 1) != Z_OK)
+          throw IoError(path_ + ": compressing run " + std::to_string(r.run) + " failed");
+        z.resize(len);
+        out[k].push_back(std::move(z));
+      }
+    }
+    return out;
+  }
+
+  /// Writes run r: its series (as `compressed`, from compress_series, where not empty) and
+  /// its metrics.
+  void write_run(const RunResult& r, const SeriesChunks& compressed = {}) {
     const std::size_t ncm = d_.ncm(), nd = std::size_t(d_.days);
-    if (nd > 0 && ncm > 0) {
+    if (nd > 0 && ncm > 0 && !compressed[0].empty()) {
+      for (std::size_t k = 0; k < 4; ++k) {
+        for (std::size_t c = 0; c < compressed[k].size(); ++c) {
+          const hsize_t offset[4] = {r.run, hsize_t(c) * chunk_days_, 0, 0};
+          const auto& z = compressed[k][c];
+          check_rc(H5Dwrite_chunk(series_[k], H5P_DEFAULT, 0, offset, z.size(), z.data()),
+                   "writing");
+        }
+      }
+    } else if (nd > 0 && ncm > 0) {
       const std::vector<double>* s[4] = {&r.production, &r.shortage, &r.unmet_final_demand,
                                          &r.inventory_days};
       for (std::size_t k = 0; k < 4; ++k) {
@@ -1084,6 +1135,7 @@ class SweepFileWriter {
       hsize_t chunk[4] = {1, chunk_days, std::max<hsize_t>(1, d_.countries),
                           std::max<hsize_t>(1, d_.materials)};
       bool empty = nr == 0 || d_.days == 0 || d_.countries == 0 || d_.materials == 0;
+      chunk_days_ = empty ? 0 : std::size_t(chunk_days);
       H5Handle space(H5Screate_simple(4, dims, nullptr), H5Sclose);
       H5Handle p = dcpl(4, empty ? nullptr : chunk, true, true);
       H5Handle d(
@@ -1167,6 +1219,8 @@ class SweepFileWriter {
   H5Handle file_;
   std::vector<H5Handle> scales_, series_, metrics_;
   std::size_t metric_chunk_ = 1, block_start_ = 0, block_runs_ = 0;
+  std::size_t chunk_days_ = 0;  // days per chunk of the series; 0: not chunked
+  const bool native_le_ = H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0;
   std::vector<std::vector<double>> mbuf_d_;
   std::vector<std::vector<std::int32_t>> mbuf_i_;
 };
@@ -1722,14 +1776,31 @@ void join_journals(const SweepPlan& plan, const World& world, const std::string&
       if (fds.back().get() < 0) throw IoError(f + ": cannot open (" + std::strerror(errno) + ")");
     }
     SweepFileWriter w(tmp, plan, world);
-    std::vector<unsigned char> buf;
-    RunResult r;
-    for (auto& e : entries) {
-      buf.resize(e.length);
-      if (!read_at(fds[e.file].get(), buf.data(), buf.size(), e.offset) ||
-          !decode(buf.data(), buf.size(), e.run, d, r))
-        throw IoError(files[e.file] + ": cannot read run " + std::to_string(e.run) + " back");
-      w.write_run(r);
+    // A batch of runs at a time: read serially, decoded and compressed in parallel, written
+    // in run order.
+    constexpr std::size_t kBatch = 32;
+    std::vector<std::vector<unsigned char>> bufs(kBatch);
+    std::vector<RunResult> results(kBatch);
+    std::vector<SweepFileWriter::SeriesChunks> chunks(kBatch);
+    std::vector<char> ok(kBatch);
+    for (std::size_t b0 = 0; b0 < entries.size(); b0 += kBatch) {
+      const std::size_t nb = std::min(kBatch, entries.size() - b0);
+      for (std::size_t q = 0; q < nb; ++q) {
+        const JournalEntry& e = entries[b0 + q];
+        bufs[q].resize(e.length);
+        ok[q] = read_at(fds[e.file].get(), bufs[q].data(), bufs[q].size(), e.offset);
+      }
+      tbb::parallel_for(std::size_t(0), nb, [&](std::size_t q) {
+        const JournalEntry& e = entries[b0 + q];
+        ok[q] = ok[q] && decode(bufs[q].data(), bufs[q].size(), e.run, d, results[q]);
+        if (ok[q]) chunks[q] = w.compress_series(results[q]);
+      });
+      for (std::size_t q = 0; q < nb; ++q) {
+        const JournalEntry& e = entries[b0 + q];
+        if (!ok[q])
+          throw IoError(files[e.file] + ": cannot read run " + std::to_string(e.run) + " back");
+        w.write_run(results[q], chunks[q]);
+      }
     }
     w.close();
   } catch (...) {
