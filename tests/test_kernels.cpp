@@ -362,5 +362,5 @@ TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
       if (want > min_ratio && want < INFINITY) ++crossings_past_first;
     }
   }
-  EXPECT_GT(crossings_past_first, 50);  // the heap path was exercised, not only the shortcut
+  EXPECT_GT(crossings_past_first, 50);  // the ordering was exercised, not only the shortcut
 }
