@@ -12,7 +12,8 @@ if not os.path.exists(os.path.join(build, "tools", "benchmarks", "shortfall_benc
     print("SKIP: benchmarks not built (libbenchmark-dev missing)")
     print("0 passed, 0 failed")
     sys.exit(0)
-r = subprocess.run([os.path.join(src, "tools", "bench"), "--quick", "--threads", "1"],
+r = subprocess.run([os.path.join(src, "tools", "bench"), "--quick", "--threads", "1",
+                    "--repeat", "2"],
                    env=dict(os.environ, SHORTFALL_BUILD_DIR=build), capture_output=True, text=True,
                    cwd=src, timeout=600)
 rows = [line.split() for line in r.stdout.splitlines() if line.startswith("10000 ")]

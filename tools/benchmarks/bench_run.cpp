@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   std::vector<int> threads{1};
   std::string rationing = "proportional";
   bool header = true, stream = true;
+  int repeat = 1;
   app.add_option("--firms", spec.firms);
   app.add_option("--links", spec.links);
   app.add_option("--materials", spec.materials);
@@ -113,6 +114,9 @@ int main(int argc, char** argv) {
   app.add_option("--rationing", rationing);
   app.add_flag("!--no-header", header);
   app.add_flag("!--no-stream", stream);
+  app.add_option("--repeat", repeat,
+                 "Runs per case; the fastest is reported (a shared machine's noise only slows)")
+      ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
 
   auto t0 = Clock::now();
@@ -136,11 +140,18 @@ int main(int argc, char** argv) {
     RunOptions opt;
     opt.threads = th;
     opt.profile = true;
-    Simulation sim(world, sc, opt);
-    auto t1 = Clock::now();
-    sim.run(nullptr);
-    const double run_s = since(t1);
-    PhaseTimes pt = sim.phase_seconds();
+    double run_s = 0.0;
+    PhaseTimes pt;
+    for (int r = 0; r < repeat; ++r) {
+      Simulation sim(world, sc, opt);
+      auto t1 = Clock::now();
+      sim.run(nullptr);
+      const double s = since(t1);
+      if (r == 0 || s < run_s) {
+        run_s = s;
+        pt = sim.phase_seconds();
+      }
+    }
     const double links = double(world.num_links());
     const double link_days = links * days;
     const double ms = 1000.0 / days;
