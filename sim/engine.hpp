@@ -204,11 +204,14 @@ struct Simulation::Impl {
   // shipping loop's branch on the kind of code goes the same way for every lane.
   static double encode_waterfill(double level) { return -level; }
   static constexpr double kRulePriority = std::numeric_limits<double>::quiet_NaN();
-  static double deliver_by_rule(double code, double sv, double z0) {  // code not NaN
-    if (!std::signbit(code)) return sv * code;
-    // min(sv, L Z0) is sv itself where L = inf: inf Z0 is inf, or NaN for Z0 = 0, and
-    // std::min(sv, NaN) is sv.
+  static double deliver_share(double code, double sv) { return sv * code; }  // sign clear
+  /// Sign set: min(sv, L Z0), which is sv itself where L = inf (inf Z0 is inf, or NaN for
+  /// Z0 = 0, and std::min(sv, NaN) is sv).
+  static double deliver_level(double code, double sv, double z0) {
     return std::min(sv, -code * z0);
+  }
+  static double deliver_by_rule(double code, double sv, double z0) {  // code not NaN
+    return std::signbit(code) ? deliver_level(code, sv, z0) : deliver_share(code, sv);
   }
   [[nodiscard]] double rule_in_full() const {
     switch (scenario.model.rationing) {
@@ -862,9 +865,9 @@ struct Simulation::Impl {
         const double sv = share ? serve(o, share[l], zz[l]) : o;
         double yl;
         if constexpr (kKind == RuleKind::kShare)
-          yl = sv * r[supplier[l]];  // deliver_by_rule, sign bit clear
+          yl = deliver_share(r[supplier[l]], sv);
         else if constexpr (kKind == RuleKind::kLevel)
-          yl = std::min(sv, -r[supplier[l]] * zz[l]);  // deliver_by_rule, sign bit set
+          yl = deliver_level(r[supplier[l]], sv, zz[l]);
         else
           yl = detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l]);
         yy[l] = yl;

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -403,6 +404,14 @@ Scenario parse_point(const SweepSpec& spec, const AppliedPoint& ap,
 
 // ---- simulation of one run ---------------------------------------------------------------
 
+/// A run's four daily series (run, day, country, material), in the file's order.
+std::array<std::vector<double>*, 4> series_of(RunResult& r) {
+  return {&r.production, &r.shortage, &r.unmet_final_demand, &r.inventory_days};
+}
+std::array<const std::vector<double>*, 4> series_of(const RunResult& r) {
+  return {&r.production, &r.shortage, &r.unmet_final_demand, &r.inventory_days};
+}
+
 RunResult simulate(const SweepPlan& plan, const World& world, const std::vector<double>& use,
                    std::size_t run, const std::atomic<bool>* cancel) {
   const Scenario sc = plan.run_scenario(run);
@@ -410,8 +419,7 @@ RunResult simulate(const SweepPlan& plan, const World& world, const std::vector<
   const std::size_t nd = plan.days.size();
   RunResult r;
   r.run = run;
-  for (auto* v : {&r.production, &r.shortage, &r.unmet_final_demand, &r.inventory_days})
-    v->assign(nd * ncm, kNaN);
+  for (auto* v : series_of(r)) v->assign(nd * ncm, kNaN);
   r.total_shortage.assign(ncm, 0.0);
   r.peak_shortage.assign(ncm, 0.0);
   r.peak_shortage_day.assign(ncm, -1);
@@ -555,8 +563,7 @@ std::vector<std::uint64_t> to_words(const RunResult& r, const Dims& d) {
     std::memcpy(bytes + o, p, n);
     o += n;
   };
-  for (auto* v : {&r.production, &r.shortage, &r.unmet_final_demand, &r.inventory_days})
-    raw(v->data(), v->size() * 8);
+  for (auto* v : series_of(r)) raw(v->data(), v->size() * 8);
   raw(r.total_shortage.data(), r.total_shortage.size() * 8);
   raw(r.peak_shortage.data(), r.peak_shortage.size() * 8);
   for (auto* v :
@@ -626,8 +633,7 @@ bool decode(const unsigned char* p, std::size_t len, std::size_t run, const Dims
   r = RunResult{};
   r.run = run;
   const std::size_t ncm = d.ncm(), n = std::size_t(d.days) * ncm;
-  for (auto* v : {&r.production, &r.shortage, &r.unmet_final_demand, &r.inventory_days})
-    get_array(b, *v, n);
+  for (auto* v : series_of(r)) get_array(b, *v, n);
   get_array(b, r.total_shortage, ncm);
   get_array(b, r.peak_shortage, ncm);
   get_array(b, r.peak_shortage_day, ncm);
@@ -859,8 +865,7 @@ class SweepFileWriter {
     const std::size_t elems = cd * ncm, bytes = elems * sizeof(double);
     std::vector<double> chunk(elems);
     std::vector<unsigned char> shuffled(bytes);
-    const std::vector<double>* s[4] = {&r.production, &r.shortage, &r.unmet_final_demand,
-                                       &r.inventory_days};
+    const auto s = series_of(r);
     for (std::size_t k = 0; k < 4; ++k) {
       for (std::size_t d0 = 0; d0 < nd; d0 += cd) {
         const std::size_t n = std::min(cd, nd - d0) * ncm;
@@ -896,8 +901,7 @@ class SweepFileWriter {
         }
       }
     } else if (nd > 0 && ncm > 0) {
-      const std::vector<double>* s[4] = {&r.production, &r.shortage, &r.unmet_final_demand,
-                                         &r.inventory_days};
+      const auto s = series_of(r);
       for (std::size_t k = 0; k < 4; ++k) {
         hsize_t start[4] = {r.run, 0, 0, 0};
         hsize_t count[4] = {1, nd, d_.countries, d_.materials};
