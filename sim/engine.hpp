@@ -154,6 +154,22 @@ struct Simulation::Impl {
       dev[today] = 0.0;
       return a;
     }
+    /// arrive() where the ring is full (see fixed_lead): one shipment in every slot, before and
+    /// after the day, so the counts stay as they are. The same value as arrive's (1.0 z = z).
+    double arrive_full(Lane l, double z) const {
+      const std::uint32_t today = off[l] + std::uint32_t(pos[l]);
+      const double a = z + dev[today];
+      if (dev[today] != 0.0) --n_dev[l];
+      dev[today] = 0.0;
+      return a;
+    }
+    /// ship() where the ring is full: the lead time is the ring's length, so today's shipment
+    /// takes the slot that today's arrivals left, and the counts stay as they are.
+    void ship_full(Lane l, double y, double z) const {
+      const std::int32_t p = pos[l];
+      pos[l] = p + 1 == len[l] ? 0 : p + 1;
+      add_deviation(l, off[l] + std::uint32_t(p), y - z);
+    }
     /// The deviations still in transit, summed in slot order (0, without a loop, where none).
     [[nodiscard]] double deviation_in_transit(Lane l) const {
       double d = 0.0;
@@ -186,6 +202,12 @@ struct Simulation::Impl {
   // With every lead time 1 and no transport disruption possible, the pipeline is just
   // yesterday's deliveries y: no rings are kept (the fast path of the hot loop).
   bool unit_lead = false;
+  // Rings but no transport disruption that changes a lead time: every ring's length is its
+  // lane's lead time and each slot holds exactly one shipment at the end of every day, so the
+  // buyer and shipping loops leave the counts alone (arrive_full, ship_full).
+  bool fixed_lead = false;
+  /// How the loops over a firm's own lanes keep the pipeline.
+  enum class Transit { kUnitLead, kFullRings, kRings };
 
   // Served orders (min(O, k Z0) under export controls) by out-position (net.out_lane order;
   // a lane added during the run has the out-position equal to its lane id): the buyer phase
@@ -410,6 +432,7 @@ struct Simulation::Impl {
                 std::all_of(max_lead.begin(), max_lead.end(), [](auto v) { return v == 1; }) &&
                 std::all_of(w.lead_times.pairs.begin(), w.lead_times.pairs.end(),
                             [](const auto& kv) { return kv.second == 1; });
+    fixed_lead = !unit_lead && max_lead == base_lead;
     ring_off.resize(unit_lead ? 0 : m);
     ring_len.resize(unit_lead ? 0 : m);
     std::uint64_t total = 0;
@@ -615,14 +638,24 @@ struct Simulation::Impl {
 
   // ---- phases 2-3: inventory and orders, per buyer -------------------------------------------
   static constexpr Lane kPrefetch = 16;  // lanes ahead for scattered accesses
+  /// max(0, v) as std::max(0.0, v), or kSelect: detail::max0_select, without a branch.
+  template <bool kSelect>
+  static double nonneg(double v) {
+    if constexpr (kSelect)
+      return detail::max0_select(v);
+    else
+      return std::max(0.0, v);
+  }
 
   void buyer_phase(FirmId i) {
     const double xr = x0[i] > 0.0 ? x[i] / x0[i] : 0.0;
     if (slot_extra.empty()) {
       if (unit_lead)
-        buyer_lanes<true>(i, xr);
+        buyer_lanes<Transit::kUnitLead>(i, xr);
+      else if (fixed_lead)
+        buyer_lanes<Transit::kFullRings>(i, xr);
       else
-        buyer_lanes<false>(i, xr);
+        buyer_lanes<Transit::kRings>(i, xr);
       return;
     }
     buyer_any(i, xr);
@@ -630,10 +663,12 @@ struct Simulation::Impl {
 
   /// The buyer phase over a firm's own contiguous lanes (no lanes added during the run), with
   /// the arrays behind restrict pointers. kUnitLead: every lead time is 1, so the pipeline is
-  /// yesterday's delivery y (the hot loop of large worlds); otherwise the per-lane rings.
+  /// yesterday's delivery y (the hot loop of large worlds); otherwise the per-lane rings, full
+  /// ones (fixed_lead) without touching the counts.
   /// The arithmetic is the same, operation for operation, as buyer_any's.
-  template <bool kUnitLead>
+  template <Transit kTransit>
   void buyer_lanes(FirmId i, double xr) {
+    constexpr bool kUnitLead = kTransit == Transit::kUnitLead;
     const Lane* __restrict lane_begin = net.slot_lane_begin.data();
     const double* __restrict zz = z0.data();
     const double* __restrict yy = y.data();
@@ -664,11 +699,11 @@ struct Simulation::Impl {
           arrival = yy[l];  // shipped yesterday, nothing else in transit
         } else {
           // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
-          arrival = pipe.arrive(l, z);
+          arrival = kTransit == Transit::kFullRings ? pipe.arrive_full(l, z) : pipe.arrive(l, z);
         }
         // Step 2.
         const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
-        const double stock = std::max(0.0, SS[l] + (arrival - draw));
+        const double stock = nonneg<!kUnitLead>(SS[l] + (arrival - draw));
         SS[l] = stock;
         after += stock;
         // Step 3.
@@ -676,8 +711,11 @@ struct Simulation::Impl {
           o = z * xr + ((n_days * z) * xr - stock) * itau;
           o = std::max(0.0, o);  // (NaN -> 0)
         } else {
-          o = detail::order_for(z, xr, n_days, stock, pipe.lead[l], pipe.n_transit[l],
-                                pipe.deviation_in_transit(l), itau);
+          // (A full ring holds one shipment a day of lead time, less the one just arrived.)
+          const std::int32_t shipments =
+              kTransit == Transit::kFullRings ? pipe.lead[l] - 1 : pipe.n_transit[l];
+          o = detail::order_for(z, xr, n_days, stock, pipe.lead[l], shipments,
+                                pipe.deviation_in_transit(l), itau, detail::max0_select);
         }
         OO[l] = o;
         const double served = share ? serve(o, share[l], z) : o;
@@ -839,7 +877,7 @@ struct Simulation::Impl {
   /// arithmetic as the general loop in ship_phase, with the arrays behind restrict pointers,
   /// one loop per kind of rule so that each reads only what its deliveries need (Z0 for
   /// waterfill levels, classes for priority).
-  template <bool kUnitLead, RuleKind kKind>
+  template <Transit kTransit, RuleKind kKind>
   void ship_lanes(FirmId i, double& worst_fill, bool& short_today) {
     const Lane* __restrict lane_begin = net.slot_lane_begin.data();
     const FirmId* __restrict supplier = net.lane_supplier.data();
@@ -873,7 +911,10 @@ struct Simulation::Impl {
         yy[l] = yl;
         received += yl;
         any_short |= yl < o;
-        if constexpr (!kUnitLead) pipe.ship(l, yl, zz[l]);
+        if constexpr (kTransit == Transit::kFullRings)
+          pipe.ship_full(l, yl, zz[l]);
+        else if constexpr (kTransit == Transit::kRings)
+          pipe.ship(l, yl, zz[l]);
       }
       slot_received[s] = received;
       if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
@@ -884,9 +925,11 @@ struct Simulation::Impl {
   template <RuleKind kKind>
   void ship_by_lead(FirmId i, double& worst_fill, bool& short_today) {
     if (unit_lead)
-      ship_lanes<true, kKind>(i, worst_fill, short_today);
+      ship_lanes<Transit::kUnitLead, kKind>(i, worst_fill, short_today);
+    else if (fixed_lead)
+      ship_lanes<Transit::kFullRings, kKind>(i, worst_fill, short_today);
     else
-      ship_lanes<false, kKind>(i, worst_fill, short_today);
+      ship_lanes<Transit::kRings, kKind>(i, worst_fill, short_today);
   }
 
   // ---- shipping, bookkeeping and step 7 (recovery), per buyer --------------------------------
@@ -987,30 +1030,43 @@ struct Simulation::Impl {
     return true;
   }
 
-  CountryMaterialDay country_material() const {
+  /// The day's country x material aggregates, summed in firm order, into out's buffers. kAll
+  /// false: the shortage alone (the same sums, so the same bits as with kAll), others untouched.
+  template <bool kAll>
+  void country_material(CountryMaterialDay& out) const {
     const std::size_t nc = world.countries.size(), nm = world.materials.size();
-    CountryMaterialDay out;
-    out.production.assign(nc * nm, 0.0);
     out.shortage.assign(nc * nm, 0.0);
-    out.unmet_final_demand.assign(nc * nm, 0.0);
-    std::vector<double> stock(nc * nm, 0.0), use(nc * nm, 0.0);
+    if constexpr (kAll) {
+      out.production.assign(nc * nm, 0.0);
+      out.unmet_final_demand.assign(nc * nm, 0.0);
+      out.inventory_days.assign(nc * nm, 0.0);  // the stock first, then divided by the use
+    }
+    std::vector<double> use_sum(kAll ? nc * nm : 0, 0.0);
+    double* __restrict shortage = out.shortage.data();
+    double* __restrict production = out.production.data();
+    double* __restrict unmet_final = out.unmet_final_demand.data();
+    double* __restrict stock = out.inventory_days.data();
+    double* __restrict use = use_sum.data();
     for (FirmId i = 0; i < world.num_firms(); ++i) {
-      const std::size_t own = world.firm_country[i] * nm + world.firm_material[i];
-      out.production[own] += x[i];
+      const std::size_t country = world.firm_country[i] * nm;
+      const std::size_t own = country + world.firm_material[i];
       const double unmet = C[i] - c[i];
-      out.unmet_final_demand[own] += unmet;
-      out.shortage[own] += unmet;  // final users attributed to the supplier's country
+      shortage[own] += unmet;  // final users attributed to the supplier's country
+      if constexpr (kAll) {
+        production[own] += x[i];
+        unmet_final[own] += unmet;
+      }
       for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
-        const std::size_t k = world.firm_country[i] * nm + net.slot_material[s];
-        out.shortage[k] += slot_ordered[s] - slot_received[s];
-        stock[k] += slot_stock[s];
-        use[k] += slot_A[s];
+        const std::size_t k = country + net.slot_material[s];
+        shortage[k] += slot_ordered[s] - slot_received[s];
+        if constexpr (kAll) {
+          stock[k] += slot_stock[s];
+          use[k] += slot_A[s];
+        }
       }
     }
-    out.inventory_days.assign(nc * nm, kNaN);
-    for (std::size_t k = 0; k < nc * nm; ++k)
-      if (use[k] > 0.0) out.inventory_days[k] = stock[k] / use[k];
-    return out;
+    if constexpr (kAll)
+      for (std::size_t k = 0; k < nc * nm; ++k) stock[k] = use[k] > 0.0 ? stock[k] / use[k] : kNaN;
   }
 };
 

@@ -47,6 +47,30 @@ inline double order_for(double z0, double xr, double n_days, double stock, int l
   double o = z0 * xr + (stock_gap + pipeline_gap) * inv_tau;
   return std::max(0.0, o);  // = (o > 0 ? o : 0)
 }
+/// max(0, v) with the same result as std::max(0.0, v) for every v (0 for NaN, +0 for -0) but
+/// as a select (MAXSD on x86-64) instead of a branch: it pays where the sign is hard to
+/// predict, such as orders and stocks along pipelines where shortages come and go.
+inline double max0_select(double v) {
+#if defined(__x86_64__)
+  // MAXSD keeps its destination where it is greater, else takes the source (also for NaN and
+  // -0). In assembly because compilers treat the intrinsic as a plain max whose NaN and -0
+  // results they may fold or reorder differently.
+  __asm__("maxsd %1, %0" : "+x"(v) : "x"(0.0));
+  return v;
+#else
+  return std::max(0.0, v);
+#endif
+}
+
+/// order_for with max(0, .) supplied by the caller.
+template <class Max0>
+inline double order_for(double z0, double xr, double n_days, double stock, int lead_time,
+                        double transit_count, double transit_dev, double inv_tau, Max0 max0) {
+  double stock_gap = (n_days * z0) * xr - stock;
+  double pipeline_gap = (double(lead_time - 1) * z0) * xr - (transit_count * z0 + transit_dev);
+  double o = z0 * xr + (stock_gap + pipeline_gap) * inv_tau;
+  return max0(o);
+}
 
 /// Step 5: x = min(cap, x_inp, D). Returns x and which constraint binds (demand first on ties,
 /// then capacity).

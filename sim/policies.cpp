@@ -277,15 +277,10 @@ void Simulation::Impl::policy_day_end(int t) {
   const std::size_t nc = world.countries.size(), nm = world.materials.size();
   // Today's shortage ratio per country and material (as recorded in country_material).
   if (!mechanisms.empty() || !stockpiles.empty()) {
-    std::vector<double> shortage(nc * nm, 0.0);
-    for (FirmId i = 0; i < world.num_firms(); ++i) {
-      shortage[world.firm_country[i] * nm + world.firm_material[i]] += C[i] - c[i];
-      for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s)
-        shortage[world.firm_country[i] * nm + net.slot_material[s]] +=
-            slot_ordered[s] - slot_received[s];
-    }
+    CountryMaterialDay today;
+    country_material<false>(today);
     for (std::size_t k = 0; k < nc * nm; ++k)
-      cm_ratio[k] = cm_use[k] > 0.0 ? shortage[k] / cm_use[k] : 0.0;
+      cm_ratio[k] = cm_use[k] > 0.0 ? today.shortage[k] / cm_use[k] : 0.0;
   }
 
   std::vector<double> spare;

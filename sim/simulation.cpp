@@ -70,7 +70,17 @@ double Simulation::pooled_stock(FirmId firm, MaterialId material) const {
     if (net.slot_material[s] == material) return impl_->slot_stock[s];
   return 0.0;
 }
-CountryMaterialDay Simulation::country_material() const { return impl_->country_material(); }
+CountryMaterialDay Simulation::country_material() const {
+  CountryMaterialDay out;
+  impl_->country_material<true>(out);
+  return out;
+}
+void Simulation::country_material(CountryMaterialDay& out, bool shortage_only) const {
+  if (shortage_only)
+    impl_->country_material<false>(out);
+  else
+    impl_->country_material<true>(out);
+}
 const std::vector<EventRecord>& Simulation::event_log() const { return impl_->log; }
 PhaseTimes Simulation::phase_seconds() const { return impl_->times; }
 

@@ -434,11 +434,14 @@ RunResult simulate(const SweepPlan& plan, const World& world, const std::vector<
   opt.cancel = cancel;
   Simulation sim(world, sc, opt);
   std::size_t row = 0;
+  CountryMaterialDay cm;
   while (true) {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Interrupted();
     if (!sim.step()) break;
     const int t = sim.day();
-    CountryMaterialDay cm = sim.country_material();
+    while (row < nd && plan.days[row] < t) ++row;
+    const bool recorded = row < nd && plan.days[row] == t;
+    sim.country_material(cm, !recorded);  // the statistics below need the shortage alone
     for (std::size_t k = 0; k < ncm; ++k) {
       const double s = cm.shortage[k];
       r.total_shortage[k] += s;
@@ -448,8 +451,7 @@ RunResult simulate(const SweepPlan& plan, const World& world, const std::vector<
       ++r.days_in_shortage[k];
       last[k] = t;
     }
-    while (row < nd && plan.days[row] < t) ++row;
-    if (row < nd && plan.days[row] == t) {
+    if (recorded) {
       const std::size_t off = row * ncm;
       std::copy(cm.production.begin(), cm.production.end(), r.production.begin() + off);
       std::copy(cm.shortage.begin(), cm.shortage.end(), r.shortage.begin() + off);

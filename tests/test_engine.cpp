@@ -403,6 +403,11 @@ TEST(ExportControl, MatchedLinksGetAtMostKZ0AndTheShortageCountsTheFullOrder) {
   CountryMaterialDay cm = sim.country_material();
   EXPECT_EQ(cm.shortage[JPN * nm + ga], 1.5);
   EXPECT_EQ(cm.shortage[USA * nm + ga], 0.0);
+  // The shortage alone, into a reused buffer: the same sums, the other series left as they were.
+  CountryMaterialDay only;
+  sim.country_material(only, true);
+  EXPECT_EQ(only.shortage, cm.shortage);
+  EXPECT_TRUE(only.production.empty() && only.inventory_days.empty());
   EXPECT_EQ(sim.first_shortage_day()[cw.b1], 0);
   EXPECT_DOUBLE_EQ(sim.input_shortfall()[cw.b1], 0.75);  // 1 - 0.5/2
   // Later b1 orders more (its stock falls), but is still served min(O, 0.5) = 0.5.
@@ -411,6 +416,12 @@ TEST(ExportControl, MatchedLinksGetAtMostKZ0AndTheShortageCountsTheFullOrder) {
     EXPECT_EQ(sim.delivery(cw.l1), 0.5) << t;
     cm = sim.country_material();
     EXPECT_NEAR(cm.shortage[JPN * nm + ga], sim.order(cw.l1) - 0.5, 1e-12) << t;
+    sim.country_material(only, t % 2 == 0);
+    EXPECT_EQ(only.shortage, cm.shortage) << t;
+    if (t % 2 == 1) {
+      EXPECT_EQ(only.production, cm.production) << t;
+      EXPECT_EQ(only.inventory_days.size(), cm.inventory_days.size()) << t;
+    }
   });
   EXPECT_EQ(sim.first_shortage_day()[cw.b2], -1);
   EXPECT_EQ(sim.first_shortage_day()[cw.b3], -1);

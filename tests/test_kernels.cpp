@@ -21,6 +21,21 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // ---- step 2: inventory draw-down -------------------------------------------------------------
 // S_ji <- max(0, S_ji + y_ji(t-1) - S_ji [x_i(t-1)/x0_i] A_ip / S_ip),  S_ip pooled, before.
 
+TEST(Max0Select, SameBitsAsStdMaxForEveryKindOfValue) {
+  // The branch-free max(0, v) of the lead-time loops must give std::max(0.0, v) bit for bit:
+  // v where v > 0, else +0 (for negative values, -0, +0 and NaN alike).
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double tiny = std::numeric_limits<double>::denorm_min();
+  for (double v : {2.5, 1e-300, tiny, 0.0, -0.0, -tiny, -3.0, inf, -inf, nan, -nan}) {
+    const double want = std::max(0.0, v), got = sd::max0_select(v);
+    EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << v;
+  }
+  EXPECT_EQ(sd::max0_select(2.5), 2.5);
+  EXPECT_FALSE(std::signbit(sd::max0_select(-0.0)));
+  EXPECT_EQ(sd::max0_select(nan), 0.0);
+}
+
 TEST(UpdateStocks, TwoSuppliersDrawInProportionToStock) {
   // Z0 = {2, 6}: A = 8. n = 10 (baseline stocks 20, 60, unused here except by the kernel's
   // exact-at-baseline form). Stocks S = {30, 10}: pooled 40. Yesterday x/x0 = 0.5, so the

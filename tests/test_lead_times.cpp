@@ -182,3 +182,60 @@ TEST(TransportDisruption, GroupsAndAllMatchEitherDirection) {
   EXPECT_EQ(sim.lead_time(bc), 1);  // BBB -> CCC: neither side in g
   EXPECT_EQ(sim.lead_time(aa), 1);  // domestic
 }
+
+TEST(LeadTimes, FullRingsAgreeWithRingsThatCanLengthen) {
+  // Without transport disruptions every ring is exactly as long as its lead time and holds one
+  // shipment a day, and the engine skips the shipment counts (arrive_full/ship_full). A
+  // disruption that matches every cross-border link but starts after the last day leaves the
+  // model unchanged and forces the general rings (3 slots longer, counts kept). The two must
+  // agree day by day, under a shock that makes shortages come and go (stocks or orders at 0),
+  // with lead times 1 to 9. Not to the last bit: the longer rings hold the same shipments in
+  // another slot order, and in-transit deviations are summed in slot order; a wrong count or
+  // slot is off by whole shipments.
+  WorldBuilder wb;
+  auto A = wb.country("AAA"), B = wb.country("BBB"), C = wb.country("CCC");
+  auto raw = wb.material("raw", 8.0), mid = wb.material("mid", 5.0), fin = wb.material("fin");
+  auto r1 = wb.firm("r1", A, raw, 2.0), r2 = wb.firm("r2", B, raw, 1.0);
+  auto m1 = wb.firm("m1", B, mid, 1.0), m2 = wb.firm("m2", C, mid);
+  auto f1 = wb.firm("f1", C, fin, 3.0), f2 = wb.firm("f2", A, fin, 2.0);
+  std::vector<LinkId> links{wb.link(r1, m1, 3.0, 9), wb.link(r2, m1, 1.0, 1),
+                            wb.link(r1, m2, 2.0, 4), wb.link(r2, m2, 2.0, 6),
+                            wb.link(m1, f1, 2.5, 3), wb.link(m2, f1, 1.5, 2),
+                            wb.link(m1, f2, 1.0, 7), wb.link(m2, f2, 2.0, 5)};
+  World w = wb.build();
+  const std::string later =
+      "  - {type: transport_disruption, start: 500, between: [[all], [all]], extra_days: 3}\n";
+  for (const std::string rule : {"proportional", "waterfill", "priority"}) {
+    const std::string body =
+        "days: 60\nmodel: {tau: 3, inventory_days: 2, rationing: " + rule +
+        "}\nevents:\n"
+        "  - {type: capacity_loss, start: 2, firms: [r1], loss: 0.9,"
+        " recovery: {type: linear, days: 25}}\n"
+        "  - {type: export_control, start: 10, end: 30, exporters: [BBB], materials: [raw, mid],"
+        " targets: [all], license_share: 0.3}\n";
+    Simulation full(w, make_scenario(body), with_threads(1));
+    Simulation rings(w, make_scenario(body + later), with_threads(2));
+    auto near = [](double a, double b) {
+      return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(a));
+    };
+    bool some_zero = false;
+    while (full.step()) {
+      ASSERT_TRUE(rings.step());
+      const int t = full.day();
+      for (FirmId i = 0; i < w.num_firms(); ++i) {
+        EXPECT_PRED2(near, full.production()[i], rings.production()[i]) << rule << " day " << t;
+        EXPECT_PRED2(near, full.input_shortfall()[i], rings.input_shortfall()[i])
+            << rule << " day " << t;
+      }
+      for (LinkId l : links) {
+        EXPECT_EQ(full.lead_time(l), rings.lead_time(l));
+        EXPECT_PRED2(near, full.stock(l), rings.stock(l)) << rule << " day " << t;
+        EXPECT_PRED2(near, full.order(l), rings.order(l)) << rule << " day " << t;
+        EXPECT_PRED2(near, full.delivery(l), rings.delivery(l)) << rule << " day " << t;
+        EXPECT_PRED2(near, full.in_transit(l), rings.in_transit(l)) << rule << " day " << t;
+        some_zero = some_zero || full.stock(l) == 0.0 || full.order(l) == 0.0;
+      }
+    }
+    EXPECT_TRUE(some_zero) << rule << ": the shock should bring some stock or order to 0";
+  }
+}

@@ -134,6 +134,9 @@ class Simulation {
 
   /// Country x material totals of the last simulated day.
   [[nodiscard]] CountryMaterialDay country_material() const;
+  /// The same into `out`, reusing its buffers; with shortage_only, out.shortage alone (the same
+  /// bits; the other series are left as they were), for statistics taken every day.
+  void country_material(CountryMaterialDay& out, bool shortage_only = false) const;
 
   [[nodiscard]] const std::vector<EventRecord>& event_log() const;
   [[nodiscard]] PhaseTimes phase_seconds() const;
