@@ -147,21 +147,22 @@ struct Simulation::Impl {
     /// Today's arrivals on lane l (nominal size z each plus their deviations); empties the slot.
     double arrive(Lane l, double z) const {
       const std::uint32_t today = off[l] + std::uint32_t(pos[l]);
-      const double a = double(cnt[today]) * z + dev[today];
+      const double a = double(cnt[today]) * z + take_deviation(l, today);
       n_transit[l] -= cnt[today];
-      if (dev[today] != 0.0) --n_dev[l];
       cnt[today] = 0;
-      dev[today] = 0.0;
       return a;
     }
     /// arrive() where the ring is full (see fixed_lead): one shipment in every slot, before and
     /// after the day, so the counts stay as they are. The same value as arrive's (1.0 z = z).
     double arrive_full(Lane l, double z) const {
-      const std::uint32_t today = off[l] + std::uint32_t(pos[l]);
-      const double a = z + dev[today];
-      if (dev[today] != 0.0) --n_dev[l];
-      dev[today] = 0.0;
-      return a;
+      return z + take_deviation(l, off[l] + std::uint32_t(pos[l]));
+    }
+    /// Empties ring slot k of lane l of its deviation and returns it.
+    double take_deviation(Lane l, std::uint32_t k) const {
+      const double d = dev[k];
+      if (d != 0.0) --n_dev[l];
+      dev[k] = 0.0;
+      return d;
     }
     /// ship() where the ring is full: the lead time is the ring's length, so today's shipment
     /// takes the slot that today's arrivals left, and the counts stay as they are.

@@ -40,13 +40,21 @@ double update_stocks(std::span<double> stock, std::span<const double> arrivals,
 ///   O = max(0, Z0 xr + (1/tau)((n + l - 1) Z0 xr - S - T))
 /// evaluated as Z0 xr + ((n Z0 xr - S) + ((l-1) Z0 xr - T)) / tau so that it is exactly Z0 at
 /// baseline. `transit_count` shipments of nominal size Z0 plus `transit_dev` make up T.
+template <class Max0>
 inline double order_for(double z0, double xr, double n_days, double stock, int lead_time,
-                        double transit_count, double transit_dev, double inv_tau) {
+                        double transit_count, double transit_dev, double inv_tau, Max0 max0) {
   double stock_gap = (n_days * z0) * xr - stock;
   double pipeline_gap = (double(lead_time - 1) * z0) * xr - (transit_count * z0 + transit_dev);
   double o = z0 * xr + (stock_gap + pipeline_gap) * inv_tau;
-  return std::max(0.0, o);  // = (o > 0 ? o : 0)
+  return max0(o);
 }
+/// The same with std::max(0.0, .) (= (o > 0 ? o : 0)).
+inline double order_for(double z0, double xr, double n_days, double stock, int lead_time,
+                        double transit_count, double transit_dev, double inv_tau) {
+  return order_for(z0, xr, n_days, stock, lead_time, transit_count, transit_dev, inv_tau,
+                   [](double o) { return std::max(0.0, o); });
+}
+
 /// max(0, v) with the same result as std::max(0.0, v) for every v (0 for NaN, +0 for -0) but
 /// as a select (MAXSD on x86-64) instead of a branch: it pays where the sign is hard to
 /// predict, such as orders and stocks along pipelines where shortages come and go.
@@ -60,16 +68,6 @@ inline double max0_select(double v) {
 #else
   return std::max(0.0, v);
 #endif
-}
-
-/// order_for with max(0, .) supplied by the caller.
-template <class Max0>
-inline double order_for(double z0, double xr, double n_days, double stock, int lead_time,
-                        double transit_count, double transit_dev, double inv_tau, Max0 max0) {
-  double stock_gap = (n_days * z0) * xr - stock;
-  double pipeline_gap = (double(lead_time - 1) * z0) * xr - (transit_count * z0 + transit_dev);
-  double o = z0 * xr + (stock_gap + pipeline_gap) * inv_tau;
-  return max0(o);
 }
 
 /// Step 5: x = min(cap, x_inp, D). Returns x and which constraint binds (demand first on ties,

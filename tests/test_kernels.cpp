@@ -24,10 +24,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 TEST(Max0Select, SameBitsAsStdMaxForEveryKindOfValue) {
   // The branch-free max(0, v) of the lead-time loops must give std::max(0.0, v) bit for bit:
   // v where v > 0, else +0 (for negative values, -0, +0 and NaN alike).
-  const double inf = std::numeric_limits<double>::infinity();
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double tiny = std::numeric_limits<double>::denorm_min();
-  for (double v : {2.5, 1e-300, tiny, 0.0, -0.0, -tiny, -3.0, inf, -inf, nan, -nan}) {
+  for (double v : {2.5, 1e-300, tiny, 0.0, -0.0, -tiny, -3.0, kInf, -kInf, nan, -nan}) {
     const double want = std::max(0.0, v), got = sd::max0_select(v);
     EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << v;
   }
