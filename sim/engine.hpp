@@ -648,19 +648,21 @@ struct Simulation::Impl {
       return std::max(0.0, v);
   }
 
-  void buyer_phase(FirmId i) {
-    const double xr = x0[i] > 0.0 ? x[i] / x0[i] : 0.0;
+  /// Steps 2-3 for the buyers [ib, ie).
+  void buyer_range(FirmId ib, FirmId ie) {
     if (slot_extra.empty()) {
       if (unit_lead)
-        buyer_lanes<Transit::kUnitLead>(i, xr);
+        buyer_lanes<Transit::kUnitLead>(ib, ie);
       else if (fixed_lead)
-        buyer_lanes<Transit::kFullRings>(i, xr);
+        buyer_lanes<Transit::kFullRings>(ib, ie);
       else
-        buyer_lanes<Transit::kRings>(i, xr);
+        buyer_lanes<Transit::kRings>(ib, ie);
       return;
     }
-    buyer_any(i, xr);
+    for (FirmId i = ib; i < ie; ++i) buyer_any(i, output_ratio(i));
   }
+  /// x / x0, the scale of a firm's input use and orders (0 for a firm without baseline output).
+  [[nodiscard]] double output_ratio(FirmId i) const { return x0[i] > 0.0 ? x[i] / x0[i] : 0.0; }
 
   /// The buyer phase over a firm's own contiguous lanes (no lanes added during the run), with
   /// the arrays behind restrict pointers. kUnitLead: every lead time is 1, so the pipeline is
@@ -668,7 +670,7 @@ struct Simulation::Impl {
   /// ones (fixed_lead) without touching the counts.
   /// The arithmetic is the same, operation for operation, as buyer_any's.
   template <Transit kTransit>
-  void buyer_lanes(FirmId i, double xr) {
+  void buyer_lanes(FirmId ib, FirmId ie) {
     constexpr bool kUnitLead = kTransit == Transit::kUnitLead;
     const Lane* __restrict lane_begin = net.slot_lane_begin.data();
     const double* __restrict zz = z0.data();
@@ -681,50 +683,57 @@ struct Simulation::Impl {
     const Pipeline pipe = pipeline();
     const double itau = inv_tau;
     const Lane n_lanes = net.num_links;
-    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
-      const Lane lb = lane_begin[s], le = lane_begin[s + 1];
-      const double n_days = slot_n[s];
-      double pool = 0.0, pool0 = 0.0;
-      for (Lane l = lb; l < le; ++l) {
-        pool += SS[l];
-        pool0 += n_days * zz[l];
-      }
-      const bool single = le - lb == 1;
-      double after = 0.0, ordered = 0.0;
-      for (Lane l = lb; l < le; ++l) {
-        // The scattered write below misses the cache; ask for its line a few lanes ahead.
-        __builtin_prefetch(oo + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
-        const double z = zz[l];
-        double arrival, o;
-        if constexpr (kUnitLead) {
-          arrival = yy[l];  // shipped yesterday, nothing else in transit
-        } else {
-          // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
-          arrival = kTransit == Transit::kFullRings ? pipe.arrive_full(l, z) : pipe.arrive(l, z);
+    const Slot* __restrict slot_begin = net.slot_begin.data();
+    const double* __restrict slot_days = slot_n.data();
+    double* __restrict stock_after = slot_stock.data();
+    double* __restrict slot_sum = slot_ordered.data();
+    for (FirmId i = ib; i < ie; ++i) {
+      const double xr = output_ratio(i);
+      for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
+        const Lane lb = lane_begin[s], le = lane_begin[s + 1];
+        const double n_days = slot_days[s];
+        double pool = 0.0, pool0 = 0.0;
+        for (Lane l = lb; l < le; ++l) {
+          pool += SS[l];
+          pool0 += n_days * zz[l];
         }
-        // Step 2.
-        const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
-        const double stock = nonneg<!kUnitLead>(SS[l] + (arrival - draw));
-        SS[l] = stock;
-        after += stock;
-        // Step 3.
-        if constexpr (kUnitLead) {
-          o = z * xr + ((n_days * z) * xr - stock) * itau;
-          o = std::max(0.0, o);  // (NaN -> 0)
-        } else {
-          // (A full ring holds one shipment a day of lead time, less the one just arrived.)
-          const std::int32_t shipments =
-              kTransit == Transit::kFullRings ? pipe.lead[l] - 1 : pipe.n_transit[l];
-          o = detail::order_for(z, xr, n_days, stock, pipe.lead[l], shipments,
-                                pipe.deviation_in_transit(l), itau, detail::max0_select);
+        const bool single = le - lb == 1;
+        double after = 0.0, ordered = 0.0;
+        for (Lane l = lb; l < le; ++l) {
+          // The scattered write below misses the cache; ask for its line a few lanes ahead.
+          __builtin_prefetch(oo + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
+          const double z = zz[l];
+          double arrival, o;
+          if constexpr (kUnitLead) {
+            arrival = yy[l];  // shipped yesterday, nothing else in transit
+          } else {
+            // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
+            arrival = kTransit == Transit::kFullRings ? pipe.arrive_full(l, z) : pipe.arrive(l, z);
+          }
+          // Step 2.
+          const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
+          const double stock = nonneg<!kUnitLead>(SS[l] + (arrival - draw));
+          SS[l] = stock;
+          after += stock;
+          // Step 3.
+          if constexpr (kUnitLead) {
+            o = z * xr + ((n_days * z) * xr - stock) * itau;
+            o = std::max(0.0, o);  // (NaN -> 0)
+          } else {
+            // (A full ring holds one shipment a day of lead time, less the one just arrived.)
+            const std::int32_t shipments =
+                kTransit == Transit::kFullRings ? pipe.lead[l] - 1 : pipe.n_transit[l];
+            o = detail::order_for(z, xr, n_days, stock, pipe.lead[l], shipments,
+                                  pipe.deviation_in_transit(l), itau, detail::max0_select);
+          }
+          OO[l] = o;
+          const double served = share ? serve(o, share[l], z) : o;
+          oo[pos[l]] = served;
+          ordered += o;
         }
-        OO[l] = o;
-        const double served = share ? serve(o, share[l], z) : o;
-        oo[pos[l]] = served;
-        ordered += o;
+        stock_after[s] = after;
+        slot_sum[s] = ordered;
       }
-      slot_stock[s] = after;
-      slot_ordered[s] = ordered;
     }
   }
 
@@ -778,47 +787,71 @@ struct Simulation::Impl {
   static double serve(double o, double k, double z) {
     return std::isinf(k) ? o : std::min(o, k * z);
   }
-  template <class F>
-  void for_out_positions(FirmId j, F&& f) const {
-    for (Lane k = net.out_begin[j]; k < net.out_begin[j + 1]; ++k) f(k);
-    if (!out_extra.empty())
-      for (Lane l : out_extra[j]) f(l);
+  /// Steps 4-6 for the suppliers [jb, je), with the arrays behind restrict pointers; the
+  /// rationing of a supplier that cannot serve everyone is left to ration().
+  void supplier_range(FirmId jb, FirmId je) {
+    const Lane* __restrict out_begin = net.out_begin.data();
+    const Slot* __restrict slot_begin = net.slot_begin.data();
+    const double* __restrict oo = o_out.data();
+    const double* __restrict xx0 = x0.data();
+    const double* __restrict CC = C.data();
+    const double* __restrict al = alpha.data();
+    const double* __restrict de = delta.data();
+    const double* __restrict stock = slot_stock.data();
+    const double* __restrict use = slot_A.data();
+    double* __restrict DD = D.data();
+    double* __restrict cp = cap.data();
+    double* __restrict xn = x_new.data();
+    std::uint8_t* __restrict bind = binding.data();
+    double* __restrict rr = rule.data();
+    double* __restrict cc = c.data();
+    const double in_full = rule_in_full();
+    const bool extra = !out_extra.empty();
+    for (FirmId j = jb; j < je; ++j) {
+      // Step 4: D_j = sum_i O_ji + C_j (summed in the order that defined x0_j).
+      double orders = 0.0;
+      for (Lane k = out_begin[j]; k < out_begin[j + 1]; ++k) orders += oo[k];
+      if (extra)
+        for (Lane l : out_extra[j]) orders += oo[l];
+      const double demand = orders + CC[j];
+      DD[j] = demand;
+      // Step 5.
+      const double capacity = al[j] * (1.0 - de[j]) * xx0[j];
+      double input_limit = std::numeric_limits<double>::infinity();
+      for (Slot s = slot_begin[j]; s < slot_begin[j + 1]; ++s)
+        input_limit = std::min(input_limit, stock[s] * xx0[j] / use[s]);
+      auto [xj, b] = detail::produce(capacity, input_limit, demand);
+      cp[j] = capacity;
+      xn[j] = xj;
+      bind[j] = b;
+      // Step 6. Everyone served in full (r = 1 gives y = O exactly), or one rule for all,
+      // applied by the shipping phase.
+      if (xj >= demand) {
+        rr[j] = in_full;
+        if (!allot.empty()) allot[j] = detail::allot_all(CC[j]);
+        cc[j] = CC[j];
+      } else {
+        const auto [code, to_final] = ration(j, xj, demand);
+        rr[j] = code;
+        cc[j] = to_final;
+      }
+    }
   }
 
-  void supplier_phase(FirmId j) {
-    // Step 4: D_j = sum_i O_ji + C_j (summed in the order that defined x0_j).
+  /// Step 6 for supplier j, which produces xj < its demand: its rule of the day and what its
+  /// final users get (c).
+  std::pair<double, double> ration(FirmId j, double xj, double demand) {
     const Lane kb = net.out_begin[j], ke = net.out_begin[j + 1];
-    double orders = 0.0;
-    for_out_positions(j, [&](Lane k) { orders += o_out[k]; });
-    const double demand = orders + C[j];
-    D[j] = demand;
-    // Step 5.
-    const double capacity = alpha[j] * (1.0 - delta[j]) * x0[j];
-    double input_limit = std::numeric_limits<double>::infinity();
-    for (Slot s = net.slot_begin[j]; s < net.slot_begin[j + 1]; ++s)
-      input_limit = std::min(input_limit, slot_stock[s] * x0[j] / slot_A[s]);
-    auto [xj, b] = detail::produce(capacity, input_limit, demand);
-    cap[j] = capacity;
-    x_new[j] = xj;
-    binding[j] = b;
-    // Step 6.
-    // Everyone served in full (r = 1 gives y = O exactly), or one rule for all, applied by
-    // the shipping phase.
-    if (xj >= demand) {
-      rule[j] = rule_in_full();
-      if (!allot.empty()) allot[j] = detail::allot_all(C[j]);
-      c[j] = C[j];
-      return;
-    }
     detail::Allotment a;
+    double code = 0.0;
     switch (scenario.model.rationing) {
       case Rationing::kProportional:
         a = detail::allot_proportional(xj, demand, C[j]);
-        rule[j] = a.share[0];
+        code = a.share[0];
         break;
       case Rationing::kFinalDemandLast:
         a = detail::allot_final_demand_last(xj, demand, C[j]);
-        rule[j] = a.share[0];
+        code = a.share[0];
         break;
       case Rationing::kWaterfill:
       case Rationing::kPriority: {
@@ -850,16 +883,16 @@ struct Simulation::Impl {
         }
         if (wf) {
           a = detail::allot_waterfill(xj, ord, zs, C[j], world.final_demand[j], sc.sort);
-          rule[j] = encode_waterfill(a.level);
+          code = encode_waterfill(a.level);
         } else {
           a = detail::allot_priority(xj, ord, cls, C[j], scenario.model.priority);
           allot[j] = a;
-          rule[j] = kRulePriority;
+          code = kRulePriority;
         }
         break;
       }
     }
-    c[j] = a.c;
+    return {code, a.c};
   }
 
   /// Today's delivery on lane l from supplier j (after the supplier phase).
@@ -875,11 +908,11 @@ struct Simulation::Impl {
   /// The kind of rule every supplier leaves under the scenario's rationing (see `rule`).
   enum class RuleKind { kShare, kLevel, kClasses };
   /// Deliveries into a buyer's own contiguous lanes (no lanes added during the run): the same
-  /// arithmetic as the general loop in ship_phase, with the arrays behind restrict pointers,
+  /// arithmetic as the general loop in ship_range, with the arrays behind restrict pointers,
   /// one loop per kind of rule so that each reads only what its deliveries need (Z0 for
   /// waterfill levels, classes for priority).
   template <Transit kTransit, RuleKind kKind>
-  void ship_lanes(FirmId i, double& worst_fill, bool& short_today) {
+  void ship_lanes(FirmId ib, FirmId ie, int t) {
     const Lane* __restrict lane_begin = net.slot_lane_begin.data();
     const FirmId* __restrict supplier = net.lane_supplier.data();
     const double* __restrict r = rule.data();
@@ -888,68 +921,77 @@ struct Simulation::Impl {
     const double* __restrict zz = z0.data();
     double* __restrict yy = y.data();
     const Pipeline pipe = pipeline();
-    const Lane last = net.slot_lane_begin[net.slot_begin[i + 1]];
-    bool any_short = false;
-    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
-      double received = 0.0;
-      for (Lane l = lane_begin[s]; l < lane_begin[s + 1]; ++l) {
-        // A gather from the suppliers' rules: ask for the line a few lanes ahead.
-        if (l + kPrefetch < last) {
-          if constexpr (kKind == RuleKind::kClasses)
-            __builtin_prefetch(allot.data() + supplier[l + kPrefetch], 0, 0);
+    const Slot* __restrict slot_begin = net.slot_begin.data();
+    const double* __restrict slot_sum = slot_ordered.data();
+    double* __restrict slot_got = slot_received.data();
+    const Lane last = lane_begin[slot_begin[ie]];
+    for (FirmId i = ib; i < ie; ++i) {
+      double worst_fill = 1.0;
+      bool any_short = false;
+      for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
+        double received = 0.0;
+        for (Lane l = lane_begin[s]; l < lane_begin[s + 1]; ++l) {
+          // A gather from the suppliers' rules: ask for the line a few lanes ahead.
+          if (l + kPrefetch < last) {
+            if constexpr (kKind == RuleKind::kClasses)
+              __builtin_prefetch(allot.data() + supplier[l + kPrefetch], 0, 0);
+            else
+              __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
+          }
+          const double o = OO[l];
+          const double sv = share ? serve(o, share[l], zz[l]) : o;
+          double yl;
+          if constexpr (kKind == RuleKind::kShare)
+            yl = deliver_share(r[supplier[l]], sv);
+          else if constexpr (kKind == RuleKind::kLevel)
+            yl = deliver_level(r[supplier[l]], sv, zz[l]);
           else
-            __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
+            yl = detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l]);
+          yy[l] = yl;
+          received += yl;
+          any_short |= yl < o;
+          if constexpr (kTransit == Transit::kFullRings)
+            pipe.ship_full(l, yl, zz[l]);
+          else if constexpr (kTransit == Transit::kRings)
+            pipe.ship(l, yl, zz[l]);
         }
-        const double o = OO[l];
-        const double sv = share ? serve(o, share[l], zz[l]) : o;
-        double yl;
-        if constexpr (kKind == RuleKind::kShare)
-          yl = deliver_share(r[supplier[l]], sv);
-        else if constexpr (kKind == RuleKind::kLevel)
-          yl = deliver_level(r[supplier[l]], sv, zz[l]);
-        else
-          yl = detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l]);
-        yy[l] = yl;
-        received += yl;
-        any_short |= yl < o;
-        if constexpr (kTransit == Transit::kFullRings)
-          pipe.ship_full(l, yl, zz[l]);
-        else if constexpr (kTransit == Transit::kRings)
-          pipe.ship(l, yl, zz[l]);
+        slot_got[s] = received;
+        if (slot_sum[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_sum[s]);
       }
-      slot_received[s] = received;
-      if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
+      end_of_day(i, t, worst_fill, any_short);
     }
-    short_today = short_today || any_short;
   }
 
   template <RuleKind kKind>
-  void ship_by_lead(FirmId i, double& worst_fill, bool& short_today) {
+  void ship_by_lead(FirmId ib, FirmId ie, int t) {
     if (unit_lead)
-      ship_lanes<Transit::kUnitLead, kKind>(i, worst_fill, short_today);
+      ship_lanes<Transit::kUnitLead, kKind>(ib, ie, t);
     else if (fixed_lead)
-      ship_lanes<Transit::kFullRings, kKind>(i, worst_fill, short_today);
+      ship_lanes<Transit::kFullRings, kKind>(ib, ie, t);
     else
-      ship_lanes<Transit::kRings, kKind>(i, worst_fill, short_today);
+      ship_lanes<Transit::kRings, kKind>(ib, ie, t);
   }
 
   // ---- shipping, bookkeeping and step 7 (recovery), per buyer --------------------------------
-  void ship_phase(FirmId i, int t) {
-    double worst_fill = 1.0;
-    bool short_today = false;
+  /// Shipping for the buyers [ib, ie), then each one's end of the day.
+  void ship_range(FirmId ib, FirmId ie, int t) {
     if (slot_extra.empty()) {
       switch (scenario.model.rationing) {
         case Rationing::kWaterfill:
-          ship_by_lead<RuleKind::kLevel>(i, worst_fill, short_today);
+          ship_by_lead<RuleKind::kLevel>(ib, ie, t);
           break;
         case Rationing::kPriority:
-          ship_by_lead<RuleKind::kClasses>(i, worst_fill, short_today);
+          ship_by_lead<RuleKind::kClasses>(ib, ie, t);
           break;
         default:
-          ship_by_lead<RuleKind::kShare>(i, worst_fill, short_today);
+          ship_by_lead<RuleKind::kShare>(ib, ie, t);
       }
-    } else {
-      const Pipeline pipe = pipeline();
+      return;
+    }
+    const Pipeline pipe = pipeline();
+    for (FirmId i = ib; i < ie; ++i) {
+      double worst_fill = 1.0;
+      bool short_today = false;
       for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
         double received = 0.0;
         for_slot_lanes(s, [&](Lane l) {
@@ -962,7 +1004,14 @@ struct Simulation::Impl {
         slot_received[s] = received;
         if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
       }
+      end_of_day(i, t, worst_fill, short_today);
     }
+  }
+
+  /// Buyer i's bookkeeping once its deliveries are in (worst_fill: the lowest share of a
+  /// slot's orders delivered; short_today: a lane got less than it ordered), step 7 and
+  /// section 6's overproduction capacity.
+  void end_of_day(FirmId i, int t, double worst_fill, bool short_today) {
     input_short[i] = 1.0 - worst_fill;
     if (short_today && first_short[i] < 0) first_short[i] = t;
     // Step 7: recovery at the end of the day.
@@ -990,18 +1039,20 @@ struct Simulation::Impl {
     }
   }
 
+  /// f(begin, end) over consecutive ranges of all firms, in parallel (work stealing over chunks
+  /// of at least 256 firms). Each phase loops over a whole range, its arrays' pointers loaded
+  /// once per range, not once per firm.
   template <class F>
-  void for_firms(F&& f) {
+  void for_firm_ranges(F&& f) {
     const std::size_t n = world.num_firms();
     if (threads == 1) {
-      for (std::size_t i = 0; i < n; ++i) f(FirmId(i));
+      f(FirmId(0), FirmId(n));
       return;
     }
     arena.execute([&] {
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 256),
-                        [&](const tbb::blocked_range<std::size_t>& r) {
-                          for (std::size_t i = r.begin(); i < r.end(); ++i) f(FirmId(i));
-                        });
+      tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(0, n, 256),
+          [&](const tbb::blocked_range<std::size_t>& r) { f(FirmId(r.begin()), FirmId(r.end())); });
     });
   }
 
@@ -1019,11 +1070,11 @@ struct Simulation::Impl {
     apply_events(t);
     if (policies_on) policy_day_start(t);
     lap(times.events);
-    for_firms([&](FirmId i) { buyer_phase(i); });
+    for_firm_ranges([&](FirmId ib, FirmId ie) { buyer_range(ib, ie); });
     lap(times.inventory_orders);
-    for_firms([&](FirmId j) { supplier_phase(j); });
+    for_firm_ranges([&](FirmId jb, FirmId je) { supplier_range(jb, je); });
     lap(times.demand_production_rationing);
-    for_firms([&](FirmId i) { ship_phase(i, t); });
+    for_firm_ranges([&](FirmId ib, FirmId ie) { ship_range(ib, ie, t); });
     std::swap(x, x_new);
     lap(times.shipping);
     if (policies_on) policy_day_end(t);
