@@ -1040,8 +1040,8 @@ struct Simulation::Impl {
   }
 
   /// f(begin, end) over consecutive ranges of all firms, in parallel (work stealing over chunks
-  /// of at least 256 firms). Each phase loops over a whole range, its arrays' pointers loaded
-  /// once per range, not once per firm.
+  /// that TBB splits no finer than 256 firms; one range on one thread). Each phase loops over a
+  /// whole range, its arrays' pointers loaded once per range, not once per firm.
   template <class F>
   void for_firm_ranges(F&& f) {
     const std::size_t n = world.num_firms();

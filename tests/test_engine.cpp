@@ -782,7 +782,8 @@ INSTANTIATE_TEST_SUITE_P(Rationing, Determinism,
 class ManyChunks : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ManyChunks, OneAndFourThreadsGiveTheSameBitsEveryDay) {
-  // 3,000 firms: a dozen chunks of 256 firms per phase, taken by whichever thread is free.
+  // 3,000 firms, many times TBB's grain of 256: each phase runs over several chunks of firms,
+  // taken by whichever thread is free (one range on one thread).
   // Every per-firm and per-link value must be the same to the last bit as on one thread.
   SyntheticSpec spec;
   spec.firms = 3000;
