@@ -318,6 +318,10 @@ struct Simulation::Impl {
     std::vector<std::pair<double, std::uint32_t>> sort;
   };
   std::vector<Scratch> scratch;  // indexed by tbb::this_task_arena::current_thread_index()
+  Scratch& thread_scratch() {
+    const int tid = tbb::this_task_arena::current_thread_index();
+    return scratch[std::size_t(tid < 0 ? threads : tid)];
+  }
 
   Impl(const World& w, const Scenario& s, RunOptions opt)
       : world(w),
@@ -787,6 +791,7 @@ struct Simulation::Impl {
   static double serve(double o, double k, double z) {
     return std::isinf(k) ? o : std::min(o, k * z);
   }
+  static constexpr FirmId kSuppliersAhead = 8;  // suppliers ahead for waterfill's Z0 reads
   /// Steps 4-6 for the suppliers [jb, je), with the arrays behind restrict pointers; the
   /// rationing of a supplier that cannot serve everyone is left to ration().
   void supplier_range(FirmId jb, FirmId je) {
@@ -807,7 +812,17 @@ struct Simulation::Impl {
     double* __restrict cc = c.data();
     const double in_full = rule_in_full();
     const bool extra = !out_extra.empty();
+    // Waterfill reads the Z0 of the customers of each supplier that runs short, from z0_out
+    // (in the orders' order, but only where rationing is needed, so the hardware does not
+    // stream it): ask for the first and last line a few suppliers ahead.
+    const double* __restrict zo = z0_out.empty() ? nullptr : z0_out.data();
+    Scratch& sc = thread_scratch();
     for (FirmId j = jb; j < je; ++j) {
+      if (zo && j + kSuppliersAhead < je) {
+        const Lane b = out_begin[j + kSuppliersAhead], e = out_begin[j + kSuppliersAhead + 1];
+        __builtin_prefetch(zo + b, 0, 0);
+        __builtin_prefetch(zo + (e > b ? e - 1 : b), 0, 0);
+      }
       // Step 4: D_j = sum_i O_ji + C_j (summed in the order that defined x0_j).
       double orders = 0.0;
       for (Lane k = out_begin[j]; k < out_begin[j + 1]; ++k) orders += oo[k];
@@ -831,7 +846,7 @@ struct Simulation::Impl {
         if (!allot.empty()) allot[j] = detail::allot_all(CC[j]);
         cc[j] = CC[j];
       } else {
-        const auto [code, to_final] = ration(j, xj, demand);
+        const auto [code, to_final] = ration(j, xj, demand, sc);
         rr[j] = code;
         cc[j] = to_final;
       }
@@ -839,8 +854,8 @@ struct Simulation::Impl {
   }
 
   /// Step 6 for supplier j, which produces xj < its demand: its rule of the day and what its
-  /// final users get (c).
-  std::pair<double, double> ration(FirmId j, double xj, double demand) {
+  /// final users get (c). sc: the calling thread's scratch (found once per range of firms).
+  std::pair<double, double> ration(FirmId j, double xj, double demand, Scratch& sc) {
     const Lane kb = net.out_begin[j], ke = net.out_begin[j + 1];
     detail::Allotment a;
     double code = 0.0;
@@ -864,8 +879,6 @@ struct Simulation::Impl {
           zs = std::span<const double>(z0_out.data() + kb, ke - kb);
         else
           cls = std::span<const std::uint8_t>(class_out.data() + kb, ke - kb);
-        int tid = tbb::this_task_arena::current_thread_index();
-        Scratch& sc = scratch[std::size_t(tid < 0 ? threads : tid)];
         if (!out_extra.empty() && !out_extra[j].empty()) {
           sc.orders.assign(ord.begin(), ord.end());
           sc.z0.assign(zs.begin(), zs.end());

@@ -60,6 +60,8 @@ Allotment waterfill_allotment(double level, double C, double C0) {
 }
 /// Lists up to this long are ordered by repeated scans.
 constexpr std::size_t kShortList = 32;
+/// Longer lists: rounds of splitting at a bound before ordering the rest by chunks.
+constexpr int kRounds = 8;
 }  // namespace
 
 Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
@@ -128,29 +130,68 @@ Allotment allot_waterfill(double x, std::span<const double> orders, std::span<co
     }
     weight = 0.0;  // negative inputs: the general path below
   }
-  scratch.clear();
+  // Long lists, or negative ratios: the items with their ratios.
+  scratch.resize(2 * n);
+  using Item = std::pair<double, std::uint32_t>;
+  Item* cur = scratch.data();
+  Item* other = cur + n;
   for (std::uint32_t k = 0; k < orders.size(); ++k) {
-    scratch.emplace_back(waterfill_ratio(orders[k], z0[k]), k);
+    cur[k] = {waterfill_ratio(orders[k], z0[k]), k};
     weight += z0[k];
   }
   if (C0 > 0.0) {
-    scratch.emplace_back(C / C0, k_final);
+    cur[orders.size()] = {C / C0, k_final};
     weight += C0;
   }
-  auto crosses_item = [&](const std::pair<double, std::uint32_t>& item) {
-    return crosses(item.first, item.second);
-  };
-  // The level is often below every ratio (found at the smallest, without ordering). Else the
-  // rest in ascending order, a chunk at a time: the smallest items not yet walked are
-  // selected (nth_element, O(k)), sorted and walked; chunks grow fourfold, so a late crossing
-  // costs O(k log k) like a sort. Each chunk holds the next items of the sorted order (the pairs
-  // are distinct), so the sums are those of a full sort to the last bit.
-  const auto first = scratch.begin(), last = scratch.end();
-  const auto smallest = std::min_element(first, last);
-  if (smallest == last || crosses_item(*smallest)) return waterfill_allotment(level, C, C0);
-  std::iter_swap(first, smallest);
-  for (std::size_t done = 1, chunk = 16; done < scratch.size(); done += chunk, chunk *= 4) {
-    chunk = std::min(chunk, scratch.size() - done);
+  auto crosses_item = [&](const Item& item) { return crosses(item.first, item.second); };
+  // Rounds. Every item whose ratio is at most the level the rest would get if none of them
+  // were served in full, bound = (x - full) / weight, is served in full (in exact arithmetic
+  // full + r weight <= x for r <= bound, whatever comes before it; the level only rises).
+  // One branch-free pass splits those items off, in the order they came; they are sorted and
+  // walked, and the next round's bound is higher. When none is at or below the bound, the
+  // smallest comes next: in exact arithmetic it crosses (most long lists end there; the pass
+  // also tells whether every item would cross, and then the level is the bound itself); when
+  // rounding says it does not, it is served and the rounds go on. The walk tests every item
+  // as the sort's walk does, and each split holds the next items of the ascending (ratio,
+  // index) order (ties at the bound go with it), so the sums are those of a full sort to the
+  // last bit. After a few rounds the rest is ordered a chunk at a time, so a list costs
+  // O(k log k) at most.
+  std::size_t left = n;
+  for (int round = 0; round < kRounds && left > 0; ++round) {
+    const double bound = weight > 0.0 ? (x - full) / weight : 0.0;
+    std::size_t lo = 0, hi = 0;
+    bool all_cross = true;
+    for (std::size_t k = 0; k < left; ++k) {
+      const Item it = cur[k];
+      const bool below = it.first <= bound;
+      all_cross &= full + it.first * weight > x;
+      cur[lo] = it;
+      other[hi] = it;
+      lo += below;
+      hi += !below;
+    }
+    if (all_cross) {  // whichever comes next crosses, at (x - full) / weight: the bound
+      level = bound;
+      return waterfill_allotment(level, C, C0);
+    }
+    if (lo == 0) {  // all went to the other side
+      std::swap(cur, other);
+      Item* smallest = std::min_element(cur, cur + left);
+      if (crosses_item(*smallest)) return waterfill_allotment(level, C, C0);
+      *smallest = cur[left - 1];
+      --left;
+      continue;
+    }
+    std::sort(cur, cur + lo);
+    for (std::size_t k = 0; k < lo; ++k)
+      if (crosses_item(cur[k])) return waterfill_allotment(level, C, C0);
+    std::swap(cur, other);
+    left = hi;
+  }
+  // Still not crossed: the rest in ascending order, a chunk at a time (nth_element, sort).
+  const auto first = cur, last = cur + left;
+  for (std::size_t done = 0, chunk = 16; done < left; done += chunk, chunk *= 4) {
+    chunk = std::min(chunk, left - done);
     const auto begin = first + std::ptrdiff_t(done), end = begin + std::ptrdiff_t(chunk);
     if (end != last) std::nth_element(begin, end, last);
     std::sort(begin, end);

@@ -3,6 +3,7 @@
 // state the math.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -316,41 +317,48 @@ TEST(Rationing, EveryRuleHandsOutExactlyX) {
   }
 }
 
+namespace {
 // The waterfill level by the definition: every item sorted by (ratio, index), then the scan
-// for the segment where f(L) crosses x. The kernel orders only the items up to the crossing
-// (repeated scans for short lists; else the smallest, then growing chunks selected by
-// nth_element and sorted) and must find the same level to the last bit, whatever the list
-// length and wherever the crossing falls.
+// for the segment where f(L) crosses x.
+double waterfill_reference(double x, const std::vector<double>& o, const std::vector<double>& z,
+                           double C, double C0) {
+  std::vector<std::pair<double, std::uint32_t>> items;
+  double weight = 0.0;
+  for (std::uint32_t k = 0; k < o.size(); ++k) {
+    items.emplace_back(z[k] > 0.0 ? o[k] / z[k] : (o[k] > 0.0 ? kInf : 0.0), k);
+    weight += z[k];
+  }
+  const auto kf = std::uint32_t(o.size());
+  if (C0 > 0.0) {
+    items.emplace_back(C / C0, kf);
+    weight += C0;
+  }
+  std::sort(items.begin(), items.end());
+  double full = 0.0, level = kInf;
+  for (auto [r, k] : items) {
+    if (full + r * weight > x) {
+      level = weight > 0.0 ? (x - full) / weight : 0.0;
+      break;
+    }
+    full += k == kf ? C : o[k];
+    weight -= k == kf ? C0 : z[k];
+  }
+  return level < 0.0 ? 0.0 : level;
+}
+bool same_bits(double a, double b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+}  // namespace
+
+// The kernel orders only the items up to the crossing (repeated scans for short lists; for
+// long ones, rounds split off the items below a rising bound, then chunks selected by
+// nth_element and sorted) and must find the level of the full sort to the last bit, whatever
+// the list length and wherever the crossing falls.
 TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
   std::uint64_t state = 777;
   auto next = [&]() {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
     return double(state >> 11) * 0x1.0p-53;  // uniform in [0, 1)
-  };
-  auto reference = [](double x, const std::vector<double>& o, const std::vector<double>& z,
-                      double C, double C0) {
-    std::vector<std::pair<double, std::uint32_t>> items;
-    double weight = 0.0;
-    for (std::uint32_t k = 0; k < o.size(); ++k) {
-      items.emplace_back(z[k] > 0.0 ? o[k] / z[k] : (o[k] > 0.0 ? INFINITY : 0.0), k);
-      weight += z[k];
-    }
-    const auto kf = std::uint32_t(o.size());
-    if (C0 > 0.0) {
-      items.emplace_back(C / C0, kf);
-      weight += C0;
-    }
-    std::sort(items.begin(), items.end());
-    double full = 0.0, level = INFINITY;
-    for (auto [r, k] : items) {
-      if (full + r * weight > x) {
-        level = weight > 0.0 ? (x - full) / weight : 0.0;
-        break;
-      }
-      full += k == kf ? C : o[k];
-      weight -= k == kf ? C0 : z[k];
-    }
-    return level < 0.0 ? 0.0 : level;
   };
   std::vector<std::pair<double, std::uint32_t>> scratch;
   int crossings_past_first = 0;
@@ -365,9 +373,9 @@ TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
       }
       const double C = 5.0 * next(), C0 = rep % 3 == 0 ? 0.0 : 4.0;
       const double x = (demand + C) * next();  // anywhere from nothing to almost everything
-      const double want = reference(x, o, z, C, C0);
+      const double want = waterfill_reference(x, o, z, C, C0);
       const auto a = sd::allot_waterfill(x, o, z, C, C0, scratch);
-      EXPECT_EQ(std::memcmp(&a.level, &want, sizeof want), 0)
+      EXPECT_TRUE(same_bits(a.level, want))
           << "n=" << n << " rep=" << rep << " level " << a.level << " vs " << want;
       double min_ratio = INFINITY;
       for (std::size_t k = 0; k < n; ++k) {
@@ -377,4 +385,89 @@ TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
     }
   }
   EXPECT_GT(crossings_past_first, 50);  // the ordering was exercised, not only the shortcut
+}
+
+// Long lists in shuffled order whose ratios grow geometrically (base^p for the p-th smallest)
+// while their Z0 shrink or grow geometrically (e^(a p)): where the cheap customers carry the
+// weight, each round's bound (x - full) / weight passes few items, so lists take a dozen
+// rounds or more and the chunked ordering finishes them (with base 1.01, 1.1 and 1.5 and
+// a = -0.05 or -0.2), and with ratios up to 1.5^299 some rounds end where rounding keeps the
+// smallest from crossing. Same bits as the full sort for all.
+TEST(Waterfill, GeometricRatiosAndWeightsTakeManyRoundsAndStillMatch) {
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  const std::size_t n = 300;
+  for (double base : {1.01, 1.1, 1.5}) {
+    for (double a : {-0.2, -0.05, 0.05}) {
+      std::vector<double> o(n), z(n);
+      double demand = 0.0;
+      for (std::size_t k = 0; k < n; ++k) {
+        const double p = double(k * 7919 % n);  // 7919 is prime: a permutation of 0..n-1
+        z[k] = std::exp(a * p);
+        o[k] = z[k] * std::pow(base, p);
+        demand += o[k];
+      }
+      for (double share : {0.05, 0.2, 0.5, 0.8, 0.95, 0.999}) {
+        const double x = share * demand;
+        const double want = waterfill_reference(x, o, z, 0.0, 0.0);
+        EXPECT_TRUE(same_bits(sd::allot_waterfill(x, o, z, 0.0, 0.0, scratch).level, want))
+            << "base " << base << " a " << a << " share " << share;
+      }
+    }
+  }
+}
+
+// Ties at a bound: 40 customers with Z0 = 1, the even ones at baseline (O = 1, ratio 1), the
+// odd ones doubled (O = 2, ratio 2); no final demand. f(L) = L * 40 for L <= 1, then
+// 20 + 20 L for 1 <= L <= 2.
+//   x = 30: f(1) = 40 > 30, so L = 30 / 40 = 0.75 (below every ratio; no item under the first
+//     bound 0.75, the smallest one crosses);
+//   x = 40: the first bound is 40 / 40 = 1, exactly the ratio of twenty items: they are all
+//     served (f(1) = 40 does not exceed x), and the level is found at the first doubled one:
+//     (40 - 20) / 20 = 1;
+//   x = 50: the twenty at baseline are served in full, then 20 + 20 L = 50 at L = 1.5.
+TEST(Waterfill, TiesAtTheBoundGiveTheAnalyticLevel) {
+  std::vector<double> o(40), z(40, 1.0);
+  for (std::size_t k = 0; k < 40; ++k) o[k] = k % 2 == 0 ? 1.0 : 2.0;
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  EXPECT_EQ(sd::allot_waterfill(30.0, o, z, 0.0, 0.0, scratch).level, 0.75);
+  EXPECT_EQ(sd::allot_waterfill(50.0, o, z, 0.0, 0.0, scratch).level, 1.5);
+  // x = 40 is exactly the baseline customers' orders plus 20 at level 1: f(1) = 40 = x does
+  // not cross (crossing needs f > x), so the ratio-1 items are all served and the level is
+  // found at the first doubled one: (40 - 20) / 20 = 1.
+  EXPECT_EQ(sd::allot_waterfill(40.0, o, z, 0.0, 0.0, scratch).level, 1.0);
+}
+
+// In exact arithmetic, when no item lies at or below a round's bound (x - full) / weight, the
+// smallest one crosses: full + r weight > x for r > bound. In floating point it may not (the
+// sum can round back to x), and then the kernel must serve that item in full and go on, as
+// the sorted walk does. Lists with every ratio at r or the next double above it, weights of
+// different sizes and x = r sum Z0 (so that the level is r to within rounding) put the rounds
+// on such edges: same bits as the full sort.
+TEST(Waterfill, RatiosWithinAnUlpMatchTheFullSort) {
+  std::uint64_t state = 99;
+  auto next = [&]() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return double(state >> 11) * 0x1.0p-53;  // uniform in [0, 1)
+  };
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  int rationed = 0;
+  for (int rep = 0; rep < 400; ++rep) {
+    const std::size_t n = 33 + std::size_t(next() * 100);
+    const double r0 = 0.5 + next();
+    std::vector<double> o(n), z(n);
+    double demand = 0.0, weight = 0.0;
+    for (std::size_t k = 0; k < n; ++k) {
+      z[k] = std::ldexp(1.0, int(next() * 8)) * (1.0 + std::floor(next() * 4) / 4);
+      o[k] = (next() < 0.3 ? std::nextafter(r0, kInf) : r0) * z[k];
+      demand += o[k];
+      weight += z[k];
+    }
+    const double x = r0 * weight;
+    if (!(x < demand)) continue;  // everyone served in full: no rationing
+    ++rationed;
+    const double want = waterfill_reference(x, o, z, 0.0, 0.0);
+    EXPECT_TRUE(same_bits(sd::allot_waterfill(x, o, z, 0.0, 0.0, scratch).level, want))
+        << "rep " << rep;
+  }
+  EXPECT_GT(rationed, 100);
 }

@@ -10,16 +10,20 @@ using namespace shortfall;
 
 namespace {
 
+/// k customers with Z0 in [0.5, 2] and orders O = Z0 r. Spread: r uniform in [0.5, 2]. Shock
+/// (what suppliers that run short see in a simulated shock): most customers near baseline (r in
+/// [0.95, 1.05]), a fifth whose orders rose (r in [1, 3]).
 struct Case {
   std::vector<double> orders, z0, y;
   std::vector<std::uint8_t> cls;
   double demand = 0;
-  explicit Case(std::size_t k) : orders(k), z0(k), y(k), cls(k) {
+  explicit Case(std::size_t k, bool shock = false) : orders(k), z0(k), y(k), cls(k) {
     std::mt19937_64 rng(1);
-    std::uniform_real_distribution<double> u(0.5, 2.0);
+    std::uniform_real_distribution<double> u(0.5, 2.0), u01(0.0, 1.0), near(0.95, 1.05),
+        rose(1.0, 3.0);
     for (std::size_t i = 0; i < k; ++i) {
       z0[i] = u(rng);
-      orders[i] = z0[i] * u(rng);
+      orders[i] = z0[i] * (!shock ? u(rng) : u01(rng) < 0.8 ? near(rng) : rose(rng));
       cls[i] = std::uint8_t(i % 3);
       demand += orders[i];
     }
@@ -42,6 +46,15 @@ void BM_Waterfill(benchmark::State& st) {
   }
   st.SetItemsProcessed(st.iterations() * st.range(0));
 }
+void BM_WaterfillShock(benchmark::State& st) {
+  Case c(std::size_t(st.range(0)), true);
+  std::vector<std::pair<double, std::uint32_t>> scratch;
+  for (auto _ : st) {
+    benchmark::DoNotOptimize(
+        detail::ration_waterfill(0.9 * c.demand, c.orders, c.z0, 1.0, 1.0, c.y, scratch));
+  }
+  st.SetItemsProcessed(st.iterations() * st.range(0));
+}
 void BM_Priority(benchmark::State& st) {
   Case c(std::size_t(st.range(0)));
   std::vector<PriorityClass> order{PriorityClass::kDomestic, PriorityClass::kGroup,
@@ -56,4 +69,5 @@ void BM_Priority(benchmark::State& st) {
 
 BENCHMARK(BM_Proportional)->Arg(5)->Arg(50)->Arg(1000);
 BENCHMARK(BM_Waterfill)->Arg(5)->Arg(50)->Arg(1000);
+BENCHMARK(BM_WaterfillShock)->Arg(5)->Arg(50)->Arg(1000);
 BENCHMARK(BM_Priority)->Arg(5)->Arg(50)->Arg(1000);
