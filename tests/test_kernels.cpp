@@ -348,6 +348,15 @@ double waterfill_reference(double x, const std::vector<double>& o, const std::ve
 bool same_bits(double a, double b) {
   return std::memcmp(&a, &b, sizeof a) == 0;
 }
+/// Deterministic uniform numbers in [0, 1) (a 64-bit LCG), so the tests' lists do not depend on
+/// the standard library's distributions.
+struct Uniform {
+  std::uint64_t state;
+  double operator()() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return double(state >> 11) * 0x1.0p-53;
+  }
+};
 }  // namespace
 
 // The kernel orders only the items up to the crossing (repeated scans for short lists; for
@@ -355,11 +364,7 @@ bool same_bits(double a, double b) {
 // nth_element and sorted) and must find the level of the full sort to the last bit, whatever
 // the list length and wherever the crossing falls.
 TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
-  std::uint64_t state = 777;
-  auto next = [&]() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return double(state >> 11) * 0x1.0p-53;  // uniform in [0, 1)
-  };
+  Uniform next{777};
   std::vector<std::pair<double, std::uint32_t>> scratch;
   int crossings_past_first = 0;
   for (std::size_t n : {1u, 2u, 5u, 17u, 40u, 255u, 256u, 700u}) {
@@ -444,11 +449,7 @@ TEST(Waterfill, TiesAtTheBoundGiveTheAnalyticLevel) {
 // different sizes and x = r sum Z0 (so that the level is r to within rounding) put the rounds
 // on such edges: same bits as the full sort.
 TEST(Waterfill, RatiosWithinAnUlpMatchTheFullSort) {
-  std::uint64_t state = 99;
-  auto next = [&]() {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return double(state >> 11) * 0x1.0p-53;  // uniform in [0, 1)
-  };
+  Uniform next{99};
   std::vector<std::pair<double, std::uint32_t>> scratch;
   int rationed = 0;
   for (int rep = 0; rep < 400; ++rep) {
