@@ -170,10 +170,8 @@ Allotment allot_waterfill(double x, std::span<const double> orders, std::span<co
       lo += below;
       hi += !below;
     }
-    if (all_cross) {  // whichever comes next crosses, at (x - full) / weight: the bound
-      level = bound;
-      return waterfill_allotment(level, C, C0);
-    }
+    if (all_cross)  // whichever comes next crosses, at (x - full) / weight: the bound
+      return waterfill_allotment(bound, C, C0);
     if (lo == 0) {  // all went to the other side
       std::swap(cur, other);
       Item* smallest = std::min_element(cur, cur + left);

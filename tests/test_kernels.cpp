@@ -394,10 +394,10 @@ TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
 
 // Long lists in shuffled order whose ratios grow geometrically (base^p for the p-th smallest)
 // while their Z0 shrink or grow geometrically (e^(a p)): where the cheap customers carry the
-// weight, each round's bound (x - full) / weight passes few items, so lists take a dozen
-// rounds or more and the chunked ordering finishes them (with base 1.01, 1.1 and 1.5 and
-// a = -0.05 or -0.2), and with ratios up to 1.5^299 some rounds end where rounding keeps the
-// smallest from crossing. Same bits as the full sort for all.
+// weight (a < 0), each round's bound (x - full) / weight passes few items, so some lists use
+// up all the rounds and the chunked ordering finishes them (four of the six pairs with a < 0
+// do, counted with an instrumented kernel), and with ratios up to 1.5^299 some rounds end
+// where rounding keeps the smallest from crossing. Same bits as the full sort for all.
 TEST(Waterfill, GeometricRatiosAndWeightsTakeManyRoundsAndStillMatch) {
   std::vector<std::pair<double, std::uint32_t>> scratch;
   const std::size_t n = 300;
@@ -427,8 +427,8 @@ TEST(Waterfill, GeometricRatiosAndWeightsTakeManyRoundsAndStillMatch) {
 //   x = 30: f(1) = 40 > 30, so L = 30 / 40 = 0.75 (below every ratio; no item under the first
 //     bound 0.75, the smallest one crosses);
 //   x = 40: the first bound is 40 / 40 = 1, exactly the ratio of twenty items: they are all
-//     served (f(1) = 40 does not exceed x), and the level is found at the first doubled one:
-//     (40 - 20) / 20 = 1;
+//     served (f(1) = 40 does not exceed x; crossing needs f > x), and the level is found at
+//     the first doubled one: (40 - 20) / 20 = 1;
 //   x = 50: the twenty at baseline are served in full, then 20 + 20 L = 50 at L = 1.5.
 TEST(Waterfill, TiesAtTheBoundGiveTheAnalyticLevel) {
   std::vector<double> o(40), z(40, 1.0);
@@ -436,9 +436,6 @@ TEST(Waterfill, TiesAtTheBoundGiveTheAnalyticLevel) {
   std::vector<std::pair<double, std::uint32_t>> scratch;
   EXPECT_EQ(sd::allot_waterfill(30.0, o, z, 0.0, 0.0, scratch).level, 0.75);
   EXPECT_EQ(sd::allot_waterfill(50.0, o, z, 0.0, 0.0, scratch).level, 1.5);
-  // x = 40 is exactly the baseline customers' orders plus 20 at level 1: f(1) = 40 = x does
-  // not cross (crossing needs f > x), so the ratio-1 items are all served and the level is
-  // found at the first doubled one: (40 - 20) / 20 = 1.
   EXPECT_EQ(sd::allot_waterfill(40.0, o, z, 0.0, 0.0, scratch).level, 1.0);
 }
 
