@@ -272,6 +272,7 @@ void Simulation::Impl::load(std::istream& is) {
   const std::size_t m = z0.size();
   if (S.size() != m || out_pos.size() != m || x.size() != world.num_firms())
     throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "checkpoint does not fit this world");
+  if (!wf_weight.empty()) refresh_weights();  // derived from z0_out, not stored
 }
 
 void Simulation::save_checkpoint(const std::string& path, Recorder* recorder) const {

@@ -250,6 +250,9 @@ struct Simulation::Impl {
   // copies keep those reads sequential (filled only for those rules).
   std::vector<double> z0_out;
   std::vector<std::uint8_t> class_out;
+  // Waterfill's weight per supplier, sum Z0 + C0 over its customers (customer_z0's order),
+  // kept while Z0 stays: refresh_weight(j) where a supplier's Z0 change.
+  std::vector<double> wf_weight;
 
   // ---- lanes added during the run (new suppliers, sections 7-8): index >= num_links ----
   std::vector<FirmId> extra_supplier, extra_buyer;  // by lane - num_links
@@ -315,7 +318,7 @@ struct Simulation::Impl {
   struct Scratch {
     std::vector<double> orders, z0;
     std::vector<std::uint8_t> cls;
-    std::vector<std::pair<double, std::uint32_t>> sort;
+    detail::WaterfillScratch waterfill;
   };
   std::vector<Scratch> scratch;  // indexed by tbb::this_task_arena::current_thread_index()
   Scratch& thread_scratch() {
@@ -428,6 +431,8 @@ struct Simulation::Impl {
     if (s.model.rationing == Rationing::kWaterfill) {
       z0_out.resize(m);
       for (Lane l = 0; l < m; ++l) z0_out[out_pos[l]] = z0[l];
+      wf_weight.resize(n);
+      refresh_weights();
     }
     if (s.model.rationing == Rationing::kPriority) {
       class_out.resize(m);
@@ -853,10 +858,47 @@ struct Simulation::Impl {
     }
   }
 
+  // A supplier's customers' orders, Z0 and classes, supplier-major: read in place, or gathered
+  // into the thread's scratch (`gathered`) where links were added to the supplier during the
+  // run. The order is the lists' order for the rules, and for wf_weight.
+  template <class T>
+  static std::span<const T> customers(const std::vector<T>& out, Lane kb, Lane ke,
+                                      const std::vector<Lane>* extra, std::vector<T>* gathered) {
+    if (!gathered) return {out.data() + kb, ke - kb};
+    gathered->assign(out.begin() + kb, out.begin() + ke);
+    for (Lane l : *extra) gathered->push_back(out[l]);
+    return *gathered;
+  }
+  std::span<const double> customer_orders(FirmId j, Scratch* gathered) const {
+    return customers(o_out, net.out_begin[j], net.out_begin[j + 1], &out_extra_of(j),
+                     gathered ? &gathered->orders : nullptr);
+  }
+  std::span<const double> customer_z0(FirmId j, Scratch* gathered) const {
+    return customers(z0_out, net.out_begin[j], net.out_begin[j + 1], &out_extra_of(j),
+                     gathered ? &gathered->z0 : nullptr);
+  }
+  std::span<const std::uint8_t> customer_classes(FirmId j, Scratch* gathered) const {
+    return customers(class_out, net.out_begin[j], net.out_begin[j + 1], &out_extra_of(j),
+                     gathered ? &gathered->cls : nullptr);
+  }
+  const std::vector<Lane>& out_extra_of(FirmId j) const {
+    static const std::vector<Lane> none;
+    return out_extra.empty() ? none : out_extra[j];
+  }
+  /// Waterfill's weight of supplier j from its customers' Z0 now.
+  void refresh_weight(FirmId j) {
+    Scratch gathered;
+    const bool extra = !out_extra_of(j).empty();
+    wf_weight[j] = detail::waterfill_weight(customer_z0(j, extra ? &gathered : nullptr),
+                                            world.final_demand[j]);
+  }
+  void refresh_weights() {
+    for (FirmId j = 0; j < FirmId(wf_weight.size()); ++j) refresh_weight(j);
+  }
+
   /// Step 6 for supplier j, which produces xj < its demand: its rule of the day and what its
   /// final users get (c). sc: the calling thread's scratch (found once per range of firms).
   std::pair<double, double> ration(FirmId j, double xj, double demand, Scratch& sc) {
-    const Lane kb = net.out_begin[j], ke = net.out_begin[j + 1];
     detail::Allotment a;
     double code = 0.0;
     switch (scenario.model.rationing) {
@@ -868,40 +910,20 @@ struct Simulation::Impl {
         a = detail::allot_final_demand_last(xj, demand, C[j]);
         code = a.share[0];
         break;
-      case Rationing::kWaterfill:
+      case Rationing::kWaterfill: {
+        Scratch* gathered = out_extra_of(j).empty() ? nullptr : &sc;
+        a = detail::allot_waterfill_short(xj, wf_weight[j], customer_orders(j, gathered),
+                                          customer_z0(j, gathered), C[j], world.final_demand[j],
+                                          sc.waterfill);
+        code = encode_waterfill(a.level);
+        break;
+      }
       case Rationing::kPriority: {
-        // The customers' orders, Z0 and classes, supplier-major: read in place unless links
-        // were added to this supplier during the run.
-        const bool wf = scenario.model.rationing == Rationing::kWaterfill;
-        std::span<const double> ord(o_out.data() + kb, ke - kb), zs;
-        std::span<const std::uint8_t> cls;
-        if (wf)
-          zs = std::span<const double>(z0_out.data() + kb, ke - kb);
-        else
-          cls = std::span<const std::uint8_t>(class_out.data() + kb, ke - kb);
-        if (!out_extra.empty() && !out_extra[j].empty()) {
-          sc.orders.assign(ord.begin(), ord.end());
-          sc.z0.assign(zs.begin(), zs.end());
-          sc.cls.assign(cls.begin(), cls.end());
-          for (Lane l : out_extra[j]) {
-            sc.orders.push_back(o_out[l]);
-            if (wf)
-              sc.z0.push_back(z0_out[l]);
-            else
-              sc.cls.push_back(class_out[l]);
-          }
-          ord = sc.orders;
-          zs = sc.z0;
-          cls = sc.cls;
-        }
-        if (wf) {
-          a = detail::allot_waterfill(xj, ord, zs, C[j], world.final_demand[j], sc.sort);
-          code = encode_waterfill(a.level);
-        } else {
-          a = detail::allot_priority(xj, ord, cls, C[j], scenario.model.priority);
-          allot[j] = a;
-          code = kRulePriority;
-        }
+        Scratch* gathered = out_extra_of(j).empty() ? nullptr : &sc;
+        a = detail::allot_priority(xj, customer_orders(j, gathered), customer_classes(j, gathered),
+                                   C[j], scenario.model.priority);
+        allot[j] = a;
+        code = kRulePriority;
         break;
       }
     }

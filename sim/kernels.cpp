@@ -59,27 +59,36 @@ Allotment waterfill_allotment(double level, double C, double C0) {
   return a;
 }
 /// Lists up to this long are ordered by repeated scans.
-constexpr std::size_t kShortList = 32;
-/// Longer lists: rounds of splitting at a bound before ordering the rest by chunks.
+constexpr std::size_t kShortList = 8;
+/// Longer lists are kept on the stack up to this length, and splits up to this length are
+/// ordered by counting ranks.
+constexpr std::size_t kStackList = 32;
+/// Rounds of splitting at a rising bound before the rest is ordered by chunks.
 constexpr int kRounds = 8;
-}  // namespace
+constexpr double kInf = std::numeric_limits<double>::infinity();
+/// min(m, r) where `take`, else m: selects, not branches (the condition is data).
+inline double min_if(double m, double r, bool take) {
+  static constexpr double kAdd[2] = {std::numeric_limits<double>::infinity(), 0.0};
+  const double c = r + kAdd[take];  // r, or inf
+  return c < m ? c : m;
+}
+/// Items in the walk's order: ascending ratio, then index.
+using Item = WaterfillItem;
+constexpr auto walk_order = [](const Item& a, const Item& b) {
+  return a.ratio < b.ratio || (a.ratio == b.ratio && a.k < b.k);
+};
 
-Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
-                          double C, double C0,
-                          std::vector<std::pair<double, std::uint32_t>>& scratch) {
-  double demand = C;
-  for (double o : orders) demand += o;
-  if (x >= demand) return allot_all(C);
-  // Items: the orders (weight Z0) and, if any, final demand (weight C0, index k = size).
-  const auto k_final = static_cast<std::uint32_t>(orders.size());
-  const std::size_t n = orders.size() + (C0 > 0.0 ? 1 : 0);
-  double weight = 0.0;
-  // f(L) = (sum of demand of items with ratio <= L) + L * (weight of items with ratio > L) is
-  // increasing; walk the items in ascending order of ratio (ties by index) to the one where f
-  // crosses x.
-  double level = std::numeric_limits<double>::infinity();
-  double full = 0.0;  // demand of items already fully served
-  auto crosses = [&](double r, std::uint32_t k) {
+/// The walk over the items in ascending (ratio, index) order: f(L) = (demand of the items with
+/// ratio <= L) + L (weight of the others) increases with L, and the walk stops at the item
+/// where it crosses x. Items k < k_final are orders (weight Z0); k_final is final demand.
+struct Walk {
+  double x, weight, full = 0.0, level = kInf;
+  std::span<const double> orders, z0;
+  double C, C0;
+  std::uint32_t k_final;
+  /// Whether item k (ratio r) is where f crosses x; if so the level is set, else the item is
+  /// served in full.
+  bool crosses(double r, std::uint32_t k) {
     if (full + r * weight > x) {
       level = weight > 0.0 ? (x - full) / weight : 0.0;
       return true;
@@ -87,116 +96,178 @@ Allotment allot_waterfill(double x, std::span<const double> orders, std::span<co
     full += k == k_final ? C : orders[k];
     weight -= k == k_final ? C0 : z0[k];
     return false;
+  }
+  Allotment result() const { return waterfill_allotment(level, C, C0); }
+};
+
+/// Short lists (most suppliers; the walk usually stops at the first or second item): take the
+/// smallest remaining (ratio, index) by a scan, as often as needed: the sequence a sort gives.
+/// Ratios are >= 0, so their IEEE bits order like unsigned integers (+0 for -0); a taken
+/// item's key becomes the largest integer, above every ratio, inf included. False (nothing
+/// done) where a ratio is negative.
+[[gnu::always_inline]] inline bool walk_by_scans(Walk& w, std::size_t n) {
+  std::array<std::uint64_t, kShortList> key;
+  bool negative = false;
+  auto bits = [&](double r) {
+    std::uint64_t b;
+    r += 0.0;  // -0 -> +0
+    std::memcpy(&b, &r, sizeof b);
+    negative |= std::int64_t(b) < 0;  // a negative ratio (or NaN with the sign set)
+    return b;
   };
-  if (n <= kShortList) {
-    // Short lists (most suppliers; the level is usually crossed at the first or second
-    // item): take the smallest remaining (ratio, index) by a scan, as often as needed: the
-    // same sequence a sort gives, so the same sums to the last bit. Ratios are >= 0, so their
-    // IEEE bits order like unsigned integers (+0 for -0); a taken item's key becomes the
-    // largest integer, above every ratio, inf included.
-    std::array<std::uint64_t, kShortList> key;
-    bool negative = false;
-    auto bits = [&](double r) {
-      std::uint64_t b;
-      r += 0.0;  // -0 -> +0
-      std::memcpy(&b, &r, sizeof b);
-      negative |= std::int64_t(b) < 0;  // a negative ratio (or NaN with the sign set)
-      return b;
-    };
-    for (std::uint32_t k = 0; k < orders.size(); ++k) {
-      key[k] = bits(waterfill_ratio(orders[k], z0[k]));
-      weight += z0[k];
+  for (std::uint32_t k = 0; k < w.k_final; ++k)
+    key[k] = bits(waterfill_ratio(w.orders[k], w.z0[k]));
+  if (n > w.k_final) key[w.k_final] = bits(w.C / w.C0);
+  if (negative) return false;
+  constexpr std::uint64_t kTaken = ~std::uint64_t(0);
+  for (std::size_t step = 0; step < n; ++step) {
+    std::uint32_t best = 0;
+    std::uint64_t best_key = key[0];
+    for (std::uint32_t k = 1; k < n; ++k) {
+      const bool lower = key[k] < best_key;  // ties: the lower index stays
+      best_key = lower ? key[k] : best_key;
+      best = lower ? k : best;
     }
-    if (C0 > 0.0) {
-      key[k_final] = bits(C / C0);
-      weight += C0;
-    }
-    if (!negative) {
-      constexpr std::uint64_t kTaken = ~std::uint64_t(0);
-      for (std::size_t step = 0; step < n; ++step) {
-        std::uint32_t best = 0;
-        std::uint64_t best_key = key[0];
-        for (std::uint32_t k = 1; k < n; ++k) {
-          const bool lower = key[k] < best_key;  // ties: the lower index stays
-          best_key = lower ? key[k] : best_key;
-          best = lower ? k : best;
-        }
-        double r;
-        std::memcpy(&r, &best_key, sizeof r);
-        if (crosses(r, best)) break;
-        key[best] = kTaken;
-      }
-      return waterfill_allotment(level, C, C0);
-    }
-    weight = 0.0;  // negative inputs: the general path below
+    double r;
+    std::memcpy(&r, &best_key, sizeof r);
+    if (w.crosses(r, best)) break;
+    key[best] = kTaken;
   }
-  // Long lists, or negative ratios: the items with their ratios.
-  scratch.resize(2 * n);
-  using Item = std::pair<double, std::uint32_t>;
-  Item* cur = scratch.data();
-  Item* other = cur + n;
-  for (std::uint32_t k = 0; k < orders.size(); ++k) {
-    cur[k] = {waterfill_ratio(orders[k], z0[k]), k};
-    weight += z0[k];
-  }
-  if (C0 > 0.0) {
-    cur[orders.size()] = {C / C0, k_final};
-    weight += C0;
-  }
-  auto crosses_item = [&](const Item& item) { return crosses(item.first, item.second); };
-  // Rounds. Every item whose ratio is at most the level the rest would get if none of them
-  // were served in full, bound = (x - full) / weight, is served in full (in exact arithmetic
-  // full + r weight <= x for r <= bound, whatever comes before it; the level only rises).
-  // One branch-free pass splits those items off, in the order they came; they are sorted and
-  // walked, and the next round's bound is higher. When none is at or below the bound, the
-  // smallest comes next: in exact arithmetic it crosses (most long lists end there; the pass
-  // also tells whether every item would cross, and then the level is the bound itself); when
-  // rounding says it does not, it is served and the rounds go on. The walk tests every item
-  // as the sort's walk does, and each split holds the next items of the ascending (ratio,
-  // index) order (ties at the bound go with it), so the sums are those of a full sort to the
-  // last bit. After a few rounds the rest is ordered a chunk at a time, so a list costs
-  // O(k log k) at most.
-  std::size_t left = n;
-  for (int round = 0; round < kRounds && left > 0; ++round) {
-    const double bound = weight > 0.0 ? (x - full) / weight : 0.0;
-    std::size_t lo = 0, hi = 0;
-    bool all_cross = true;
-    for (std::size_t k = 0; k < left; ++k) {
-      const Item it = cur[k];
-      const bool below = it.first <= bound;
-      all_cross &= full + it.first * weight > x;
-      cur[lo] = it;
-      other[hi] = it;
-      lo += below;
-      hi += !below;
+  return true;
+}
+
+/// Orders the split idx[0, m) (ascending indices) by (ratio, index) into items and walks it;
+/// true where the walk stops in it.
+[[gnu::always_inline]] inline bool walk_split(Walk& w, const double* ratio,
+                                              const std::uint32_t* idx, std::size_t m,
+                                              Item* items) {
+  if (m <= kStackList) {
+    // Each item's rank is the number of items before it in that order: branch-free, where a
+    // sort of a few dozen items mispredicts about every other comparison.
+    std::array<double, kStackList> r;
+    for (std::size_t q = 0; q < m; ++q) r[q] = ratio[idx[q]];
+    for (std::size_t q = 0; q < m; ++q) {
+      std::size_t rank = 0;
+      for (std::size_t p = 0; p < q; ++p) rank += r[p] <= r[q];  // ties: lower index first
+      for (std::size_t p = q + 1; p < m; ++p) rank += r[p] < r[q];
+      items[rank] = {r[q], idx[q]};
     }
-    if (all_cross)  // whichever comes next crosses, at (x - full) / weight: the bound
-      return waterfill_allotment(bound, C, C0);
-    if (lo == 0) {  // all went to the other side
-      std::swap(cur, other);
-      Item* smallest = std::min_element(cur, cur + left);
-      if (crosses_item(*smallest)) return waterfill_allotment(level, C, C0);
-      *smallest = cur[left - 1];
-      --left;
-      continue;
-    }
-    std::sort(cur, cur + lo);
-    for (std::size_t k = 0; k < lo; ++k)
-      if (crosses_item(cur[k])) return waterfill_allotment(level, C, C0);
-    std::swap(cur, other);
-    left = hi;
+  } else {
+    for (std::size_t q = 0; q < m; ++q) items[q] = {ratio[idx[q]], idx[q]};
+    std::sort(items, items + m, walk_order);
   }
-  // Still not crossed: the rest in ascending order, a chunk at a time (nth_element, sort).
-  const auto first = cur, last = cur + left;
+  for (std::size_t q = 0; q < m; ++q)
+    if (w.crosses(items[q].ratio, items[q].k)) return true;
+  return false;
+}
+}  // namespace
+
+Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
+                          double C, double C0, WaterfillScratch& scratch) {
+  double demand = 0.0;
+  for (double o : orders) demand += o;
+  demand += C;
+  if (x >= demand) return allot_all(C);
+  return allot_waterfill_short(x, waterfill_weight(z0, C0), orders, z0, C, C0, scratch);
+}
+
+Allotment allot_waterfill_short(double x, double weight, std::span<const double> orders,
+                                std::span<const double> z0, double C, double C0,
+                                WaterfillScratch& scratch) {
+  const auto k_final = static_cast<std::uint32_t>(orders.size());
+  const std::size_t n = orders.size() + (C0 > 0.0 ? 1 : 0);
+  Walk w{x, weight, 0.0, kInf, orders, z0, C, C0, k_final};
+  if (n <= kShortList && walk_by_scans(w, n)) return w.result();
+
+  // Longer lists, in rounds. Every item whose ratio is at most the level the rest would get
+  // if none of them were served in full, bound = (x - full) / weight, is served in full (in
+  // exact arithmetic full + r weight <= x for r <= bound, whatever comes before it; the bound
+  // only rises). One branch-free pass over the ratios lists the items in (previous bound,
+  // bound] in index order and finds the smallest ratio above the bound; the split is ordered
+  // and walked, then that smallest ratio is tested: the item it belongs to comes next, and
+  // where it crosses, so does everything after it (full + r weight rises with r under
+  // rounding too), so the level is found. Else the next round. Each split is the next run of
+  // the ascending (ratio, index) order (ties at a bound go with it) and every walked item is
+  // tested as the sort's walk tests it, so the sums are those of a full sort to the last bit.
+  // After a few rounds, or when rounding keeps the smallest item above the bound from
+  // crossing, the rest is ordered a chunk at a time, so a list costs O(k log k) at most.
+  std::array<double, kStackList> ratio_stack;
+  std::array<std::uint32_t, kStackList> idx_stack;
+  std::array<Item, kStackList> items_stack;
+  double* ratio = ratio_stack.data();
+  std::uint32_t* idx = idx_stack.data();
+  auto* items = items_stack.data();
+  if (n > kStackList) {
+    scratch.ratio.resize(n);
+    scratch.index.resize(n);
+    scratch.items.resize(n);
+    ratio = scratch.ratio.data();
+    idx = scratch.index.data();
+    items = scratch.items.data();
+  }
+  double bound = weight > 0.0 ? x / weight : 0.0;
+  std::size_t m = 0, above = 0;
+  double smallest = kInf;
+  // The first round's pass computes the ratios. NaN counts as above every bound.
+  auto first_pass = [&](std::uint32_t k, double r) {
+    ratio[k] = r;
+    const bool a = !(r <= bound);
+    idx[m] = k;
+    m += !a;
+    above += a;
+    smallest = min_if(smallest, r, a);
+  };
+  for (std::uint32_t k = 0; k < k_final; ++k) first_pass(k, waterfill_ratio(orders[k], z0[k]));
+  if (n > k_final) first_pass(k_final, C / C0);
+  double prev = -kInf;  // items with ratio <= prev are served
+  for (int round = 1;; ++round) {
+    if (m > 0) {
+      if (walk_split(w, ratio, idx, m, items)) return w.result();
+      prev = bound;
+    }
+    if (above == 0) return w.result();  // everyone served in full
+    if (w.full + smallest * w.weight > x)
+      return waterfill_allotment(w.weight > 0.0 ? (x - w.full) / w.weight : 0.0, C, C0);
+    if (m == 0 || round == kRounds) break;
+    bound = w.weight > 0.0 ? (x - w.full) / w.weight : 0.0;
+    m = above = 0;
+    double min0 = kInf, min1 = kInf;  // two chains of minima, for the pipeline
+    std::uint32_t k = 0;
+    for (; k + 1 < n; k += 2) {
+      const double r0 = ratio[k], r1 = ratio[k + 1];
+      const bool a0 = !(r0 <= bound), a1 = !(r1 <= bound);
+      idx[m] = k;
+      m += (r0 > prev) & !a0;
+      idx[m] = k + 1;
+      m += (r1 > prev) & !a1;
+      above += std::size_t(a0) + std::size_t(a1);
+      min0 = min_if(min0, r0, a0);
+      min1 = min_if(min1, r1, a1);
+    }
+    if (k < n) {
+      const double r0 = ratio[k];
+      const bool a0 = !(r0 <= bound);
+      idx[m] = k;
+      m += (r0 > prev) & !a0;
+      above += a0;
+      min0 = min_if(min0, r0, a0);
+    }
+    smallest = std::min(min0, min1);
+  }
+  // The rest (ratios above prev) in ascending order, a chunk at a time (nth_element, sort).
+  std::size_t left = 0;
+  for (std::uint32_t k = 0; k < n; ++k)
+    if (!(ratio[k] <= prev)) items[left++] = {ratio[k], k};
+  const auto first = items, last = items + left;
   for (std::size_t done = 0, chunk = 16; done < left; done += chunk, chunk *= 4) {
     chunk = std::min(chunk, left - done);
     const auto begin = first + std::ptrdiff_t(done), end = begin + std::ptrdiff_t(chunk);
-    if (end != last) std::nth_element(begin, end, last);
-    std::sort(begin, end);
+    if (end != last) std::nth_element(begin, end, last, walk_order);
+    std::sort(begin, end, walk_order);
     for (auto it = begin; it != end; ++it)
-      if (crosses_item(*it)) return waterfill_allotment(level, C, C0);
+      if (w.crosses(it->ratio, it->k)) return w.result();
   }
-  return waterfill_allotment(level, C, C0);
+  return w.result();
 }
 
 Allotment allot_priority(double x, std::span<const double> orders,
@@ -247,8 +318,7 @@ double ration_final_demand_last(double x, double demand, std::span<const double>
 }
 
 double ration_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
-                        double C, double C0, std::span<double> y,
-                        std::vector<std::pair<double, std::uint32_t>>& scratch) {
+                        double C, double C0, std::span<double> y, WaterfillScratch& scratch) {
   return apply(allot_waterfill(x, orders, z0, C, C0, scratch), orders, z0, {}, y);
 }
 

@@ -109,11 +109,34 @@ Allotment allot_proportional(double x, double demand, double C);
 /// Final users absorb the shortfall first: c = max(0, C - (D - x)); if C < D - x then c = 0 and
 /// y = O x / (D - C).
 Allotment allot_final_demand_last(double x, double demand, double C);
-/// y = min(O, L Z0), c = min(C, L C0), L the largest level with sum y + c <= x; computed by
-/// sorting the ratios O/Z0 (O(k log k)). `scratch` is reused between calls.
+/// An item of a waterfill list: its ratio O/Z0 and its index (final demand last).
+struct WaterfillItem {
+  double ratio;
+  std::uint32_t k;
+};
+/// Buffers for waterfill's longer customer lists, reused between calls (one per thread).
+struct WaterfillScratch {
+  std::vector<double> ratio;
+  std::vector<std::uint32_t> index;
+  std::vector<WaterfillItem> items;
+};
+/// Waterfill's total weight: the customers' Z0 summed in order, then C0 where C0 > 0. A caller
+/// that keeps it between days must sum in this order, so that the level has the same bits.
+inline double waterfill_weight(std::span<const double> z0, double C0) {
+  double w = 0.0;
+  for (double z : z0) w += z;
+  return C0 > 0.0 ? w + C0 : w;
+}
+/// y = min(O, L Z0), c = min(C, L C0), L the largest level with sum y + c <= x; computed as the
+/// walk over the ratios O/Z0 in ascending order (ties by index) gives it, to the last bit,
+/// ordering only what the walk reaches (O(k log k) at most). D = (sum of orders) + C, summed
+/// in that order as the engine's step 4 does; x >= D serves everyone in full.
 Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
-                          double C, double C0,
-                          std::vector<std::pair<double, std::uint32_t>>& scratch);
+                          double C, double C0, WaterfillScratch& scratch);
+/// The same for a supplier known to run short (x < D), with its weight from waterfill_weight.
+Allotment allot_waterfill_short(double x, double weight, std::span<const double> orders,
+                                std::span<const double> z0, double C, double C0,
+                                WaterfillScratch& scratch);
 /// Classes served in `service_order`, each in full before the next, proportionally within the
 /// class that runs short. classes[k] is the class of order k; final demand is class kFinal.
 Allotment allot_priority(double x, std::span<const double> orders,
@@ -126,8 +149,7 @@ double ration_proportional(double x, double demand, std::span<const double> orde
 double ration_final_demand_last(double x, double demand, std::span<const double> orders, double C,
                                 std::span<double> y);
 double ration_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
-                        double C, double C0, std::span<double> y,
-                        std::vector<std::pair<double, std::uint32_t>>& scratch);
+                        double C, double C0, std::span<double> y, WaterfillScratch& scratch);
 double ration_priority(double x, std::span<const double> orders,
                        std::span<const std::uint8_t> classes, double C,
                        std::span<const PriorityClass> service_order, std::span<double> y);

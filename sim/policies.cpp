@@ -214,6 +214,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
     }
     z0[l] = new_z0;
     if (!z0_out.empty()) z0_out[out_pos[l]] = new_z0;
+    if (!wf_weight.empty()) refresh_weight(sup(l));
   });
 
   // The new lane: no stock and nothing in transit yet.
@@ -259,6 +260,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
   if (!class_out.empty()) class_out.push_back(lane_class.back());
   slot_extra[s].push_back(lane);
   out_extra[best].push_back(lane);
+  if (!wf_weight.empty()) refresh_weight(best);
 
   EventRecord rec;
   rec.day = t;

@@ -195,7 +195,7 @@ TEST(RationWaterfill, BuyerWhoseOrderRoseMostIsCutFirst) {
   // so 50 + 50 L = 120, L = 1.4: y = {10, 28, 42}, c = 40. Buyer 3 (ratio 2) gets 42/60 = 70%,
   // buyer 2 (ratio 1.5) 28/30 = 93%, buyer 1 and final users everything.
   std::array<double, 3> orders{10, 30, 60}, z0{10, 20, 30}, y{};
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   double c = sd::ration_waterfill(120, orders, z0, 40, 40, y, scratch);
   EXPECT_DOUBLE_EQ(y[0], 10.0);
   EXPECT_DOUBLE_EQ(y[1], 28.0);
@@ -207,7 +207,7 @@ TEST(RationWaterfill, LevelInTheUpperSegment) {
   // Same items, x = 130 > f(1.5) = 125: for 1.5 <= L <= 2, f = 10 + 40 + 30 + 30 L = 80 + 30 L,
   // L = 50/30 = 5/3: y = {10, 30, 50}, c = 40.
   std::array<double, 3> orders{10, 30, 60}, z0{10, 20, 30}, y{};
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   double c = sd::ration_waterfill(130, orders, z0, 40, 40, y, scratch);
   EXPECT_DOUBLE_EQ(y[0], 10.0);
   EXPECT_DOUBLE_EQ(y[1], 30.0);
@@ -218,7 +218,7 @@ TEST(RationWaterfill, LevelInTheUpperSegment) {
 TEST(RationWaterfill, LevelBelowEveryRatioCutsAllInProportionToZ0) {
   // x = 50 < f(1) = 100: L = 50/100 = 0.5, y = 0.5 Z0 = {5, 10, 15}, c = 0.5 C0 = 20.
   std::array<double, 3> orders{10, 30, 60}, z0{10, 20, 30}, y{};
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   double c = sd::ration_waterfill(50, orders, z0, 40, 40, y, scratch);
   EXPECT_DOUBLE_EQ(y[0], 5.0);
   EXPECT_DOUBLE_EQ(y[1], 10.0);
@@ -230,7 +230,7 @@ TEST(RationWaterfill, NoFinalDemand) {
   // Orders only: Z0 = {1, 1}, O = {1, 3} (ratios 1, 3), x = 2: f(L) = L + L for L <= 1 (f = 2 at
   // L = 1) so L = 1: y = {1, 1}, c = 0.
   std::array<double, 2> orders{1, 3}, z0{1, 1}, y{};
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   double c = sd::ration_waterfill(2, orders, z0, 0, 0, y, scratch);
   EXPECT_DOUBLE_EQ(y[0], 1.0);
   EXPECT_DOUBLE_EQ(y[1], 1.0);
@@ -281,7 +281,7 @@ TEST(Rationing, OutputAtOrAboveDemandServesEverything) {
   std::array<std::uint8_t, 3> cls{0, 1, 2};
   std::array<PriorityClass, 4> order{PriorityClass::kDomestic, PriorityClass::kGroup,
                                      PriorityClass::kRest, PriorityClass::kFinal};
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   const double C = 40, D = 140;
   for (double x : {D, D + 1}) {
     std::array<double, 3> y{};
@@ -305,7 +305,7 @@ TEST(Rationing, EveryRuleHandsOutExactlyX) {
   std::array<std::uint8_t, 3> cls{0, 2, 1};
   std::array<PriorityClass, 4> order{PriorityClass::kDomestic, PriorityClass::kGroup,
                                      PriorityClass::kRest, PriorityClass::kFinal};
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   const double C = 40, D = 140;
   for (double x : {0.0, 1.0, 37.5, 99.0, 125.0, 139.0}) {
     auto total = [](const std::array<double, 3>& y, double c) { return y[0] + y[1] + y[2] + c; };
@@ -365,7 +365,7 @@ struct Uniform {
 // the list length and wherever the crossing falls.
 TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
   Uniform next{777};
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   int crossings_past_first = 0;
   for (std::size_t n : {1u, 2u, 5u, 17u, 40u, 255u, 256u, 700u}) {
     for (int rep = 0; rep < 40; ++rep) {
@@ -392,6 +392,52 @@ TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
   EXPECT_GT(crossings_past_first, 50);  // the ordering was exercised, not only the shortcut
 }
 
+// Every list length from 1 to 80 (scans up to 8 items; rounds on the stack up to 32, in the
+// scratch beyond) and, for the longer lists, a first split of more than 32 items (sorted, not
+// ranked): 70% of the customers at ratios in [0.1, 0.5] and the rest in [2, 3], with x such
+// that the cheap ones are served in full and the others share at level 1, L = (x - sum of the
+// cheap orders) / (sum of the others' Z0) = 1. The supplier-side entry point, given the
+// weight, agrees with the full one and with the full sort to the last bit.
+TEST(Waterfill, EveryListLengthAndLargeSplitsMatchTheFullSort) {
+  Uniform next{2024};
+  sd::WaterfillScratch scratch;
+  for (std::size_t n = 1; n <= 80; ++n) {
+    for (int rep = 0; rep < 8; ++rep) {
+      std::vector<double> o(n), z(n);
+      double cheap = 0.0, dear_weight = 0.0;
+      for (std::size_t k = 0; k < n; ++k) {
+        z[k] = 1.0 + next();
+        const bool is_cheap = next() < 0.7;
+        o[k] = z[k] * (is_cheap ? 0.1 + 0.4 * next() : 2.0 + next());
+        (is_cheap ? cheap : dear_weight) += is_cheap ? o[k] : z[k];
+      }
+      if (dear_weight == 0.0) continue;  // all cheap: everyone served in full
+      const double x = cheap + dear_weight;
+      const double want = waterfill_reference(x, o, z, 0.0, 0.0);
+      EXPECT_NEAR(want, 1.0, 1e-12) << "n=" << n;
+      const auto full = sd::allot_waterfill(x, o, z, 0.0, 0.0, scratch);
+      const auto supplier =
+          sd::allot_waterfill_short(x, sd::waterfill_weight(z, 0.0), o, z, 0.0, 0.0, scratch);
+      EXPECT_TRUE(same_bits(full.level, want)) << "n=" << n << " rep=" << rep;
+      EXPECT_TRUE(same_bits(supplier.level, want)) << "n=" << n << " rep=" << rep;
+    }
+  }
+}
+
+// Whether a supplier runs short is decided on the demand of step 4: its orders summed in
+// order, then final demand. With orders {1, 1e16} and C = 1 that sum is 1e16 ((1 + 1e16)
+// rounds to 1e16 and so does + 1), while C + 1 + 1e16 would be 1e16 + 2: x = 1e16 serves
+// everyone in full (no level, c = C), and the next double below rations.
+TEST(Waterfill, RunsShortOnStepFourDemand) {
+  const std::vector<double> o = {1.0, 1e16}, z = {1.0, 1e16};
+  sd::WaterfillScratch scratch;
+  const auto all = sd::allot_waterfill(1e16, o, z, 1.0, 1.0, scratch);
+  EXPECT_EQ(all.level, kInf);
+  EXPECT_EQ(all.c, 1.0);
+  const auto cut = sd::allot_waterfill(std::nextafter(1e16, 0.0), o, z, 1.0, 1.0, scratch);
+  EXPECT_LT(cut.level, 1.0);
+}
+
 // Long lists in shuffled order whose ratios grow geometrically (base^p for the p-th smallest)
 // while their Z0 shrink or grow geometrically (e^(a p)): where the cheap customers carry the
 // weight (a < 0), each round's bound (x - full) / weight passes few items, so some lists use
@@ -399,7 +445,7 @@ TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
 // do, counted with an instrumented kernel), and with ratios up to 1.5^299 some rounds end
 // where rounding keeps the smallest from crossing. Same bits as the full sort for all.
 TEST(Waterfill, GeometricRatiosAndWeightsTakeManyRoundsAndStillMatch) {
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   const std::size_t n = 300;
   for (double base : {1.01, 1.1, 1.5}) {
     for (double a : {-0.2, -0.05, 0.05}) {
@@ -433,10 +479,31 @@ TEST(Waterfill, GeometricRatiosAndWeightsTakeManyRoundsAndStillMatch) {
 TEST(Waterfill, TiesAtTheBoundGiveTheAnalyticLevel) {
   std::vector<double> o(40), z(40, 1.0);
   for (std::size_t k = 0; k < 40; ++k) o[k] = k % 2 == 0 ? 1.0 : 2.0;
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   EXPECT_EQ(sd::allot_waterfill(30.0, o, z, 0.0, 0.0, scratch).level, 0.75);
   EXPECT_EQ(sd::allot_waterfill(50.0, o, z, 0.0, 0.0, scratch).level, 1.5);
   EXPECT_EQ(sd::allot_waterfill(40.0, o, z, 0.0, 0.0, scratch).level, 1.0);
+}
+
+// Ties inside one split, with different weights: 16 customers at ratio exactly 1 with
+// Z0 = O = 1..16 (sum 136) and 8 at ratio 3 with Z0 = 1. x = 152: the first bound is 152 / 144,
+// so the split is the 16 tied customers; all are served in full and the level is
+// (152 - 136) / 8 = 2 (sums of integers: exact in any order). Each tied customer must be
+// walked once: one taken twice or left out changes the sums.
+TEST(Waterfill, TiedRatiosWithDifferentWeightsAreEachWalkedOnce) {
+  std::vector<double> o, z;
+  for (int k = 1; k <= 16; ++k) {
+    o.push_back(k);
+    z.push_back(k);
+    if (k % 2 == 0) {  // interleaved with the dearer ones
+      o.push_back(3.0);
+      z.push_back(1.0);
+    }
+  }
+  sd::WaterfillScratch scratch;
+  const auto a = sd::allot_waterfill(152.0, o, z, 0.0, 0.0, scratch);
+  EXPECT_EQ(a.level, 2.0);
+  EXPECT_TRUE(same_bits(a.level, waterfill_reference(152.0, o, z, 0.0, 0.0)));
 }
 
 // In exact arithmetic, when no item lies at or below a round's bound (x - full) / weight, the
@@ -447,7 +514,7 @@ TEST(Waterfill, TiesAtTheBoundGiveTheAnalyticLevel) {
 // on such edges: same bits as the full sort.
 TEST(Waterfill, RatiosWithinAnUlpMatchTheFullSort) {
   Uniform next{99};
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  sd::WaterfillScratch scratch;
   int rationed = 0;
   for (int rep = 0; rep < 400; ++rep) {
     const std::size_t n = 33 + std::size_t(next() * 100);

@@ -144,6 +144,50 @@ TEST(NewSupplier, FlowIsTheShortfallWhenThatIsSmallerThanTheSpareCapacity) {
   EXPECT_EQ(std::get<2>(sim.added_link(0)), 1.0 * (1.0 - 0.6 / 1.0));
 }
 
+// Under waterfill a supplier keeps the sum of its customers' Z0 (its weight) between days; a
+// switch moves part of a link's baseline away, and the weight must follow. s1 also sells 1 to
+// its own final users (C0 = 1), so x0 = 2; it loses 75% of its capacity from day 0: x = 0.5.
+// Day 0: O = 1 (ratio 1) and C = 1 (ratio 1), L = x / (Z0 + C0) = 0.25, y = 0.25, fill 0.25,
+// W = Z0 (1 - y/O) = 0.75, and s2 (spare 1: its final demand cut to 0) takes 0.75: the old
+// link's Z0 becomes 0.25 and s1's weight 0.25 + 1 = 1.25. s1 runs short every day after
+// (its final demand alone exceeds x), and then ships all it makes: y + c = x, with
+// y = min(O, L 0.25), c = min(1, L). A weight left at 2 gives L too small by 1.25 / 2 and
+// ships less than x.
+TEST(NewSupplier, WaterfillWeightFollowsTheMovedBaseline) {
+  WorldBuilder b;
+  auto X = b.country("XXX"), Y = b.country("YYY"), B = b.country("BBB");
+  auto ore = b.material("ore", 10.0), good = b.material("good");
+  auto s1 = b.firm("s1", X, ore, 1.0);
+  b.firm("s2", Y, ore, 1.0);
+  auto buyer = b.firm("b", B, good, 1.0);
+  b.link(s1, buyer, 1.0, 1);
+  const World w = b.build();
+  Scenario s = make_scenario(
+      "days: 30\n"
+      "model: {rationing: waterfill, substitution: {enabled: true, search_days: 1}}\n"
+      "events:\n"
+      "  - {type: capacity_loss, start: 0, firms: [s1], loss: 0.75}\n"
+      "  - {type: demand_shock, start: 0, firms: [s2], factor: 0.0}\n");
+  ASSERT_TRUE(check_scenario(s, w).empty());
+  Simulation sim(w, s, threads(1));
+  int short_days = 0;
+  while (sim.step()) {
+    const int t = sim.day();
+    if (t == 0) {
+      EXPECT_EQ(sim.delivery(0), 0.25);
+      ASSERT_EQ(sim.added_links(), 1u);
+      EXPECT_EQ(std::get<2>(sim.added_link(0)), 0.75);
+      continue;
+    }
+    const double x = sim.production()[s1];
+    EXPECT_EQ(x, 0.5) << t;
+    ASSERT_GT(sim.demand()[s1], x) << t;
+    ++short_days;
+    EXPECT_NEAR(sim.delivery(0) + sim.final_delivered()[s1], x, 1e-15) << t;
+  }
+  EXPECT_EQ(short_days, 29);
+}
+
 /// b (BBB, group g1) buys ore from s1 (XXX). Candidates: x2 (XXX, blocked by the export
 /// control), h (BBB, domestic), g (GGG, shares group g1 with BBB), r (RRR, no group).
 World choice_world() {

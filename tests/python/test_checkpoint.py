@@ -37,14 +37,16 @@ def same(a, b):
 
 with tempfile.TemporaryDirectory() as tmp:
     # A scenario with lead times, an export control and every policy, so the checkpoint must
-    # carry rings, caps, new links, stockpiles and mechanisms.
-    scen = os.path.join(tmp, "s.yaml")
-    with open(scen, "w") as f:
-        f.write(f"""name: checkpoint-test
+    # carry rings, caps, new links, stockpiles and mechanisms; under waterfill also the
+    # suppliers' weights, which new links change and a resumed run derives again.
+    for rule in ("proportional", "waterfill"):
+        scen = os.path.join(tmp, f"s-{rule}.yaml")
+        with open(scen, "w") as f:
+            f.write(f"""name: checkpoint-test
 world: {src}/scenarios/worlds/example.yaml
 days: 200
 seed: 7
-model: {{alpha_max: 1.2, tau_alpha: 30, substitution: {{enabled: true, search_days: 5}}}}
+model: {{rationing: {rule}, alpha_max: 1.2, tau_alpha: 30, substitution: {{enabled: true, search_days: 5}}}}
 events:
   - {{type: export_control, start: 0, end: 90, exporters: [CHN], materials: [gallium], targets: [ipef], license_share: 0.1}}
   - {{type: transport_disruption, start: 20, end: 60, between: [[JPN], [USA]], extra_days: 7}}
@@ -53,21 +55,22 @@ policies:
      actions: [match_suppliers, surge, release_stockpiles]}}
   - {{type: stockpile, country: JPN, material: gallium, days_of_use: 30}}
 """)
-    a = os.path.join(tmp, "a.h5")
-    b = os.path.join(tmp, "b.h5")
-    subprocess.run([exe, "run", scen, "-o", a, "-q"], check=True)
-    env = dict(os.environ, SHORTFALL_TEST_KILL_AFTER_DAY="123")
-    r = subprocess.run([exe, "run", scen, "-o", b, "-q", "--checkpoint-every", "40"], env=env)
-    check(r.returncode == 137, f"killed run exits 137, got {r.returncode}")
-    check(not os.path.exists(b), "a killed run leaves nothing under the output name")
-    check(os.path.exists(b + ".checkpoint"), "the checkpoint of day 119 exists")
-    r = subprocess.run([exe, "run", scen, "-o", b, "-q", "--checkpoint-every", "40", "--resume"])
-    check(r.returncode == 0, "resume succeeds")
-    check(not os.path.exists(b + ".checkpoint"), "a finished run removes its checkpoint")
-    da, db = datasets(h5py.File(a)), datasets(h5py.File(b))
-    check(sorted(da) == sorted(db), "same datasets")
-    for k in da:
-        check(k in db and same(da[k], db[k]), f"dataset {k} identical after resume")
+        a = os.path.join(tmp, f"a-{rule}.h5")
+        b = os.path.join(tmp, f"b-{rule}.h5")
+        subprocess.run([exe, "run", scen, "-o", a, "-q"], check=True)
+        env = dict(os.environ, SHORTFALL_TEST_KILL_AFTER_DAY="123")
+        r = subprocess.run([exe, "run", scen, "-o", b, "-q", "--checkpoint-every", "40"], env=env)
+        check(r.returncode == 137, f"{rule}: killed run exits 137, got {r.returncode}")
+        check(not os.path.exists(b), f"{rule}: a killed run leaves nothing under the output name")
+        check(os.path.exists(b + ".checkpoint"), f"{rule}: the checkpoint of day 119 exists")
+        r = subprocess.run([exe, "run", scen, "-o", b, "-q", "--checkpoint-every", "40", "--resume"])
+        check(r.returncode == 0, f"{rule}: resume succeeds")
+        check(not os.path.exists(b + ".checkpoint"), f"{rule}: a finished run removes its checkpoint")
+        da, db = datasets(h5py.File(a)), datasets(h5py.File(b))
+        check(sorted(da) == sorted(db), f"{rule}: same datasets")
+        for k in da:
+            check(k in db and same(da[k], db[k]), f"{rule}: dataset {k} identical after resume")
+        print(f"{rule}: compared {len(da)} datasets after resume")
 
     # A checkpoint of another format (an older shortfall) is refused with exit code 2 and says
     # which formats, rather than being read as this version's state.

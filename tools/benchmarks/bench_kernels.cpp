@@ -39,7 +39,7 @@ void BM_Proportional(benchmark::State& st) {
 }
 void BM_Waterfill(benchmark::State& st) {
   Case c(std::size_t(st.range(0)));
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  detail::WaterfillScratch scratch;
   for (auto _ : st) {
     benchmark::DoNotOptimize(
         detail::ration_waterfill(0.7 * c.demand, c.orders, c.z0, 1.0, 1.0, c.y, scratch));
@@ -48,7 +48,7 @@ void BM_Waterfill(benchmark::State& st) {
 }
 void BM_WaterfillShock(benchmark::State& st) {
   Case c(std::size_t(st.range(0)), true);
-  std::vector<std::pair<double, std::uint32_t>> scratch;
+  detail::WaterfillScratch scratch;
   for (auto _ : st) {
     benchmark::DoNotOptimize(
         detail::ration_waterfill(0.9 * c.demand, c.orders, c.z0, 1.0, 1.0, c.y, scratch));
