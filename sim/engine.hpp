@@ -858,39 +858,30 @@ struct Simulation::Impl {
     }
   }
 
-  // A supplier's customers' orders, Z0 and classes, supplier-major: read in place, or gathered
-  // into the thread's scratch (`gathered`) where links were added to the supplier during the
-  // run. The order is the lists' order for the rules, and for wf_weight.
+  // A supplier's customers' orders, Z0 or classes, supplier-major: read in place, or, where
+  // links were added to it during the run, gathered into `buf` (the added lanes last). This
+  // is the lists' order for the rules, and for wf_weight.
+  [[nodiscard]] bool has_added(FirmId j) const {
+    return !out_extra.empty() && !out_extra[j].empty();
+  }
   template <class T>
-  static std::span<const T> customers(const std::vector<T>& out, Lane kb, Lane ke,
-                                      const std::vector<Lane>* extra, std::vector<T>* gathered) {
-    if (!gathered) return {out.data() + kb, ke - kb};
-    gathered->assign(out.begin() + kb, out.begin() + ke);
-    for (Lane l : *extra) gathered->push_back(out[l]);
-    return *gathered;
+  std::span<const T> customers(FirmId j, const std::vector<T>& out, std::vector<T>& buf) const {
+    const Lane kb = net.out_begin[j], ke = net.out_begin[j + 1];
+    if (!has_added(j)) [[likely]]
+      return {out.data() + kb, ke - kb};
+    return gather_customers(j, out, buf);
   }
-  std::span<const double> customer_orders(FirmId j, Scratch* gathered) const {
-    return customers(o_out, net.out_begin[j], net.out_begin[j + 1], &out_extra_of(j),
-                     gathered ? &gathered->orders : nullptr);
-  }
-  std::span<const double> customer_z0(FirmId j, Scratch* gathered) const {
-    return customers(z0_out, net.out_begin[j], net.out_begin[j + 1], &out_extra_of(j),
-                     gathered ? &gathered->z0 : nullptr);
-  }
-  std::span<const std::uint8_t> customer_classes(FirmId j, Scratch* gathered) const {
-    return customers(class_out, net.out_begin[j], net.out_begin[j + 1], &out_extra_of(j),
-                     gathered ? &gathered->cls : nullptr);
-  }
-  const std::vector<Lane>& out_extra_of(FirmId j) const {
-    static const std::vector<Lane> none;
-    return out_extra.empty() ? none : out_extra[j];
+  template <class T>
+  [[gnu::noinline]] std::span<const T> gather_customers(FirmId j, const std::vector<T>& out,
+                                                        std::vector<T>& buf) const {
+    buf.assign(out.begin() + net.out_begin[j], out.begin() + net.out_begin[j + 1]);
+    for (Lane l : out_extra[j]) buf.push_back(out[l]);
+    return buf;
   }
   /// Waterfill's weight of supplier j from its customers' Z0 now.
   void refresh_weight(FirmId j) {
-    Scratch gathered;
-    const bool extra = !out_extra_of(j).empty();
-    wf_weight[j] = detail::waterfill_weight(customer_z0(j, extra ? &gathered : nullptr),
-                                            world.final_demand[j]);
+    std::vector<double> buf;
+    wf_weight[j] = detail::waterfill_weight(customers(j, z0_out, buf), world.final_demand[j]);
   }
   void refresh_weights() {
     for (FirmId j = 0; j < FirmId(wf_weight.size()); ++j) refresh_weight(j);
@@ -910,22 +901,18 @@ struct Simulation::Impl {
         a = detail::allot_final_demand_last(xj, demand, C[j]);
         code = a.share[0];
         break;
-      case Rationing::kWaterfill: {
-        Scratch* gathered = out_extra_of(j).empty() ? nullptr : &sc;
-        a = detail::allot_waterfill_short(xj, wf_weight[j], customer_orders(j, gathered),
-                                          customer_z0(j, gathered), C[j], world.final_demand[j],
+      case Rationing::kWaterfill:
+        a = detail::allot_waterfill_short(xj, wf_weight[j], customers(j, o_out, sc.orders),
+                                          customers(j, z0_out, sc.z0), C[j], world.final_demand[j],
                                           sc.waterfill);
         code = encode_waterfill(a.level);
         break;
-      }
-      case Rationing::kPriority: {
-        Scratch* gathered = out_extra_of(j).empty() ? nullptr : &sc;
-        a = detail::allot_priority(xj, customer_orders(j, gathered), customer_classes(j, gathered),
-                                   C[j], scenario.model.priority);
+      case Rationing::kPriority:
+        a = detail::allot_priority(xj, customers(j, o_out, sc.orders),
+                                   customers(j, class_out, sc.cls), C[j], scenario.model.priority);
         allot[j] = a;
         code = kRulePriority;
         break;
-      }
     }
     return {code, a.c};
   }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 namespace shortfall::detail {
@@ -58,10 +57,8 @@ Allotment waterfill_allotment(double level, double C, double C0) {
   a.c = C0 > 0.0 ? std::min(C, a.level * C0) : 0.0;
   return a;
 }
-/// Lists up to this long are ordered by repeated scans.
-constexpr std::size_t kShortList = 8;
-/// Longer lists are kept on the stack up to this length, and splits up to this length are
-/// ordered by counting ranks.
+/// Lists up to this long are kept on the stack, and splits up to this long are ordered by
+/// counting ranks.
 constexpr std::size_t kStackList = 32;
 /// Rounds of splitting at a rising bound before the rest is ordered by chunks.
 constexpr int kRounds = 8;
@@ -99,42 +96,6 @@ struct Walk {
   }
   Allotment result() const { return waterfill_allotment(level, C, C0); }
 };
-
-/// Short lists (most suppliers; the walk usually stops at the first or second item): take the
-/// smallest remaining (ratio, index) by a scan, as often as needed: the sequence a sort gives.
-/// Ratios are >= 0, so their IEEE bits order like unsigned integers (+0 for -0); a taken
-/// item's key becomes the largest integer, above every ratio, inf included. False (nothing
-/// done) where a ratio is negative.
-[[gnu::always_inline]] inline bool walk_by_scans(Walk& w, std::size_t n) {
-  std::array<std::uint64_t, kShortList> key;
-  bool negative = false;
-  auto bits = [&](double r) {
-    std::uint64_t b;
-    r += 0.0;  // -0 -> +0
-    std::memcpy(&b, &r, sizeof b);
-    negative |= std::int64_t(b) < 0;  // a negative ratio (or NaN with the sign set)
-    return b;
-  };
-  for (std::uint32_t k = 0; k < w.k_final; ++k)
-    key[k] = bits(waterfill_ratio(w.orders[k], w.z0[k]));
-  if (n > w.k_final) key[w.k_final] = bits(w.C / w.C0);
-  if (negative) return false;
-  constexpr std::uint64_t kTaken = ~std::uint64_t(0);
-  for (std::size_t step = 0; step < n; ++step) {
-    std::uint32_t best = 0;
-    std::uint64_t best_key = key[0];
-    for (std::uint32_t k = 1; k < n; ++k) {
-      const bool lower = key[k] < best_key;  // ties: the lower index stays
-      best_key = lower ? key[k] : best_key;
-      best = lower ? k : best;
-    }
-    double r;
-    std::memcpy(&r, &best_key, sizeof r);
-    if (w.crosses(r, best)) break;
-    key[best] = kTaken;
-  }
-  return true;
-}
 
 /// Orders the split idx[0, m) (ascending indices) by (ratio, index) into items and walks it;
 /// true where the walk stops in it.
@@ -177,10 +138,9 @@ Allotment allot_waterfill_short(double x, double weight, std::span<const double>
   const auto k_final = static_cast<std::uint32_t>(orders.size());
   const std::size_t n = orders.size() + (C0 > 0.0 ? 1 : 0);
   Walk w{x, weight, 0.0, kInf, orders, z0, C, C0, k_final};
-  if (n <= kShortList && walk_by_scans(w, n)) return w.result();
 
-  // Longer lists, in rounds. Every item whose ratio is at most the level the rest would get
-  // if none of them were served in full, bound = (x - full) / weight, is served in full (in
+  // The walk, in rounds. Every item whose ratio is at most the level the rest would get if
+  // none of them were served in full, bound = (x - full) / weight, is served in full (in
   // exact arithmetic full + r weight <= x for r <= bound, whatever comes before it; the bound
   // only rises). One branch-free pass over the ratios lists the items in (previous bound,
   // bound] in index order and finds the smallest ratio above the bound; the split is ordered
