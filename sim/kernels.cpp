@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace shortfall::detail {
 
@@ -72,7 +73,7 @@ inline double min_if(double m, double r, bool take) {
 /// Items in the walk's order: ascending ratio, then index.
 using Item = WaterfillItem;
 constexpr auto walk_order = [](const Item& a, const Item& b) {
-  return a.ratio < b.ratio || (a.ratio == b.ratio && a.k < b.k);
+  return std::tie(a.ratio, a.k) < std::tie(b.ratio, b.k);
 };
 
 /// The walk over the items in ascending (ratio, index) order: f(L) = (demand of the items with
@@ -125,11 +126,16 @@ struct Walk {
 
 Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
                           double C, double C0, WaterfillScratch& scratch) {
-  double demand = 0.0;
-  for (double o : orders) demand += o;
+  // D, and the weight as waterfill_weight sums it, in one loop (two independent chains).
+  double demand = 0.0, weight = 0.0;
+  for (std::size_t k = 0; k < orders.size(); ++k) {
+    demand += orders[k];
+    weight += z0[k];
+  }
   demand += C;
   if (x >= demand) return allot_all(C);
-  return allot_waterfill_short(x, waterfill_weight(z0, C0), orders, z0, C, C0, scratch);
+  if (C0 > 0.0) weight += C0;
+  return allot_waterfill_short(x, weight, orders, z0, C, C0, scratch);
 }
 
 Allotment allot_waterfill_short(double x, double weight, std::span<const double> orders,
@@ -152,17 +158,20 @@ Allotment allot_waterfill_short(double x, double weight, std::span<const double>
   // After a few rounds, or when rounding keeps the smallest item above the bound from
   // crossing, the rest is ordered a chunk at a time, so a list costs O(k log k) at most.
   std::array<double, kStackList> ratio_stack;
-  std::array<std::uint32_t, kStackList> idx_stack;
+  std::array<std::uint32_t, kStackList> idx_stack, live_stack;
   std::array<Item, kStackList> items_stack;
   double* ratio = ratio_stack.data();
-  std::uint32_t* idx = idx_stack.data();
+  std::uint32_t* idx = idx_stack.data();    // the split
+  std::uint32_t* live = live_stack.data();  // the items above the bound, ascending
   auto* items = items_stack.data();
   if (n > kStackList) {
     scratch.ratio.resize(n);
     scratch.index.resize(n);
+    scratch.live.resize(n);
     scratch.items.resize(n);
     ratio = scratch.ratio.data();
     idx = scratch.index.data();
+    live = scratch.live.data();
     items = scratch.items.data();
   }
   double bound = weight > 0.0 ? x / weight : 0.0;
@@ -174,53 +183,56 @@ Allotment allot_waterfill_short(double x, double weight, std::span<const double>
     const bool a = !(r <= bound);
     idx[m] = k;
     m += !a;
+    live[above] = k;
     above += a;
     smallest = min_if(smallest, r, a);
   };
   for (std::uint32_t k = 0; k < k_final; ++k) first_pass(k, waterfill_ratio(orders[k], z0[k]));
   if (n > k_final) first_pass(k_final, C / C0);
-  double prev = -kInf;  // items with ratio <= prev are served
   for (int round = 1;; ++round) {
-    if (m > 0) {
-      if (walk_split(w, ratio, idx, m, items)) return w.result();
-      prev = bound;
-    }
+    if (m > 0 && walk_split(w, ratio, idx, m, items)) return w.result();
     if (above == 0) return w.result();  // everyone served in full
     if (w.full + smallest * w.weight > x)
       return waterfill_allotment(w.weight > 0.0 ? (x - w.full) / w.weight : 0.0, C, C0);
     if (m == 0 || round == kRounds) break;
+    // The next round's pass, over the items still above, compacted in place.
     bound = w.weight > 0.0 ? (x - w.full) / w.weight : 0.0;
+    const std::size_t left = above;
     m = above = 0;
     double min0 = kInf, min1 = kInf;  // two chains of minima, for the pipeline
-    std::uint32_t k = 0;
-    for (; k + 1 < n; k += 2) {
-      const double r0 = ratio[k], r1 = ratio[k + 1];
+    std::size_t i = 0;
+    for (; i + 1 < left; i += 2) {
+      const std::uint32_t k0 = live[i], k1 = live[i + 1];
+      const double r0 = ratio[k0], r1 = ratio[k1];
       const bool a0 = !(r0 <= bound), a1 = !(r1 <= bound);
-      idx[m] = k;
-      m += (r0 > prev) & !a0;
-      idx[m] = k + 1;
-      m += (r1 > prev) & !a1;
-      above += std::size_t(a0) + std::size_t(a1);
+      idx[m] = k0;
+      m += !a0;
+      live[above] = k0;
+      above += a0;
+      idx[m] = k1;
+      m += !a1;
+      live[above] = k1;
+      above += a1;
       min0 = min_if(min0, r0, a0);
       min1 = min_if(min1, r1, a1);
     }
-    if (k < n) {
-      const double r0 = ratio[k];
+    if (i < left) {
+      const std::uint32_t k0 = live[i];
+      const double r0 = ratio[k0];
       const bool a0 = !(r0 <= bound);
-      idx[m] = k;
-      m += (r0 > prev) & !a0;
+      idx[m] = k0;
+      m += !a0;
+      live[above] = k0;
       above += a0;
       min0 = min_if(min0, r0, a0);
     }
     smallest = std::min(min0, min1);
   }
-  // The rest (ratios above prev) in ascending order, a chunk at a time (nth_element, sort).
-  std::size_t left = 0;
-  for (std::uint32_t k = 0; k < n; ++k)
-    if (!(ratio[k] <= prev)) items[left++] = {ratio[k], k};
-  const auto first = items, last = items + left;
-  for (std::size_t done = 0, chunk = 16; done < left; done += chunk, chunk *= 4) {
-    chunk = std::min(chunk, left - done);
+  // The rest in ascending order, a chunk at a time (nth_element, sort).
+  for (std::size_t i = 0; i < above; ++i) items[i] = {ratio[live[i]], live[i]};
+  const auto first = items, last = items + above;
+  for (std::size_t done = 0, chunk = 16; done < above; done += chunk, chunk *= 4) {
+    chunk = std::min(chunk, above - done);
     const auto begin = first + std::ptrdiff_t(done), end = begin + std::ptrdiff_t(chunk);
     if (end != last) std::nth_element(begin, end, last, walk_order);
     std::sort(begin, end, walk_order);

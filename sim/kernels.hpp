@@ -117,7 +117,7 @@ struct WaterfillItem {
 /// Buffers for waterfill's longer customer lists, reused between calls (one per thread).
 struct WaterfillScratch {
   std::vector<double> ratio;
-  std::vector<std::uint32_t> index;
+  std::vector<std::uint32_t> index, live;
   std::vector<WaterfillItem> items;
 };
 /// Waterfill's total weight: the customers' Z0 summed in order, then C0 where C0 > 0. A caller
