@@ -250,8 +250,8 @@ struct Simulation::Impl {
   // copies keep those reads sequential (filled only for those rules).
   std::vector<double> z0_out;
   std::vector<std::uint8_t> class_out;
-  // Waterfill's weight per supplier, sum Z0 + C0 over its customers (customer_z0's order),
-  // kept while Z0 stays: refresh_weight(j) where a supplier's Z0 change.
+  // Waterfill's weight per supplier: its customers' Z0 summed in customers()' order, plus C0.
+  // Kept between days; refresh_weight(j) wherever supplier j's customers' Z0 change.
   std::vector<double> wf_weight;
 
   // ---- lanes added during the run (new suppliers, sections 7-8): index >= num_links ----

@@ -148,9 +148,9 @@ Allotment allot_waterfill_short(double x, double weight, std::span<const double>
   // The walk, in rounds. Every item whose ratio is at most the level the rest would get if
   // none of them were served in full, bound = (x - full) / weight, is served in full (in
   // exact arithmetic full + r weight <= x for r <= bound, whatever comes before it; the bound
-  // only rises). One branch-free pass over the ratios lists the items in (previous bound,
-  // bound] in index order and finds the smallest ratio above the bound; the split is ordered
-  // and walked, then that smallest ratio is tested: the item it belongs to comes next, and
+  // only rises). One branch-free pass over the items still above the previous bound lists
+  // those now at or below it, in index order, and finds the smallest ratio above it; that
+  // split is ordered and walked, then the smallest ratio is tested: its item comes next, and
   // where it crosses, so does everything after it (full + r weight rises with r under
   // rounding too), so the level is found. Else the next round. Each split is the next run of
   // the ascending (ratio, index) order (ties at a bound go with it) and every walked item is
@@ -177,25 +177,33 @@ Allotment allot_waterfill_short(double x, double weight, std::span<const double>
   double bound = weight > 0.0 ? x / weight : 0.0;
   std::size_t m = 0, above = 0;
   double smallest = kInf;
-  // The first round's pass computes the ratios. NaN counts as above every bound.
-  auto first_pass = [&](std::uint32_t k, double r) {
-    ratio[k] = r;
+  // An item at or below the bound joins the split; one above stays live and counts in the
+  // running minimum `least`. NaN counts as above every bound.
+  auto classify = [&](std::uint32_t k, double r, double& least) {
     const bool a = !(r <= bound);
     idx[m] = k;
     m += !a;
     live[above] = k;
     above += a;
-    smallest = min_if(smallest, r, a);
+    least = min_if(least, r, a);
   };
-  for (std::uint32_t k = 0; k < k_final; ++k) first_pass(k, waterfill_ratio(orders[k], z0[k]));
-  if (n > k_final) first_pass(k_final, C / C0);
+  // The first round's pass computes the ratios.
+  for (std::uint32_t k = 0; k < k_final; ++k) {
+    ratio[k] = waterfill_ratio(orders[k], z0[k]);
+    classify(k, ratio[k], smallest);
+  }
+  if (n > k_final) {
+    ratio[k_final] = C / C0;
+    classify(k_final, ratio[k_final], smallest);
+  }
   for (int round = 1;; ++round) {
     if (m > 0 && walk_split(w, ratio, idx, m, items)) return w.result();
     if (above == 0) return w.result();  // everyone served in full
     if (w.full + smallest * w.weight > x)
       return waterfill_allotment(w.weight > 0.0 ? (x - w.full) / w.weight : 0.0, C, C0);
     if (m == 0 || round == kRounds) break;
-    // The next round's pass, over the items still above, compacted in place.
+    // The next round's pass, over the items still above, compacted in place (live[i] is read
+    // before live[above <= i] is written).
     bound = w.weight > 0.0 ? (x - w.full) / w.weight : 0.0;
     const std::size_t left = above;
     m = above = 0;
@@ -203,29 +211,10 @@ Allotment allot_waterfill_short(double x, double weight, std::span<const double>
     std::size_t i = 0;
     for (; i + 1 < left; i += 2) {
       const std::uint32_t k0 = live[i], k1 = live[i + 1];
-      const double r0 = ratio[k0], r1 = ratio[k1];
-      const bool a0 = !(r0 <= bound), a1 = !(r1 <= bound);
-      idx[m] = k0;
-      m += !a0;
-      live[above] = k0;
-      above += a0;
-      idx[m] = k1;
-      m += !a1;
-      live[above] = k1;
-      above += a1;
-      min0 = min_if(min0, r0, a0);
-      min1 = min_if(min1, r1, a1);
+      classify(k0, ratio[k0], min0);
+      classify(k1, ratio[k1], min1);
     }
-    if (i < left) {
-      const std::uint32_t k0 = live[i];
-      const double r0 = ratio[k0];
-      const bool a0 = !(r0 <= bound);
-      idx[m] = k0;
-      m += !a0;
-      live[above] = k0;
-      above += a0;
-      min0 = min_if(min0, r0, a0);
-    }
+    if (i < left) classify(live[i], ratio[live[i]], min0);
     smallest = std::min(min0, min1);
   }
   // The rest in ascending order, a chunk at a time (nth_element, sort).

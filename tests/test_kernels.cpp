@@ -359,10 +359,10 @@ struct Uniform {
 };
 }  // namespace
 
-// The kernel orders only the items up to the crossing (repeated scans for short lists; for
-// long ones, rounds split off the items below a rising bound, then chunks selected by
-// nth_element and sorted) and must find the level of the full sort to the last bit, whatever
-// the list length and wherever the crossing falls.
+// The kernel orders only the items up to the crossing (rounds split off the items below a
+// rising bound, ranked or sorted, then chunks selected by nth_element and sorted) and must
+// find the level of the full sort to the last bit, whatever the list length and wherever the
+// crossing falls.
 TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
   Uniform next{777};
   sd::WaterfillScratch scratch;
@@ -392,12 +392,12 @@ TEST(Waterfill, LevelEqualsFullSortReferenceBitForBit) {
   EXPECT_GT(crossings_past_first, 50);  // the ordering was exercised, not only the shortcut
 }
 
-// Every list length from 1 to 80 (scans up to 8 items; rounds on the stack up to 32, in the
-// scratch beyond) and, for the longer lists, a first split of more than 32 items (sorted, not
-// ranked): 70% of the customers at ratios in [0.1, 0.5] and the rest in [2, 3], with x such
-// that the cheap ones are served in full and the others share at level 1, L = (x - sum of the
-// cheap orders) / (sum of the others' Z0) = 1. The supplier-side entry point, given the
-// weight, agrees with the full one and with the full sort to the last bit.
+// Every list length from 1 to 80 (on the stack up to 32, in the scratch beyond) and, for the
+// longer lists, a first split of more than 32 items (sorted, not ranked): 70% of the customers at
+// ratios in [0.1, 0.5] and the rest in [2, 3], with x such that the cheap ones are served in full
+// and the others share at level 1, L = (x - sum of the cheap orders) / (sum of the others' Z0) = 1.
+// The supplier-side entry point, given the weight, agrees with the full one and with the full sort
+// to the last bit.
 TEST(Waterfill, EveryListLengthAndLargeSplitsMatchTheFullSort) {
   Uniform next{2024};
   sd::WaterfillScratch scratch;
