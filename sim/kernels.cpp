@@ -66,7 +66,7 @@ constexpr int kRounds = 8;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 /// min(m, r) where `take`, else m: selects, not branches (the condition is data).
 inline double min_if(double m, double r, bool take) {
-  static constexpr double kAdd[2] = {std::numeric_limits<double>::infinity(), 0.0};
+  static constexpr double kAdd[2] = {kInf, 0.0};
   const double c = r + kAdd[take];  // r, or inf
   return c < m ? c : m;
 }
@@ -84,11 +84,15 @@ struct Walk {
   std::span<const double> orders, z0;
   double C, C0;
   std::uint32_t k_final;
+  /// The level if none of the items not yet served were served in full: (x - full) / weight.
+  double bound() const { return weight > 0.0 ? (x - full) / weight : 0.0; }
+  /// Whether the next item, of ratio r, is where f crosses x.
+  bool would_cross(double r) const { return full + r * weight > x; }
   /// Whether item k (ratio r) is where f crosses x; if so the level is set, else the item is
   /// served in full.
   bool crosses(double r, std::uint32_t k) {
-    if (full + r * weight > x) {
-      level = weight > 0.0 ? (x - full) / weight : 0.0;
+    if (would_cross(r)) {
+      level = bound();
       return true;
     }
     full += k == k_final ? C : orders[k];
@@ -126,16 +130,11 @@ struct Walk {
 
 Allotment allot_waterfill(double x, std::span<const double> orders, std::span<const double> z0,
                           double C, double C0, WaterfillScratch& scratch) {
-  // D, and the weight as waterfill_weight sums it, in one loop (two independent chains).
-  double demand = 0.0, weight = 0.0;
-  for (std::size_t k = 0; k < orders.size(); ++k) {
-    demand += orders[k];
-    weight += z0[k];
-  }
+  double demand = 0.0;
+  for (double o : orders) demand += o;
   demand += C;
   if (x >= demand) return allot_all(C);
-  if (C0 > 0.0) weight += C0;
-  return allot_waterfill_short(x, weight, orders, z0, C, C0, scratch);
+  return allot_waterfill_short(x, waterfill_weight(z0, C0), orders, z0, C, C0, scratch);
 }
 
 Allotment allot_waterfill_short(double x, double weight, std::span<const double> orders,
@@ -174,7 +173,7 @@ Allotment allot_waterfill_short(double x, double weight, std::span<const double>
     live = scratch.live.data();
     items = scratch.items.data();
   }
-  double bound = weight > 0.0 ? x / weight : 0.0;
+  double bound = w.bound();
   std::size_t m = 0, above = 0;
   double smallest = kInf;
   // An item at or below the bound joins the split; one above stays live and counts in the
@@ -199,12 +198,11 @@ Allotment allot_waterfill_short(double x, double weight, std::span<const double>
   for (int round = 1;; ++round) {
     if (m > 0 && walk_split(w, ratio, idx, m, items)) return w.result();
     if (above == 0) return w.result();  // everyone served in full
-    if (w.full + smallest * w.weight > x)
-      return waterfill_allotment(w.weight > 0.0 ? (x - w.full) / w.weight : 0.0, C, C0);
+    if (w.would_cross(smallest)) return waterfill_allotment(w.bound(), C, C0);
     if (m == 0 || round == kRounds) break;
     // The next round's pass, over the items still above, compacted in place (live[i] is read
     // before live[above <= i] is written).
-    bound = w.weight > 0.0 ? (x - w.full) / w.weight : 0.0;
+    bound = w.bound();
     const std::size_t left = above;
     m = above = 0;
     double min0 = kInf, min1 = kInf;  // two chains of minima, for the pipeline
