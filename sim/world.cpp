@@ -93,6 +93,12 @@ void World::finalize() {
     if (p.inventory_days && !(std::isfinite(*p.inventory_days) && *p.inventory_days >= 0))
       fail(*this, "materials[" + p.id + "].inventory_days",
            "expected a finite number >= 0, found " + num(*p.inventory_days));
+    if (p.utilisation && !(*p.utilisation > 0.0 && *p.utilisation <= 1.0))
+      fail(*this, "materials[" + p.id + "].utilisation",
+           "expected a capacity utilisation in (0, 1], found " + num(*p.utilisation));
+    if (p.unit_value && !(std::isfinite(*p.unit_value) && *p.unit_value > 0.0))
+      fail(*this, "materials[" + p.id + "].unit_value",
+           "expected a finite value per unit > 0, found " + num(*p.unit_value));
   }
   firm_index_.clear();
   for (FirmId i = 0; i < n; ++i) {
@@ -129,6 +135,8 @@ void World::finalize() {
       fail(*this, key + ".lead_time",
            "expected a lead time in days in [1, 3650], found " + std::to_string(link_lead_time[l]));
   }
+
+  build_final_destinations();
 
   auto net = std::make_shared<detail::Network>(detail::build_network(*this));
 
@@ -181,8 +189,74 @@ void World::finalize() {
     h.update_pod(link_supplier[l]); h.update_pod(link_buyer[l]);
     h.update_pod(link_flow[l]); h.update_pod(link_lead_time[l]);
   }
+  // Material values and utilisation, and destination splits, enter the hash only where given,
+  // so that worlds without them keep their hashes.
+  for (const auto& p : materials)
+    if (p.utilisation || p.unit_value) {
+      h.update("\x1c" "material-v2"); h.update(p.id);
+      h.update_pod(p.utilisation.value_or(-1.0)); h.update_pod(p.unit_value.value_or(-1.0));
+    }
+  if (has_final_demand_split) {
+    h.update("\x1c" "final-demand-split");
+    for (std::size_t k = 0; k < final_dest_country.size(); ++k) {
+      h.update_pod(final_dest_country[k]); h.update_pod(final_dest_amount[k]);
+    }
+  }
   sha256 = h.hex();
   network_ = std::move(net);
+}
+
+void World::build_final_destinations() {
+  const std::size_t n = firm_id.size();
+  std::vector<std::uint32_t> count(n + 1, 0);
+  for (std::size_t k = 0; k < final_demand_split.size(); ++k) {
+    const auto& e = final_demand_split[k];
+    const std::string key = "final_demand_split[" + std::to_string(k) + "]";
+    if (e.firm >= n) fail(*this, key + ".firm", "unknown firm");
+    if (e.country >= countries.size()) fail(*this, key + ".country", "unknown country");
+    if (!(std::isfinite(e.amount) && e.amount >= 0.0))
+      fail(*this, key + ".amount",
+           "expected a finite amount >= 0 for firm '" + firm_id[e.firm] + "', found " +
+               num(e.amount));
+    ++count[e.firm];
+  }
+  std::vector<FinalDemandShare> split = final_demand_split;
+  std::stable_sort(split.begin(), split.end(), [](const auto& a, const auto& b) {
+    return a.firm != b.firm ? a.firm < b.firm : a.country < b.country;
+  });
+  final_dest_begin.assign(n + 1, 0);
+  final_dest_country.clear();
+  final_dest_amount.clear();
+  has_final_demand_split = false;
+  std::size_t k = 0;
+  for (FirmId i = 0; i < n; ++i) {
+    final_dest_begin[i] = std::uint32_t(final_dest_country.size());
+    if (count[i] == 0) {
+      if (final_demand[i] > 0.0) {
+        final_dest_country.push_back(firm_country[i]);
+        final_dest_amount.push_back(final_demand[i]);
+      }
+      continue;
+    }
+    double sum = 0.0;
+    for (; k < split.size() && split[k].firm == i; ++k) {
+      if (!final_dest_country.empty() && final_dest_begin[i] < final_dest_country.size() &&
+          final_dest_country.back() == split[k].country)
+        fail(*this, "final_demand_split",
+             "firm '" + firm_id[i] + "' lists destination '" + countries[split[k].country].code +
+                 "' twice");
+      final_dest_country.push_back(split[k].country);
+      final_dest_amount.push_back(split[k].amount);
+      sum += split[k].amount;
+      if (split[k].country != firm_country[i] && split[k].amount > 0.0)
+        has_final_demand_split = true;
+    }
+    if (std::abs(sum - final_demand[i]) > 1e-9 * final_demand[i])
+      fail(*this, "firms[" + firm_id[i] + "].final_demand",
+           "expected the destinations of its final demand to sum to " + num(final_demand[i]) +
+               ", found " + num(sum));
+  }
+  final_dest_begin[n] = std::uint32_t(final_dest_country.size());
 }
 
 WorldStats World::stats() const {
@@ -250,6 +324,10 @@ LinkId WorldBuilder::link(FirmId supplier, FirmId buyer, double flow, int lead_t
   world_.link_flow.push_back(flow);
   world_.link_lead_time.push_back(lead_time);
   return static_cast<LinkId>(world_.link_flow.size() - 1);
+}
+
+void WorldBuilder::final_demand_to(FirmId firm, CountryId country, double amount) {
+  world_.final_demand_split.push_back(FinalDemandShare{firm, country, amount});
 }
 
 World WorldBuilder::build() {

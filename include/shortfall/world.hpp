@@ -40,6 +40,19 @@ struct Material {
   std::optional<double> inventory_days;
   /// Days to qualify a new supplier of this material (section 7); unset: not known.
   std::optional<double> requalification_days;
+  /// Baseline capacity utilisation u0 in (0, 1] of the firms making this material (model
+  /// section 3.5); unset: the scenario's `model.utilisation`. Ignored under the preset.
+  std::optional<double> utilisation;
+  /// Value of one unit (currency per unit, e.g. USD per tonne); unset: not known. Only values
+  /// may be summed across materials (model section 10).
+  std::optional<double> unit_value;
+};
+
+/// One destination of a firm's final demand (model section 1): C0_{i,d} = amount.
+struct FinalDemandShare {
+  FirmId firm = 0;
+  CountryId country = 0;
+  double amount = 0.0;  ///< units of the firm's material per day
 };
 
 /// Lead times in days by country pair (MODEL.md section 5).
@@ -82,8 +95,21 @@ class World {
 
   LeadTimes lead_times;
 
+  /// Final demand split by destination country (model section 1), in any order; a firm with
+  /// no entry sells all of C0_i to its own country. finalize() checks that a firm's entries
+  /// sum to its C0_i (relative 1e-9) and builds the per-firm ranges below.
+  std::vector<FinalDemandShare> final_demand_split;
+
   // Derived by finalize().
   std::vector<double> baseline_output;  ///< x0_i = sum_k Z0_ik + C0_i
+  /// Destinations of firm i's final demand: entries [final_dest_begin[i], final_dest_begin[i+1])
+  /// of final_dest_country / final_dest_amount, in country order. Every firm with C0_i > 0 has
+  /// at least one entry (its own country where the world gives no split); size num_firms + 1.
+  std::vector<std::uint32_t> final_dest_begin;
+  std::vector<CountryId> final_dest_country;
+  std::vector<double> final_dest_amount;  ///< C0_{i,d}
+  /// True where some firm's final demand goes to another country than its own.
+  bool has_final_demand_split = false;
 
   std::string source;  ///< file it came from (or "<generated>")
   std::string sha256;  ///< hash of the canonical content
@@ -105,6 +131,7 @@ class World {
   void finalize();
 
  private:
+  void build_final_destinations();
   std::shared_ptr<const detail::Network> network_;
   std::map<std::string, FirmId, std::less<>> firm_index_;
 };
@@ -119,6 +146,8 @@ class WorldBuilder {
   FirmId firm(std::string id, CountryId country, MaterialId material, double final_demand = 0.0,
               std::optional<double> inventory_days = std::nullopt);
   LinkId link(FirmId supplier, FirmId buyer, double flow, int lead_time = 0 /*0: by country*/);
+  /// C0_{firm,country} = amount: a part of the firm's final demand sold to final users there.
+  void final_demand_to(FirmId firm, CountryId country, double amount);
   World& world() { return world_; }
   /// Finalize and return the world.
   World build();
