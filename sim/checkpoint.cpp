@@ -15,7 +15,8 @@ namespace shortfall {
 
 namespace {
 
-constexpr char kMagic[] = "shortfall-checkpoint-v2";
+// v3: model version 2 (planned orders, final demand by destination, run metrics).
+constexpr char kMagic[] = "shortfall-checkpoint-v3";
 
 class Out {
  public:
@@ -172,7 +173,12 @@ void state_arrays(Archive& a, Impl& s) {
                   &s.ring_dev,
                   &s.o_out,
                   &s.alpha_max,
-                  &s.cm_ratio})
+                  &s.cm_ratio,
+                  &s.cm_cover,
+                  &s.x_inp,
+                  &s.fd_share,
+                  &s.fd_capped,
+                  &s.C_want})
     a.field(*v);
   a.field(s.binding);
   a.field(s.first_short);
@@ -206,6 +212,7 @@ void Simulation::Impl::save(std::ostream& os) const {
     o.pod(st.level);
     o.pod(st.rate);
     o.pod<std::uint8_t>(st.released);
+    o.pod<std::uint8_t>(st.to_target);
   }
   o.pod<std::uint64_t>(mechanisms.size());
   for (const auto& m : mechanisms) {
@@ -230,6 +237,8 @@ void Simulation::Impl::save(std::ostream& os) const {
     o.pod(e.firms);
     o.pod(e.quantity);
   }
+  o.pod<std::uint8_t>(options.metrics);
+  if (options.metrics) metrics.save(os);
 }
 
 void Simulation::Impl::load(std::istream& is) {
@@ -243,6 +252,7 @@ void Simulation::Impl::load(std::istream& is) {
     st.level = i.pod<double>();
     st.rate = i.pod<double>();
     st.released = i.pod<std::uint8_t>() != 0;
+    st.to_target = i.pod<std::uint8_t>() != 0;
   }
   if (i.size() != mechanisms.size())
     throw InputError(SourceLocation{"checkpoint", 0, 0, ""},
@@ -269,6 +279,10 @@ void Simulation::Impl::load(std::istream& is) {
     e.firms = i.pod<std::int64_t>();
     e.quantity = i.pod<double>();
   }
+  if ((i.pod<std::uint8_t>() != 0) != options.metrics)
+    throw InputError(SourceLocation{"checkpoint", 0, 0, ""},
+                     "checkpoint was written with other run options (metrics)");
+  if (options.metrics) metrics.load(is);
   const std::size_t m = z0.size();
   if (S.size() != m || out_pos.size() != m || x.size() != world.num_firms())
     throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "checkpoint does not fit this world");

@@ -99,11 +99,24 @@ struct Simulation::Impl {
 
   // ---- firm state (index FirmId) ----
   const std::vector<double>& x0;
-  std::vector<double> x, x_new, D, cap, C, c, delta, delta0, input_short;
+  std::vector<double> cap_base;  // x0 / u0: capacity at delta = 0, alpha = 1 (model 3.5)
+  // C: today's final demand after export-control caps (the claim rationed in step 6);
+  // x_inp: today's input-constrained output (model 3.5), kept for spare capacity (model 7).
+  std::vector<double> x, x_new, D, cap, C, c, delta, delta0, input_short, x_inp;
   std::vector<double> alpha;
   std::vector<std::uint8_t> binding;
   std::vector<std::int32_t> first_short;
   std::vector<double> demand_factor;
+  // Final demand by destination (model 1, 4): per entry of world.final_dest_*, the export-control
+  // cap k on it (+inf where none; empty without final-demand controls) and today's capped claim
+  // C_{j,d} (empty where no firm's final demand can be capped).
+  std::vector<double> fd_share, fd_capped;
+  std::vector<double> C_want;  // C0_i f_i: what final users wanted today, before caps
+  // The run metrics of model 10, accumulated every day (RunOptions::metrics).
+  MetricsAccumulator metrics;
+  CountryMaterialDay metrics_day;
+  bool planned_orders = true;  // orders: planned (x̂ from capacity and demand) or output_based
+  bool destocking = false;
   std::vector<std::uint8_t> recovery_type;
   std::vector<double> recovery_rate;  // linear: delta0/R is recomputed; exponential: factor
 
@@ -279,6 +292,7 @@ struct Simulation::Impl {
     MaterialId material = 0;
     double initial = 0, level = 0, rate = 0;
     bool released = false;  // release switched on (by day, threshold or a crisis meeting)
+    bool to_target = false;  // opened by a cover trigger: fills gaps to stock targets
   };
   struct MechanismState {
     std::size_t policy = 0;
@@ -289,7 +303,8 @@ struct Simulation::Impl {
   std::vector<StockpileState> stockpiles;
   std::vector<MechanismState> mechanisms;
   std::vector<double> cm_use;                  // baseline daily input use by country x material
-  std::vector<double> cm_ratio;                // today's shortage / baseline use
+  std::vector<double> cm_ratio;                // today's input shortage / baseline use
+  std::vector<double> cm_cover;                // today's inventory cover (days of use)
   std::vector<std::uint16_t> low_days;         // per slot: consecutive days below theta
   std::vector<std::vector<FirmId>> producers;  // per material
   struct CrisisSurge {
@@ -339,11 +354,21 @@ struct Simulation::Impl {
         profile(opt.profile),
         x0(w.baseline_output) {
     const std::size_t n = w.num_firms(), m = w.num_links();
+    planned_orders = s.model.orders == Orders::kPlanned;
+    destocking = s.model.destocking;
+    cap_base.resize(n);
+    for (FirmId i = 0; i < n; ++i) {
+      const auto& own = w.materials[w.firm_material[i]].utilisation;
+      const double u0 = own && !s.model.is_preset() ? *own : s.model.utilisation;
+      cap_base[i] = x0[i] / u0;  // x0 itself where u0 = 1
+    }
     x = x0;
     x_new = x0;
     D = x0;
-    cap = x0;
+    cap = cap_base;
     C = w.final_demand;
+    C_want = w.final_demand;
+    if (opt.metrics) metrics = MetricsAccumulator(w);
     c = w.final_demand;
     delta.assign(n, 0.0);
     delta0.assign(n, 0.0);
@@ -422,6 +447,9 @@ struct Simulation::Impl {
       }
     }
     if (any_control) cap_share.assign(m, std::numeric_limits<double>::infinity());
+    if (any_control && s.model.final_demand_controls)
+      fd_share.assign(w.final_dest_country.size(), std::numeric_limits<double>::infinity());
+    if (!fd_share.empty() || w.has_final_demand_split) fd_capped = w.final_dest_amount;
     out_pos.resize(m);
     for (Lane k = 0; k < m; ++k) out_pos[net.out_lane[k]] = k;
     o_out.resize(m);
@@ -517,7 +545,9 @@ struct Simulation::Impl {
   }
 
   bool between_match(const Event& ev, Lane l) const {
-    CountryId a = world.firm_country[sup(l)], b = world.firm_country[buy(l)];
+    return between_countries(ev, world.firm_country[sup(l)], world.firm_country[buy(l)]);
+  }
+  bool between_countries(const Event& ev, CountryId a, CountryId b) const {
     if (a == b) return false;  // trade cuts and transport disruptions act across borders
     auto in = [&](const std::vector<std::string>& side, CountryId c) {
       for (const auto& n : side)
@@ -601,10 +631,9 @@ struct Simulation::Impl {
         if (ev.type == EventType::kDemandShock && active(ev, t))
           for (FirmId i : event_firms[k].firms) demand_factor[i] *= ev.factor;
       }
-      for (FirmId i = 0; i < world.num_firms(); ++i)
-        C[i] = world.final_demand[i] * demand_factor[i];
     }
     if (controls_changed) recompute_controls(t);
+    if (demand_changed || (controls_changed && !fd_share.empty())) recompute_final_demand();
     if (transport_changed) {
       lead = base_lead;
       for (const Event& ev : scenario.events)
@@ -614,8 +643,36 @@ struct Simulation::Impl {
     }
   }
 
+  /// Final users' wants C0_{j,d} f_j (f: today's demand-shock factor), summed per firm as
+  /// f_j C0_j less what export controls cap on each destination (model 3.4, 4), so that C_j
+  /// is exactly f_j C0_j where no cap applies; fd_capped keeps each destination's capped claim.
+  void recompute_final_demand() {
+    const auto& begin = world.final_dest_begin;
+    const auto& amount = world.final_dest_amount;
+    for (FirmId i = 0; i < world.num_firms(); ++i) {
+      const double f = demand_factor[i];
+      double claim = world.final_demand[i] * f;
+      for (std::uint32_t k = begin[i]; k < begin[i + 1]; ++k) {
+        const double want = amount[k] * f;
+        double capped = want;
+        if (!fd_share.empty() && !std::isinf(fd_share[k])) {
+          capped = std::min(want, fd_share[k] * amount[k]);
+          claim -= want - capped;
+        }
+        if (!fd_capped.empty()) fd_capped[k] = capped;
+      }
+      C[i] = std::max(0.0, claim);
+      C_want[i] = world.final_demand[i] * f;
+    }
+  }
+  /// What the final users of destination entry k wanted today, before any cap.
+  [[nodiscard]] double final_want(FirmId j, std::uint32_t k) const {
+    return world.final_dest_amount[k] * demand_factor[j];
+  }
+
   void recompute_controls(int t) {
     std::fill(cap_share.begin(), cap_share.end(), std::numeric_limits<double>::infinity());
+    std::fill(fd_share.begin(), fd_share.end(), std::numeric_limits<double>::infinity());
     for (std::size_t k = 0; k < scenario.events.size(); ++k) {
       const Event& ev = scenario.events[k];
       if (!active(ev, t)) continue;
@@ -623,6 +680,11 @@ struct Simulation::Impl {
       if (ev.type == EventType::kTradeCut) {
         for (Lane l = 0; l < Lane(z0.size()); ++l)
           if (between_match(ev, l)) cap_share[l] = 0.0, ++matched;
+        for (FirmId j = 0; j < FirmId(world.num_firms()) && !fd_share.empty(); ++j)
+          for (std::uint32_t k = world.final_dest_begin[j]; k < world.final_dest_begin[j + 1];
+               ++k)
+            if (between_countries(ev, world.firm_country[j], world.final_dest_country[k]))
+              fd_share[k] = 0.0;
       } else if (ev.type == EventType::kExportControl) {
         auto exp = country_mask(world, ev.exporters, false);
         auto mats = material_mask(world, ev.materials, false);
@@ -634,6 +696,16 @@ struct Simulation::Impl {
           if (cj != ci && exp[cj] && mats[world.firm_material[j]] && tgt[ci] && !exc[ci]) {
             cap_share[l] = std::min(cap_share[l], ev.license_share);
             ++matched;
+          }
+        }
+        // Model 4: exports to final users in the targets, with final_demand_controls.
+        for (FirmId j = 0; j < FirmId(world.num_firms()) && !fd_share.empty(); ++j) {
+          const CountryId cj = world.firm_country[j];
+          if (!exp[cj] || !mats[world.firm_material[j]]) continue;
+          for (std::uint32_t k = world.final_dest_begin[j]; k < world.final_dest_begin[j + 1];
+               ++k) {
+            const CountryId d = world.final_dest_country[k];
+            if (d != cj && tgt[d] && !exc[d]) fd_share[k] = std::min(fd_share[k], ev.license_share);
           }
         }
       } else {
@@ -660,25 +732,43 @@ struct Simulation::Impl {
   /// Steps 2-3 for the buyers [ib, ie).
   void buyer_range(FirmId ib, FirmId ie) {
     if (slot_extra.empty()) {
-      if (unit_lead)
-        buyer_lanes<Transit::kUnitLead>(ib, ie);
-      else if (fixed_lead)
-        buyer_lanes<Transit::kFullRings>(ib, ie);
+      if (destocking)
+        buyer_by_lead<false>(ib, ie);
       else
-        buyer_lanes<Transit::kRings>(ib, ie);
+        buyer_by_lead<true>(ib, ie);
       return;
     }
-    for (FirmId i = ib; i < ie; ++i) buyer_any(i, output_ratio(i));
+    for (FirmId i = ib; i < ie; ++i) buyer_any(i, output_ratio(i), planned_ratio(i));
+  }
+  template <bool kClip>
+  void buyer_by_lead(FirmId ib, FirmId ie) {
+    if (unit_lead)
+      buyer_lanes<Transit::kUnitLead, kClip>(ib, ie);
+    else if (fixed_lead)
+      buyer_lanes<Transit::kFullRings, kClip>(ib, ie);
+    else
+      buyer_lanes<Transit::kRings, kClip>(ib, ie);
   }
   /// x / x0, the scale of a firm's input use and orders (0 for a firm without baseline output).
   [[nodiscard]] double output_ratio(FirmId i) const { return x0[i] > 0.0 ? x[i] / x0[i] : 0.0; }
+  /// Today's capacity x^cap_i = alpha_i (1 - delta_i) x0_i / u0_i (model 3.3, 3.5).
+  [[nodiscard]] double capacity_today(FirmId i) const {
+    return alpha[i] * (1.0 - delta[i]) * cap_base[i];
+  }
+  /// x̂ / x0, the scale of a firm's stock targets (model 3.3): planned output
+  /// min(x^cap(t), D(t-1)) under orders: planned, last output x(t-1) under output_based. Read
+  /// in the buyer phase, before step 4 overwrites D with today's demand.
+  [[nodiscard]] double planned_ratio(FirmId i) const {
+    if (!planned_orders) return output_ratio(i);
+    return x0[i] > 0.0 ? std::min(capacity_today(i), D[i]) / x0[i] : 0.0;
+  }
 
   /// The buyer phase over a firm's own contiguous lanes (no lanes added during the run), with
   /// the arrays behind restrict pointers. kUnitLead: every lead time is 1, so the pipeline is
   /// yesterday's delivery y (the hot loop of large worlds); otherwise the per-lane rings, full
   /// ones (fixed_lead) without touching the counts.
   /// The arithmetic is the same, operation for operation, as buyer_any's.
-  template <Transit kTransit>
+  template <Transit kTransit, bool kClip>
   void buyer_lanes(FirmId ib, FirmId ie) {
     constexpr bool kUnitLead = kTransit == Transit::kUnitLead;
     const Lane* __restrict lane_begin = net.slot_lane_begin.data();
@@ -697,7 +787,7 @@ struct Simulation::Impl {
     double* __restrict stock_after = slot_stock.data();
     double* __restrict slot_sum = slot_ordered.data();
     for (FirmId i = ib; i < ie; ++i) {
-      const double xr = output_ratio(i);
+      const double xr = output_ratio(i), xh = planned_ratio(i);
       for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
         const Lane lb = lane_begin[s], le = lane_begin[s + 1];
         const double n_days = slot_days[s];
@@ -726,13 +816,15 @@ struct Simulation::Impl {
           after += stock;
           // Step 3.
           if constexpr (kUnitLead) {
-            o = z * xr + ((n_days * z) * xr - stock) * itau;
+            double restock = (n_days * z) * xh - stock;
+            if constexpr (kClip) restock = std::max(0.0, restock);
+            o = z * xr + restock * itau;
             o = std::max(0.0, o);  // (NaN -> 0)
           } else {
             // (A full ring holds one shipment a day of lead time, less the one just arrived.)
             const std::int32_t shipments =
                 kTransit == Transit::kFullRings ? pipe.lead[l] - 1 : pipe.n_transit[l];
-            o = detail::order_for(z, xr, n_days, stock, pipe.lead[l], shipments,
+            o = detail::order_for(z, xr, xh, kClip, n_days, stock, pipe.lead[l], shipments,
                                   pipe.deviation_in_transit(l), itau, detail::max0_select);
           }
           OO[l] = o;
@@ -747,7 +839,7 @@ struct Simulation::Impl {
   }
 
   /// The buyer phase in general: lanes added during the run (sections 7-8) included.
-  void buyer_any(FirmId i, double xr) {
+  void buyer_any(FirmId i, double xr, double xh) {
     for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
       const double n_days = slot_n[s];
       double pool = 0.0, pool0 = 0.0;
@@ -776,8 +868,8 @@ struct Simulation::Impl {
         S[l] = stock;
         after += stock;
         // Step 3.
-        const double o = detail::order_for(z0[l], xr, n_days, stock, lead[l], in_transit,
-                                           in_transit_dev, inv_tau);
+        const double o = detail::order_for(z0[l], xr, xh, !destocking, n_days, stock, lead[l],
+                                           in_transit, in_transit_dev, inv_tau);
         O[l] = o;
         o_out[out_pos[l]] = served_order(l, o);
         ordered += o;
@@ -804,6 +896,8 @@ struct Simulation::Impl {
     const Slot* __restrict slot_begin = net.slot_begin.data();
     const double* __restrict oo = o_out.data();
     const double* __restrict xx0 = x0.data();
+    const double* __restrict cb = cap_base.data();
+    double* __restrict xin = x_inp.empty() ? nullptr : x_inp.data();
     const double* __restrict CC = C.data();
     const double* __restrict al = alpha.data();
     const double* __restrict de = delta.data();
@@ -836,10 +930,11 @@ struct Simulation::Impl {
       const double demand = orders + CC[j];
       DD[j] = demand;
       // Step 5.
-      const double capacity = al[j] * (1.0 - de[j]) * xx0[j];
+      const double capacity = al[j] * (1.0 - de[j]) * cb[j];  // = capacity_today(j)
       double input_limit = std::numeric_limits<double>::infinity();
       for (Slot s = slot_begin[j]; s < slot_begin[j + 1]; ++s)
         input_limit = std::min(input_limit, stock[s] * xx0[j] / use[s]);
+      if (xin) xin[j] = input_limit;
       auto [xj, b] = detail::produce(capacity, input_limit, demand);
       cp[j] = capacity;
       xn[j] = xj;
@@ -1101,39 +1196,67 @@ struct Simulation::Impl {
     lap(times.shipping);
     if (policies_on) policy_day_end(t);
     lap(times.policies);
+    if (options.metrics) {
+      country_material<false>(metrics_day);
+      metrics.add_day(t, metrics_day);
+    }
     return true;
   }
 
-  /// The day's country x material aggregates, summed in firm order, into out's buffers. kAll
-  /// false: the shortage alone (the same sums, so the same bits as with kAll), others untouched.
+  /// The input shortage of slot s today (model 10): max(0, A x~/x0 - S) with x~ = min(x^cap, D)
+  /// and S the pooled stock after step 2; 0 for a firm without baseline output.
+  [[nodiscard]] double slot_shortage(Slot s, FirmId i) const {
+    if (!(x0[i] > 0.0)) return 0.0;
+    const double sellable = std::min(cap[i], D[i]);
+    return std::max(0.0, slot_A[s] * (sellable / x0[i]) - slot_stock[s]);
+  }
+
+  /// The day's country x material aggregates (model 10), summed in firm order, into out's
+  /// buffers. kAll false: the headline series alone (the same sums, so the same bits).
   template <bool kAll>
   void country_material(CountryMaterialDay& out) const {
     const std::size_t nc = world.countries.size(), nm = world.materials.size();
+    out.production.assign(nc * nm, 0.0);
+    out.output_lost.assign(nc * nm, 0.0);
     out.shortage.assign(nc * nm, 0.0);
+    out.unmet_final_demand.assign(nc * nm, 0.0);
     if constexpr (kAll) {
-      out.production.assign(nc * nm, 0.0);
-      out.unmet_final_demand.assign(nc * nm, 0.0);
+      out.order_backlog.assign(nc * nm, 0.0);
       out.inventory_days.assign(nc * nm, 0.0);  // the stock first, then divided by the use
     }
     std::vector<double> use_sum(kAll ? nc * nm : 0, 0.0);
-    double* __restrict shortage = out.shortage.data();
     double* __restrict production = out.production.data();
+    double* __restrict lost = out.output_lost.data();
+    double* __restrict shortage = out.shortage.data();
     double* __restrict unmet_final = out.unmet_final_demand.data();
+    double* __restrict backlog = out.order_backlog.data();
     double* __restrict stock = out.inventory_days.data();
     double* __restrict use = use_sum.data();
+    const auto& dest_begin = world.final_dest_begin;
+    const auto& dest_country = world.final_dest_country;
     for (FirmId i = 0; i < world.num_firms(); ++i) {
-      const std::size_t country = world.firm_country[i] * nm;
-      const std::size_t own = country + world.firm_material[i];
-      const double unmet = C[i] - c[i];
-      shortage[own] += unmet;  // final users attributed to the supplier's country
-      if constexpr (kAll) {
-        production[own] += x[i];
-        unmet_final[own] += unmet;
+      const CountryId ci = world.firm_country[i];
+      const MaterialId pi = world.firm_material[i];
+      const std::size_t country = ci * nm;
+      const std::size_t own = country + pi;
+      production[own] += x[i];
+      lost[own] += std::max(0.0, x0[i] - x[i]);
+      // Unmet final demand, attributed to the destination (model 10).
+      const std::uint32_t kb = dest_begin[i], ke = dest_begin[i + 1];
+      if (ke == kb + 1 && dest_country[kb] == ci) {
+        unmet_final[own] += C[i] - c[i];  // all at home: nothing can be capped
+      } else if (ke > kb) {
+        const double served = C[i] > 0.0 ? c[i] / C[i] : 0.0;
+        for (std::uint32_t k = kb; k < ke; ++k) {
+          const double claim = fd_capped.empty() ? final_want(i, k) : fd_capped[k];
+          unmet_final[dest_country[k] * nm + pi] += final_want(i, k) - claim * served;
+        }
       }
       for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
         const std::size_t k = country + net.slot_material[s];
-        shortage[k] += slot_ordered[s] - slot_received[s];
+        shortage[k] += slot_shortage(s, i);
         if constexpr (kAll) {
+          backlog[k] += slot_ordered[s] - slot_received[s];
           stock[k] += slot_stock[s];
           use[k] += slot_A[s];
         }

@@ -49,6 +49,31 @@ struct Series {
   hid_t mem_type = -1;
 };
 
+/// The country x material series of a run file (model 10), in file order.
+struct CmSeries {
+  const char* name;
+  std::vector<double> CountryMaterialDay::*field;
+  const char* units;
+  const char* long_name;
+};
+constexpr CmSeries kCmSeries[] = {
+    {"production", &CountryMaterialDay::production, "units of the material per day",
+     "output of the country's makers of the material"},
+    {"output_lost", &CountryMaterialDay::output_lost, "units of the material per day",
+     "output lost: sum over the country's makers of max(0, x0 - x)"},
+    {"shortage", &CountryMaterialDay::shortage, "units of the material per day",
+     "input shortage: what the country's users lacked of the material to make what they could "
+     "sell today, sum of max(0, A min(x^cap, D) / x0 - S)"},
+    {"unmet_final_demand", &CountryMaterialDay::unmet_final_demand,
+     "units of the material per day",
+     "final users in the country (destination) not served, before export-control caps"},
+    {"order_backlog", &CountryMaterialDay::order_backlog, "units of the material per day",
+     "diagnostic: orders of the country's buyers not delivered, restocking orders included"},
+    {"inventory_days", &CountryMaterialDay::inventory_days,
+     "days of cover (pooled stock / baseline daily use)", "inventory cover"},
+};
+constexpr std::size_t kNumCm = std::size(kCmSeries);
+
 }  // namespace
 
 class Hdf5Recorder final : public Recorder {
@@ -85,7 +110,7 @@ class Hdf5Recorder final : public Recorder {
       if (t % every == 0 || t == sim.total_days() - 1) days_.push_back(t);
     nd_ = days_.size();
     cm_chunk_days_ = std::max<std::size_t>(1, std::min<std::size_t>(nd_, 64));
-    cm_buf_.assign(4, std::vector<double>(cm_chunk_days_ * nc_ * nm_, 0.0));
+    cm_buf_.assign(kNumCm, std::vector<double>(cm_chunk_days_ * nc_ * nm_, 0.0));
     has_policy_ = !sc.policies.empty() || sc.model.substitution.enabled;
     nsp_ = sim.stockpiles().size();
     stockpile_buf_.assign(nd_ * nsp_, 0.0);
@@ -126,8 +151,8 @@ class Hdf5Recorder final : public Recorder {
       return Series{name, H5Handle(w_.check(H5Dopen2(g, name, H5P_DEFAULT), name), H5Dclose), mem};
     };
     cm_ = open_group("country_material");
-    for (const char* name : {"production", "shortage", "unmet_final_demand", "inventory_days"})
-      cm_series_.push_back(open_series(cm_, name, H5T_NATIVE_DOUBLE));
+    for (const auto& cs : kCmSeries)
+      cm_series_.push_back(open_series(cm_, cs.name, H5T_NATIVE_DOUBLE));
     firm_ = open_group("firm");
     firm_coord_ = H5Handle(w_.check(H5Dopen2(firm_, "firm", H5P_DEFAULT), "firm"), H5Dclose);
     if (firm_level_) {
@@ -159,7 +184,7 @@ class Hdf5Recorder final : public Recorder {
     attr_string(file_, "program_version", kVersion);
     attr_scalar<std::uint64_t>(file_, "seed", H5T_NATIVE_UINT64, sc.seed);
     attr_scalar<std::int32_t>(file_, "days", H5T_NATIVE_INT32, sim.total_days());
-    attr_scalar<double>(file_, "tau", H5T_NATIVE_DOUBLE, sc.model.tau);
+    write_model_attributes(sc.model);
 
     // country_material group
     cm_ = group("country_material");
@@ -176,39 +201,25 @@ class Hdf5Recorder final : public Recorder {
       for (auto& m : world.materials) mnames.push_back(m.name), tiers.push_back(m.tier);
       dataset_strings(cm_, "material_name", mnames, {cm_material.get()});
       dataset_strings(cm_, "material_tier", tiers, {cm_material.get()});
-      // Baseline daily use of each material in each country: inputs bought by its firms plus
-      // final demand for its firms' products (the denominator of shortage ratios).
-      std::vector<double> use(nc_ * nm_, 0.0);
-      for (LinkId l = 0; l < world.num_links(); ++l)
-        use[world.firm_country[world.link_buyer[l]] * nm_ +
-            world.firm_material[world.link_supplier[l]]] += world.link_flow[l];
-      for (FirmId i = 0; i < world.num_firms(); ++i)
-        use[world.firm_country[i] * nm_ + world.firm_material[i]] += world.final_demand[i];
-      hsize_t dims[2] = {nc_, nm_};
-      H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-      H5Handle d(w_.check(H5Dcreate2(cm_, "baseline_use", H5T_IEEE_F64LE, space, H5P_DEFAULT,
-                                     dcpl_plain(), H5P_DEFAULT),
-                          "baseline_use"),
-                 H5Dclose);
-      if (!use.empty())
-        w_.check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, use.data()),
-                 "baseline_use");
-      attach(d, {cm_country.get(), cm_material.get()});
-      attr_string(d, "units", "units of the material per day");
-      attr_string(d, "long_name", "baseline daily use: inputs bought by the country's firms plus "
-                                  "final demand for its firms' products");
+      // The baseline denominators of model 10.
+      const PairBaselines& base = sim.pair_baselines();
+      dataset_2d(cm_, "baseline_output", base.output, cm_country, cm_material,
+                 "units of the material per day", "baseline output of the country's makers");
+      dataset_2d(cm_, "baseline_use", base.use, cm_country, cm_material,
+                 "units of the material per day",
+                 "baseline daily use: sum of A_ip over the country's users of the material");
+      dataset_2d(cm_, "baseline_final_use", base.final_use, cm_country, cm_material,
+                 "units of the material per day",
+                 "baseline daily final use in the country (destination) of the material");
+      dataset_doubles(cm_, "material_unit_value", base.unit_value, {cm_material.get()});
     }
-    for (const char* name : {"production", "shortage", "unmet_final_demand", "inventory_days"}) {
-      cm_series_.push_back(series(cm_, name, {nd_, nc_, nm_}, {cm_chunk_days_, nc_, nm_},
+    for (const auto& cs : kCmSeries) {
+      cm_series_.push_back(series(cm_, cs.name, {nd_, nc_, nm_}, {cm_chunk_days_, nc_, nm_},
                                   H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
                                   {cm_day.get(), cm_country.get(), cm_material.get()}));
+      attr_string(cm_series_.back().dset, "units", cs.units);
+      attr_string(cm_series_.back().dset, "long_name", cs.long_name);
     }
-    attr_string(cm_series_[0].dset, "units", "units of the material per day");
-    attr_string(cm_series_[1].dset, "units", "units of the material per day");
-    attr_string(cm_series_[1].dset, "long_name",
-                "orders of buyers in the country not delivered, plus unmet final demand");
-    attr_string(cm_series_[2].dset, "units", "units of the material per day");
-    attr_string(cm_series_[3].dset, "units", "days of cover (pooled stock / daily use)");
 
     // policy group: stockpile levels per recorded day (mechanisms are written in finish()).
     if (has_policy_) {
@@ -261,15 +272,14 @@ class Hdf5Recorder final : public Recorder {
     const std::size_t r = recorded_ % cm_chunk_days_;
     CountryMaterialDay cm = sim.country_material();
     const std::size_t ncm = nc_ * nm_;
-    std::copy(cm.production.begin(), cm.production.end(), cm_buf_[0].begin() + r * ncm);
-    std::copy(cm.shortage.begin(), cm.shortage.end(), cm_buf_[1].begin() + r * ncm);
-    std::copy(cm.unmet_final_demand.begin(), cm.unmet_final_demand.end(),
-              cm_buf_[2].begin() + r * ncm);
-    std::copy(cm.inventory_days.begin(), cm.inventory_days.end(), cm_buf_[3].begin() + r * ncm);
+    for (std::size_t q = 0; q < kNumCm; ++q) {
+      const auto& v = cm.*(kCmSeries[q].field);
+      std::copy(v.begin(), v.end(), cm_buf_[q].begin() + r * ncm);
+    }
     if (firm_level_) {
       const std::size_t rf = recorded_ % firm_chunk_days_;
-      auto x = sim.production(), d = sim.demand(), cap = sim.capacity(), C = sim.final_demand(),
-           c = sim.final_delivered(), is = sim.input_shortfall();
+      auto x = sim.production(), d = sim.demand(), cap = sim.capacity(),
+           C = sim.final_demand_wanted(), c = sim.final_delivered(), is = sim.input_shortfall();
       auto b = sim.binding();
       const auto& x0 = sim.world().baseline_output;
       double* out[6];
@@ -312,6 +322,7 @@ class Hdf5Recorder final : public Recorder {
     }
     write_events(sim.event_log());
     if (has_policy_) write_policy(sim);
+    write_summary(sim);
     close_all();
     // Make the bytes durable, then publish the file under its final name.
     int fd = ::open(tmp_path_.c_str(), O_RDONLY);
@@ -377,6 +388,104 @@ class Hdf5Recorder final : public Recorder {
     dataset_strings(policy_, "new_link_supplier", sup, {nl.get()});
     dataset_strings(policy_, "new_link_buyer", buy, {nl.get()});
     dataset_doubles(policy_, "new_link_flow", flow, {nl.get()});
+  }
+
+  /// Model 10's metrics per (country, material) over the run: the `summary` group, the same
+  /// numbers `shortfall run` prints (one definition: shortfall/metrics.hpp).
+  void write_summary(const Simulation& sim) {
+    const World& world = sim.world();
+    const RunMetrics m = sim.run_metrics();
+    if (m.days == 0) return;  // metrics were off for this run
+    H5Handle g = group("summary");
+    std::vector<std::string> codes, ids;
+    for (auto& c : world.countries) codes.push_back(c.code);
+    for (auto& p : world.materials) ids.push_back(p.id);
+    H5Handle gc = coord_strings(g, "country", codes);
+    H5Handle gm = coord_strings(g, "material", ids);
+    dataset_2d(g, "output_lost_days", m.output_lost_days, gc, gm, "days of baseline output",
+               "output lost: sum over days of output_lost / baseline output");
+    dataset_2d(g, "peak_output_loss", m.peak_output_loss, gc, gm, "fraction of baseline output",
+               "largest daily output_lost / baseline output");
+    dataset_2d(g, "shortage_days", m.shortage_days, gc, gm, "days of baseline use",
+               "input shortage: sum over days of shortage / baseline use");
+    dataset_2d(g, "unmet_final_demand_days", m.unmet_final_days, gc, gm,
+               "days of baseline final use",
+               "unmet final demand: sum over days of unmet_final_demand / baseline final use");
+    dataset_2d(g, "output_lost_units", m.output_lost_units, gc, gm, "units of the material",
+               "output lost summed over the days");
+    dataset_2d(g, "unmet_final_demand_units", m.unmet_final_units, gc, gm,
+               "units of the material", "unmet final demand summed over the days");
+    dataset_2d_int(g, "first_shortage_day", m.first_shortage_day, gc, gm,
+                   "first day with input shortage (-1: never)");
+    dataset_2d_int(g, "recovery_day", m.recovery_day, gc, gm,
+                   "first day from which production >= 0.99 of baseline and input shortage <= "
+                   "0.01 of use hold to the end (0: never disturbed, -1: not recovered)");
+    attr_scalar<std::int32_t>(g, "days", H5T_NATIVE_INT32, m.days);
+    const CountryValues v = country_values(m, sim.pair_baselines());
+    if (v.any) {
+      dataset_doubles(g, "output_lost_value", v.output_lost, {gc.get()});
+      dataset_doubles(g, "unmet_final_demand_value", v.unmet_final, {gc.get()});
+    }
+  }
+
+  void dataset_2d(hid_t g, const char* name, const std::vector<double>& v, hid_t dim0,
+                  hid_t dim1, const char* units, const char* long_name) {
+    hsize_t dims[2] = {nc_, nm_};
+    H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+    H5Handle d(w_.check(H5Dcreate2(g, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl_plain(),
+                                   H5P_DEFAULT),
+                        name),
+               H5Dclose);
+    if (!v.empty())
+      w_.check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
+    attach(d, {dim0, dim1});
+    attr_string(d, "units", units);
+    attr_string(d, "long_name", long_name);
+  }
+  void dataset_2d_int(hid_t g, const char* name, const std::vector<std::int32_t>& v, hid_t dim0,
+                      hid_t dim1, const char* long_name) {
+    hsize_t dims[2] = {nc_, nm_};
+    H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+    H5Handle d(w_.check(H5Dcreate2(g, name, H5T_STD_I32LE, space, H5P_DEFAULT, dcpl_plain(),
+                                   H5P_DEFAULT),
+                        name),
+               H5Dclose);
+    if (!v.empty())
+      w_.check(H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
+    attach(d, {dim0, dim1});
+    attr_string(d, "long_name", long_name);
+  }
+
+  /// Every model switch and parameter in force, after the preset (model 10's metadata).
+  void write_model_attributes(const ModelParams& m) {
+    attr_scalar<double>(file_, "tau", H5T_NATIVE_DOUBLE, m.tau);
+    attr_string(file_, "model.preset", m.preset.empty() ? "none" : m.preset);
+    attr_string(file_, "model.orders", m.orders == Orders::kPlanned ? "planned" : "output_based");
+    attr_string(file_, "model.destocking", m.destocking ? "true" : "false");
+    attr_scalar<double>(file_, "model.utilisation", H5T_NATIVE_DOUBLE, m.utilisation);
+    attr_string(file_, "model.utilisation_source",
+                m.is_preset() ? "the preset (the world's material utilisation is ignored)"
+                              : "the world's material utilisation where given, else "
+                                "model.utilisation");
+    attr_string(file_, "model.final_demand_controls", m.final_demand_controls ? "true" : "false");
+    attr_scalar<double>(file_, "model.tau", H5T_NATIVE_DOUBLE, m.tau);
+    attr_scalar<double>(file_, "model.inventory_days", H5T_NATIVE_DOUBLE, m.inventory_days);
+    attr_scalar<double>(file_, "model.alpha_max", H5T_NATIVE_DOUBLE, m.alpha_max);
+    attr_scalar<double>(file_, "model.tau_alpha", H5T_NATIVE_DOUBLE, m.tau_alpha);
+    static const char* kRationing[] = {"proportional", "final_demand_last", "waterfill",
+                                       "priority"};
+    attr_string(file_, "model.rationing", kRationing[int(m.rationing)]);
+    attr_string(file_, "model.substitution", m.substitution.enabled ? "true" : "false");
+    if (m.substitution.enabled) {
+      attr_scalar<double>(file_, "model.substitution.threshold", H5T_NATIVE_DOUBLE,
+                          m.substitution.threshold);
+      attr_scalar<double>(file_, "model.substitution.search_days", H5T_NATIVE_DOUBLE,
+                          m.substitution.search_days.value_or(-1.0));
+      attr_scalar<double>(file_, "model.substitution.home_bias", H5T_NATIVE_DOUBLE,
+                          m.substitution.home_bias);
+      attr_scalar<double>(file_, "model.substitution.group_bias", H5T_NATIVE_DOUBLE,
+                          m.substitution.group_bias);
+    }
   }
 
   void close_all(bool may_throw = true) {

@@ -36,23 +36,28 @@ inline double draw_down(double z0, double xr, double stock, double n_days, doubl
 double update_stocks(std::span<double> stock, std::span<const double> arrivals,
                      std::span<const double> z0, double n_days, double xr);
 
-/// Step 3 with lead times (section 5), for one link:
-///   O = max(0, Z0 xr + (1/tau)((n + l - 1) Z0 xr - S - T))
-/// evaluated as Z0 xr + ((n Z0 xr - S) + ((l-1) Z0 xr - T)) / tau so that it is exactly Z0 at
-/// baseline. `transit_count` shipments of nominal size Z0 plus `transit_dev` make up T.
+/// Step 3 with lead times (model sections 3.3 and 5), for one link:
+///   R = (n + l - 1) Z0 xh - S - T, clipped at 0 where `clip` (destocking: false),
+///   O = max(0, Z0 xr + R / tau),
+/// with xr = x(t-1)/x0 and xh = x̂/x0 (the planned output's ratio; xr itself under the preset).
+/// R is evaluated as (n Z0 xh - S) + ((l-1) Z0 xh - T) so that O is exactly Z0 at baseline.
+/// `transit_count` shipments of nominal size Z0 plus `transit_dev` make up T.
 template <class Max0>
-inline double order_for(double z0, double xr, double n_days, double stock, int lead_time,
-                        double transit_count, double transit_dev, double inv_tau, Max0 max0) {
-  double stock_gap = (n_days * z0) * xr - stock;
-  double pipeline_gap = (double(lead_time - 1) * z0) * xr - (transit_count * z0 + transit_dev);
-  double o = z0 * xr + (stock_gap + pipeline_gap) * inv_tau;
+inline double order_for(double z0, double xr, double xh, bool clip, double n_days, double stock,
+                        int lead_time, double transit_count, double transit_dev, double inv_tau,
+                        Max0 max0) {
+  double stock_gap = (n_days * z0) * xh - stock;
+  double pipeline_gap = (double(lead_time - 1) * z0) * xh - (transit_count * z0 + transit_dev);
+  double restock = stock_gap + pipeline_gap;
+  if (clip) restock = max0(restock);
+  double o = z0 * xr + restock * inv_tau;
   return max0(o);
 }
 /// The same with std::max(0.0, .) (= (o > 0 ? o : 0)).
-inline double order_for(double z0, double xr, double n_days, double stock, int lead_time,
-                        double transit_count, double transit_dev, double inv_tau) {
-  return order_for(z0, xr, n_days, stock, lead_time, transit_count, transit_dev, inv_tau,
-                   [](double o) { return std::max(0.0, o); });
+inline double order_for(double z0, double xr, double xh, bool clip, double n_days, double stock,
+                        int lead_time, double transit_count, double transit_dev, double inv_tau) {
+  return order_for(z0, xr, xh, clip, n_days, stock, lead_time, transit_count, transit_dev,
+                   inv_tau, [](double o) { return std::max(0.0, o); });
 }
 
 /// max(0, v) with the same result as std::max(0.0, v) for every v (0 for NaN, +0 for -0) but

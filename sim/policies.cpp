@@ -44,16 +44,16 @@ void Simulation::Impl::init_policies() {
   }
   overproduction = overproduction || surges;
 
-  // Baseline daily use of each material in each country: inputs of its firms plus final demand
-  // for its firms' products (the denominator of shortage ratios and of days_of_use).
+  // Baseline daily use of each material in each country, sum A_ip over its firms (model 10):
+  // the denominator of shortage ratios (model 8, 9) and of a stockpile's days_of_use.
   cm_use.assign(nc * nm, 0.0);
   for (Slot s = 0; s < net.num_slots(); ++s)
     cm_use[world.firm_country[net.slot_firm[s]] * nm + net.slot_material[s]] += slot_A[s];
-  for (FirmId i = 0; i < n; ++i)
-    cm_use[world.firm_country[i] * nm + world.firm_material[i]] += world.final_demand[i];
   cm_ratio.assign(nc * nm, 0.0);
+  cm_cover.assign(nc * nm, kNaN);
 
   if (matching) {
+    x_inp.assign(n, std::numeric_limits<double>::infinity());  // spare capacity (model 7)
     slot_extra.resize(net.num_slots());
     out_extra.resize(n);
     producers.assign(nm, {});
@@ -277,19 +277,25 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
 
 void Simulation::Impl::policy_day_end(int t) {
   const std::size_t nc = world.countries.size(), nm = world.materials.size();
-  // Today's shortage ratio per country and material (as recorded in country_material).
+  // Today's input shortage ratio and inventory cover per country and material (as recorded
+  // in country_material), for the triggers of sections 8 and 9.
   if (!mechanisms.empty() || !stockpiles.empty()) {
     CountryMaterialDay today;
-    country_material<false>(today);
-    for (std::size_t k = 0; k < nc * nm; ++k)
+    country_material<true>(today);
+    for (std::size_t k = 0; k < nc * nm; ++k) {
       cm_ratio[k] = cm_use[k] > 0.0 ? today.shortage[k] / cm_use[k] : 0.0;
+      cm_cover[k] = today.inventory_days[k];
+    }
   }
 
+  // Usable spare capacity (model 7): sigma_k = max(0, min(x^cap_k, x^inp_k) - x_k); capacity
+  // idle for lack of inputs does not count.
   std::vector<double> spare;
   auto spare_capacity = [&]() -> std::vector<double>& {
     if (spare.empty()) {
       spare.resize(world.num_firms());
-      for (FirmId k = 0; k < world.num_firms(); ++k) spare[k] = std::max(0.0, cap[k] - x[k]);
+      for (FirmId k = 0; k < world.num_firms(); ++k)
+        spare[k] = std::max(0.0, std::min(cap[k], x_inp[k]) - x[k]);
     }
     return spare;
   };
@@ -309,16 +315,27 @@ void Simulation::Impl::policy_day_end(int t) {
       for (MaterialId mm = 0; mm < nm; ++mm) {
         if (!watched[mm]) continue;
         const std::size_t k = cc * nm + mm;
-        m.above_days[k] = cm_ratio[k] > p.trigger_shortage_ratio ? m.above_days[k] + 1 : 0;
+        // The trigger (section 8): input shortage over baseline use above the ratio, or
+        // inventory cover below the days (never where the member does not use the material).
+        const bool alarm = p.trigger_cover_days ? cm_cover[k] < *p.trigger_cover_days
+                                                : cm_ratio[k] > p.trigger_shortage_ratio;
+        m.above_days[k] = alarm ? m.above_days[k] + 1 : 0;
         if (m.request_day[k] < 0 && m.above_days[k] >= p.trigger_days) {
           m.request_day[k] = t;
           m.meeting_day[k] = t + p.meeting_days;
           m.implementation_day[k] = t + p.meeting_days + p.implementation_days;
-          EventRecord rec{t, "crisis_request",
+          const std::string why =
+              p.trigger_cover_days
+                  ? "inventory cover " + std::to_string(cm_cover[k]) + " days"
+                  : "input shortage " + std::to_string(100.0 * cm_ratio[k]) + "% of daily use";
+          EventRecord rec{t,
+                          "crisis_request",
                           p.name + ": " + world.countries[cc].code + " requests a meeting on " +
-                              world.materials[mm].id + " (shortage " +
-                              std::to_string(100.0 * cm_ratio[k]) + "% of daily use)",
-                          world.countries[cc].code, world.materials[mm].id, 0, cm_ratio[k]};
+                              world.materials[mm].id + " (" + why + ")",
+                          world.countries[cc].code,
+                          world.materials[mm].id,
+                          0,
+                          p.trigger_cover_days ? cm_cover[k] : cm_ratio[k]};
           log.push_back(std::move(rec));
         }
         if (m.meeting_day[k] == t) {
@@ -341,7 +358,10 @@ void Simulation::Impl::policy_day_end(int t) {
         }
         if (p.release_stockpiles)
           for (auto& st : stockpiles)
-            if (st.material == mm && m.member[st.country]) st.released = true;
+            if (st.material == mm && m.member[st.country] && !st.released) {
+              st.released = true;
+              st.to_target = p.trigger_cover_days.has_value();
+            }
         if (p.match_suppliers) {
           auto& sp = spare_capacity();
           for (Slot s = 0; s < net.num_slots(); ++s)
@@ -353,29 +373,42 @@ void Simulation::Impl::policy_day_end(int t) {
     }
   }
 
-  // Section 9: stockpiles go to domestic buyers in proportion to their shortage today, into
-  // their pooled stock (each supplier's stock in proportion to its baseline flow).
+  // Section 9: an open stockpile releases min(level, rate, the buyers' total gap to their
+  // baseline stock targets n A_ip) a day to the domestic buyers of its material, in proportion
+  // to their input shortage today (to their gap where none is short, or where a cover trigger
+  // opened it), into their pooled stock (each supplier's stock in proportion to its baseline
+  // flow). Nothing is released into full warehouses, and a stockpile with no rule of its own
+  // opens only through a crisis mechanism.
   for (auto& st : stockpiles) {
     const Policy& p = scenario.policies[st.policy];
     const std::size_t k = st.country * nm + st.material;
     if (!st.released) {
       if (p.release_start && t >= *p.release_start) st.released = true;
       if (p.release_shortage_ratio && cm_ratio[k] > *p.release_shortage_ratio) st.released = true;
+      if (p.release_cover_days && cm_cover[k] < *p.release_cover_days)
+        st.released = st.to_target = true;
     }
     if (!st.released || st.level <= 0.0) continue;
-    double need = 0.0;
+    std::vector<Slot> users;
+    double gap_total = 0.0, short_total = 0.0;
     for (Slot s = 0; s < net.num_slots(); ++s)
       if (net.slot_material[s] == st.material &&
-          world.firm_country[net.slot_firm[s]] == st.country)
-        need += std::max(0.0, slot_ordered[s] - slot_received[s]);
-    if (!(need > 0.0)) continue;
-    const double amount = std::min({st.level, st.rate, need});
+          world.firm_country[net.slot_firm[s]] == st.country) {
+        users.push_back(s);
+        gap_total += std::max(0.0, slot_n[s] * slot_A[s] - slot_stock[s]);
+        short_total += slot_shortage(s, net.slot_firm[s]);
+      }
+    if (!(gap_total > 0.0)) continue;
+    const bool by_shortage = !st.to_target && short_total > 0.0;
+    const double need = by_shortage ? short_total : gap_total;
+    auto gap_of = [&](Slot s) {
+      return by_shortage ? slot_shortage(s, net.slot_firm[s])
+                         : std::max(0.0, slot_n[s] * slot_A[s] - slot_stock[s]);
+    };
+    const double amount = std::min({st.level, st.rate, gap_total});
     std::int64_t firms = 0;
-    for (Slot s = 0; s < net.num_slots(); ++s) {
-      if (net.slot_material[s] != st.material ||
-          world.firm_country[net.slot_firm[s]] != st.country)
-        continue;
-      const double gap = std::max(0.0, slot_ordered[s] - slot_received[s]);
+    for (Slot s : users) {
+      const double gap = gap_of(s);
       if (!(gap > 0.0)) continue;
       const double give = amount * gap / need;
       double base = 0.0;
@@ -383,7 +416,6 @@ void Simulation::Impl::policy_day_end(int t) {
       for_slot_lanes(s, [&](Lane l) {
         S[l] += base > 0.0 ? give * z0[l] / base : 0.0;
       });
-      slot_stock[s] += give;
       ++firms;
     }
     st.level -= amount;

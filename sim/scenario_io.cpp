@@ -208,8 +208,11 @@ Policy parse_policy(const YNode& e, int days) {
     p.members = e.at("members").as_string_list();
     if (auto v = e.get("materials")) p.materials = v->as_string_list();
     if (auto t = e.get("trigger")) {
-      t->check_keys({"shortage_ratio", "days"});
+      t->check_keys({"shortage_ratio", "cover_below_days", "days"});
+      if (t->get("shortage_ratio") && t->get("cover_below_days"))
+        t->fail("expected one trigger, shortage_ratio or cover_below_days, found both");
       if (auto v = t->get("shortage_ratio")) p.trigger_shortage_ratio = v->as_double_in(0, 1e6);
+      if (auto v = t->get("cover_below_days")) p.trigger_cover_days = v->as_double_in(0, 3650);
       if (auto v = t->get("days")) p.trigger_days = int(v->as_int_in(1, kMaxDays));
     }
     if (auto v = e.get("meeting_days")) p.meeting_days = int(v->as_int_in(0, kMaxDays));
@@ -239,13 +242,15 @@ Policy parse_policy(const YNode& e, int days) {
     if (p.days_of_use.has_value() == p.quantity.has_value())
       e.fail("expected exactly one of 'days_of_use' or 'quantity'");
     if (auto r = e.get("release")) {
-      r->check_keys({"when_shortage_ratio", "start", "max_daily_share"});
+      r->check_keys({"when_shortage_ratio", "when_cover_below_days", "start", "max_daily_share"});
       if (auto v = r->get("when_shortage_ratio")) p.release_shortage_ratio = v->as_double_in(0, 1e6);
+      if (auto v = r->get("when_cover_below_days"))
+        p.release_cover_days = v->as_double_in(0, 3650);
       if (auto v = r->get("start")) p.release_start = int(v->as_int_in(0, kMaxDays));
       if (auto v = r->get("max_daily_share")) p.max_daily_share = v->as_double_in(1e-12, 1.0);
     }
-    if (!p.release_shortage_ratio && !p.release_start && !e.has("release"))
-      p.release_shortage_ratio = 0.05;
+    // A stockpile without a release rule of its own opens only through a crisis mechanism
+    // (model section 9).
     p.name = e.get("name") ? e.at("name").as_string() : "stockpile " + p.country + " " + p.material;
   } else if (type == "surge") {
     p.type = PolicyType::kSurge;
@@ -293,8 +298,31 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   s.days = int(root.at("days").as_int_in(1, kMaxDays));
   if (auto seed = root.get("seed")) s.seed = std::uint64_t(seed->as_int_in(0, (1LL << 62)));
   if (auto m = root.get("model")) {
-    m->check_keys({"tau", "inventory_days", "rationing", "priority", "alpha_max", "tau_alpha",
+    m->check_keys({"preset", "orders", "destocking", "utilisation", "final_demand_controls",
+                   "tau", "inventory_days", "rationing", "priority", "alpha_max", "tau_alpha",
                    "substitution"});
+    if (auto v = m->get("preset")) {
+      const std::string name = v->as_string();
+      if (!s.model.apply_preset(name))
+        v->fail("unknown preset '" + name + "'; expected inoue_todo_2019");
+      for (const char* key : {"orders", "destocking", "utilisation"})
+        if (auto k = m->get(key))
+          k->fail(std::string("preset '") + name + "' fixes model." + key +
+                  "; remove one of the two");
+    }
+    if (auto v = m->get("orders")) {
+      const std::string o = v->as_string();
+      if (o == "planned") s.model.orders = Orders::kPlanned;
+      else if (o == "output_based") s.model.orders = Orders::kOutputBased;
+      else v->fail("unknown orders '" + o + "'; expected planned or output_based");
+    }
+    if (auto v = m->get("destocking")) s.model.destocking = v->as_bool();
+    if (auto v = m->get("utilisation")) {
+      s.model.utilisation = v->as_double_in(0.0, 1.0);
+      if (!(s.model.utilisation > 0.0))
+        v->fail("expected a capacity utilisation in (0, 1], found 0");
+    }
+    if (auto v = m->get("final_demand_controls")) s.model.final_demand_controls = v->as_bool();
     if (auto v = m->get("tau")) s.model.tau = v->as_double_in(1e-9, 1e6);
     if (auto v = m->get("alpha_max")) s.model.alpha_max = v->as_double_in(1.0, 100.0);
     if (auto v = m->get("tau_alpha")) s.model.tau_alpha = v->as_double_in(1e-9, 1e6);

@@ -75,13 +75,16 @@ CountryMaterialDay Simulation::country_material() const {
   impl_->country_material<true>(out);
   return out;
 }
-void Simulation::country_material(CountryMaterialDay& out, bool shortage_only) const {
-  if (shortage_only)
+void Simulation::country_material(CountryMaterialDay& out, bool headline_only) const {
+  if (headline_only)
     impl_->country_material<false>(out);
   else
     impl_->country_material<true>(out);
 }
 const std::vector<EventRecord>& Simulation::event_log() const { return impl_->log; }
+RunMetrics Simulation::run_metrics() const { return impl_->metrics.result(); }
+const PairBaselines& Simulation::pair_baselines() const { return impl_->metrics.baselines(); }
+std::span<const double> Simulation::final_demand_wanted() const { return impl_->C_want; }
 PhaseTimes Simulation::phase_seconds() const { return impl_->times; }
 
 std::vector<StockpileStatus> Simulation::stockpiles() const {

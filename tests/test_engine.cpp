@@ -32,8 +32,10 @@ RunOptions with_threads(int threads) {
 }
 
 /// A scenario from YAML text; `world:` is not read (the Simulation takes the World directly).
+/// Under the published model (the preset): these tests state version 1's math.
 Scenario make_scenario(const std::string& body) {
-  return parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml");
+  return testing_support::under_preset(
+      parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml"));
 }
 
 /// Run `sim` to the end, calling `each(t)` after every day t.
@@ -384,8 +386,9 @@ ControlWorld control_world() {
 TEST(ExportControl, MatchedLinksGetAtMostKZ0AndTheShortageCountsTheFullOrder) {
   // k = 0.25 on CHN ga to JPN: the s -> b1 order is capped at 0.25 * 2 = 0.5 before demand.
   // Day 0: orders are baseline (2, 3, 1); served (0.5, 3, 1); D_s = 4.5 + 5 = 9.5 <= 11, so
-  // every served order is met: y = (0.5, 3, 1), c = 5. b1's shortage counts its full order:
-  // O - y = 1.5, and so does country_material shortage (JPN, ga).
+  // every served order is met: y = (0.5, 3, 1), c = 5. b1's order backlog counts its full
+  // order: O - y = 1.5, and so does country_material order_backlog (JPN, ga); its input
+  // shortage (model 10) stays 0 while its stock covers what it can sell today.
   ControlWorld cw = control_world();
   Scenario s = make_scenario(
       "days: 60\nevents:\n  - {type: export_control, start: 0, exporters: [CHN], materials: [ga],"
@@ -404,13 +407,15 @@ TEST(ExportControl, MatchedLinksGetAtMostKZ0AndTheShortageCountsTheFullOrder) {
   const auto JPN = *cw.world.find_country("JPN"), USA = *cw.world.find_country("USA");
   const auto ga = *cw.world.find_material("ga");
   CountryMaterialDay cm = sim.country_material();
-  EXPECT_EQ(cm.shortage[JPN * nm + ga], 1.5);
-  EXPECT_EQ(cm.shortage[USA * nm + ga], 0.0);
-  // The shortage alone, into a reused buffer: the same sums, the other series left as they were.
+  EXPECT_EQ(cm.order_backlog[JPN * nm + ga], 1.5);
+  EXPECT_EQ(cm.order_backlog[USA * nm + ga], 0.0);
+  EXPECT_EQ(cm.shortage[JPN * nm + ga], 0.0);
+  // The headline series alone, into a reused buffer: the same sums, the others left as they were.
   CountryMaterialDay only;
   sim.country_material(only, true);
   EXPECT_EQ(only.shortage, cm.shortage);
-  EXPECT_TRUE(only.production.empty() && only.inventory_days.empty());
+  EXPECT_EQ(only.production, cm.production);
+  EXPECT_TRUE(only.order_backlog.empty() && only.inventory_days.empty());
   EXPECT_EQ(sim.first_shortage_day()[cw.b1], 0);
   EXPECT_DOUBLE_EQ(sim.input_shortfall()[cw.b1], 0.75);  // 1 - 0.5/2
   // Later b1 orders more (its stock falls), but is still served min(O, 0.5) = 0.5.
@@ -418,11 +423,17 @@ TEST(ExportControl, MatchedLinksGetAtMostKZ0AndTheShortageCountsTheFullOrder) {
     EXPECT_GT(sim.order(cw.l1), 2.0) << t;
     EXPECT_EQ(sim.delivery(cw.l1), 0.5) << t;
     cm = sim.country_material();
-    EXPECT_NEAR(cm.shortage[JPN * nm + ga], sim.order(cw.l1) - 0.5, 1e-12) << t;
+    EXPECT_NEAR(cm.order_backlog[JPN * nm + ga], sim.order(cw.l1) - 0.5, 1e-12) << t;
+    // Input shortage: b1 lacks A min(x^cap, D)/x0 - S of ga once its stock runs below a day.
+    const double xt = std::min(sim.capacity()[cw.b1], sim.demand()[cw.b1]);
+    const double lack = std::max(
+        0.0, 2.0 * xt / cw.world.baseline_output[cw.b1] - sim.pooled_stock(cw.b1, ga));
+    EXPECT_NEAR(cm.shortage[JPN * nm + ga], lack, 1e-12) << t;
     sim.country_material(only, t % 2 == 0);
     EXPECT_EQ(only.shortage, cm.shortage) << t;
+    EXPECT_EQ(only.production, cm.production) << t;
     if (t % 2 == 1) {
-      EXPECT_EQ(only.production, cm.production) << t;
+      EXPECT_EQ(only.order_backlog, cm.order_backlog) << t;
       EXPECT_EQ(only.inventory_days.size(), cm.inventory_days.size()) << t;
     }
   });
@@ -537,8 +548,8 @@ TEST(TradeCut, BothDirectionsAllMaterialsDomesticUntouched) {
   const auto JPN = *cw.world.find_country("JPN"), CHN = *cw.world.find_country("CHN");
   const auto ga = *cw.world.find_material("ga");
   CountryMaterialDay cm = sim.country_material();
-  EXPECT_EQ(cm.shortage[JPN * nm + ga], 2.0);
-  EXPECT_EQ(cm.shortage[CHN * nm + ga], 1.0);
+  EXPECT_EQ(cm.order_backlog[JPN * nm + ga], 2.0);
+  EXPECT_EQ(cm.order_backlog[CHN * nm + ga], 1.0);
   EXPECT_EQ(sim.first_shortage_day()[cw.b1], 0);
   EXPECT_EQ(sim.first_shortage_day()[cw.cn], 0);
   EXPECT_EQ(sim.first_shortage_day()[cw.b3], -1);

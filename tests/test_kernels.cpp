@@ -101,19 +101,19 @@ TEST(UpdateStocks, ExactAtBaseline) {
 TEST(OrderFor, CoreFormula) {
   // l = 1, T = 0: O = Z0 xr + (n Z0 xr - S)/tau.
   // Z0 = 4, xr = 0.5, n = 10, S = 12, tau = 4: O = 2 + (20 - 12)/4 = 4.
-  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 10, 12, 1, 0, 0, 1.0 / 4), 4.0);
+  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 0.5, false, 10, 12, 1, 0, 0, 1.0 / 4), 4.0);
   // Stock below target raises the order: S = 0: O = 2 + 20/4 = 7.
-  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 10, 0, 1, 0, 0, 1.0 / 4), 7.0);
+  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 0.5, false, 10, 0, 1, 0, 0, 1.0 / 4), 7.0);
   // Stock far above target: 2 + (20 - 40)/4 = -3 -> max(0, .) = 0.
-  EXPECT_EQ(sd::order_for(4, 0.5, 10, 40, 1, 0, 0, 1.0 / 4), 0.0);
+  EXPECT_EQ(sd::order_for(4, 0.5, 0.5, false, 10, 40, 1, 0, 0, 1.0 / 4), 0.0);
 }
 
 TEST(OrderFor, WithLeadTimeCountsGoodsInTransit) {
   // l = 3, T = 1 shipment of nominal Z0 = 4 plus a deviation of +1: T = 5.
   // O = 2 + ((10 + 3 - 1) * 4 * 0.5 - 12 - 5)/4 = 2 + (24 - 17)/4 = 3.75.
-  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 10, 12, 3, 1, 1, 1.0 / 4), 3.75);
+  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 0.5, false, 10, 12, 3, 1, 1, 1.0 / 4), 3.75);
   // A full pipeline (T = (l-1) Z0 xr = 4) and stock at target (S = n Z0 xr = 20): O = Z0 xr = 2.
-  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 10, 20, 3, 1, 0, 1.0 / 4), 2.0);
+  EXPECT_DOUBLE_EQ(sd::order_for(4, 0.5, 0.5, false, 10, 20, 3, 1, 0, 1.0 / 4), 2.0);
 }
 
 TEST(OrderFor, ExactlyZ0AtBaselineForAnyLeadTime) {
@@ -121,7 +121,7 @@ TEST(OrderFor, ExactlyZ0AtBaselineForAnyLeadTime) {
   for (double z0 : {0.1, 0.7, 1.0 / 3.0, 1234.5678})
     for (int l : {1, 2, 5, 14, 60}) {
       const double n = 7.3;
-      EXPECT_EQ(sd::order_for(z0, 1.0, n, n * z0, l, double(l - 1), 0.0, 1.0 / 6), z0)
+      EXPECT_EQ(sd::order_for(z0, 1.0, 1.0, false, n, n * z0, l, double(l - 1), 0.0, 1.0 / 6), z0)
           << z0 << " " << l;
     }
 }

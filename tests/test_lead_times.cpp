@@ -10,6 +10,7 @@
 #include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/world.hpp"
+#include "test_support.hpp"
 
 using namespace shortfall;
 
@@ -22,8 +23,10 @@ RunOptions with_threads(int threads) {
   return o;
 }
 
+/// Under the published model (the preset): these tests state version 1's math.
 Scenario make_scenario(const std::string& body) {
-  return parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml");
+  return testing_support::under_preset(
+      parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml"));
 }
 
 }  // namespace

@@ -30,8 +30,10 @@ using namespace shortfall::testing_support;
 namespace {
 
 /// A scenario from YAML text; `world:` is not read (the Simulation takes the World directly).
+/// Under the published model (the preset): these tests state version 1's math.
 Scenario make_scenario(const std::string& body) {
-  return parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml");
+  return testing_support::under_preset(
+      parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml"));
 }
 
 RunOptions threads(int n) {
@@ -322,23 +324,16 @@ std::pair<std::vector<double>, std::vector<double>> stock_and_output(const World
   return {S, x};
 }
 
-int first_day_below(const std::vector<double>& x, double level) {
-  for (std::size_t t = 0; t < x.size(); ++t)
-    if (x[t] < level) return int(t);
-  return -1;
-}
-
-TEST(Stockpile, CoversExactlyKDaysOfTheMissingDeliveries) {
-  // Without a stockpile (s1 stops on day 0): S after step 2 on day t is 10 - t (the day-0
-  // arrival of 1 is the last), the draw is exactly 1 a day, b's output stays 1 while S >= 1 and
-  // drops on day 10 (S = 0).
-  // With k = 6 units (quantity: 6, or days_of_use: 6 x BBB's daily use 1) released when the
-  // shortage ratio passes 0.5 (it is O/1 = 1 on day 0) at up to 100% a day: each day the order
-  // is exactly O = Z0 = 1 (S = n Z0 when the order is made), the need is O - y = 1, and the
-  // release min(level, rate, need) = 1 tops S back up to 11; the next day's draw of 1 takes it
-  // to 10 again. So b stays exactly at its baseline state for k = 6 days (releases on days
-  // 0..5 of 1 unit each), and from day 6 on its stock is the no-stockpile run shifted by 6
-  // days: S_with(t + 6) = S_without(t), and its output drops on day 16 = 10 + 6.
+TEST(Stockpile, KUnitsBuyExactlyKDaysOfOutputOnceInputsRunShort) {
+  // Without a stockpile (s1 stops on day 0): b's stock after step 2 on day t is 10 - t (the
+  // day-0 arrival of 1 is the last), the draw is exactly 1 a day, b's output stays 1 while
+  // S >= 1 and is 0 from day 10 (S = 0).
+  // With k = 6 units (quantity: 6, or days_of_use: 6 x BBB's baseline use 1 of ore) released
+  // when the input shortage ratio passes 0.5 at up to 100% a day: nothing opens while b's stock
+  // covers its use (input shortage max(0, A min(x^cap, D)/x0 - S) = max(0, 1 - S) = 0 on days
+  // 0-9); on day 10 the shortage is 1, the stockpile opens and releases min(level 6, rate 6,
+  // gap to target n A - S = 10) = 6 into b's stock. b then produces 1 on days 11-16 (stock 6 ..
+  // 1 after step 2) and 0 from day 17: the 6 units buy exactly 6 days of output.
   World w = stockpile_world();
   auto [S0, x0] = stock_and_output(w, make_scenario(std::string("days: 30\n") + kCut));
   Scenario with = make_scenario(
@@ -347,8 +342,7 @@ TEST(Stockpile, CoversExactlyKDaysOfTheMissingDeliveries) {
       "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 6,"
       " release: {when_shortage_ratio: 0.5, max_daily_share: 1.0}}\n");
   Simulation sim(w, with, threads(1));
-  std::vector<double> S1, x1;
-  std::vector<double> level;
+  std::vector<double> S1, x1, level;
   while (sim.step()) {
     S1.push_back(sim.stock(0));
     x1.push_back(sim.production()[1]);
@@ -357,20 +351,21 @@ TEST(Stockpile, CoversExactlyKDaysOfTheMissingDeliveries) {
     EXPECT_EQ(st[0].initial, 6.0);
     level.push_back(st[0].level);
   }
-  for (int t = 0; t < 30; ++t) EXPECT_EQ(level[t], std::max(0.0, 6.0 - (t + 1))) << t;
-  for (int t = 0; t < 6; ++t) EXPECT_EQ(S1[t], 11.0) << t;
-  for (int t = 0; t + 6 < 30; ++t) EXPECT_EQ(S1[t + 6], S0[t]) << t;
-  EXPECT_EQ(first_day_below(x0, 1.0), 10);
-  EXPECT_EQ(first_day_below(x1, 1.0), 16);
-  auto rel = rows(sim, "stockpile_release");
-  ASSERT_EQ(rel.size(), 6u);
-  for (int t = 0; t < 6; ++t) {
-    EXPECT_EQ(rel[t].day, t);
-    EXPECT_EQ(rel[t].quantity, 1.0);
-    EXPECT_EQ(rel[t].country, "BBB");
-    EXPECT_EQ(rel[t].material, "ore");
-    EXPECT_EQ(rel[t].firms, 1);
+  for (int t = 0; t < 30; ++t) {
+    EXPECT_EQ(x0[std::size_t(t)], t < 10 ? 1.0 : 0.0) << t;
+    EXPECT_EQ(level[std::size_t(t)], t < 10 ? 6.0 : 0.0) << t;
+    EXPECT_EQ(x1[std::size_t(t)], (t < 10 || (t >= 11 && t <= 16)) ? 1.0 : 0.0) << t;
   }
+  for (int t = 0; t < 10; ++t) EXPECT_EQ(S1[std::size_t(t)], S0[std::size_t(t)]) << t;
+  auto rel = rows(sim, "stockpile_release");
+  ASSERT_EQ(rel.size(), 1u);
+  EXPECT_EQ(rel[0].day, 10);
+  EXPECT_EQ(rel[0].quantity, 6.0);
+  EXPECT_EQ(rel[0].country, "BBB");
+  EXPECT_EQ(rel[0].material, "ore");
+  EXPECT_EQ(rel[0].firms, 1);
+  // Output lost over the run (model 10): 20 days without the stockpile, 14 with it.
+  EXPECT_EQ(sim.run_metrics().output_lost_days[1 * w.materials.size() + 1], 14.0);
   // days_of_use: 6 is the same stockpile (6 x 1 unit of daily use), bit for bit.
   Scenario by_days = make_scenario(
       std::string("days: 30\n") + kCut +
@@ -383,25 +378,27 @@ TEST(Stockpile, CoversExactlyKDaysOfTheMissingDeliveries) {
 }
 
 TEST(Stockpile, ReleaseIsCappedAtTheMaximumDailyShare) {
-  // quantity 3, max_daily_share 0.125: rate 0.375 a day, below the need (O - y >= 1 every day:
-  // S never exceeds its target 10, so O >= Z0 = 1, and y = 0). So exactly 3 / 0.375 = 8
-  // releases of 0.375 on days 0..7, and the level after day t is 3 - 0.375 (t + 1).
+  // quantity 3, max_daily_share 0.125: rate 0.375 a day. It opens on day 10, b's first day
+  // short (see above), and releases 0.375 a day while b's stock is below its target of 10
+  // (it never gets there): exactly 3 / 0.375 = 8 releases of 0.375 on days 10..17, and the
+  // level after day t >= 10 is 3 - 0.375 (t - 9).
   World w = stockpile_world();
   Scenario s = make_scenario(
-      std::string("days: 12\n") + kCut +
+      std::string("days: 22\n") + kCut +
       "policies:\n"
       "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 3,"
       " release: {when_shortage_ratio: 0.5, max_daily_share: 0.125}}\n");
   Simulation sim(w, s, threads(1));
   while (sim.step()) {
     const int t = sim.day();
-    EXPECT_EQ(sim.stockpiles()[0].level, std::max(0.0, 3.0 - 0.375 * (t + 1))) << t;
+    EXPECT_EQ(sim.stockpiles()[0].level, t < 10 ? 3.0 : std::max(0.0, 3.0 - 0.375 * (t - 9)))
+        << t;
   }
   auto rel = rows(sim, "stockpile_release");
   ASSERT_EQ(rel.size(), 8u);
   for (int t = 0; t < 8; ++t) {
-    EXPECT_EQ(rel[t].day, t);
-    EXPECT_EQ(rel[t].quantity, 0.375);
+    EXPECT_EQ(rel[std::size_t(t)].day, 10 + t);
+    EXPECT_EQ(rel[std::size_t(t)].quantity, 0.375);
   }
 }
 
@@ -449,12 +446,16 @@ World crisis_world() {
 class CrisisTiming : public ::testing::TestWithParam<std::pair<int, int>> {};
 
 TEST_P(CrisisTiming, MeetingOnRequestDayPlusMeetingDaysThenTheMeasures) {
-  // From day 10 XXX licenses no ore to ipef members: y = 0, and BBB's shortage ratio of ore is
-  // O / 1 >= 1 > 0.5 on days 10, 11, 12: the third consecutive day, day 12, is the request.
+  // From day 10 XXX licenses no ore to ipef members: y(10) = 0, so b's stock after step 2 is
+  // 60 on day 10 (the last arrival), 59 on day 11, 58 on day 12: its cover (S / A, A = 1) is
+  // below 60 days on days 11 and 12, and the second consecutive day, day 12, is the request
+  // (trigger: cover below 60 days for 2 days; b is never short of ore in this test, so an
+  // input-shortage trigger would never fire).
   // Meeting: 12 + M; measures (implementation): 12 + M + I = T. On day T:
   //  - match_suppliers: b (fill 0 < 0.9) takes on s2, the member with spare capacity
   //    sigma = 1 - 0.5 = 0.5, not r (sigma 0.8 but not a member); flow min(0.5, W = 1) = 0.5;
-  //  - release_stockpiles: BBB's stockpile (no rule of its own) releases from day T;
+  //  - release_stockpiles: BBB's stockpile (no rule of its own) releases from day T, to b's
+  //    gap to its stock target (opened by a cover trigger);
   //  - surge: member producers of ore (s2) get alpha_max 1.2. Alpha first moves the next day
   //    (section 6 runs in the shipping phase, before the day-end policies): on day T + 1 s2 is
   //    short (D = 0.5 + its new buyer's order > x^cap = 1), s = (D - x)/D and
@@ -474,7 +475,7 @@ TEST_P(CrisisTiming, MeetingOnRequestDayPlusMeetingDaysThenTheMeasures) {
       "  - type: crisis_response\n"
       "    name: scra\n"
       "    members: [ipef]\n"
-      "    trigger: {shortage_ratio: 0.5, days: 3}\n"
+      "    trigger: {cover_below_days: 60, days: 2}\n"
       "    meeting_days: " + std::to_string(M) + "\n"
       "    implementation_days: " + std::to_string(I) + "\n"
       "    actions: [match_suppliers, surge, release_stockpiles]\n"
@@ -691,20 +692,22 @@ TEST(Inert, AlphaMaxOneReproducesTheCoreEvenWithTheOverproductionUpdateRunning) 
 TEST(PolicyDeterminism, NewLinksAndPoliciesBitIdenticalForThreads124) {
   // Everything on: substitution (T_search 3), a crisis mechanism with all actions, stockpiles,
   // a surge and ARIO overproduction; links are added during the run. Threads 1, 2 and 4 must
-  // agree on every state variable, every added link and every event, every day.
+  // agree on every state variable, every added link and every event, every day. Under the
+  // default model (version 2), with the mechanism triggered by inventory cover.
   World w = random_world(1500, 20240601);
-  Scenario s = make_scenario(
+  Scenario s = parse_scenario("world: unused.yaml\n" +
       std::string("days: 90\nseed: 42\nmodel: {alpha_max: 1.1, tau_alpha: 60, substitution:"
                   " {enabled: true, threshold: 0.9, search_days: 3}}\n") +
       kRandomEvents +
       "policies:\n"
-      "  - {type: crisis_response, name: m, members: [g1], trigger: {shortage_ratio: 0.05, days: 2},"
+      "  - {type: crisis_response, name: m, members: [g1], trigger: {shortage_ratio: 0.001, days: 1},"
       " meeting_days: 3, implementation_days: 2, actions: [match_suppliers, surge,"
       " release_stockpiles], surge: {alpha_max: 1.3}}\n"
       "  - {type: stockpile, country: C0, material: m1, days_of_use: 10}\n"
       "  - {type: stockpile, country: C1, material: m2, days_of_use: 20,"
       " release: {max_daily_share: 0.1}}\n"
-      "  - {type: surge, countries: [C2], materials: [m3, m4], start: 20, end: 70, alpha_max: 1.4}\n");
+      "  - {type: surge, countries: [C2], materials: [m3, m4], start: 20, end: 70, alpha_max: 1.4}\n",
+      "test-scenario.yaml");
   ASSERT_TRUE(check_scenario(s, w).empty());
   std::vector<std::unique_ptr<Simulation>> sims;
   for (int n : {1, 2, 4}) sims.push_back(std::make_unique<Simulation>(w, s, threads(n)));

@@ -14,6 +14,13 @@
 
 namespace shortfall::testing_support {
 
+/// The scenario under the published model (model.preset: inoue_todo_2019, docs/model.md
+/// section 0): the tests written for model version 1 run under it unchanged.
+inline Scenario under_preset(Scenario s) {
+  s.model.apply_preset("inoue_todo_2019");
+  return s;
+}
+
 inline std::string numbered(const char* prefix, std::uint64_t k) {
   std::string s(prefix);
   s.append(std::to_string(k));

@@ -25,7 +25,21 @@ struct SubstitutionParams {
   double group_bias = 1.5;  ///< weight of a candidate in a group shared with the buyer
 };
 
+/// How a buyer sets its stock target (model section 3.3).
+enum class Orders {
+  kPlanned,      ///< from planned output x̂ = min(x^cap(t), D(t-1)) (version 2 default)
+  kOutputBased,  ///< from last output x(t-1) (Inoue & Todo 2019)
+};
+
+/// The model's parameters and switches (model section 0). Defaults are model version 2;
+/// apply_preset("inoue_todo_2019") gives the published model.
 struct ModelParams {
+  /// "" (version 2) or "inoue_todo_2019" (the published model: see apply_preset).
+  std::string preset;
+  Orders orders = Orders::kPlanned;
+  bool destocking = false;       ///< may the restock term of an order be negative
+  double utilisation = 0.85;     ///< baseline capacity utilisation u0 (section 3.5)
+  bool final_demand_controls = true;  ///< export controls also cap exports to final users
   double tau = 6.0;              ///< order adjustment time (days)
   double alpha_max = 1.0;        ///< overproduction ceiling (ARIO, section 6); 1 = off
   double tau_alpha = 365.0;      ///< overproduction adjustment time (days)
@@ -34,7 +48,28 @@ struct ModelParams {
   Rationing rationing = Rationing::kProportional;
   std::vector<PriorityClass> priority = {PriorityClass::kDomestic, PriorityClass::kGroup,
                                          PriorityClass::kRest, PriorityClass::kFinal};
+
+  /// Sets the switches of a preset: "inoue_todo_2019" fixes orders = output_based,
+  /// destocking = true, utilisation = 1 (and the world's material utilisations are ignored).
+  /// Returns false for an unknown name.
+  bool apply_preset(const std::string& name);
+  /// The model with the published simulator's switches (Inoue & Todo 2019).
+  static ModelParams inoue_todo_2019() {
+    ModelParams m;
+    m.apply_preset("inoue_todo_2019");
+    return m;
+  }
+  [[nodiscard]] bool is_preset() const { return !preset.empty(); }
 };
+
+inline bool ModelParams::apply_preset(const std::string& name) {
+  if (name != "inoue_todo_2019") return false;
+  preset = name;
+  orders = Orders::kOutputBased;
+  destocking = true;
+  utilisation = 1.0;
+  return true;
+}
 
 /// A set of firms named by the same keys in every event: `firms`, `country`/`countries`,
 /// `material`/`materials` (codes or groups or "all"), `except` (countries or groups to leave
@@ -91,7 +126,11 @@ struct Policy {
 
   // crisis_response
   std::vector<std::string> members;
+  /// Trigger (section 8): a member's input shortage over baseline use above this ratio, or,
+  /// where trigger_cover_days is set, its inventory cover of the material below that many days;
+  /// for trigger_days consecutive days.
   double trigger_shortage_ratio = 0.1;
+  std::optional<double> trigger_cover_days;
   int trigger_days = 3;
   int meeting_days = 15;
   int implementation_days = 7;
@@ -102,7 +141,12 @@ struct Policy {
   std::string country, material;
   std::optional<double> days_of_use, quantity;
   std::optional<double> release_shortage_ratio;  ///< release when the ratio passes this
+  std::optional<double> release_cover_days;      ///< or when cover falls below this many days
   std::optional<int> release_start;              ///< or release from this day
+  /// No rule of its own (none of the three above): opens only through a crisis mechanism.
+  [[nodiscard]] bool has_release_rule() const {
+    return release_shortage_ratio || release_cover_days || release_start;
+  }
   double max_daily_share = 0.05;                 ///< of the initial quantity per day
 
   // surge

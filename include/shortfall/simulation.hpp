@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "shortfall/metrics.hpp"
 #include "shortfall/scenario.hpp"
 #include "shortfall/world.hpp"
 
@@ -27,6 +28,9 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;
   /// Time each phase of the day (Simulation::phase_seconds); costs a clock read per phase.
   bool profile = false;
+  /// Accumulate the run metrics of model 10 every day (Simulation::run_metrics); costs one pass
+  /// over the firms a day.
+  bool metrics = true;
   /// With a path: run() writes a restartable checkpoint there every `checkpoint_every` days.
   int checkpoint_every = 0;
   std::string checkpoint_path;
@@ -58,11 +62,18 @@ struct EventRecord {
 /// Which constraint set a firm's output (MODEL.md 3.5).
 enum Binding : std::uint8_t { kBindDemand = 0, kBindCapacity = 1, kBindInputs = 2 };
 
-/// Country x material totals of one day (units of the material), row-major [country][material].
+/// Country x material totals of one day (model section 10), in units of the material,
+/// row-major [country][material].
 struct CountryMaterialDay {
-  std::vector<double> production;
+  std::vector<double> production;   ///< sum of x over firms in c making p
+  std::vector<double> output_lost;  ///< sum of max(0, x0 - x) over those firms
+  /// The input shortage (the headline): sum over firms i in c using p of
+  /// max(0, A_ip min(x^cap_i, D_i) / x0_i - S_ip), S_ip the pooled stock after step 2.
   std::vector<double> shortage;
+  /// Final users of c short of p: sum over makers j of p of C_{j,c} - c_{j,c} (C before caps).
   std::vector<double> unmet_final_demand;
+  /// Diagnostic: sum over buyers in c of (orders - deliveries) of p, restocking included.
+  std::vector<double> order_backlog;
   std::vector<double> inventory_days;  ///< sum S / sum A; NaN where no firm uses the material
 };
 
@@ -116,7 +127,7 @@ class Simulation {
   [[nodiscard]] std::span<const double> demand() const;          ///< D_i
   [[nodiscard]] std::span<const double> capacity() const;        ///< x^cap_i
   [[nodiscard]] std::span<const double> capacity_loss() const;   ///< delta_i (after recovery)
-  [[nodiscard]] std::span<const double> final_demand() const;    ///< C_i
+  [[nodiscard]] std::span<const double> final_demand() const;    ///< C_i, after caps
   [[nodiscard]] std::span<const double> final_delivered() const; ///< c_i
   [[nodiscard]] std::span<const double> input_shortfall() const; ///< 1 - min_p fill ratio
   [[nodiscard]] std::span<const std::uint8_t> binding() const;
@@ -134,9 +145,17 @@ class Simulation {
 
   /// Country x material totals of the last simulated day.
   [[nodiscard]] CountryMaterialDay country_material() const;
-  /// The same into `out`, reusing its buffers; with shortage_only, out.shortage alone (the same
-  /// bits; the other series are left as they were), for statistics taken every day.
-  void country_material(CountryMaterialDay& out, bool shortage_only = false) const;
+  /// The same into `out`, reusing its buffers; with headline_only, production, output_lost,
+  /// shortage and unmet_final_demand alone (the same bits; order_backlog and inventory_days are
+  /// left as they were), for statistics taken every day.
+  void country_material(CountryMaterialDay& out, bool headline_only = false) const;
+
+  /// The run metrics of model 10 over the days simulated so far (RunOptions::metrics).
+  [[nodiscard]] RunMetrics run_metrics() const;
+  /// Their baseline denominators per country and material.
+  [[nodiscard]] const PairBaselines& pair_baselines() const;
+  /// What final users wanted today, before export-control caps: C0_i times any demand shock.
+  [[nodiscard]] std::span<const double> final_demand_wanted() const;
 
   [[nodiscard]] const std::vector<EventRecord>& event_log() const;
   [[nodiscard]] PhaseTimes phase_seconds() const;

@@ -75,12 +75,12 @@ policies:
     # A checkpoint of another format (an older shortfall) is refused with exit code 2 and says
     # which formats, rather than being read as this version's state.
     c = os.path.join(tmp, "c.h5")
-    magic = b"shortfall-checkpoint-v1"
+    magic = b"shortfall-checkpoint-v2"  # the format of model version 1
     with open(c + ".checkpoint", "wb") as f:
         f.write(len(magic).to_bytes(8, "little") + magic + bytes(64))
     r = subprocess.run([exe, "run", scen, "-o", c, "-q", "--resume"], capture_output=True, text=True)
     check(r.returncode == 2, f"old-format checkpoint exits 2, got {r.returncode}")
-    check("found format v1" in r.stderr and "expected a checkpoint of format v2" in r.stderr,
+    check("found format v2" in r.stderr and "expected a checkpoint of format v3" in r.stderr,
           f"old-format checkpoint message, got {r.stderr!r}")
     check(not os.path.exists(c), "no output from a refused resume")
 

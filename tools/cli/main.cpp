@@ -57,51 +57,19 @@ void print_world(const World& w, std::ostream& os) {
      << "balance     max |x0 - sales - final demand| / x0 = " << s.max_balance_residual << "\n";
 }
 
-/// Country x material shortage summary, accumulated over recorded days.
+/// Passes the run on to the HDF5 recorder and prints model 10's metrics at the end (they are
+/// accumulated by the simulation every day: shortfall/metrics.hpp, the same numbers as the
+/// file's `summary` group).
 class SummaryRecorder final : public Recorder {
  public:
   explicit SummaryRecorder(Recorder* next) : next_(next) {}
   void begin(const Simulation& sim) override {
-    begin_without_next(sim);
     if (next_) next_->begin(sim);
   }
-  void begin_without_next(const Simulation& sim) {
-    const World& w = sim.world();
-    nc_ = w.countries.size();
-    nm_ = w.materials.size();
-    use_.assign(nc_ * nm_, 0.0);
-    for (LinkId l = 0; l < w.num_links(); ++l)
-      use_[w.firm_country[w.link_buyer[l]] * nm_ + w.firm_material[w.link_supplier[l]]] +=
-          w.link_flow[l];
-    for (FirmId i = 0; i < w.num_firms(); ++i)
-      use_[w.firm_country[i] * nm_ + w.firm_material[i]] += w.final_demand[i];
-    base_output_.assign(nc_ * nm_, 0.0);
-    for (FirmId i = 0; i < w.num_firms(); ++i)
-      base_output_[w.firm_country[i] * nm_ + w.firm_material[i]] += w.baseline_output[i];
-    lost_.assign(nc_ * nm_, 0.0);
-    total_.assign(nc_ * nm_, 0.0);
-    peak_.assign(nc_ * nm_, 0.0);
-    peak_day_.assign(nc_ * nm_, -1);
-    first_.assign(nc_ * nm_, -1);
-    last_.assign(nc_ * nm_, -1);
-  }
   void record_day(const Simulation& sim) override {
-    CountryMaterialDay cm = sim.country_material();
-    const int t = sim.day();
     // Testing hook: die like a killed process after recording day N (tests of --resume).
     static const char* abort_day = std::getenv("SHORTFALL_TEST_KILL_AFTER_DAY");
-    if (abort_day && t == std::atoi(abort_day)) std::_Exit(137);
-    for (std::size_t k = 0; k < nc_ * nm_; ++k) {
-      if (base_output_[k] > 0.0)
-        lost_[k] += std::max(0.0, 1.0 - cm.production[k] / base_output_[k]);
-      double s = cm.shortage[k];
-      // Ignore rounding-level noise: 1e-9 of daily use.
-      if (use_[k] <= 0.0 || s <= 1e-9 * use_[k]) continue;
-      total_[k] += s;
-      if (s > peak_[k]) peak_[k] = s, peak_day_[k] = t;
-      if (first_[k] < 0) first_[k] = t;
-      last_[k] = t;
-    }
+    if (abort_day && sim.day() == std::atoi(abort_day)) std::_Exit(137);
     if (next_) next_->record_day(sim);
   }
   void finish(const Simulation& sim) override {
@@ -110,55 +78,79 @@ class SummaryRecorder final : public Recorder {
   void checkpoint(const Simulation& sim, std::ostream& state) override {
     if (next_) next_->checkpoint(sim, state);
   }
-  void print(const Simulation& sim, std::ostream& os, std::size_t top) const {
+  static void print(const Simulation& sim, std::ostream& os, std::size_t top) {
     const World& w = sim.world();
+    const RunMetrics m = sim.run_metrics();
+    const std::size_t nm = m.materials;
     std::vector<std::size_t> idx;
-    for (std::size_t k = 0; k < nc_ * nm_; ++k)
-      if (total_[k] > 0) idx.push_back(k);
+    for (std::size_t k = 0; k < m.countries * nm; ++k)
+      if (m.affected(k)) idx.push_back(k);
+    // Worst first by output lost, then input shortage, then unmet final demand.
     std::sort(idx.begin(), idx.end(), [&](auto a, auto b) {
-      return total_[a] / use_[a] > total_[b] / use_[b] || (total_[a] / use_[a] == total_[b] / use_[b] && a < b);
+      return std::tie(m.output_lost_days[b], m.shortage_days[b], m.unmet_final_days[b], a) <
+             std::tie(m.output_lost_days[a], m.shortage_days[a], m.unmet_final_days[a], b);
     });
     if (idx.empty()) {
-      os << "No shortages: every order and all final demand were met on every recorded day.\n";
+      os << "No losses: no output lost, no input shortage and no unmet final demand in "
+         << m.days << " days.\n";
       return;
     }
-    os << "Shortages by country and material (worst first; 'days of use' = total shortage / "
-          "baseline daily use):\n";
-    char line[256];
-    std::snprintf(line, sizeof line, "  %-8s %-26s %12s %10s %9s %13s\n", "country", "material",
-                  "days of use", "peak %use", "peak day", "in shortage");
+    os << "Losses by country and material over " << m.days
+       << " days (worst first by output lost; docs/model.md section 10):\n"
+          "  output lost: days of the country's baseline output of the material; input shortage:\n"
+          "  days of its firms' baseline use; unmet final demand: days of its final users' use;\n"
+          "  recovery: first day from which output >= 99% of baseline and shortage <= 1% of use\n"
+          "  hold to the end (-1: not recovered).\n";
+    char line[320];
+    std::snprintf(line, sizeof line, "  %-8s %-24s %12s %10s %12s %12s %9s %9s\n", "country",
+                  "material", "output lost", "peak loss", "input short", "unmet final",
+                  "1st short", "recovery");
     os << line;
+    std::snprintf(line, sizeof line, "  %-8s %-24s %12s %10s %12s %12s %9s %9s\n", "", "",
+                  "(days)", "(%)", "(days use)", "(days use)", "(day)", "(day)");
+    os << line;
+    auto num = [](double v, bool has) {
+      char b[32];
+      if (!has) return std::string("-");
+      std::snprintf(b, sizeof b, "%.2f", v);
+      return std::string(b);
+    };
+    const PairBaselines& base = sim.pair_baselines();
     for (std::size_t r = 0; r < std::min(top, idx.size()); ++r) {
-      std::size_t k = idx[r];
-      std::snprintf(line, sizeof line, "  %-8s %-26s %12.2f %9.1f%% %9d %6d..%-6d\n",
-                    w.countries[k / nm_].code.c_str(), w.materials[k % nm_].id.c_str(),
-                    total_[k] / use_[k], 100.0 * peak_[k] / use_[k], peak_day_[k], first_[k],
-                    last_[k]);
+      const std::size_t k = idx[r];
+      std::snprintf(line, sizeof line, "  %-8s %-24s %12s %10s %12s %12s %9d %9d\n",
+                    w.countries[k / nm].code.c_str(), w.materials[k % nm].id.c_str(),
+                    num(m.output_lost_days[k], base.output[k] > 0).c_str(),
+                    num(100.0 * m.peak_output_loss[k], base.output[k] > 0).c_str(),
+                    num(m.shortage_days[k], base.use[k] > 0).c_str(),
+                    num(m.unmet_final_days[k], base.final_use[k] > 0).c_str(),
+                    m.first_shortage_day[k], m.recovery_day[k]);
       os << line;
     }
     if (idx.size() > top) os << "  ... and " << idx.size() - top << " more\n";
-    // Output lost: what the country's makers of the material did not produce.
-    std::vector<std::size_t> lost;
-    for (std::size_t k = 0; k < nc_ * nm_; ++k)
-      if (lost_[k] > 0.01) lost.push_back(k);
-    std::sort(lost.begin(), lost.end(),
-              [&](auto a, auto b) { return lost_[a] > lost_[b] || (lost_[a] == lost_[b] && a < b); });
-    if (lost.empty()) return;
-    os << "Output lost by country and material (days of baseline output over the recorded days):\n";
-    for (std::size_t r = 0; r < std::min(top, lost.size()); ++r) {
-      std::size_t k = lost[r];
-      std::snprintf(line, sizeof line, "  %-8s %-26s %12.2f\n", w.countries[k / nm_].code.c_str(),
-                    w.materials[k % nm_].id.c_str(), lost_[k]);
+    const CountryValues v = country_values(m, base);
+    if (!v.any) return;
+    std::vector<std::size_t> cs;
+    for (std::size_t c = 0; c < m.countries; ++c)
+      if (v.output_lost[c] > 0.0 || v.unmet_final[c] > 0.0) cs.push_back(c);
+    if (cs.empty()) return;
+    std::sort(cs.begin(), cs.end(), [&](auto a, auto b) {
+      return std::tie(v.output_lost[b], a) < std::tie(v.output_lost[a], b);
+    });
+    os << "In value, per country (materials with a unit_value only; currency of the world's "
+          "unit values):\n";
+    std::snprintf(line, sizeof line, "  %-8s %16s %20s\n", "country", "output lost",
+                  "unmet final demand");
+    os << line;
+    for (std::size_t r = 0; r < std::min(top, cs.size()); ++r) {
+      std::snprintf(line, sizeof line, "  %-8s %16.4g %20.4g\n", w.countries[cs[r]].code.c_str(),
+                    v.output_lost[cs[r]], v.unmet_final[cs[r]]);
       os << line;
     }
-    if (lost.size() > top) os << "  ... and " << lost.size() - top << " more\n";
   }
 
  private:
   Recorder* next_;
-  std::size_t nc_ = 0, nm_ = 0;
-  std::vector<double> use_, total_, peak_, base_output_, lost_;
-  std::vector<int> peak_day_, first_, last_;
 };
 
 int cmd_run(const std::string& scenario_path, std::string out, int threads, int days, bool quiet,
@@ -187,7 +179,6 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
   if (resume && std::filesystem::exists(checkpoint)) {
     // The summary's own totals restart from the checkpoint day; the HDF5 output is complete.
     sim.load_checkpoint(checkpoint, h5.get());
-    summary.begin_without_next(sim);
     if (!quiet) std::cout << "resuming   after day " << sim.day() << " from " << checkpoint << "\n";
     sim.resume(&summary);
   } else {
