@@ -1,0 +1,439 @@
+// Model version 2 (docs/model.md sections 0, 3.3, 3.5, 4, 7-10): the worked example of section
+// 11 with its exact numbers, the toys that motivate the version (capital goods, a half licence,
+// export controls on final users), baseline exactness under every switch, and bounds that every
+// shipped scenario must respect. Expected numbers are derived by hand in the comments.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "shortfall/metrics.hpp"
+#include "shortfall/scenario.hpp"
+#include "shortfall/simulation.hpp"
+#include "shortfall/world.hpp"
+#include "test_support.hpp"
+
+using namespace shortfall;
+using namespace shortfall::testing_support;
+
+namespace {
+
+Scenario v2_scenario(const std::string& body) {
+  return parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml");
+}
+
+RunOptions one_thread() {
+  RunOptions o;
+  o.threads = 1;
+  return o;
+}
+
+/// (country, material) index into the country x material arrays.
+std::size_t cm_index(const World& w, const char* country, const char* material) {
+  return *w.find_country(country) * w.materials.size() + *w.find_material(material);
+}
+
+// ---- Section 11: the worked example -----------------------------------------------------------
+
+/// s (AAA, raw, no inputs, x0 = 1, all sold to b) and b (BBB, good, x0 = 1, C0 = 1, input raw
+/// with A = Z0 = 1, n = 10); lead time 1. raw_utilisation: the world's u0 of raw (unset: none).
+World worked_world(std::optional<double> raw_utilisation = std::nullopt) {
+  WorldBuilder b;
+  auto AAA = b.country("AAA"), BBB = b.country("BBB");
+  auto raw = b.material("raw"), good = b.material("good");
+  b.world().materials[raw].utilisation = raw_utilisation;
+  auto s = b.firm("s", AAA, raw, 0.0);
+  auto buyer = b.firm("b", BBB, good, 1.0, 10.0);
+  b.link(s, buyer, 1.0, 1);
+  return b.build();
+}
+
+const char* kWorkedCut =
+    "days: 60\n"
+    "events:\n"
+    "  - {type: export_control, exporters: [AAA], materials: [raw], targets: [BBB],"
+    " license_share: 0, start: 0, end: 20}\n";
+
+TEST(WorkedExample, PresetLoses50DaysAndNeverRecovers) {
+  // Days 0-9 b draws its stock from 10 to 1 and produces 1; day 10 S = 0, x_b = 0. Under the
+  // preset x̂ = x(t-1) = 0 from day 11, so b orders max(0, 0 + (0 - 0)/6) = 0 and never
+  // produces again: 50 days of output lost in 60 (days 10-59), no recovery.
+  World w = worked_world();
+  Scenario s = v2_scenario(std::string("model: {preset: inoue_todo_2019}\n") + kWorkedCut);
+  Simulation sim(w, s, one_thread());
+  while (sim.step()) {
+    const int t = sim.day();
+    EXPECT_EQ(sim.production()[1], t < 10 ? 1.0 : 0.0) << t;
+    if (t >= 11) {
+      EXPECT_EQ(sim.order(0), 0.0) << t;
+    }
+  }
+  const RunMetrics m = sim.run_metrics();
+  const std::size_t good = cm_index(w, "BBB", "good"), raw = cm_index(w, "BBB", "raw");
+  EXPECT_EQ(m.days, 60);
+  EXPECT_EQ(m.output_lost_days[good], 50.0);
+  EXPECT_EQ(m.unmet_final_days[good], 50.0);
+  EXPECT_EQ(m.shortage_days[raw], 50.0);
+  EXPECT_EQ(m.recovery_day[good], -1);
+  EXPECT_EQ(m.recovery_day[raw], -1);
+}
+
+TEST(WorkedExample, Version2Loses11DaysAndRecoversOnDay21) {
+  // u0 = 1 for both. From day 11 b orders 10/6 a day (x̂ = min(x^cap, D) = 1, S = 0, no
+  // destocking: O = 0 + (10 - 0)/6). On day 20 the cap lifts and s ships min(x^cap = 1, 10/6)
+  // = 1, which arrives on day 21: x_b = 1 from day 21 on. b's output lost: 11 days (10-20);
+  // its input shortage of raw max(0, 1 x 1 - S) = 1 on days 10-20: 11 days of use; BBB's
+  // unmet final demand of good 11 days of final use; recovery day 21. Its stock stays at 1
+  // (s has no headroom: every day it ships 1 and b uses 1) while the order backlog stays
+  // positive: the backlog is not a shortage.
+  World w = worked_world();
+  Scenario s = v2_scenario(std::string("model: {utilisation: 1}\n") + kWorkedCut);
+  Simulation sim(w, s, one_thread());
+  const std::size_t good = cm_index(w, "BBB", "good"), raw = cm_index(w, "BBB", "raw");
+  while (sim.step()) {
+    const int t = sim.day();
+    EXPECT_EQ(sim.production()[1], t < 10 || t >= 21 ? 1.0 : 0.0) << t;
+    if (t >= 11 && t <= 19) {
+      EXPECT_DOUBLE_EQ(sim.order(0), 10.0 / 6.0) << t;  // 10 x (1/6): within an ulp
+    }
+    if (t >= 21) {
+      EXPECT_EQ(sim.stock(0), 1.0) << t;
+    }
+    const CountryMaterialDay cm = sim.country_material();
+    EXPECT_EQ(cm.shortage[raw], t >= 10 && t <= 20 ? 1.0 : 0.0) << t;
+    if (t >= 21) {
+      EXPECT_GT(cm.order_backlog[raw], 0.0) << t;
+    }
+  }
+  const RunMetrics m = sim.run_metrics();
+  EXPECT_EQ(m.output_lost_days[good], 11.0);
+  EXPECT_EQ(m.peak_output_loss[good], 1.0);
+  EXPECT_EQ(m.shortage_days[raw], 11.0);
+  EXPECT_EQ(m.unmet_final_days[good], 11.0);
+  EXPECT_EQ(m.first_shortage_day[raw], 10);
+  EXPECT_EQ(m.recovery_day[good], 21);
+  EXPECT_EQ(m.recovery_day[raw], 21);
+  // The exporter lost its sales while the control lasted (days 0-19) and recovered on day 20.
+  const std::size_t s_raw = cm_index(w, "AAA", "raw");
+  EXPECT_EQ(m.output_lost_days[s_raw], 20.0);
+  EXPECT_EQ(m.recovery_day[s_raw], 20);
+}
+
+TEST(WorkedExample, HeadroomRefillsTheStockAt1Over085MinusOneADay) {
+  // u0 = 0.85 for s (raw's own utilisation in the world), 1 for b (the scenario's). From day
+  // 20 s can ship up to x^cap = 1/0.85 a day and b's order 1 + (10 - S)/6 exceeds that while
+  // S < 10 - 6 (1/0.85 - 1) = 8.94: each day b gains 1/0.85 - 1 = 0.1765 of stock once it
+  // produces again (day 22 on: S(t) = S(t-1) + 1/0.85 - 1 x 1).
+  World w = worked_world(0.85);
+  Scenario s = v2_scenario(std::string("model: {utilisation: 1}\n") + kWorkedCut);
+  Simulation sim(w, s, one_thread());
+  double previous = 0.0;
+  int checked = 0;
+  while (sim.step()) {
+    const int t = sim.day();
+    if (t >= 22 && sim.stock(0) < 8.5) {
+      EXPECT_NEAR(sim.stock(0) - previous, 1.0 / 0.85 - 1.0, 1e-12) << t;
+      ++checked;
+    }
+    previous = sim.stock(0);
+  }
+  EXPECT_GE(checked, 30);
+  // Under the preset the world's utilisation is ignored (u0 = 1): the preset's x^cap is x0.
+  Simulation preset(w, v2_scenario(std::string("model: {preset: inoue_todo_2019}\n") + kWorkedCut),
+                    one_thread());
+  preset.step();
+  EXPECT_EQ(preset.capacity()[0], 1.0);
+}
+
+// ---- Section 3.3: stock targets from planned output ------------------------------------------
+
+TEST(CapitalGoods, AFivePercentDipCostsTheToolMakerFivePercentNotItsOrders) {
+  // A tool maker T (no inputs) sells Z0 = 1 a day to its one customer K, which holds 3,650
+  // days of tools and sells x0 = 1 to final users; K's final demand dips 5% on days 0-29.
+  // Version 2: K's x̂ = min(x^cap, D(t-1)) = 0.95 x0 during the dip, its restock term
+  // 3650 Z0 0.95 - S < 0 is clipped to 0, so it orders what it uses, Z0 x(t-1)/x0 >= 0.95:
+  // T never falls below 0.95 of baseline. Under the preset the negative restock term
+  // (-182.5/6 a day) wipes K's orders out and T's output falls to 0.
+  WorldBuilder b;
+  auto A = b.country("AAA");
+  auto tool = b.material("tool", 3650.0), car = b.material("car");
+  auto T = b.firm("T", A, tool, 0.0);
+  auto K = b.firm("K", A, car, 1.0);
+  b.link(T, K, 1.0, 1);
+  World w = b.build();
+  const std::string body =
+      "days: 365\nevents:\n"
+      "  - {type: demand_shock, firms: [K], factor: 0.95, start: 0, end: 30}\n";
+  Simulation v2(w, v2_scenario(body), one_thread());
+  double lowest = 1.0;
+  while (v2.step()) lowest = std::min(lowest, v2.production()[T]);
+  EXPECT_GE(lowest, 0.95 - 1e-12);
+  EXPECT_LE(lowest, 0.95 + 1e-12);
+  Simulation preset(w, v2_scenario("model: {preset: inoue_todo_2019}\n" + body), one_thread());
+  double preset_lowest = 1.0;
+  while (preset.step()) preset_lowest = std::min(preset_lowest, preset.production()[T]);
+  EXPECT_EQ(preset_lowest, 0.0);
+}
+
+// ---- Section 3.5: headroom ----------------------------------------------------------------------
+
+/// s (AAA, raw) sells Z0 = 1 to b (BBB, good, C0 = 1, n = 10).
+World pair_world(double raw_utilisation) {
+  WorldBuilder b;
+  auto AAA = b.country("AAA"), BBB = b.country("BBB");
+  auto raw = b.material("raw"), good = b.material("good");
+  b.world().materials[raw].utilisation = raw_utilisation;
+  auto s = b.firm("s", AAA, raw, 0.0);
+  auto buyer = b.firm("b", BBB, good, 1.0, 10.0);
+  b.link(s, buyer, 1.0, 1);
+  return b.build();
+}
+
+TEST(HalfLicence, WithHeadroomTheBuyersCoverReturnsToTarget) {
+  // k = 0.5 on days 0-9: b receives 0.5 a day and uses 1, so its stock falls by 0.5 a day to
+  // 5 after step 2 of day 10 (10 + 1 - 1 on day 0, then 0.5 less each day). With u0 = 0.85 s
+  // ships up to 1/0.85 a day afterwards, b's cover climbs back towards its target of 10 days
+  // and reaches it (geometrically, at 1/tau of the gap a day once orders fall below capacity).
+  // With u0 = 1 s ships exactly 1 a day, what b uses: the cover stays at 5 days for good.
+  const std::string body =
+      "days: 365\nmodel: {utilisation: 1}\nevents:\n"
+      "  - {type: export_control, exporters: [AAA], materials: [raw], targets: [BBB],"
+      " license_share: 0.5, start: 0, end: 10}\n";
+  World headroom = pair_world(0.85), none = pair_world(1.0);
+  Simulation a(headroom, v2_scenario(body), one_thread());
+  Simulation b(none, v2_scenario(body), one_thread());
+  while (a.step() && b.step()) {
+    const int t = a.day();
+    EXPECT_EQ(a.production()[1], 1.0) << t;  // never short: 5 days of stock at the lowest
+    if (t == 10) {
+      EXPECT_EQ(a.pooled_stock(1, 0), 5.0);
+      EXPECT_EQ(b.pooled_stock(1, 0), 5.0);
+    }
+    if (t > 10) {
+      EXPECT_EQ(b.pooled_stock(1, 0), 5.0) << t;
+    }
+  }
+  EXPECT_NEAR(a.pooled_stock(1, 0), 10.0, 1e-9);
+}
+
+// ---- Section 4: export controls reach final users --------------------------------------------
+
+TEST(FinalDemandControls, AMineSellingToForeignFinalUsersStops) {
+  // A mine m (AAA, ore) sells 0.7 to a refiner r in BBB and 0.3 to final users in BBB; an
+  // export control by AAA on ore to BBB with k = 0. With final_demand_controls (the default)
+  // both are capped: D_m = 0, so x_m = 0, and BBB's final users lack 0.3 of ore a day (their
+  // full C0_{m,BBB}, attributed to the destination, none to AAA). Without it the mine keeps
+  // its final sales: x_m = 0.3 (the v1 'ban' that left mines 30% of their sales).
+  WorldBuilder b;
+  auto AAA = b.country("AAA"), BBB = b.country("BBB");
+  auto ore = b.material("ore"), refined = b.material("refined");
+  auto m = b.firm("m", AAA, ore, 0.3);
+  auto r = b.firm("r", BBB, refined, 0.7);
+  b.link(m, r, 0.7, 1);
+  b.final_demand_to(m, BBB, 0.3);
+  World w = b.build();
+  ASSERT_TRUE(w.has_final_demand_split);
+  const std::string cut =
+      "days: 10\nevents:\n"
+      "  - {type: export_control, exporters: [AAA], materials: [ore], targets: [BBB],"
+      " license_share: 0, start: 0}\n";
+  Simulation on(w, v2_scenario(cut), one_thread());
+  const std::size_t bbb = cm_index(w, "BBB", "ore"), aaa = cm_index(w, "AAA", "ore");
+  while (on.step()) {
+    EXPECT_EQ(on.production()[m], 0.0) << on.day();
+    const CountryMaterialDay cm = on.country_material();
+    EXPECT_EQ(cm.unmet_final_demand[bbb], 0.3) << on.day();
+    EXPECT_EQ(cm.unmet_final_demand[aaa], 0.0) << on.day();
+  }
+  EXPECT_NEAR(on.run_metrics().unmet_final_days[bbb], 10.0, 1e-12);  // 0.3 / 0.3 x 10 days
+  Simulation off(w, v2_scenario("model: {final_demand_controls: false}\n" + cut), one_thread());
+  while (off.step()) {
+    EXPECT_EQ(off.production()[m], 0.3) << off.day();
+    EXPECT_EQ(off.country_material().unmet_final_demand[bbb], 0.0) << off.day();
+  }
+  (void)r;
+}
+
+TEST(FinalDemandSplit, UnmetFinalDemandGoesToEachDestinationInProportion) {
+  // f (AAA, good, x0 = C0 = 1) sells 0.25 to final users at home, 0.75 in BBB; a 60% capacity
+  // loss: x = 0.4, c = 0.4, split 0.1 home and 0.3 to BBB: unmet 0.15 in AAA, 0.45 in BBB.
+  WorldBuilder b;
+  auto AAA = b.country("AAA"), BBB = b.country("BBB");
+  auto good = b.material("good");
+  auto f = b.firm("f", AAA, good, 1.0);
+  b.final_demand_to(f, AAA, 0.25);
+  b.final_demand_to(f, BBB, 0.75);
+  World w = b.build();
+  Simulation sim(w,
+                 v2_scenario("days: 2\nevents:\n  - {type: capacity_loss, firms: [f], loss: 0.6,"
+                             " start: 0, end: 1, recovery: {type: step}}\n"),
+                 one_thread());
+  sim.step();
+  // x^cap = 0.4 / 0.85 (u0 = 0.85): above the demand of 1? No: 0.4706 < 1, so x = 0.4706.
+  const double x = 0.4 / 0.85;
+  EXPECT_NEAR(sim.production()[f], x, 1e-15);
+  const CountryMaterialDay cm = sim.country_material();
+  EXPECT_NEAR(cm.unmet_final_demand[cm_index(w, "AAA", "good")], 0.25 * (1 - x), 1e-15);
+  EXPECT_NEAR(cm.unmet_final_demand[cm_index(w, "BBB", "good")], 0.75 * (1 - x), 1e-15);
+  const PairBaselines base = pair_baselines(w);
+  EXPECT_EQ(base.final_use[cm_index(w, "AAA", "good")], 0.25);
+  EXPECT_EQ(base.final_use[cm_index(w, "BBB", "good")], 0.75);
+}
+
+// ---- Section 2: no events, no motion, under every switch -------------------------------------
+
+/// A random world whose firms with final demand sell part of it abroad (to the next country).
+World split_world(std::uint32_t n, std::uint64_t seed, bool unit_lead) {
+  World base = random_world(n, seed);
+  WorldBuilder b;
+  World& w = b.world();
+  w.countries = base.countries;
+  w.materials = base.materials;
+  w.firm_id = base.firm_id;
+  w.firm_country = base.firm_country;
+  w.firm_material = base.firm_material;
+  w.final_demand = base.final_demand;
+  w.firm_inventory_days = base.firm_inventory_days;
+  w.link_supplier = base.link_supplier;
+  w.link_buyer = base.link_buyer;
+  w.link_flow = base.link_flow;
+  w.lead_times = base.lead_times;
+  w.link_lead_time.assign(base.link_flow.size(), unit_lead ? 1 : 0);
+  if (unit_lead) w.lead_times = LeadTimes{};
+  if (!unit_lead) w.link_lead_time = base.link_lead_time;
+  for (FirmId i = 0; i < base.num_firms(); ++i) {
+    const double c0 = base.final_demand[i];
+    if (c0 <= 0.0 || i % 3 == 0) continue;
+    const CountryId home = base.firm_country[i];
+    const CountryId away = CountryId((home + 1) % base.countries.size());
+    b.final_demand_to(i, home, c0 * 0.375);
+    b.final_demand_to(i, away, c0 - c0 * 0.375);
+  }
+  w.materials[1].utilisation = 0.7;
+  w.materials[2].utilisation = 1.0;
+  return b.build();
+}
+
+/// "" if the simulation is exactly at its initial state after the day, else what differs.
+std::string off_baseline(const Simulation& sim) {
+  const World& w = sim.world();
+  for (FirmId i = 0; i < w.num_firms(); ++i) {
+    if (sim.production()[i] != w.baseline_output[i]) return "x of " + w.firm_id[i];
+    if (sim.demand()[i] != w.baseline_output[i]) return "D of " + w.firm_id[i];
+    if (sim.final_delivered()[i] != w.final_demand[i]) return "c of " + w.firm_id[i];
+    if (sim.input_shortfall()[i] != 0.0) return "input shortfall of " + w.firm_id[i];
+  }
+  for (LinkId l = 0; l < w.num_links(); ++l) {
+    if (sim.order(l) != w.link_flow[l]) return "O of link " + std::to_string(l);
+    if (sim.delivery(l) != w.link_flow[l]) return "y of link " + std::to_string(l);
+  }
+  const CountryMaterialDay cm = sim.country_material();
+  for (std::size_t k = 0; k < cm.shortage.size(); ++k)
+    if (cm.shortage[k] != 0.0 || cm.output_lost[k] != 0.0 || cm.unmet_final_demand[k] != 0.0 ||
+        cm.order_backlog[k] != 0.0)
+      return "country x material " + std::to_string(k);
+  return "";
+}
+
+TEST(NoShockV2, StaysAtBaselineToTheLastBitUnderEverySwitchRuleLeadAndThreads) {
+  // 16 switch settings and the preset, 4 rationing rules, unit and long lead times, 1 and 3
+  // threads; worlds with split final demand and per-material utilisation. x̂ = min(x0/u0, x0)
+  // = x0 and every restock term is 0 at baseline, so nothing may move.
+  const char* rules[] = {"proportional", "final_demand_last", "waterfill", "priority"};
+  std::vector<std::string> models;
+  for (const char* orders : {"planned", "output_based"})
+    for (const char* destock : {"false", "true"})
+      for (const char* u : {"0.85", "1"})
+        for (const char* fdc : {"true", "false"})
+          models.push_back(std::string("orders: ") + orders + ", destocking: " + destock +
+                           ", utilisation: " + u + ", final_demand_controls: " + fdc);
+  models.push_back("preset: inoue_todo_2019");
+  for (bool unit_lead : {true, false}) {
+    const World w = split_world(240, 7 + unit_lead, unit_lead);
+    for (const auto& model : models)
+      for (const char* rule : rules)
+        for (int threads : {1, 3}) {
+          Scenario s = v2_scenario("days: 40\nmodel: {" + model + ", rationing: " + rule + "}\n");
+          RunOptions o;
+          o.threads = threads;
+          Simulation sim(w, s, o);
+          std::string diff;
+          while (diff.empty() && sim.step()) diff = off_baseline(sim);
+          EXPECT_EQ(diff, "") << model << " " << rule << " threads " << threads << " unit lead "
+                              << unit_lead << " day " << sim.day();
+          const RunMetrics m = sim.run_metrics();
+          for (std::size_t k = 0; k < m.recovery_day.size(); ++k)
+            ASSERT_EQ(m.recovery_day[k], 0) << k;
+        }
+  }
+}
+
+TEST(Preset, RejectsSwitchesItFixes) {
+  for (const char* key : {"orders: planned", "destocking: false", "utilisation: 0.9"}) {
+    try {
+      v2_scenario(std::string("days: 1\nmodel: {preset: inoue_todo_2019, ") + key + "}\n");
+      ADD_FAILURE() << key;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("fixes model."), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(v2_scenario("days: 1\nmodel: {preset: ario}\n"), InputError);
+  const Scenario s = v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019}\n");
+  EXPECT_EQ(s.model.orders, Orders::kOutputBased);
+  EXPECT_TRUE(s.model.destocking);
+  EXPECT_EQ(s.model.utilisation, 1.0);
+  EXPECT_TRUE(s.model.final_demand_controls);
+  const Scenario d = v2_scenario("days: 1\n");
+  EXPECT_EQ(d.model.orders, Orders::kPlanned);
+  EXPECT_FALSE(d.model.destocking);
+  EXPECT_EQ(d.model.utilisation, 0.85);
+}
+
+// ---- Every shipped scenario ------------------------------------------------------------------
+
+std::vector<std::string> shipped_scenarios() {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(SHORTFALL_SOURCE_DIR "/scenarios"))
+    if (e.path().extension() == ".yaml") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(ShippedScenarios, InputShortageNeverExceedsWhatFirmsCouldUse) {
+  // Model 10: a firm's input shortage is at most A x^cap / x0 = A alpha (1 - delta) / u0 a day,
+  // so over a run of T days a (country, material) lacks at most T alpha_max / min u0 days of
+  // its baseline use (alpha_max: the largest overproduction ceiling any policy can set).
+  for (const auto& path : shipped_scenarios()) {
+    SCOPED_TRACE(path);
+    Scenario s = load_scenario(path);
+    World w = load_world(s.world_path);
+    double u_min = s.model.utilisation, alpha = s.model.alpha_max;
+    if (!s.model.is_preset())
+      for (const auto& m : w.materials) u_min = std::min(u_min, m.utilisation.value_or(1.0));
+    for (const auto& p : s.policies) {
+      if (p.type == PolicyType::kSurge) alpha = std::max(alpha, p.alpha_max);
+      if (p.type == PolicyType::kCrisisResponse && p.surge)
+        alpha = std::max(alpha, p.surge_alpha_max);
+    }
+    Simulation sim(w, s);
+    sim.run();
+    const RunMetrics m = sim.run_metrics();
+    const double bound = double(m.days) * alpha / u_min;
+    for (std::size_t k = 0; k < m.shortage_days.size(); ++k)
+      EXPECT_LE(m.shortage_days[k], bound * (1 + 1e-12))
+          << w.countries[k / m.materials].code << " " << w.materials[k % m.materials].id;
+    if (path.find("japan-korea-2019") != std::string::npos) {
+      // All its controls end months before the last day: no firm may sit at zero output.
+      int at_zero = 0;
+      for (FirmId i = 0; i < w.num_firms(); ++i)
+        if (w.baseline_output[i] > 0.0 && sim.production()[i] == 0.0) ++at_zero;
+      EXPECT_EQ(at_zero, 0);
+    }
+  }
+}
+
+}  // namespace
