@@ -104,6 +104,8 @@ int main(int argc, char** argv) {
   std::string rationing = "proportional";
   bool header = true, stream = true;
   int repeat = 1;
+  std::string model = "default";
+  bool metrics = true;
   app.add_option("--firms", spec.firms);
   app.add_option("--links", spec.links);
   app.add_option("--materials", spec.materials);
@@ -112,6 +114,9 @@ int main(int argc, char** argv) {
   app.add_option("--days", days);
   app.add_option("--threads", threads, "Thread counts to run, e.g. 1 2 4");
   app.add_option("--rationing", rationing);
+  app.add_option("--model", model, "default (model version 2) or preset (inoue_todo_2019)")
+      ->check(CLI::IsMember({"default", "preset"}));
+  app.add_flag("!--no-metrics", metrics, "Do not accumulate the run metrics every day");
   app.add_flag("!--no-header", header);
   app.add_flag("!--no-stream", stream);
   app.add_option("--repeat", repeat,
@@ -126,20 +131,24 @@ int main(int argc, char** argv) {
   // A shock that propagates: half of the raw-material capacity lost, recovering over 120 days.
   std::string yaml = "name: bench\nworld: none\ndays: " + std::to_string(days) +
                      "\nmodel: {rationing: " + rationing +
+                     (model == "preset" ? ", preset: inoue_todo_2019" : "") +
                      "}\nrecord: {firm_level: false}\nevents:\n"
                      "  - {type: capacity_loss, start: 10, loss: 0.5, material: " +
                      world.materials[0].id + ", recovery: {type: linear, days: 120}}\n";
   Scenario sc = parse_scenario(yaml, "<bench>");
 
+  const std::string label =
+      rationing + (model == "preset" ? "/preset" : "/default") + (metrics ? "" : "/nometrics");
   if (header) {
-    std::printf("%-9s %-9s %-12s %3s %8s %8s %9s %7s %7s %7s %7s %7s %8s %8s %6s %15s\n", "firms",
-                "links", "rationing", "thr", "gen_s", "run_s", "Mlinkd/s", "ms/day", "inv+ord",
+    std::printf("%-9s %-9s %-26s %3s %8s %8s %9s %7s %7s %7s %7s %7s %8s %8s %6s %15s\n", "firms",
+                "links", "rationing/model", "thr", "gen_s", "run_s", "Mlinkd/s", "ms/day", "inv+ord",
                 "dem+rat", "ship", "other", "rss_MB", "strm_GBs", "bw%", "bw%inv/dem/ship");
   }
   for (int th : threads) {
     RunOptions opt;
     opt.threads = th;
     opt.profile = true;
+    opt.metrics = metrics;
     double run_s = 0.0;
     PhaseTimes pt;
     for (int r = 0; r < repeat; ++r) {
@@ -167,9 +176,9 @@ int main(int argc, char** argv) {
         phases, sizeof phases, "%.0f/%.0f/%.0f%%", share(kBytesInventory, pt.inventory_orders),
         share(kBytesDemand, pt.demand_production_rationing), share(kBytesShip, pt.shipping));
     std::printf(
-        "%-9zu %-9zu %-12s %3d %8.2f %8.2f %9.1f %7.2f %7.2f %7.2f %7.2f %7.2f %8.0f %8.1f %5.0f%% "
+        "%-9zu %-9zu %-26s %3d %8.2f %8.2f %9.1f %7.2f %7.2f %7.2f %7.2f %7.2f %8.0f %8.1f %5.0f%% "
         "%15s\n",
-        world.num_firms(), world.num_links(), rationing.c_str(), th, gen_s, run_s,
+        world.num_firms(), world.num_links(), label.c_str(), th, gen_s, run_s,
         link_days / run_s / 1e6, run_s * ms, pt.inventory_orders * ms,
         pt.demand_production_rationing * ms, pt.shipping * ms, (pt.events + pt.policies) * ms, rss,
         gbps, share(kBytesInventory + kBytesDemand + kBytesShip, run_s), gbps > 0 ? phases : "-");
