@@ -90,7 +90,7 @@ struct Simulation::Impl {
   int total_days;
   int day = -1;
   int threads;
-  tbb::task_arena arena;
+  mutable tbb::task_arena arena;  // mutable: country_material (const) runs in it too
   double inv_tau;
   const std::atomic<bool>* cancel;
   RunOptions options;
@@ -1211,30 +1211,84 @@ struct Simulation::Impl {
     return std::max(0.0, slot_A[s] * (sellable / x0[i]) - slot_stock[s]);
   }
 
-  /// The day's country x material aggregates (model 10), summed in firm order, into out's
-  /// buffers. kAll false: the headline series alone (the same sums, so the same bits).
+  /// The day's country x material aggregates (model 10) into out's buffers. kAll false: the
+  /// headline series alone (the same sums, so the same bits). The firms are summed in order
+  /// within fixed blocks of at least kCmBlock firms (at most kCmMaxBlocks blocks: the blocks
+  /// depend on the number of firms alone), the blocks in parallel, and the block sums added in
+  /// block order: the same bits for any number of threads (and a single block, the plain sum in
+  /// firm order, for worlds of up to kCmBlock firms).
+  static constexpr std::size_t kCmBlock = 16384, kCmMaxBlocks = 64;
   template <bool kAll>
   void country_material(CountryMaterialDay& out) const {
-    const std::size_t nc = world.countries.size(), nm = world.materials.size();
-    out.production.assign(nc * nm, 0.0);
-    out.output_lost.assign(nc * nm, 0.0);
-    out.shortage.assign(nc * nm, 0.0);
-    out.unmet_final_demand.assign(nc * nm, 0.0);
-    if constexpr (kAll) {
-      out.order_backlog.assign(nc * nm, 0.0);
-      out.inventory_days.assign(nc * nm, 0.0);  // the stock first, then divided by the use
+    const std::size_t ncm = world.countries.size() * world.materials.size();
+    const std::size_t n = world.num_firms();
+    constexpr std::size_t kSeries = kAll ? 7 : 4;  // the last is the use, for inventory_days
+    std::vector<double>* series[6] = {&out.production,         &out.output_lost,
+                                      &out.shortage,           &out.unmet_final_demand,
+                                      &out.order_backlog,      &out.inventory_days};
+    for (std::size_t q = 0; q < (kAll ? 6 : 4); ++q) series[q]->assign(ncm, 0.0);
+    const std::size_t blocks =
+        std::min(kCmMaxBlocks, std::max<std::size_t>(1, n / kCmBlock));
+    std::vector<double> use_sum(kAll ? ncm : 0, 0.0);
+    auto block_range = [&](std::size_t b) {
+      return std::pair{FirmId(b * n / blocks), FirmId((b + 1) * n / blocks)};
+    };
+    if (blocks == 1) {
+      double* dst[7] = {series[0]->data(), series[1]->data(), series[2]->data(),
+                        series[3]->data(), kAll ? series[4]->data() : nullptr,
+                        kAll ? series[5]->data() : nullptr, use_sum.data()};
+      cm_accumulate<kAll>(0, FirmId(n), dst);
+    } else {
+      std::vector<double> part(blocks * kSeries * ncm, 0.0);
+      auto run_block = [&](std::size_t b) {
+        double* dst[7];
+        for (std::size_t q = 0; q < 7; ++q)
+          dst[q] = q < kSeries ? part.data() + (b * kSeries + q) * ncm : nullptr;
+        if constexpr (!kAll) dst[4] = dst[5] = dst[6] = nullptr;
+        const auto [ib, ie] = block_range(b);
+        cm_accumulate<kAll>(ib, ie, dst);
+      };
+      if (threads == 1) {
+        for (std::size_t b = 0; b < blocks; ++b) run_block(b);
+      } else {
+        arena.execute([&] {
+          tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks, 1),
+                            [&](const tbb::blocked_range<std::size_t>& r) {
+                              for (std::size_t b = r.begin(); b < r.end(); ++b) run_block(b);
+                            });
+        });
+      }
+      for (std::size_t q = 0; q < kSeries; ++q) {
+        double* total = q < 6 ? series[q]->data() : use_sum.data();
+        for (std::size_t b = 0; b < blocks; ++b) {
+          const double* p = part.data() + (b * kSeries + q) * ncm;
+          for (std::size_t k = 0; k < ncm; ++k) total[k] += p[k];
+        }
+      }
     }
-    std::vector<double> use_sum(kAll ? nc * nm : 0, 0.0);
-    double* __restrict production = out.production.data();
-    double* __restrict lost = out.output_lost.data();
-    double* __restrict shortage = out.shortage.data();
-    double* __restrict unmet_final = out.unmet_final_demand.data();
-    double* __restrict backlog = out.order_backlog.data();
-    double* __restrict stock = out.inventory_days.data();
-    double* __restrict use = use_sum.data();
+    if constexpr (kAll) {
+      double* stock = out.inventory_days.data();
+      for (std::size_t k = 0; k < ncm; ++k)
+        stock[k] = use_sum[k] > 0.0 ? stock[k] / use_sum[k] : kNaN;
+    }
+  }
+
+  /// country_material's sums over the firms [ib, ie), in firm order, into dst: production,
+  /// output lost, shortage, unmet final demand, and with kAll the order backlog, the stock and
+  /// the use.
+  template <bool kAll>
+  void cm_accumulate(FirmId ib, FirmId ie, double* const* dst) const {
+    const std::size_t nm = world.materials.size();
+    double* __restrict production = dst[0];
+    double* __restrict lost = dst[1];
+    double* __restrict shortage = dst[2];
+    double* __restrict unmet_final = dst[3];
+    double* __restrict backlog = dst[4];
+    double* __restrict stock = dst[5];
+    double* __restrict use = dst[6];
     const auto& dest_begin = world.final_dest_begin;
     const auto& dest_country = world.final_dest_country;
-    for (FirmId i = 0; i < world.num_firms(); ++i) {
+    for (FirmId i = ib; i < ie; ++i) {
       const CountryId ci = world.firm_country[i];
       const MaterialId pi = world.firm_material[i];
       const std::size_t country = ci * nm;
@@ -1262,8 +1316,6 @@ struct Simulation::Impl {
         }
       }
     }
-    if constexpr (kAll)
-      for (std::size_t k = 0; k < nc * nm; ++k) stock[k] = use[k] > 0.0 ? stock[k] / use[k] : kNaN;
   }
 };
 
