@@ -476,3 +476,47 @@ TEST(CountryMaterial, BlockSumsAreTheSameBitsForAnyThreadCountAndAddUpTheFirms) 
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Stockpile, NeverReleasesIntoFullWarehouses) {
+  // b (BBB) holds 10 days of raw from s (AAA). A 5-day export ban (days 0-4) takes b's stock
+  // from 10 to 6 after step 2 of day 5 (it keeps producing: its input shortage stays 0). A
+  // stockpile released by input shortage (ratio > 0) never opens; one with a cover trigger of
+  // 8 days opens when cover falls below 8 (day 3: stock 7) and tops b's stock up towards its
+  // target of 10 at its rate (here at most 1 a day); one opened on day 0 by its own start
+  // rule releases nothing while b's stock is at target (days 0 and before the ban bites: the
+  // gap n A - S is 0 on day 0).
+  World w = pair_world(1.0);
+  const std::string body =
+      "days: 30\nmodel: {utilisation: 1}\nevents:\n"
+      "  - {type: export_control, exporters: [AAA], materials: [raw], targets: [BBB],"
+      " license_share: 0, start: 0, end: 5}\n"
+      "policies:\n"
+      "  - {type: stockpile, name: by-shortage, country: BBB, material: raw, quantity: 100,"
+      " release: {when_shortage_ratio: 0.0, max_daily_share: 0.01}}\n"
+      "  - {type: stockpile, name: by-cover, country: BBB, material: raw, quantity: 100,"
+      " release: {when_cover_below_days: 8, max_daily_share: 0.01}}\n";
+  Simulation sim(w, v2_scenario(body), one_thread());
+  while (sim.step()) {
+    const int t = sim.day();
+    const auto st = sim.stockpiles();
+    EXPECT_EQ(st[0].level, 100.0) << t;  // input shortage never positive
+    EXPECT_EQ(sim.production()[1], 1.0) << t;
+    if (t < 3) {
+      EXPECT_EQ(st[1].level, 100.0) << t;
+    }
+  }
+  EXPECT_LT(sim.stockpiles()[1].level, 100.0);
+  EXPECT_NEAR(sim.pooled_stock(1, 0), 10.0, 1e-9);  // refilled to target, not beyond
+  // Opened from day 0 by its own rule, at baseline: nothing to fill.
+  Simulation open(w,
+                  v2_scenario("days: 10\nmodel: {utilisation: 1}\npolicies:\n"
+                              "  - {type: stockpile, country: BBB, material: raw, quantity: 5,"
+                              " release: {start: 0}}\n"),
+                  one_thread());
+  open.run();
+  EXPECT_EQ(open.stockpiles()[0].level, 5.0);
+}
+
+}  // namespace
