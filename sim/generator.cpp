@@ -554,9 +554,11 @@ void overlap(const std::vector<double>& a, const std::vector<double>& b, Emit&& 
 /// Split a firm's final demand C0 > 0 by destination: shares[c] (sum <= 1) of it to country c
 /// and the remainder to `home`, the firm's own country. C0_{i,d} = share_d C0 for every
 /// destination but the one with the largest share (the first such in country order), which
-/// takes C0 minus the others, corrected until the sum in country order (the order in which
-/// World::finalize and the engine add them) gives C0 back exactly where rounding allows.
+/// takes C0 minus the others; the others are rounded to multiples of ulp(C0) so that the parts
+/// add up to C0 exactly, in any order (World::finalize and the engine add them).
 /// Returns (country, amount) in country order; a single entry (home, C0) means no split.
+constexpr double kHuge = std::numeric_limits<double>::max();
+
 std::vector<std::pair<CountryId, double>> split_final_demand(const std::vector<double>& shares,
                                                              CountryId home, double c0) {
   std::vector<double> s = shares;
@@ -570,16 +572,14 @@ std::vector<std::pair<CountryId, double>> split_final_demand(const std::vector<d
     if (out.empty() || s[c] > s[out[big].first]) big = out.size();
     out.emplace_back(c, s[c] * c0);
   }
+  // Every part but the largest is rounded to a multiple of u = ulp(C0). Then every partial sum
+  // is a multiple of u below 2 C0, so it is exact, and so is C0 minus the others: the parts add
+  // up to C0 exactly in any order (each part is off its share by at most u/2).
+  const double u = std::nextafter(c0, kHuge) - c0;
   double others = 0;
   for (std::size_t k = 0; k < out.size(); ++k)
-    if (k != big) others += out[k].second;
+    if (k != big) others += out[k].second = std::round(out[k].second / u) * u;
   out[big].second = c0 - others;
-  for (int round = 0; round < 4; ++round) {
-    double sum = 0;
-    for (const auto& e : out) sum += e.second;
-    if (sum == c0) break;
-    out[big].second += c0 - sum;
-  }
   return out;
 }
 

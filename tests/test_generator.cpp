@@ -234,6 +234,9 @@ TEST(DefaultWorld, WriteThenLoadRoundTrips) {
   EXPECT_EQ(back.sha256, w.sha256);
   EXPECT_EQ(back.materials[3].tier, w.materials[3].tier);
   EXPECT_EQ(back.lead_times.pairs, w.lead_times.pairs);
+  EXPECT_TRUE(back.has_final_demand_split);
+  EXPECT_EQ(back.final_dest_amount, w.final_dest_amount);
+  EXPECT_EQ(back.materials[*back.find_material("gallium")].utilisation, 0.499);
   // load_world accepts the description itself and generates it.
   EXPECT_EQ(load_world(kDefaultWorld).sha256, w.sha256);
 }
@@ -431,6 +434,31 @@ final_demand_split: t.csv
   e = error("t4.yaml", head + firms);
   EXPECT_EQ(e.where().line, 3);
   EXPECT_NE(e.detail().find("expected its split in one place"), std::string::npos) << e.what();
+}
+
+// The default world's sourced nickel split (sources.md 1c): final_use_shares {CHN: 0.53,
+// USA: 0.06}, the remaining 0.41 of each producer's final demand at home. With F the world's
+// final demand for mined nickel and producer shares CHN 0.031, USA 0.002 (USGS), final use in
+// CHN is F (0.53 + 0.41 x 0.031) and in USA F (0.06 + 0.41 x 0.002); in IDN (no share of its
+// own, producer share 0.623) F x 0.41 x 0.623.
+TEST(DefaultWorld, NickelFinalUseFollowsTheSourcedShares) {
+  World w = generate_world(kDefaultWorld);
+  const MaterialId ni = *w.find_material("nickel_mine");
+  double f = 0;
+  for (FirmId i = 0; i < w.num_firms(); ++i)
+    if (w.firm_material[i] == ni) f += w.final_demand[i];
+  ASSERT_GT(f, 0);
+  auto by_dest = final_use_by_destination(w, "nickel_mine");
+  EXPECT_NEAR(by_dest["CHN"] / f, 0.53 + 0.41 * 0.031, 1e-12);
+  EXPECT_NEAR(by_dest["USA"] / f, 0.06 + 0.41 * 0.002, 1e-12);
+  EXPECT_NEAR(by_dest["IDN"] / f, 0.41 * 0.623, 1e-12);
+  // Every firm's destinations add up to its C0 exactly (the split's largest part absorbs it).
+  for (FirmId i = 0; i < w.num_firms(); ++i) {
+    double sum = 0;
+    for (auto k = w.final_dest_begin[i]; k < w.final_dest_begin[i + 1]; ++k)
+      sum += w.final_dest_amount[k];
+    EXPECT_EQ(sum, w.final_demand[i]) << w.firm_id[i];
+  }
 }
 
 // ---- bad descriptions ---------------------------------------------------------------------------
