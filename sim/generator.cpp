@@ -25,6 +25,10 @@
 //      firms per country, so no link is duplicated.
 //   6. Exactness. Each buyer's flows of p are rescaled to sum to r_i; firm j's output is
 //      x_j = (its sales) + C0_j with C0_j = w_j / W_c (O_c - S_c), the final demand.
+//   7. Destinations. Where p has `final_use_shares` (country or group -> share f_d of p's final
+//      demand, sum <= 1; a group's share divided equally among its members), firm j's final
+//      demand is split C0_{j,d} = f_d C0_j, plus (1 - sum f) C0_j to j's own country; the
+//      largest part is C0_j minus the others, so the parts add up to C0_j.
 // So sum_j Z_{ji} [p(j) = p] = a_{q,p} x_i for every firm (to rounding), x0 = sales + C0 by
 // construction, and country c's output of p is share_c output_p.
 #include <algorithm>
@@ -39,9 +43,9 @@
 #include <string>
 #include <vector>
 
+#include "random.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
-#include "random.hpp"
 #include "shortfall/world.hpp"
 #include "yaml_util.hpp"
 
@@ -52,7 +56,6 @@ using detail::YNode;
 namespace {
 
 // ---- deterministic random numbers (splitmix64 seeding, xoshiro256**) -------------------------
-
 
 std::uint64_t fnv1a(const std::string& s) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -87,6 +90,11 @@ struct DescMaterial {
   std::optional<YNode> world_output_node;
   std::vector<double> share;  // by country
   std::optional<double> inventory_days, requalification_days;
+  std::optional<double> utilisation, unit_value;  // passed through to the world's material
+  /// Share of the material's final demand that goes to final users in each country (by
+  /// country; groups already divided among their members); empty: not split. The remainder
+  /// 1 - sum stays in each producing firm's own country.
+  std::vector<double> final_use;
   std::optional<long long> firms_total;             // overrides firms.per_material
   std::map<CountryId, long long> firms_by_country;  // explicit counts
   YNode node;
@@ -280,7 +288,7 @@ Description parse_description(const std::string& path) {
     YNode m = materials.item(k);
     m.check_keys({"id", "name", "unit", "tier", "world_output", "final_demand", "producers",
                   "inventory_days", "requalification_days", "requalification_months", "firms",
-                  "notes"});
+                  "utilisation", "unit_value", "final_use_shares", "notes"});
     DescMaterial mat;
     mat.node = m;
     mat.id = m.at("id").as_string();
@@ -337,6 +345,59 @@ Description parse_description(const std::string& path) {
     double total = std::accumulate(mat.share.begin(), mat.share.end(), 0.0);
     if (!(total > 0)) prod.fail("expected at least one producer with a share > 0, found none");
     for (auto& s : mat.share) s /= total;  // shares sum to 1 (rounding, or normalised)
+
+    if (auto v = m.get("utilisation")) {
+      mat.utilisation = v->as_double();
+      if (!(*mat.utilisation > 0.0 && *mat.utilisation <= 1.0))
+        v->fail("expected a capacity utilisation in (0, 1], found " + v->as_string());
+    }
+    if (auto v = m.get("unit_value")) {
+      mat.unit_value = v->as_double();
+      if (!(*mat.unit_value > 0.0))
+        v->fail("expected a value per unit > 0, found " + v->as_string());
+    }
+    if (auto fu = m.get("final_use_shares")) {
+      if (!mat.world_output && !mat.final_demand)
+        fu->fail(
+            "expected final_use_shares only on a material with final demand ('world_output' "
+            "or 'final_demand'), found neither");
+      fu->expect_map();
+      mat.final_use.assign(nc, 0.0);
+      std::vector<char> named(nc, 0);
+      double sum = 0;
+      for (auto it = fu->node.begin(); it != fu->node.end(); ++it) {
+        const std::string name = it->first.as<std::string>();
+        YNode key{it->first, fu->file, fu->path + "." + name};
+        YNode v{it->second, fu->file, key.path};
+        // A country, or a group whose share is divided equally among its members.
+        std::vector<CountryId> members;
+        if (auto c = find_country(d, name)) {
+          members.push_back(*c);
+        } else {
+          for (CountryId c = 0; c < nc; ++c) {
+            const auto& g = d.countries[c].groups;
+            if (std::find(g.begin(), g.end(), name) != g.end()) members.push_back(c);
+          }
+        }
+        if (members.empty()) key.fail("expected a country code or a group, found '" + name + "'");
+        const double share = v.as_double();
+        if (share < 0 || share > 1) v.fail("expected a share in [0, 1], found " + v.as_string());
+        for (CountryId c : members) {
+          if (named[c])
+            key.fail("country '" + d.countries[c].code +
+                     "' is named twice (directly or through a group); expected each country "
+                     "once");
+          named[c] = 1;
+          mat.final_use[c] = share / double(members.size());
+        }
+        sum += share;
+      }
+      if (sum > 1 + 1e-9)
+        fu->fail(
+            "expected final-use shares that sum to at most 1 (the remainder stays in the "
+            "producer's own country), found a sum of " +
+            fmt(sum));
+    }
 
     if (auto f = m.get("firms")) {
       if (f->is_map()) {
@@ -490,6 +551,38 @@ void overlap(const std::vector<double>& a, const std::vector<double>& b, Emit&& 
   }
 }
 
+/// Split a firm's final demand C0 > 0 by destination: shares[c] (sum <= 1) of it to country c
+/// and the remainder to `home`, the firm's own country. C0_{i,d} = share_d C0 for every
+/// destination but the one with the largest share (the first such in country order), which
+/// takes C0 minus the others; the others are rounded to multiples of ulp(C0) so that the parts
+/// add up to C0 exactly, in any order (World::finalize and the engine add them).
+/// Returns (country, amount) in country order; a single entry (home, C0) means no split.
+constexpr double kHuge = std::numeric_limits<double>::max();
+
+std::vector<std::pair<CountryId, double>> split_final_demand(const std::vector<double>& shares,
+                                                             CountryId home, double c0) {
+  std::vector<double> s = shares;
+  double named = 0;
+  for (double v : s) named += v;
+  s[home] += std::max(0.0, 1.0 - named);
+  std::vector<std::pair<CountryId, double>> out;
+  std::size_t big = 0;
+  for (CountryId c = 0; c < s.size(); ++c) {
+    if (!(s[c] > 0)) continue;
+    if (out.empty() || s[c] > s[out[big].first]) big = out.size();
+    out.emplace_back(c, s[c] * c0);
+  }
+  // Every part but the largest is rounded to a multiple of u = ulp(C0). Then every partial sum
+  // is a multiple of u below 2 C0, so it is exact, and so is C0 minus the others: the parts add
+  // up to C0 exactly in any order (each part is off its share by at most u/2).
+  const double u = std::nextafter(c0, kHuge) - c0;
+  double others = 0;
+  for (std::size_t k = 0; k < out.size(); ++k)
+    if (k != big) others += out[k].second = std::round(out[k].second / u) * u;
+  out[big].second = c0 - others;
+  return out;
+}
+
 struct Generated {
   World world;
   std::vector<MaterialBalance> balances;
@@ -547,6 +640,12 @@ Generated generate(const Description& d, std::uint64_t seed) {
 
   std::vector<Flow> flows;
   std::vector<MaterialBalance> balances(np);
+  struct Destination {
+    std::uint32_t firm;
+    CountryId country;
+    double amount;
+  };
+  std::vector<Destination> destinations;  // final demand split by destination
   for (MaterialId p : order) {
     const auto& m = d.materials[p];
     Rng rng = stream(seed, m.id, 2);
@@ -732,6 +831,10 @@ Generated generate(const Description& d, std::uint64_t seed) {
         firms[j].output = firms[j].sales + firms[j].final_demand;
         produced += firms[j].output;
         final_total += firms[j].final_demand;
+        if (m.final_use.empty() || !(firms[j].final_demand > 0)) continue;
+        auto split = split_final_demand(m.final_use, c, firms[j].final_demand);
+        if (split.size() == 1 && split[0].first == c) continue;  // all at home: no split
+        for (const auto& [dest, amount] : split) destinations.push_back({j, dest, amount});
       }
     }
     balances[p] =
@@ -747,6 +850,8 @@ Generated generate(const Description& d, std::uint64_t seed) {
     mat.name = m.name;
     mat.tier = m.tier;
     mat.requalification_days = m.requalification_days;
+    mat.utilisation = m.utilisation;
+    mat.unit_value = m.unit_value;
   }
   std::vector<std::uint32_t> new_id(firms.size(), std::numeric_limits<std::uint32_t>::max());
   for (std::uint32_t i = 0; i < firms.size(); ++i) {
@@ -763,6 +868,7 @@ Generated generate(const Description& d, std::uint64_t seed) {
     auto s = new_id[f.supplier], b = new_id[f.buyer];
     builder.link(s, b, f.amount, d.lead[firms[f.supplier].country][firms[f.buyer].country]);
   }
+  for (const auto& e : destinations) builder.final_demand_to(new_id[e.firm], e.country, e.amount);
   World& w = builder.world();
   w.source = d.file;
   w.lead_times.domestic = d.domestic;

@@ -1,4 +1,5 @@
-// Writing a world as explicit YAML + firms.csv + links.csv (`shortfall generate --out`).
+// Writing a world as explicit YAML + firms.csv + links.csv (+ final_demand_split.csv where the
+// world splits final demand by destination) (`shortfall generate --out`).
 //
 // The files load back with load_world() into the same world (same hash): doubles are written
 // with std::to_chars, the shortest text that reads back to the same bits, and every link keeps
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
@@ -129,11 +131,15 @@ void write_world(const World& world, const std::string& dir) {
       y << YAML::Key << "inventory_days" << YAML::Value << shortest(*m.inventory_days);
     if (m.requalification_days)
       y << YAML::Key << "requalification_days" << YAML::Value << shortest(*m.requalification_days);
+    if (m.utilisation) y << YAML::Key << "utilisation" << YAML::Value << shortest(*m.utilisation);
+    if (m.unit_value) y << YAML::Key << "unit_value" << YAML::Value << shortest(*m.unit_value);
     y << YAML::EndMap;
   }
   y << YAML::EndSeq;
   y << YAML::Key << "firms_csv" << YAML::Value << "firms.csv";
   y << YAML::Key << "links_csv" << YAML::Value << "links.csv";
+  if (!world.final_demand_split.empty())
+    y << YAML::Key << "final_demand_split" << YAML::Value << "final_demand_split.csv";
   y << YAML::Key << "lead_times" << YAML::Value << YAML::BeginMap;
   y << YAML::Key << "domestic" << YAML::Value << world.lead_times.domestic;
   y << YAML::Key << "default" << YAML::Value << world.lead_times.international;
@@ -177,6 +183,24 @@ void write_world(const World& world, const std::string& dir) {
         if (!std::isnan(world.firm_inventory_days[i])) out.number(world.firm_inventory_days[i]);
       }
       out.text("\n");
+    }
+    out.close();
+  }
+
+  // final_demand_split.csv: the destinations of every firm whose final demand the world splits
+  // (finalize's per-firm ranges, in country order); other firms sell to their own country.
+  if (!world.final_demand_split.empty()) {
+    std::vector<char> split(world.num_firms(), 0);
+    for (const auto& e : world.final_demand_split) split.at(e.firm) = 1;
+    Out out((base / "final_demand_split.csv").string());
+    out.text("firm,country,amount\n");
+    for (FirmId i = 0; i < world.num_firms(); ++i) {
+      if (!split[i]) continue;
+      for (auto k = world.final_dest_begin[i]; k < world.final_dest_begin[i + 1]; ++k) {
+        out.field(world.firm_id[i]).ch(',');
+        out.field(world.countries[world.final_dest_country[k]].code).ch(',');
+        out.number(world.final_dest_amount[k]).text("\n");
+      }
     }
     out.close();
   }

@@ -234,8 +234,231 @@ TEST(DefaultWorld, WriteThenLoadRoundTrips) {
   EXPECT_EQ(back.sha256, w.sha256);
   EXPECT_EQ(back.materials[3].tier, w.materials[3].tier);
   EXPECT_EQ(back.lead_times.pairs, w.lead_times.pairs);
+  EXPECT_TRUE(back.has_final_demand_split);
+  EXPECT_EQ(back.final_dest_amount, w.final_dest_amount);
+  EXPECT_EQ(back.materials[*back.find_material("gallium")].utilisation, 0.499);
   // load_world accepts the description itself and generates it.
   EXPECT_EQ(load_world(kDefaultWorld).sha256, w.sha256);
+}
+
+// ---- final demand by destination (MODEL.md section 1) ------------------------------------------
+
+namespace {
+/// kTiny with extra keys on the ore material.
+std::string tiny_with(const std::string& ore_keys) {
+  std::string s = kTiny;
+  const std::string from = "inventory_days: 30}";
+  return s.replace(s.find(from), from.size(), "inventory_days: 30, " + ore_keys + "}");
+}
+
+/// Final demand for `material` by destination country code: sum of C0_{i,d} over its makers.
+std::map<std::string, double> final_use_by_destination(const World& w,
+                                                       const std::string& material) {
+  std::map<std::string, double> out;
+  MaterialId p = *w.find_material(material);
+  for (FirmId i = 0; i < w.num_firms(); ++i)
+    if (w.firm_material[i] == p)
+      for (auto k = w.final_dest_begin[i]; k < w.final_dest_begin[i + 1]; ++k)
+        out[w.countries[w.final_dest_country[k]].code] += w.final_dest_amount[k];
+  return out;
+}
+}  // namespace
+
+// Ore's final demand is 25 - 20 = 5 a day: AAA's firms sell 0.6 x 5 = 3 of it to final users,
+// BBB's 0.4 x 5 = 2. With final_use_shares {BBB: 0.75} every ore firm sends 75% of its C0 to
+// BBB and the remaining 25% stays at home: an AAA firm splits C0_i into AAA 0.25 C0_i and
+// BBB 0.75 C0_i; a BBB firm keeps all of it in BBB (0.75 + 0.25), so it needs no split.
+// By destination: AAA 0.25 x 3 = 0.75, BBB 0.75 x 3 + 2 = 4.25 (sum 5). Widgets are not split.
+TEST(GeneratorTiny, FinalUseSharesSplitFinalDemandByDestination) {
+  TempDir dir;
+  World w = generate_world(
+      dir.file("tiny.yaml",
+               tiny_with("final_use_shares: {BBB: 0.75}, utilisation: 0.5, unit_value: 439000")));
+  EXPECT_TRUE(w.has_final_demand_split);
+  auto by_dest = final_use_by_destination(w, "ore");
+  EXPECT_NEAR(by_dest["AAA"], 0.75, 1e-12);
+  EXPECT_NEAR(by_dest["BBB"], 4.25, 1e-12);
+  auto widget = final_use_by_destination(w, "widget");
+  EXPECT_EQ(widget.size(), 1u);
+  EXPECT_NEAR(widget["AAA"], 10.0, 1e-12);
+
+  const MaterialId ore = *w.find_material("ore");
+  const CountryId aaa = *w.find_country("AAA"), bbb = *w.find_country("BBB");
+  std::size_t split_firms = 0;
+  for (FirmId i = 0; i < w.num_firms(); ++i) {
+    const auto b = w.final_dest_begin[i], e = w.final_dest_begin[i + 1];
+    double sum = 0;
+    for (auto k = b; k < e; ++k) sum += w.final_dest_amount[k];
+    EXPECT_EQ(sum, w.final_demand[i]) << w.firm_id[i];  // the parts add up to C0 exactly
+    if (w.firm_material[i] != ore || w.firm_country[i] != aaa) {
+      ASSERT_EQ(e - b, 1u) << w.firm_id[i];
+      EXPECT_EQ(w.final_dest_country[b], w.firm_country[i]);
+      continue;
+    }
+    ++split_firms;
+    ASSERT_EQ(e - b, 2u);
+    EXPECT_EQ(w.final_dest_country[b], aaa);
+    EXPECT_EQ(w.final_dest_country[b + 1], bbb);
+    EXPECT_NEAR(w.final_dest_amount[b], 0.25 * w.final_demand[i], 1e-15 * w.final_demand[i]);
+    EXPECT_NEAR(w.final_dest_amount[b + 1], 0.75 * w.final_demand[i], 1e-15 * w.final_demand[i]);
+  }
+  EXPECT_EQ(split_firms, 6u);  // round(10 x 0.6) ore firms in AAA, all with C0 > 0
+  // utilisation and unit_value pass through to the world's material; widget has none.
+  EXPECT_EQ(w.materials[ore].utilisation, 0.5);
+  EXPECT_EQ(w.materials[ore].unit_value, 439000.0);
+  EXPECT_FALSE(w.materials[*w.find_material("widget")].utilisation);
+  EXPECT_FALSE(w.materials[*w.find_material("widget")].unit_value);
+}
+
+// A group's share is divided equally among its members: {g: 0.5} with g = {AAA, BBB} sends
+// 0.25 of every ore firm's C0 to each country and keeps 0.5 at home. AAA's firms (C0 3 in all):
+// AAA 0.75 x 3, BBB 0.25 x 3; BBB's (2): AAA 0.25 x 2, BBB 0.75 x 2. By destination:
+// AAA 2.25 + 0.5 = 2.75, BBB 0.75 + 1.5 = 2.25.
+TEST(GeneratorTiny, AGroupShareIsDividedAmongItsMembers) {
+  TempDir dir;
+  World w = generate_world(dir.file("tiny.yaml", tiny_with("final_use_shares: {g: 0.5}")));
+  auto by_dest = final_use_by_destination(w, "ore");
+  EXPECT_NEAR(by_dest["AAA"], 2.75, 1e-12);
+  EXPECT_NEAR(by_dest["BBB"], 2.25, 1e-12);
+  // Shares summing to exactly 1 leave nothing at home: {BBB: 1} sends all 5 to BBB.
+  World all = generate_world(dir.file("all.yaml", tiny_with("final_use_shares: {BBB: 1}")));
+  by_dest = final_use_by_destination(all, "ore");
+  EXPECT_EQ(by_dest.count("AAA"), 0u);
+  EXPECT_NEAR(by_dest["BBB"], 5.0, 1e-12);
+}
+
+// The split, utilisation and unit_value survive write_world + load_world (same hash), and the
+// split changes the hash (a world without it is another world).
+TEST(GeneratorTiny, SplitWorldWriteThenLoadRoundTrips) {
+  TempDir dir;
+  const std::string desc = dir.file(
+      "tiny.yaml", tiny_with("final_use_shares: {BBB: 0.75}, utilisation: 0.85, unit_value: 1.5"));
+  World w = generate_world(desc);
+  write_world(w, dir.str() + "/out");
+  EXPECT_TRUE(fs::exists(dir.str() + "/out/final_demand_split.csv"));
+  World back = load_world(dir.str() + "/out/world.yaml");
+  EXPECT_EQ(back.sha256, w.sha256);
+  EXPECT_TRUE(back.has_final_demand_split);
+  EXPECT_EQ(back.final_dest_country, w.final_dest_country);
+  EXPECT_EQ(back.final_dest_amount, w.final_dest_amount);
+  EXPECT_EQ(back.materials[0].utilisation, 0.85);
+  EXPECT_EQ(back.materials[0].unit_value, 1.5);
+  World plain = generate_world(dir.file("plain.yaml", kTiny));
+  EXPECT_NE(plain.sha256, w.sha256);
+  // A world without a split writes no split table.
+  write_world(plain, dir.str() + "/plain");
+  EXPECT_FALSE(fs::exists(dir.str() + "/plain/final_demand_split.csv"));
+  EXPECT_EQ(load_world(dir.str() + "/plain/world.yaml").sha256, plain.sha256);
+}
+
+// The explicit forms: an inline map per firm and a table give the same world. Firm s (CHN,
+// C0 = 1) sells 0.25 to JPN and 0.75 at home; b keeps its C0 = 2 at home.
+TEST(ExplicitWorld, InlineSplitAndSplitTableGiveTheSameWorld) {
+  TempDir dir;
+  const std::string head = R"(
+countries: [{code: CHN}, {code: JPN, groups: [ipef]}]
+materials: [{id: ga, unit: t, utilisation: 0.5, unit_value: 439000}, {id: wf}]
+links: [{supplier: s, buyer: b, flow: 0.5}]
+)";
+  World inline_w = load_world(dir.file("inline.yaml", head + R"(firms:
+  - {id: s, country: CHN, material: ga, final_demand: 1, final_demand_to: {JPN: 0.25, CHN: 0.75}}
+  - {id: b, country: JPN, material: wf, final_demand: 2}
+)"));
+  (void)dir.file("split.csv", "firm,country,amount\ns,JPN,0.25\ns,CHN,0.75\n");
+  World table_w = load_world(dir.file("table.yaml", head + R"(firms:
+  - {id: s, country: CHN, material: ga, final_demand: 1}
+  - {id: b, country: JPN, material: wf, final_demand: 2}
+final_demand_split: split.csv
+)"));
+  EXPECT_EQ(inline_w.sha256, table_w.sha256);
+  EXPECT_TRUE(inline_w.has_final_demand_split);
+  // s: destinations in country order CHN 0.75, JPN 0.25; b: JPN 2 (its own country).
+  ASSERT_EQ(inline_w.final_dest_begin, (std::vector<std::uint32_t>{0, 2, 3}));
+  EXPECT_EQ(inline_w.final_dest_amount, (std::vector<double>{0.75, 0.25, 2.0}));
+  EXPECT_EQ(inline_w.materials[0].utilisation, 0.5);
+  EXPECT_EQ(inline_w.materials[0].unit_value, 439000.0);
+}
+
+TEST(ExplicitWorld, BadSplitsNameWhereTheyAre) {
+  TempDir dir;
+  const std::string head = R"(countries: [{code: CHN}, {code: JPN, groups: [ipef]}]
+materials: [{id: ga}, {id: wf}]
+links: [{supplier: s, buyer: b, flow: 0.5}]
+)";
+  auto error = [&](const std::string& name, const std::string& text) {
+    try {
+      load_world(dir.file(name, text));
+    } catch (const InputError& e) {
+      return e;
+    }
+    ADD_FAILURE() << name << ": expected an InputError";
+    return InputError(SourceLocation{}, "none");
+  };
+  // A group is not a destination.
+  auto e = error("group.yaml", head + R"(firms:
+  - {id: s, country: CHN, material: ga, final_demand: 1, final_demand_to: {ipef: 1}}
+  - {id: b, country: JPN, material: wf}
+)");
+  EXPECT_EQ(e.where().line, 5);
+  EXPECT_EQ(e.where().key_path, "firms[0].final_demand_to.ipef");
+  EXPECT_NE(e.detail().find("is a group"), std::string::npos) << e.what();
+  // Inline parts 0.5 + 0.4 = 0.9 != 1: reported at the map.
+  e = error("sum.yaml", head + R"(firms:
+  - {id: s, country: CHN, material: ga, final_demand: 1, final_demand_to: {CHN: 0.5, JPN: 0.4}}
+  - {id: b, country: JPN, material: wf}
+)");
+  EXPECT_EQ(e.where().key_path, "firms[0].final_demand_to");
+  EXPECT_NE(e.detail().find("sum to its final_demand 1 (relative 1e-9), found 0.9"),
+            std::string::npos)
+      << e.what();
+  // A table row naming a missing firm, a duplicate destination, a negative amount, and a firm
+  // split both inline and in the table.
+  const std::string firms = R"(firms:
+  - {id: s, country: CHN, material: ga, final_demand: 1, final_demand_to: {CHN: 1}}
+  - {id: b, country: JPN, material: wf, final_demand: 2}
+final_demand_split: t.csv
+)";
+  (void)dir.file("t.csv", "firm,country,amount\nb,JPN,2\nx,JPN,1\n");
+  e = error("t1.yaml", head + firms);
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(e.detail().find("unknown firm 'x'"), std::string::npos) << e.what();
+  (void)dir.file("t.csv", "firm,country,amount\nb,JPN,1\nb,JPN,1\n");
+  e = error("t2.yaml", head + firms);
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(e.detail().find("lists destination 'JPN' twice"), std::string::npos) << e.what();
+  (void)dir.file("t.csv", "firm,country,amount\nb,JPN,2.5\nb,CHN,-0.5\n");
+  e = error("t3.yaml", head + firms);
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_EQ(e.where().key_path, "column 'amount'");
+  (void)dir.file("t.csv", "firm,country,amount\nb,JPN,2\ns,JPN,1\n");
+  e = error("t4.yaml", head + firms);
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(e.detail().find("expected its split in one place"), std::string::npos) << e.what();
+}
+
+// The default world's sourced nickel split (sources.md 1c): final_use_shares {CHN: 0.53,
+// USA: 0.06}, the remaining 0.41 of each producer's final demand at home. With F the world's
+// final demand for mined nickel and producer shares CHN 0.031, USA 0.002 (USGS), final use in
+// CHN is F (0.53 + 0.41 x 0.031) and in USA F (0.06 + 0.41 x 0.002); in IDN (no share of its
+// own, producer share 0.623) F x 0.41 x 0.623.
+TEST(DefaultWorld, NickelFinalUseFollowsTheSourcedShares) {
+  World w = generate_world(kDefaultWorld);
+  const MaterialId ni = *w.find_material("nickel_mine");
+  double f = 0;
+  for (FirmId i = 0; i < w.num_firms(); ++i)
+    if (w.firm_material[i] == ni) f += w.final_demand[i];
+  ASSERT_GT(f, 0);
+  auto by_dest = final_use_by_destination(w, "nickel_mine");
+  EXPECT_NEAR(by_dest["CHN"] / f, 0.53 + 0.41 * 0.031, 1e-12);
+  EXPECT_NEAR(by_dest["USA"] / f, 0.06 + 0.41 * 0.002, 1e-12);
+  EXPECT_NEAR(by_dest["IDN"] / f, 0.41 * 0.623, 1e-12);
+  // Every firm's destinations add up to its C0 exactly (the split's largest part absorbs it).
+  for (FirmId i = 0; i < w.num_firms(); ++i) {
+    double sum = 0;
+    for (auto k = w.final_dest_begin[i]; k < w.final_dest_begin[i + 1]; ++k)
+      sum += w.final_dest_amount[k];
+    EXPECT_EQ(sum, w.final_demand[i]) << w.firm_id[i];
+  }
 }
 
 // ---- bad descriptions ---------------------------------------------------------------------------
@@ -304,6 +527,31 @@ TEST(GeneratorErrors, UnknownCountryAndKeys) {
   EXPECT_EQ(e.where().key_path, "materials[1].producers.AAB");
   e = generate_error(replace(kTiny, "world_output: 9125", "world_ouput: 9125"));
   EXPECT_NE(e.detail().find("did you mean 'world_output'"), std::string::npos) << e.what();
+}
+
+TEST(GeneratorErrors, BadFinalUseSharesAndMaterialValues) {
+  auto e = generate_error(tiny_with("final_use_shares: {AAA: 0.6, BBB: 0.5}"));
+  EXPECT_EQ(e.where().key_path, "materials[0].final_use_shares");
+  EXPECT_NE(e.detail().find("sum to at most 1"), std::string::npos) << e.what();
+  e = generate_error(tiny_with("final_use_shares: {CCC: 0.5}"));
+  EXPECT_EQ(e.where().key_path, "materials[0].final_use_shares.CCC");
+  EXPECT_EQ(e.where().line, 11);
+  e = generate_error(tiny_with("final_use_shares: {AAA: 0.2, g: 0.2}"));  // AAA twice
+  EXPECT_EQ(e.where().key_path, "materials[0].final_use_shares.g");
+  EXPECT_NE(e.detail().find("named twice"), std::string::npos) << e.what();
+  e = generate_error(tiny_with("final_use_shares: {BBB: 1.5}"));
+  EXPECT_EQ(e.where().key_path, "materials[0].final_use_shares.BBB");
+  e = generate_error(tiny_with("utilisation: 0"));
+  EXPECT_EQ(e.where().key_path, "materials[0].utilisation");
+  EXPECT_NE(e.detail().find("expected a capacity utilisation in (0, 1], found 0"),
+            std::string::npos)
+      << e.what();
+  e = generate_error(tiny_with("unit_value: -3"));
+  EXPECT_EQ(e.where().key_path, "materials[0].unit_value");
+  // Split of a material that has no final demand: the material's output is only its use.
+  e = generate_error(replace(std::string(kTiny), "final_demand: 3650, producers: {AAA: 1.0}",
+                             "producers: {AAA: 1.0}, final_use_shares: {BBB: 1}"));
+  EXPECT_EQ(e.where().key_path, "materials[1].final_use_shares");
 }
 
 // ---- synthetic worlds ---------------------------------------------------------------------------

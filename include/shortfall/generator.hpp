@@ -25,7 +25,14 @@ bool is_world_description(const std::string& path);
 ///                requalification_days | requalification_months,
 ///                world_output (final demand = output - recipe use) | final_demand (output =
 ///                use + final demand) | neither (output = use),
-///                firms: N (split by share) | {CODE: n}}],
+///                firms: N (split by share) | {CODE: n},
+///                utilisation (u0 in (0, 1]), unit_value (currency per unit, > 0): copied to the
+///                world's material,
+///                final_use_shares: {CODE or group: share} (where the final demand goes: each
+///                producing firm's C0_i is split C0_{i,d} = share_d C0_i; a group's share is
+///                divided equally among its members; shares sum to at most 1 and the rest
+///                stays in the producing firm's own country; only with world_output or
+///                final_demand)}],
 ///   recipes: [{output, inputs: {material: units per unit of output}}]   (no cycles),
 ///   firms: {per_material, min_per_country, max_per_country, pareto_alpha, max_size_ratio},
 ///   linking: {sourcing_slots, max_sourcing_slots, home_bias, group_bias, bias_groups},

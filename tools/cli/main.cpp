@@ -311,10 +311,24 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(scenario, out, threads, days, quiet, top, checkpoint_every, resume);
     if (*validate) return cmd_validate(scenario);
     if (*info) {
+      // Version 2 world data: materials with utilisation / unit_value, firms whose final
+      // demand is split by destination (MODEL.md section 1).
+      auto print_v2 = [](const World& w) {
+        std::size_t u = 0, v = 0, split = 0;
+        for (const auto& m : w.materials) u += m.utilisation ? 1 : 0, v += m.unit_value ? 1 : 0;
+        for (FirmId i = 0; i < w.num_firms(); ++i) {
+          const auto b = w.final_dest_begin[i], e = w.final_dest_begin[i + 1];
+          split += e > b + 1 || (e == b + 1 && w.final_dest_country[b] != w.firm_country[i]);
+        }
+        std::cout << "materials   " << u << " with utilisation, " << v << " with unit_value\n"
+                  << "final use   " << split
+                  << " firms sell final demand to other countries (split by destination)\n";
+      };
       if (is_world_description(world_path)) {
         GenerationReport report;
         World w = generate_world(world_path, GenerateOptions{}, &report);
         print_world(w, std::cout);
+        print_v2(w);
         std::cout << "generated   seed " << report.seed << " in " << report.seconds
                   << " s; recipe balance residual (max over firms and inputs) "
                   << report.max_balance_residual << "\n";
@@ -322,6 +336,7 @@ int main(int argc, char** argv) {
       }
       World w = load_world(world_path);
       print_world(w, std::cout);
+      print_v2(w);
       return kExitOk;
     }
     if (*gen) {
