@@ -125,27 +125,17 @@ std::string sanitize(const std::string& s) {
   return out;
 }
 
+/// Names an axis coordinate may not take: the dimensions and the variables of the file's
+/// groups (an axis coordinate is written into each of them).
 const std::set<std::string>& reserved_names() {
-  static const std::set<std::string> k = {"run",
-                                          "day",
-                                          "country",
-                                          "material",
-                                          "replicate",
-                                          "seed",
-                                          "point",
-                                          "production",
-                                          "shortage",
-                                          "unmet_final_demand",
-                                          "inventory_days",
-                                          "total_shortage",
-                                          "peak_shortage",
-                                          "peak_shortage_day",
-                                          "days_in_shortage",
-                                          "first_shortage_day",
-                                          "recovery_day",
-                                          "baseline_use",
-                                          "country_name",
-                                          "material_unit"};
+  static const std::set<std::string> k = {
+      "run", "day", "country", "material", "replicate", "seed", "point", "country_name",
+      "material_unit", "material_name", "material_tier", "baseline_output", "baseline_use",
+      "baseline_final_use", "material_unit_value", "production", "output_lost", "shortage",
+      "unmet_final_demand", "order_backlog", "inventory_days", "output_lost_days",
+      "peak_output_loss", "shortage_days", "unmet_final_demand_days", "output_lost_units",
+      "unmet_final_demand_units", "first_shortage_day", "recovery_day", "output_lost_value",
+      "unmet_final_demand_value", "summary", "country_material"};
   return k;
 }
 
@@ -404,34 +394,82 @@ Scenario parse_point(const SweepSpec& spec, const AppliedPoint& ap,
 
 // ---- simulation of one run ---------------------------------------------------------------
 
-/// A run's four daily series (run, day, country, material), in the file's order.
-std::array<std::vector<double>*, 4> series_of(RunResult& r) {
-  return {&r.production, &r.shortage, &r.unmet_final_demand, &r.inventory_days};
-}
-std::array<const std::vector<double>*, 4> series_of(const RunResult& r) {
-  return {&r.production, &r.shortage, &r.unmet_final_demand, &r.inventory_days};
-}
+/// The country x material series a sweep records, in the run file's order (kCmSeries of
+/// sim/hdf5_output.cpp): the same names, units and meaning.
+struct SeriesInfo {
+  const char* name;
+  std::vector<double> CountryMaterialDay::*day;
+  std::vector<double> RunResult::*run;
+  const char* units;
+  const char* long_name;
+};
+constexpr SeriesInfo kSeries[] = {
+    {"production", &CountryMaterialDay::production, &RunResult::production,
+     "units of the material per day", "output of the country's makers of the material"},
+    {"output_lost", &CountryMaterialDay::output_lost, &RunResult::output_lost,
+     "units of the material per day",
+     "output lost: sum over the country's makers of max(0, x0 - x)"},
+    {"shortage", &CountryMaterialDay::shortage, &RunResult::shortage,
+     "units of the material per day",
+     "input shortage: what the country's users lacked of the material to make what they could "
+     "sell today, sum of max(0, A min(x^cap, D) / x0 - S)"},
+    {"unmet_final_demand", &CountryMaterialDay::unmet_final_demand,
+     &RunResult::unmet_final_demand, "units of the material per day",
+     "final users in the country (destination) not served, before export-control caps"},
+    {"order_backlog", &CountryMaterialDay::order_backlog, &RunResult::order_backlog,
+     "units of the material per day",
+     "diagnostic: orders of the country's buyers not delivered, restocking orders included"},
+    {"inventory_days", &CountryMaterialDay::inventory_days, &RunResult::inventory_days,
+     "days of cover (pooled stock / baseline daily use)", "inventory cover"},
+};
+constexpr std::size_t kNumSeries = std::size(kSeries);
 
-RunResult simulate(const SweepPlan& plan, const World& world, const std::vector<double>& use,
-                   std::size_t run, const std::atomic<bool>* cancel) {
+/// The run metrics' arrays in the journal's and the `summary` group's order.
+struct MetricInfo {
+  const char* name;
+  std::vector<double> RunMetrics::*real;         ///< or nullptr
+  std::vector<std::int32_t> RunMetrics::*whole;  ///< or nullptr
+  const char* units;                             ///< nullptr: none (days as integers)
+  const char* long_name;
+};
+constexpr MetricInfo kMetrics[] = {
+    {"output_lost_days", &RunMetrics::output_lost_days, nullptr, "days of baseline output",
+     "output lost: sum over days of output_lost / baseline output"},
+    {"peak_output_loss", &RunMetrics::peak_output_loss, nullptr, "fraction of baseline output",
+     "largest daily output_lost / baseline output"},
+    {"shortage_days", &RunMetrics::shortage_days, nullptr, "days of baseline use",
+     "input shortage: sum over days of shortage / baseline use"},
+    {"unmet_final_demand_days", &RunMetrics::unmet_final_days, nullptr,
+     "days of baseline final use",
+     "unmet final demand: sum over days of unmet_final_demand / baseline final use"},
+    {"output_lost_units", &RunMetrics::output_lost_units, nullptr, "units of the material",
+     "output lost summed over the days"},
+    {"unmet_final_demand_units", &RunMetrics::unmet_final_units, nullptr,
+     "units of the material", "unmet final demand summed over the days"},
+    {"first_shortage_day", nullptr, &RunMetrics::first_shortage_day, nullptr,
+     "first day with input shortage (-1: never)"},
+    {"recovery_day", nullptr, &RunMetrics::recovery_day, nullptr,
+     "first day from which production >= 0.99 of baseline and input shortage <= 0.01 of use "
+     "hold to the end (0: never disturbed, -1: not recovered)"},
+};
+constexpr std::size_t kNumReal = 6, kNumWhole = 2;
+static_assert(std::size(kMetrics) == kNumReal + kNumWhole);
+
+/// Runs the simulation of run k, one thread. The metrics are the simulation's own
+/// (RunOptions::metrics, accumulated inside step() every day); the series are taken on the
+/// recorded days only.
+RunResult simulate(const SweepPlan& plan, const World& world, std::size_t run,
+                   const std::atomic<bool>* cancel) {
   const Scenario sc = plan.run_scenario(run);
-  const std::size_t nc = world.countries.size(), nm = world.materials.size(), ncm = nc * nm;
+  const std::size_t ncm = world.countries.size() * world.materials.size();
   const std::size_t nd = plan.days.size();
   RunResult r;
   r.run = run;
-  for (auto* v : series_of(r)) v->assign(nd * ncm, kNaN);
-  r.total_shortage.assign(ncm, 0.0);
-  r.peak_shortage.assign(ncm, 0.0);
-  r.peak_shortage_day.assign(ncm, -1);
-  r.days_in_shortage.assign(ncm, 0);
-  r.first_shortage_day.assign(ncm, -1);
-  r.recovery_day.assign(ncm, -1);
-  std::vector<std::int32_t> last(ncm, -1);
-
-  const double threshold = plan.spec.shortage_threshold;
+  for (const auto& s : kSeries) (r.*s.run).assign(nd * ncm, kNaN);
   RunOptions opt;
   opt.threads = 1;
   opt.cancel = cancel;
+  opt.metrics = true;
   Simulation sim(world, sc, opt);
   std::size_t row = 0;
   CountryMaterialDay cm;
@@ -440,36 +478,15 @@ RunResult simulate(const SweepPlan& plan, const World& world, const std::vector<
     if (!sim.step()) break;
     const int t = sim.day();
     while (row < nd && plan.days[row] < t) ++row;
-    const bool recorded = row < nd && plan.days[row] == t;
-    sim.country_material(cm, !recorded);  // the statistics below need the shortage alone
-    for (std::size_t k = 0; k < ncm; ++k) {
-      const double s = cm.shortage[k];
-      r.total_shortage[k] += s;
-      if (s > r.peak_shortage[k]) r.peak_shortage[k] = s, r.peak_shortage_day[k] = t;
-      if (use[k] <= 0.0 || !(s > threshold * use[k])) continue;
-      if (r.first_shortage_day[k] < 0) r.first_shortage_day[k] = t;
-      ++r.days_in_shortage[k];
-      last[k] = t;
-    }
-    if (recorded) {
+    if (row < nd && plan.days[row] == t) {
+      sim.country_material(cm);
       const std::size_t off = row * ncm;
-      std::copy(cm.production.begin(), cm.production.end(), r.production.begin() + off);
-      std::copy(cm.shortage.begin(), cm.shortage.end(), r.shortage.begin() + off);
-      std::copy(cm.unmet_final_demand.begin(), cm.unmet_final_demand.end(),
-                r.unmet_final_demand.begin() + off);
-      std::copy(cm.inventory_days.begin(), cm.inventory_days.end(), r.inventory_days.begin() + off);
+      for (const auto& s : kSeries)
+        std::copy((cm.*s.day).begin(), (cm.*s.day).end(), (r.*s.run).begin() + off);
       ++row;
     }
   }
-  const int final_day = sim.total_days() - 1;
-  for (std::size_t k = 0; k < ncm; ++k) {
-    if (last[k] < 0)
-      r.recovery_day[k] = -1;
-    else if (last[k] >= final_day)
-      r.recovery_day[k] = -2;
-    else
-      r.recovery_day[k] = last[k] + 1;
-  }
+  r.metrics = sim.run_metrics();
   return r;
 }
 
@@ -484,7 +501,8 @@ struct Dims {
   std::uint64_t runs = 0, days = 0, countries = 0, materials = 0;
   [[nodiscard]] std::size_t ncm() const { return std::size_t(countries * materials); }
   [[nodiscard]] std::size_t payload() const {
-    return std::size_t(4 * days * ncm() * 8 + 2 * ncm() * 8 + 4 * ncm() * 4);
+    return std::size_t(kNumSeries * days * ncm() * 8 + kNumReal * ncm() * 8 +
+                       kNumWhole * ncm() * 4);
   }
 };
 
@@ -520,7 +538,7 @@ std::vector<unsigned char> journal_header(const SweepPlan& plan, const World& wo
     o += n;
   };
   raw(kJournalMagic, 8);
-  const std::uint32_t version = 2, order = 0x01020304;
+  const std::uint32_t version = 3, order = 0x01020304;  // 3: model 10's metrics, six series
   raw(&version, 4);
   raw(&order, 4);
   std::string ps = plan.sha256, ws = world.sha256;
@@ -556,7 +574,8 @@ bool get_varint(const unsigned char*& p, const unsigned char* end, std::uint64_t
   return false;
 }
 
-/// The run's arrays as words, in payload order (int32 metrics packed two per word).
+/// The run's arrays as words, in payload order: the series, the real metrics, then the int32
+/// metrics packed two per word (RunMetrics::days is not kept: the plan gives it).
 std::vector<std::uint64_t> to_words(const RunResult& r, const Dims& d) {
   std::vector<std::uint64_t> w(d.payload() / 8, 0);
   auto* bytes = reinterpret_cast<unsigned char*>(w.data());
@@ -565,18 +584,17 @@ std::vector<std::uint64_t> to_words(const RunResult& r, const Dims& d) {
     std::memcpy(bytes + o, p, n);
     o += n;
   };
-  for (auto* v : series_of(r)) raw(v->data(), v->size() * 8);
-  raw(r.total_shortage.data(), r.total_shortage.size() * 8);
-  raw(r.peak_shortage.data(), r.peak_shortage.size() * 8);
-  for (auto* v :
-       {&r.peak_shortage_day, &r.days_in_shortage, &r.first_shortage_day, &r.recovery_day})
-    raw(v->data(), v->size() * 4);
+  for (const auto& s : kSeries) raw((r.*s.run).data(), (r.*s.run).size() * 8);
+  for (const auto& m : kMetrics)
+    if (m.real) raw((r.metrics.*m.real).data(), (r.metrics.*m.real).size() * 8);
+  for (const auto& m : kMetrics)
+    if (m.whole) raw((r.metrics.*m.whole).data(), (r.metrics.*m.whole).size() * 4);
   return w;
 }
 
 void xor_days(std::vector<std::uint64_t>& w, const Dims& d, bool forward) {
   const std::size_t ncm = d.ncm(), nd = std::size_t(d.days);
-  for (std::size_t s = 0; s < 4; ++s) {
+  for (std::size_t s = 0; s < kNumSeries; ++s) {
     std::uint64_t* a = w.data() + s * nd * ncm;
     if (forward) {  // encode: from the last day down
       for (std::size_t t = nd; t-- > 1;)
@@ -635,13 +653,14 @@ bool decode(const unsigned char* p, std::size_t len, std::size_t run, const Dims
   r = RunResult{};
   r.run = run;
   const std::size_t ncm = d.ncm(), n = std::size_t(d.days) * ncm;
-  for (auto* v : series_of(r)) get_array(b, *v, n);
-  get_array(b, r.total_shortage, ncm);
-  get_array(b, r.peak_shortage, ncm);
-  get_array(b, r.peak_shortage_day, ncm);
-  get_array(b, r.days_in_shortage, ncm);
-  get_array(b, r.first_shortage_day, ncm);
-  get_array(b, r.recovery_day, ncm);
+  for (const auto& s : kSeries) get_array(b, r.*s.run, n);
+  RunMetrics& m = r.metrics;
+  m.countries = std::size_t(d.countries);
+  m.materials = std::size_t(d.materials);
+  for (const auto& mi : kMetrics)
+    if (mi.real) get_array(b, m.*mi.real, ncm);
+  for (const auto& mi : kMetrics)
+    if (mi.whole) get_array(b, m.*mi.whole, ncm);
   return true;
 }
 
@@ -833,7 +852,8 @@ using detail::H5Handle;
 class SweepFileWriter {
  public:
   SweepFileWriter(const std::string& path, const SweepPlan& plan, const World& world)
-      : path_(path), plan_(plan), world_(world), d_(dims_of(plan, world)) {
+      : path_(path), plan_(plan), world_(world), d_(dims_of(plan, world)),
+        base_(pair_baselines(world)) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     H5Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
@@ -843,23 +863,27 @@ class SweepFileWriter {
     file_ = H5Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, fapl), H5Fclose);
     if (file_.get() < 0)
       throw IoError(path + ": cannot create the sweep output (" + std::strerror(errno) + ")");
+    for (std::size_t p = 0; p < base_.unit_value.size(); ++p)
+      has_values_ = has_values_ || !std::isnan(base_.unit_value[p]);
     write_header();
   }
 
   ~SweepFileWriter() {
     series_.clear();
     metrics_.clear();
+    values_.clear();
     scales_.clear();
+    groups_.clear();
     file_.reset();
   }
 
-  /// One run's four series as the chunks the file stores them in, filtered as the series
+  /// One run's series as the chunks the file stores them in, filtered as the series
   /// datasets' pipeline does (shuffle, then deflate level 1; an edge chunk padded with the
   /// NaN fill value first). Thread-safe (no HDF5 calls), so that runs are compressed in
   /// parallel: H5Dwrite would run the filters one chunk at a time on the writing thread.
   /// Empty where the series are not chunked, or memory doubles are not the file's
   /// little-endian ones (write_run then writes through HDF5).
-  using SeriesChunks = std::array<std::vector<std::vector<unsigned char>>, 4>;
+  using SeriesChunks = std::array<std::vector<std::vector<unsigned char>>, kNumSeries>;
   [[nodiscard]] SeriesChunks compress_series(const RunResult& r) const {
     SeriesChunks out;
     if (chunk_days_ == 0 || !native_le_) return out;
@@ -867,11 +891,11 @@ class SweepFileWriter {
     const std::size_t elems = cd * ncm, bytes = elems * sizeof(double);
     std::vector<double> chunk(elems);
     std::vector<unsigned char> shuffled(bytes);
-    const auto s = series_of(r);
-    for (std::size_t k = 0; k < 4; ++k) {
+    for (std::size_t k = 0; k < kNumSeries; ++k) {
+      const std::vector<double>& series = r.*kSeries[k].run;
       for (std::size_t d0 = 0; d0 < nd; d0 += cd) {
         const std::size_t n = std::min(cd, nd - d0) * ncm;
-        std::copy_n(s[k]->begin() + std::ptrdiff_t(d0 * ncm), n, chunk.begin());
+        std::copy_n(series.begin() + std::ptrdiff_t(d0 * ncm), n, chunk.begin());
         std::fill(chunk.begin() + std::ptrdiff_t(n), chunk.end(), kNaN);
         // Shuffle: byte b of every element, then byte b + 1, ... (HDF5's H5Z shuffle).
         const auto* raw = reinterpret_cast<const unsigned char*>(chunk.data());
@@ -894,7 +918,7 @@ class SweepFileWriter {
   void write_run(const RunResult& r, const SeriesChunks& compressed = {}) {
     const std::size_t ncm = d_.ncm(), nd = std::size_t(d_.days);
     if (nd > 0 && ncm > 0 && !compressed[0].empty()) {
-      for (std::size_t k = 0; k < 4; ++k) {
+      for (std::size_t k = 0; k < kNumSeries; ++k) {
         for (std::size_t c = 0; c < compressed[k].size(); ++c) {
           const hsize_t offset[4] = {r.run, hsize_t(c) * chunk_days_, 0, 0};
           const auto& z = compressed[k][c];
@@ -903,11 +927,10 @@ class SweepFileWriter {
         }
       }
     } else if (nd > 0 && ncm > 0) {
-      const auto s = series_of(r);
-      for (std::size_t k = 0; k < 4; ++k) {
+      for (std::size_t k = 0; k < kNumSeries; ++k) {
         hsize_t start[4] = {r.run, 0, 0, 0};
         hsize_t count[4] = {1, nd, d_.countries, d_.materials};
-        write_slab(series_[k], H5T_NATIVE_DOUBLE, 4, start, count, s[k]->data());
+        write_slab(series_[k], H5T_NATIVE_DOUBLE, 4, start, count, (r.*kSeries[k].run).data());
       }
     }
     // Metrics are buffered by chunk of runs and written once per chunk.
@@ -917,12 +940,24 @@ class SweepFileWriter {
       block_start_ = r.run - slot;
       block_runs_ = 0;
     }
-    std::copy(r.total_shortage.begin(), r.total_shortage.end(), mbuf_d_[0].begin() + slot * ncm);
-    std::copy(r.peak_shortage.begin(), r.peak_shortage.end(), mbuf_d_[1].begin() + slot * ncm);
-    const std::vector<std::int32_t>* iv[4] = {&r.peak_shortage_day, &r.days_in_shortage,
-                                              &r.first_shortage_day, &r.recovery_day};
-    for (std::size_t k = 0; k < 4; ++k)
-      std::copy(iv[k]->begin(), iv[k]->end(), mbuf_i_[k].begin() + slot * ncm);
+    std::size_t nr = 0, nw = 0;
+    for (const auto& m : kMetrics) {
+      if (m.real) {
+        const auto& v = r.metrics.*m.real;
+        std::copy(v.begin(), v.end(), mbuf_d_[nr++].begin() + std::ptrdiff_t(slot * ncm));
+      } else {
+        const auto& v = r.metrics.*m.whole;
+        std::copy(v.begin(), v.end(), mbuf_i_[nw++].begin() + std::ptrdiff_t(slot * ncm));
+      }
+    }
+    if (has_values_) {
+      const CountryValues v = country_values(r.metrics, base_);
+      const std::size_t nc = std::size_t(d_.countries);
+      std::copy(v.output_lost.begin(), v.output_lost.end(),
+                vbuf_[0].begin() + std::ptrdiff_t(slot * nc));
+      std::copy(v.unmet_final.begin(), v.unmet_final.end(),
+                vbuf_[1].begin() + std::ptrdiff_t(slot * nc));
+    }
     block_runs_ = std::max(block_runs_, slot + 1);
   }
 
@@ -930,7 +965,9 @@ class SweepFileWriter {
     flush_metrics();
     series_.clear();
     metrics_.clear();
+    values_.clear();
     scales_.clear();
+    groups_.clear();
     herr_t rc = H5Fclose(file_.get());
     file_ = H5Handle();
     if (rc < 0) fail("closing the file (disk full?)");
@@ -965,6 +1002,14 @@ class SweepFileWriter {
     return p;
   }
 
+  hid_t group(const char* name) {
+    H5Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+    H5Pset_obj_track_times(gcpl, false);
+    groups_.emplace_back(check(H5Gcreate2(file_, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), name),
+                         H5Gclose);
+    return groups_.back();
+  }
+
   void attr_string(hid_t obj, const char* name, const std::string& value) {
     H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type, H5T_VARIABLE);
@@ -988,13 +1033,14 @@ class SweepFileWriter {
     for (hid_t s : scales) check_rc(H5DSattach_scale(dset, s, idx++), "attaching a dimension");
   }
 
-  /// A 1-D dataset of numbers or strings over `dim` (or a dimension scale itself if dim < 0).
-  H5Handle vector_dataset(const char* name, hid_t file_type, hid_t mem_type, std::size_t n,
-                          const void* data, hid_t dim) {
+  /// A 1-D dataset of numbers or strings in `loc` over `dim` (or a dimension scale itself if
+  /// dim < 0).
+  H5Handle vector_dataset(hid_t loc, const char* name, hid_t file_type, hid_t mem_type,
+                          std::size_t n, const void* data, hid_t dim) {
     hsize_t dims[1] = {n};
     H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
     H5Handle p = dcpl(1, nullptr, false, false);
-    H5Handle d(check(H5Dcreate2(file_, name, file_type, space, H5P_DEFAULT, p, H5P_DEFAULT), name),
+    H5Handle d(check(H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, p, H5P_DEFAULT), name),
                H5Dclose);
     if (n > 0) check_rc(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), name);
     if (dim >= 0)
@@ -1004,13 +1050,30 @@ class SweepFileWriter {
     return d;
   }
 
-  H5Handle strings(const char* name, const std::vector<std::string>& values, hid_t dim) {
+  H5Handle strings(hid_t loc, const char* name, const std::vector<std::string>& values,
+                   hid_t dim) {
     H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type, H5T_VARIABLE);
     H5Tset_cset(type, H5T_CSET_UTF8);
     std::vector<const char*> ptrs(values.size());
     for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
-    return vector_dataset(name, type, type, values.size(), ptrs.data(), dim);
+    return vector_dataset(loc, name, type, type, values.size(), ptrs.data(), dim);
+  }
+
+  /// A (country, material) dataset of doubles in `loc`.
+  void table(hid_t loc, const char* name, const std::vector<double>& v, hid_t country,
+             hid_t material, const char* units, const char* long_name) {
+    hsize_t dims[2] = {d_.countries, d_.materials};
+    H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+    H5Handle p = dcpl(2, nullptr, false, false);
+    H5Handle d(check(H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, p, H5P_DEFAULT),
+                     name),
+               H5Dclose);
+    if (!v.empty())
+      check_rc(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
+    attach(d, {country, material});
+    attr_string(d, "units", units);
+    attr_string(d, "long_name", long_name);
   }
 
   void write_slab(hid_t dset, hid_t mem_type, int rank, const hsize_t* start, const hsize_t* count,
@@ -1020,6 +1083,78 @@ class SweepFileWriter {
              "selecting");
     H5Handle mspace(H5Screate_simple(rank, count, nullptr), H5Sclose);
     check_rc(H5Dwrite(dset, mem_type, mspace, fspace, H5P_DEFAULT, data), "writing");
+  }
+
+  /// The `run` dimension of `loc` and the sweep's coordinates along it: one per axis, then
+  /// replicate, seed, point. Returns the `run` scale.
+  hid_t run_dimension(hid_t loc) {
+    const SweepSpec& spec = plan_.spec;
+    const std::size_t nr = plan_.num_runs();
+    std::vector<std::int32_t> run_index(nr);
+    std::iota(run_index.begin(), run_index.end(), 0);
+    scales_.push_back(
+        vector_dataset(loc, "run", H5T_STD_I32LE, H5T_NATIVE_INT32, nr, run_index.data(), -1));
+    const hid_t run = scales_.back();
+    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
+      const SweepAxis& ax = spec.axes[a];
+      H5Handle d;
+      if (ax.kind == AxisKind::kInt) {
+        std::vector<std::int64_t> v(nr);
+        for (std::size_t k = 0; k < nr; ++k)
+          v[k] = std::get<std::int64_t>(plan_.points[plan_.runs[k].point][a]);
+        d = vector_dataset(loc, ax.name.c_str(), H5T_STD_I64LE, H5T_NATIVE_INT64, nr, v.data(),
+                           run);
+      } else if (ax.kind == AxisKind::kReal) {
+        std::vector<double> v(nr);
+        for (std::size_t k = 0; k < nr; ++k)
+          v[k] = std::get<double>(plan_.points[plan_.runs[k].point][a]);
+        d = vector_dataset(loc, ax.name.c_str(), H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, nr, v.data(),
+                           run);
+      } else {
+        std::vector<std::string> v(nr);
+        for (std::size_t k = 0; k < nr; ++k) v[k] = label_of(plan_.points[plan_.runs[k].point][a]);
+        d = strings(loc, ax.name.c_str(), v, run);
+      }
+      attr_string(d, "key_path", ax.path);
+      attr_string(d, "long_name", "sweep axis " + ax.path);
+    }
+    std::vector<std::int32_t> rep(nr), point(nr);
+    std::vector<std::int64_t> seed(nr);
+    for (std::size_t k = 0; k < nr; ++k) {
+      rep[k] = plan_.runs[k].replicate;
+      point[k] = std::int32_t(plan_.runs[k].point);
+      seed[k] = std::int64_t(plan_.runs[k].seed);
+    }
+    {
+      H5Handle d =
+          vector_dataset(loc, "replicate", H5T_STD_I32LE, H5T_NATIVE_INT32, nr, rep.data(), run);
+      attr_string(d, "long_name", "replicate: the run's seed is the scenario's seed + replicate");
+    }
+    {
+      H5Handle d =
+          vector_dataset(loc, "seed", H5T_STD_I64LE, H5T_NATIVE_INT64, nr, seed.data(), run);
+      attr_string(d, "long_name", "the run's scenario seed");
+    }
+    {
+      H5Handle d =
+          vector_dataset(loc, "point", H5T_STD_I32LE, H5T_NATIVE_INT32, nr, point.data(), run);
+      attr_string(d, "long_name", "index of the parameter point (runs of a point differ by seed)");
+    }
+    return run;
+  }
+
+  /// The `country` and `material` dimensions of `loc`, with country_name and material_unit.
+  std::pair<hid_t, hid_t> country_material_dimensions(hid_t loc) {
+    std::vector<std::string> codes, names, ids, units;
+    for (auto& c : world_.countries) codes.push_back(c.code), names.push_back(c.name);
+    for (auto& m : world_.materials) ids.push_back(m.id), units.push_back(m.unit);
+    scales_.push_back(strings(loc, "country", codes, -1));
+    const hid_t country = scales_.back();
+    scales_.push_back(strings(loc, "material", ids, -1));
+    const hid_t material = scales_.back();
+    strings(loc, "country_name", names, country);
+    strings(loc, "material_unit", units, material);
+    return {country, material};
   }
 
   void write_header() {
@@ -1044,99 +1179,45 @@ class SweepFileWriter {
                               std::int64_t(spec.sample_seed));
     attr_scalar<std::int32_t>(file_, "replicates", H5T_STD_I32LE, H5T_NATIVE_INT32,
                               spec.replicates);
-    attr_scalar<double>(file_, "shortage_threshold", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                        spec.shortage_threshold);
     attr_scalar<std::int32_t>(file_, "points", H5T_STD_I32LE, H5T_NATIVE_INT32,
                               std::int32_t(plan_.points.size()));
-    std::string axes, coords;
+    std::string axes;
     for (auto& a : spec.axes) axes += (axes.empty() ? "" : " ") + a.name;
     attr_string(file_, "axes", axes);
-    coords = axes + (axes.empty() ? "" : " ") + "replicate seed point";
+    const std::string coords = axes + (axes.empty() ? "" : " ") + "replicate seed point";
 
-    // Dimensions.
-    std::vector<std::int32_t> run_index(nr);
-    std::iota(run_index.begin(), run_index.end(), 0);
-    scales_.push_back(
-        vector_dataset("run", H5T_STD_I32LE, H5T_NATIVE_INT32, nr, run_index.data(), -1));
-    const hid_t run = scales_.back();
+    // The root group: the sweep's own dimension `run` and its coordinates.
+    run_dimension(file_);
+
+    // country_material: the run file's group of the same name, with a leading `run`.
+    const hid_t cmg = group("country_material");
+    attr_string(cmg, "axes", axes);
+    const hid_t cm_run = run_dimension(cmg);
     std::vector<std::int32_t> days(plan_.days.begin(), plan_.days.end());
-    scales_.push_back(
-        vector_dataset("day", H5T_STD_I32LE, H5T_NATIVE_INT32, days.size(), days.data(), -1));
-    const hid_t day = scales_.back();
-    std::vector<std::string> codes, names, ids, units;
-    for (auto& c : world_.countries) codes.push_back(c.code), names.push_back(c.name);
-    for (auto& m : world_.materials) ids.push_back(m.id), units.push_back(m.unit);
-    scales_.push_back(strings("country", codes, -1));
-    const hid_t country = scales_.back();
-    scales_.push_back(strings("material", ids, -1));
-    const hid_t material = scales_.back();
-    strings("country_name", names, country);
-    strings("material_unit", units, material);
-
-    // Coordinates along run: one per axis, then replicate, seed, point.
-    for (std::size_t a = 0; a < spec.axes.size(); ++a) {
-      const SweepAxis& ax = spec.axes[a];
-      H5Handle d;
-      if (ax.kind == AxisKind::kInt) {
-        std::vector<std::int64_t> v(nr);
-        for (std::size_t k = 0; k < nr; ++k)
-          v[k] = std::get<std::int64_t>(plan_.points[plan_.runs[k].point][a]);
-        d = vector_dataset(ax.name.c_str(), H5T_STD_I64LE, H5T_NATIVE_INT64, nr, v.data(), run);
-      } else if (ax.kind == AxisKind::kReal) {
-        std::vector<double> v(nr);
-        for (std::size_t k = 0; k < nr; ++k)
-          v[k] = std::get<double>(plan_.points[plan_.runs[k].point][a]);
-        d = vector_dataset(ax.name.c_str(), H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, nr, v.data(), run);
-      } else {
-        std::vector<std::string> v(nr);
-        for (std::size_t k = 0; k < nr; ++k) v[k] = label_of(plan_.points[plan_.runs[k].point][a]);
-        d = strings(ax.name.c_str(), v, run);
-      }
-      attr_string(d, "key_path", ax.path);
-      attr_string(d, "long_name", "sweep axis " + ax.path);
-    }
-    std::vector<std::int32_t> rep(nr), point(nr);
-    std::vector<std::int64_t> seed(nr);
-    for (std::size_t k = 0; k < nr; ++k) {
-      rep[k] = plan_.runs[k].replicate;
-      point[k] = std::int32_t(plan_.runs[k].point);
-      seed[k] = std::int64_t(plan_.runs[k].seed);
-    }
+    scales_.push_back(vector_dataset(cmg, "day", H5T_STD_I32LE, H5T_NATIVE_INT32, days.size(),
+                                     days.data(), -1));
+    const hid_t cm_day = scales_.back();
+    const auto [cm_country, cm_material] = country_material_dimensions(cmg);
     {
-      H5Handle d =
-          vector_dataset("replicate", H5T_STD_I32LE, H5T_NATIVE_INT32, nr, rep.data(), run);
-      attr_string(d, "long_name", "replicate: the run's seed is the scenario's seed + replicate");
+      std::vector<std::string> mnames, tiers;
+      for (auto& m : world_.materials) mnames.push_back(m.name), tiers.push_back(m.tier);
+      strings(cmg, "material_name", mnames, cm_material);
+      strings(cmg, "material_tier", tiers, cm_material);
+      table(cmg, "baseline_output", base_.output, cm_country, cm_material,
+            "units of the material per day", "baseline output of the country's makers");
+      table(cmg, "baseline_use", base_.use, cm_country, cm_material,
+            "units of the material per day",
+            "baseline daily use: sum of A_ip over the country's users of the material");
+      table(cmg, "baseline_final_use", base_.final_use, cm_country, cm_material,
+            "units of the material per day",
+            "baseline daily final use in the country (destination) of the material");
+      vector_dataset(cmg, "material_unit_value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                     base_.unit_value.size(), base_.unit_value.data(), cm_material);
     }
-    {
-      H5Handle d = vector_dataset("seed", H5T_STD_I64LE, H5T_NATIVE_INT64, nr, seed.data(), run);
-      attr_string(d, "long_name", "the run's scenario seed");
-    }
-    {
-      H5Handle d = vector_dataset("point", H5T_STD_I32LE, H5T_NATIVE_INT32, nr, point.data(), run);
-      attr_string(d, "long_name", "index of the parameter point (runs of a point differ by seed)");
-    }
-    {
-      std::vector<double> use = baseline_use(world_);
-      hsize_t dims[2] = {d_.countries, d_.materials};
-      H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-      H5Handle p = dcpl(2, nullptr, false, false);
-      H5Handle d(check(H5Dcreate2(file_, "baseline_use", H5T_IEEE_F64LE, space, H5P_DEFAULT, p,
-                                  H5P_DEFAULT),
-                       "baseline_use"),
-                 H5Dclose);
-      if (!use.empty())
-        check_rc(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, use.data()),
-                 "baseline_use");
-      attach(d, {country, material});
-      attr_string(d, "units", "units of the material per day");
-      attr_string(d, "long_name",
-                  "baseline daily use: orders of buyers in the country plus final demand");
-    }
-
     // Series (run, day, country, material): one run per chunk, days split if large.
     const std::size_t ncm = std::max<std::size_t>(1, d_.ncm());
     const hsize_t chunk_days = std::max<hsize_t>(1, std::min<hsize_t>(d_.days, 131072 / ncm));
-    for (const char* name : {"production", "shortage", "unmet_final_demand", "inventory_days"}) {
+    for (const auto& s : kSeries) {
       hsize_t dims[4] = {nr, d_.days, d_.countries, d_.materials};
       hsize_t chunk[4] = {1, chunk_days, std::max<hsize_t>(1, d_.countries),
                           std::max<hsize_t>(1, d_.materials)};
@@ -1145,64 +1226,66 @@ class SweepFileWriter {
       H5Handle space(H5Screate_simple(4, dims, nullptr), H5Sclose);
       H5Handle p = dcpl(4, empty ? nullptr : chunk, true, true);
       H5Handle d(
-          check(H5Dcreate2(file_, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, p, H5P_DEFAULT), name),
+          check(H5Dcreate2(cmg, s.name, H5T_IEEE_F64LE, space, H5P_DEFAULT, p, H5P_DEFAULT),
+                s.name),
           H5Dclose);
-      attach(d, {run, day, country, material});
+      attach(d, {cm_run, cm_day, cm_country, cm_material});
       attr_string(d, "coordinates", coords);
-      const char* units = std::strcmp(name, "inventory_days") == 0
-                              ? "days of cover (pooled stock / daily use)"
-                              : "units of the material per day";
-      attr_string(d, "units", units);
+      attr_string(d, "units", s.units);
+      attr_string(d, "long_name", s.long_name);
       series_.push_back(std::move(d));
     }
-    attr_string(series_[1], "long_name",
-                "orders of buyers in the country not delivered, plus unmet final demand");
 
-    // Metrics (run, country, material), chunked by blocks of runs.
+    // summary: the run file's group of the same name (model 10's metrics), with a leading `run`.
+    const hid_t sg = group("summary");
+    attr_string(sg, "axes", axes);
+    const hid_t s_run = run_dimension(sg);
+    const auto [s_country, s_material] = country_material_dimensions(sg);
     metric_chunk_ =
         std::max<std::size_t>(1, std::min<std::size_t>(std::max<std::size_t>(nr, 1), 65536 / ncm));
-    struct M {
-      const char* name;
-      bool real;
-      const char* units;
-      const char* long_name;
-    };
-    const M ms[6] = {
-        {"total_shortage", true, "units of the material",
-         "sum over all simulated days of the daily shortage"},
-        {"peak_shortage", true, "units of the material per day", "largest daily shortage"},
-        {"peak_shortage_day", false, "day",
-         "first day of the largest daily shortage (-1: no shortage on any day)"},
-        // units "1", not "days": xarray would decode "days" as a timedelta
-        {"days_in_shortage", false, "1",
-         "number of simulated days in shortage (shortage > shortage_threshold x baseline_use)"},
-        {"first_shortage_day", false, "day", "first day in shortage (-1: never)"},
-        {"recovery_day", false, "day",
-         "day after the last day in shortage; -1: never short; -2: still short on the last day"},
-    };
-    for (const M& m : ms) {
+    const bool empty = nr == 0 || d_.countries == 0 || d_.materials == 0;
+    for (const MetricInfo& m : kMetrics) {
       hsize_t dims[3] = {nr, d_.countries, d_.materials};
       hsize_t chunk[3] = {metric_chunk_, std::max<hsize_t>(1, d_.countries),
                           std::max<hsize_t>(1, d_.materials)};
-      bool empty = nr == 0 || d_.countries == 0 || d_.materials == 0;
       H5Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose);
-      H5Handle p = dcpl(3, empty ? nullptr : chunk, true, false);
-      if (m.real) {
-        double fill = kNaN;
-        H5Pset_fill_value(p, H5T_NATIVE_DOUBLE, &fill);
-      }
-      H5Handle d(check(H5Dcreate2(file_, m.name, m.real ? H5T_IEEE_F64LE : H5T_STD_I32LE, space,
+      H5Handle p = dcpl(3, empty ? nullptr : chunk, true, m.real != nullptr);
+      H5Handle d(check(H5Dcreate2(sg, m.name, m.real ? H5T_IEEE_F64LE : H5T_STD_I32LE, space,
                                   H5P_DEFAULT, p, H5P_DEFAULT),
                        m.name),
                  H5Dclose);
-      attach(d, {run, country, material});
+      attach(d, {s_run, s_country, s_material});
       attr_string(d, "coordinates", coords);
-      attr_string(d, "units", m.units);
+      // No `units` on the day numbers: xarray would decode "day" or "days" as a timedelta.
+      if (m.units) attr_string(d, "units", m.units);
       attr_string(d, "long_name", m.long_name);
       metrics_.push_back(std::move(d));
     }
-    mbuf_d_.assign(2, std::vector<double>(metric_chunk_ * d_.ncm(), kNaN));
-    mbuf_i_.assign(4, std::vector<std::int32_t>(metric_chunk_ * d_.ncm(), 0));
+    if (has_values_) {
+      for (const char* name : {"output_lost_value", "unmet_final_demand_value"}) {
+        hsize_t dims[2] = {nr, d_.countries};
+        hsize_t chunk[2] = {metric_chunk_, std::max<hsize_t>(1, d_.countries)};
+        H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+        const bool e = nr == 0 || d_.countries == 0;
+        H5Handle p = dcpl(2, e ? nullptr : chunk, true, true);
+        H5Handle d(check(H5Dcreate2(sg, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, p,
+                                    H5P_DEFAULT),
+                         name),
+                   H5Dclose);
+        attach(d, {s_run, s_country});
+        attr_string(d, "coordinates", coords);
+        attr_string(d, "units", "currency of the materials' unit_value");
+        attr_string(d, "long_name",
+                    std::strcmp(name, "output_lost_value") == 0
+                        ? "output lost in value, summed over the materials with a unit_value"
+                        : "unmet final demand in value, summed over the materials with a "
+                          "unit_value");
+        values_.push_back(std::move(d));
+      }
+      vbuf_.assign(2, std::vector<double>(metric_chunk_ * std::size_t(d_.countries), kNaN));
+    }
+    mbuf_d_.assign(kNumReal, std::vector<double>(metric_chunk_ * d_.ncm(), kNaN));
+    mbuf_i_.assign(kNumWhole, std::vector<std::int32_t>(metric_chunk_ * d_.ncm(), 0));
   }
 
   void flush_metrics() {
@@ -1210,11 +1293,17 @@ class SweepFileWriter {
     hsize_t start[3] = {block_start_, 0, 0};
     hsize_t count[3] = {block_runs_, d_.countries, d_.materials};
     if (d_.ncm() > 0) {
-      for (std::size_t k = 0; k < 2; ++k)
-        write_slab(metrics_[k], H5T_NATIVE_DOUBLE, 3, start, count, mbuf_d_[k].data());
-      for (std::size_t k = 0; k < 4; ++k)
-        write_slab(metrics_[2 + k], H5T_NATIVE_INT32, 3, start, count, mbuf_i_[k].data());
+      std::size_t nr = 0, nw = 0;
+      for (std::size_t k = 0; k < kNumReal + kNumWhole; ++k) {
+        if (kMetrics[k].real)
+          write_slab(metrics_[k], H5T_NATIVE_DOUBLE, 3, start, count, mbuf_d_[nr++].data());
+        else
+          write_slab(metrics_[k], H5T_NATIVE_INT32, 3, start, count, mbuf_i_[nw++].data());
+      }
     }
+    if (has_values_ && d_.countries > 0)
+      for (std::size_t k = 0; k < values_.size(); ++k)
+        write_slab(values_[k], H5T_NATIVE_DOUBLE, 2, start, count, vbuf_[k].data());
     block_runs_ = 0;
   }
 
@@ -1222,12 +1311,14 @@ class SweepFileWriter {
   const SweepPlan& plan_;
   const World& world_;
   Dims d_;
+  PairBaselines base_;
+  bool has_values_ = false;  ///< some material has a unit_value
   H5Handle file_;
-  std::vector<H5Handle> scales_, series_, metrics_;
+  std::vector<H5Handle> groups_, scales_, series_, metrics_, values_;
   std::size_t metric_chunk_ = 1, block_start_ = 0, block_runs_ = 0;
   std::size_t chunk_days_ = 0;  // days per chunk of the series; 0: not chunked
   const bool native_le_ = H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0;
-  std::vector<std::vector<double>> mbuf_d_;
+  std::vector<std::vector<double>> mbuf_d_, vbuf_;
   std::vector<std::vector<std::int32_t>> mbuf_i_;
 };
 
@@ -1289,10 +1380,10 @@ SweepSpec parse_sweep(const std::string& text, const std::string& path) {
   }
   if (auto s = root.get("seed")) spec.sample_seed = std::uint64_t(s->as_int_in(0, kMaxSeed));
   if (auto s = root.get("replicates")) spec.replicates = int(s->as_int_in(1, 1'000'000));
-  if (auto m = root.get("metrics")) {
-    m->check_keys({"shortage_threshold"});
-    if (auto t = m->get("shortage_threshold")) spec.shortage_threshold = t->as_double_in(0, 1e6);
-  }
+  if (auto m = root.get("metrics"))
+    m->fail("sweeps no longer take `metrics:` options (shortage_threshold is gone): every run "
+            "keeps the run metrics of docs/model.md section 10, as `shortfall run` writes them; "
+            "remove the key");
   if (auto r = root.get("record")) {
     r->check_keys({"level", "every"});
     if (auto l = r->get("level")) {
@@ -1667,20 +1758,9 @@ std::vector<std::string> validate_sweep(const SweepPlan& plan, const World& worl
   return out;
 }
 
-std::vector<double> baseline_use(const World& w) {
-  const std::size_t nm = w.materials.size();
-  std::vector<double> use(w.countries.size() * nm, 0.0);
-  for (LinkId l = 0; l < w.num_links(); ++l)
-    use[w.firm_country[w.link_buyer[l]] * nm + w.firm_material[w.link_supplier[l]]] +=
-        w.link_flow[l];
-  for (FirmId i = 0; i < w.num_firms(); ++i)
-    use[w.firm_country[i] * nm + w.firm_material[i]] += w.final_demand[i];
-  return use;
-}
-
 RunResult simulate_run(const SweepPlan& plan, const World& world, std::size_t run,
                        const std::atomic<bool>* cancel) {
-  return simulate(plan, world, baseline_use(world), run, cancel);
+  return simulate(plan, world, run, cancel);
 }
 
 // ---- running -----------------------------------------------------------------------------
@@ -1717,7 +1797,6 @@ std::size_t execute_runs(const SweepPlan& plan, const World& world,
     if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
   }
   JournalWriter writer(journal, plan, world);
-  const std::vector<double> use = baseline_use(world);
   const int threads = options.threads > 0 ? options.threads
                                           : int(std::max(1u, std::thread::hardware_concurrency()));
   std::mutex mu;
@@ -1731,7 +1810,7 @@ std::size_t execute_runs(const SweepPlan& plan, const World& world,
             if (options.cancel && options.cancel->load()) return;
             RunResult r;
             try {
-              r = simulate(plan, world, use, runs[i], options.cancel);
+              r = simulate(plan, world, runs[i], options.cancel);
             } catch (const Interrupted&) {
               return;
             }
@@ -1932,6 +2011,15 @@ class Reader {
       bad("cannot read '" + name + "'");
     return v;
   }
+  std::vector<std::int32_t> wholes(const std::string& name, std::size_t expect) const {
+    H5Handle d = open(name);
+    std::size_t n = size(d);
+    if (n != expect) bad("dataset '" + name + "' has " + std::to_string(n) + " values");
+    std::vector<std::int32_t> v(n);
+    if (n && H5Dread(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+      bad("cannot read '" + name + "'");
+    return v;
+  }
   std::vector<std::string> texts(hid_t d) const {
     std::size_t n = size(d);
     H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
@@ -2004,12 +2092,11 @@ SweepOutput read_sweep_output(const std::string& path) {
   std::string axes = rd.attr("axes");
   out.name = rd.attr("sweep_name");
   out.sweep_text = rd.attr("sweep");
-  out.shortage_threshold = rd.scalar_attr("shortage_threshold");
   H5Handle run = rd.open("run");
   out.runs = rd.size(run);
-  out.country = rd.texts("country");
-  out.material = rd.texts("material");
-  out.material_unit = rd.texts("material_unit");
+  out.country = rd.texts("summary/country");
+  out.material = rd.texts("summary/material");
+  out.material_unit = rd.texts("summary/material_unit");
   out.countries = out.country.size();
   out.materials = out.material.size();
   std::istringstream is(axes);
@@ -2017,12 +2104,24 @@ SweepOutput read_sweep_output(const std::string& path) {
   while (is >> name) out.coords.push_back(rd.coordinate(name, out.runs));
   for (const char* c : {"replicate", "seed", "point"})
     out.coords.push_back(rd.coordinate(c, out.runs));
-  const std::size_t n = out.runs * out.countries * out.materials;
-  out.baseline_use = rd.numbers("baseline_use", out.countries * out.materials);
-  out.total_shortage = rd.numbers("total_shortage", n);
-  out.peak_shortage = rd.numbers("peak_shortage", n);
-  out.days_in_shortage = rd.numbers("days_in_shortage", n);
-  out.recovery_day = rd.numbers("recovery_day", n);
+  // The `summary` group: (run, country, material), one RunMetrics per run.
+  const std::size_t ncm = out.countries * out.materials, n = out.runs * ncm;
+  out.metrics.resize(out.runs);
+  for (auto& m : out.metrics) m.countries = out.countries, m.materials = out.materials;
+  for (const MetricInfo& mi : kMetrics) {
+    const std::string dset = std::string("summary/") + mi.name;
+    if (mi.real) {
+      const std::vector<double> v = rd.numbers(dset, n);
+      for (std::size_t r = 0; r < out.runs; ++r)
+        (out.metrics[r].*mi.real).assign(v.begin() + std::ptrdiff_t(r * ncm),
+                                         v.begin() + std::ptrdiff_t((r + 1) * ncm));
+    } else {
+      const std::vector<std::int32_t> v = rd.wholes(dset, n);
+      for (std::size_t r = 0; r < out.runs; ++r)
+        (out.metrics[r].*mi.whole).assign(v.begin() + std::ptrdiff_t(r * ncm),
+                                          v.begin() + std::ptrdiff_t((r + 1) * ncm));
+    }
+  }
   return out;
 }
 
@@ -2081,12 +2180,24 @@ std::vector<CompareRow> compare_sweep(const SweepOutput& out, const std::vector<
   const std::size_t nc = out.countries, nm = out.materials;
   for (std::size_t m = 0; m < nm; ++m) {
     if (!material_filter.empty() && out.material[m] != material_filter) continue;
-    for (std::size_t c = 0; c < nc; ++c) {
+    // Countries worst first by output lost, then input shortage, then unmet final demand
+    // (summed over all runs, as the run summary orders one run's pairs).
+    std::vector<std::array<double, 3>> sum(nc, {0.0, 0.0, 0.0});
+    for (std::size_t c = 0; c < nc; ++c)
+      for (const RunMetrics& rm : out.metrics) {
+        sum[c][0] += rm.output_lost_days[c * nm + m];
+        sum[c][1] += rm.shortage_days[c * nm + m];
+        sum[c][2] += rm.unmet_final_days[c * nm + m];
+      }
+    std::vector<std::size_t> countries(nc);
+    std::iota(countries.begin(), countries.end(), 0);
+    std::stable_sort(countries.begin(), countries.end(),
+                     [&](std::size_t a, std::size_t b) { return sum[b] < sum[a]; });
+    for (std::size_t c : countries) {
       if (!country_filter.empty() && out.country[c] != country_filter) continue;
       const std::size_t k = c * nm + m;
       bool any = false;
-      for (std::size_t r = 0; r < out.runs && !any; ++r)
-        any = out.days_in_shortage[r * nc * nm + k] > 0;
+      for (std::size_t r = 0; r < out.runs && !any; ++r) any = out.metrics[r].affected(k);
       if (!any) continue;
       for (auto& [key, runs] : groups) {
         CompareRow row;
@@ -2095,23 +2206,25 @@ std::vector<CompareRow> compare_sweep(const SweepOutput& out, const std::vector<
         row.unit = m < out.material_unit.size() ? out.material_unit[m] : "";
         for (std::size_t i = 0; i < key.size(); ++i) row.by.push_back(labels[i][key[i]]);
         row.runs = runs.size();
-        std::vector<double> tot, peak, days, rec;
+        std::vector<double> lost, peak, shortage, unmet, rec;
         for (std::size_t r : runs) {
-          const std::size_t idx = r * nc * nm + k;
-          tot.push_back(out.total_shortage[idx]);
-          peak.push_back(out.peak_shortage[idx]);
-          days.push_back(out.days_in_shortage[idx]);
-          const double rd = out.recovery_day[idx];
-          if (rd >= 0)
-            rec.push_back(rd);
-          else if (rd == -1)
-            ++row.never_short;
+          const RunMetrics& rm = out.metrics[r];
+          lost.push_back(rm.output_lost_days[k]);
+          peak.push_back(rm.peak_output_loss[k]);
+          shortage.push_back(rm.shortage_days[k]);
+          unmet.push_back(rm.unmet_final_days[k]);
+          const std::int32_t rd = rm.recovery_day[k];
+          if (rd > 0)
+            rec.push_back(double(rd));
+          else if (rd == 0)
+            ++row.undisturbed;
           else
             ++row.not_recovered;
         }
-        row.total_shortage = spread(tot);
-        row.peak_shortage = spread(peak);
-        row.days_in_shortage = spread(days);
+        row.output_lost_days = spread(lost);
+        row.peak_output_loss = spread(peak);
+        row.shortage_days = spread(shortage);
+        row.unmet_final_days = spread(unmet);
         row.recovery_day = spread(rec);
         rows.push_back(std::move(row));
       }

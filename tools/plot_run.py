@@ -4,11 +4,18 @@
     /usr/bin/python3 tools/plot_run.py outputs/run.h5 [--outdir DIR] [--format png|svg]
 
 Writes, into DIR (default: <file stem>_plots next to the file):
-  shortage_by_material  one panel per material, one line per country (units of the material)
-  shortage_by_country   one panel per country, one line per material (% of daily use)
-  shortage_heatmap      country x material total shortage, in days of baseline use
-  propagation_front     share of firms that have received less than they ordered, by day
-  inventory_cover       days of cover held by users, one panel per material
+  output_lost_by_material  output lost (the headline), one panel per material, one line per
+                           country (units of the material per day)
+  shortage_by_material     input shortage, one panel per material, one line per country
+                           (units of the material per day)
+  shortage_by_country      input shortage, one panel per country, one line per material (% of
+                           the country's baseline daily use of it)
+  loss_heatmap             country x material: output lost in days of baseline output and input
+                           shortage in days of baseline use, read from the `summary` group
+  propagation_front        share of firms that have received less than they ordered, by day
+  inventory_cover          days of cover held by users, one panel per material
+The series and metrics are those of docs/model.md section 10, read from the file (the metrics
+from its `summary` group, never recomputed); order_backlog, a diagnostic, is not drawn.
 Quantities of different materials are never added: each panel or line is one material, or a
 dimensionless ratio. Uses Debian's python3 with h5py, numpy and matplotlib (Agg backend).
 """
@@ -28,8 +35,14 @@ import h5py  # noqa: E402
 # All-NaN columns (materials nobody uses in a country) are expected; their NaNs are handled.
 warnings.filterwarnings("ignore", message="(Mean of empty slice|All-NaN slice)")
 
-FIGURES = ("shortage_by_material", "shortage_by_country", "shortage_heatmap",
-           "propagation_front", "inventory_cover")
+FIGURES = ("output_lost_by_material", "shortage_by_material", "shortage_by_country",
+           "loss_heatmap", "propagation_front", "inventory_cover")
+# The `summary` group's variables (docs/model.md section 10), as `shortfall run` writes them.
+SUMMARY = ("output_lost_days", "peak_output_loss", "shortage_days", "unmet_final_demand_days",
+           "output_lost_units", "unmet_final_demand_units", "first_shortage_day", "recovery_day")
+# kNoiseShare of include/shortfall/metrics.hpp: a metric at or below this share of its baseline
+# counts as none (RunMetrics::affected).
+NOISE_SHARE = 1e-9
 TIER_ORDER = ("raw", "processed", "component", "end")
 
 
@@ -104,20 +117,26 @@ class Run:
             self.materials = _strings(cm["material"])
             self.units = (_strings(cm["material_unit"]) if "material_unit" in cm
                           else ["units"] * len(self.materials))
-            self.shortage = cm["shortage"][()]
+            self.shortage = cm["shortage"][()]  # the input shortage (model 10)
+            self.output_lost = cm["output_lost"][()]
+            self.unmet_final = cm["unmet_final_demand"][()]
             self.production = cm["production"][()]
+            self.baseline_output = cm["baseline_output"][()]
+            self.baseline_final_use = cm["baseline_final_use"][()]
+            # The run metrics of model 10, as `shortfall run` printed and wrote them.
+            sg = f["summary"]
+            self.summary = {k: sg[k][()] for k in SUMMARY}
+            self.summary_days = int(_attr(sg, "days", len(self.days)))
+            self.values = ({k: sg[k][()] for k in ("output_lost_value",
+                                                    "unmet_final_demand_value")}
+                           if "output_lost_value" in sg else None)
             self.inventory = cm["inventory_days"][()] if "inventory_days" in cm else None
             self.scenario = _attr(f, "scenario", "") or ""
             self.scenario_name = _attr(f, "scenario_name", "") or os.path.basename(path)
             self.seed = _attr(f, "seed")
             self.program_version = _attr(f, "program_version", "")
             self.world_sha256 = _attr(f, "world_sha256", "")
-            # Baseline daily use by (country, material), if the output has it.
-            self.baseline_use = None
-            for where in ("country_material/baseline_use", "baseline_use"):
-                if where in f:
-                    self.baseline_use = f[where][()]
-                    break
+            self.baseline_use = cm["baseline_use"][()]
             names = _strings(cm["material_name"]) if "material_name" in cm else None
             tiers = _strings(cm["material_tier"]) if "material_tier" in cm else None
             fg = f["firm"] if "firm" in f else None
@@ -161,22 +180,26 @@ class Run:
             return "days since the shock (day %d)" % self.shock_day
         return "day"
 
-    def use_ratio(self):
-        """(ratio, what) to divide shortage by: a country's baseline daily use of the material
-        when the output has it, else the world's baseline daily output of the material."""
-        if self.baseline_use is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                use = np.where(self.baseline_use > 0, self.baseline_use, np.nan)
-            return use, "of the country's normal daily use"
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.where(self.world_output > 0, self.world_output, np.nan)
-        return np.broadcast_to(out, self.shortage.shape[1:]), "of world daily output"
+    def affected(self):
+        """(country, material) pairs with some output lost, input shortage or unmet final
+        demand (RunMetrics::affected), worst first by output lost, then input shortage, then
+        unmet final demand: the rows of `shortfall run`'s summary, in its order."""
+        m = self.summary
+        lost, short, unmet = (m["output_lost_days"], m["shortage_days"],
+                              m["unmet_final_demand_days"])
+        C, M = lost.shape
+        keys = [(c, p) for c in range(C) for p in range(M)
+                if lost[c, p] > NOISE_SHARE or short[c, p] > NOISE_SHARE
+                or unmet[c, p] > NOISE_SHARE]
+        keys.sort(key=lambda cp: (-lost[cp], -short[cp], -unmet[cp], cp[0] * M + cp[1]))
+        return keys
 
 
 def _grid(n, max_cols=3, w=5.0, h=3.2):
     cols = min(max_cols, max(1, n))
     rows = int(np.ceil(n / cols)) if n else 1
-    fig, axes = plt.subplots(rows, cols, figsize=(w * cols, h * rows + 0.8), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(8.5, w * cols), h * rows + 0.8),
+                             squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
@@ -201,96 +224,119 @@ def _empty(title, text):
     return fig
 
 
-def fig_shortage_by_material(run, max_panels=12, max_lines=8):
-    total = np.nansum(run.shortage, axis=0)  # (country, material), one material per column
-    peak = np.nanmax(run.shortage, axis=0) if run.shortage.size else total
-    ratio, _ = run.use_ratio()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        severity = np.nanmax(np.where(np.isfinite(ratio), total / ratio, 0.0), axis=0)
-    mats = [p for p in np.argsort(-severity) if np.nanmax(peak[:, p]) > 0][:max_panels]
-    title = "Shortage of each material by country"
+def _series_by_material(run, series, metric, title, what, note, max_panels=12, max_lines=8):
+    """One panel per material, one line per country: a daily series in units of the material,
+    pairs ordered by the summary metric `metric` (days of its baseline)."""
+    days = run.summary[metric]  # (country, material)
+    mats = [p for p in np.argsort(-days.max(axis=0), kind="stable")
+            if days[:, p].max() > NOISE_SHARE][:max_panels]
     if not mats:
-        return _empty(title, "No shortage of any material in any country.")
+        return _empty(title, "No %s in any country." % what)
     fig, axes = _grid(len(mats))
     for ax, p in zip(axes, mats):
-        order = [c for c in np.argsort(-total[:, p]) if total[c, p] > 0][:max_lines]
+        order = [c for c in np.argsort(-days[:, p], kind="stable")
+                 if days[c, p] > NOISE_SHARE][:max_lines]
         for c in order:
-            ax.plot(run.t, run.shortage[:, c, p], lw=1.5, label=run.country_names[c])
+            ax.plot(run.t, series[:, c, p], lw=1.5, label=run.country_names[c])
         ax.set_title(run.material_names[p])
-        ax.set_ylabel("shortage (%s per day)" % run.units[p])
+        ax.set_ylabel("%s (%s per day)" % (what, run.units[p]))
         ax.set_xlabel(run.xlabel)
         ax.set_ylim(bottom=0)
         _shock_marker(ax, run)
         ax.legend(fontsize=8, loc="upper right")
         ax.grid(alpha=0.3)
-    fig.suptitle(title + " (undelivered orders plus unmet final demand)")
+    fig.suptitle("%s (%s)" % (title, note))
     fig.tight_layout()
     return fig
+
+
+def fig_output_lost_by_material(run, max_panels=12, max_lines=8):
+    return _series_by_material(run, run.output_lost, "output_lost_days",
+                               "Output lost of each material by country", "output lost",
+                               "baseline output minus production, summed over the makers",
+                               max_panels, max_lines)
+
+
+def fig_shortage_by_material(run, max_panels=12, max_lines=8):
+    return _series_by_material(run, run.shortage, "shortage_days",
+                               "Input shortage of each material by country", "input shortage",
+                               "what its users lacked to make what they could sell",
+                               max_panels, max_lines)
 
 
 def fig_shortage_by_country(run, max_panels=12, max_lines=8):
-    ratio, what = run.use_ratio()
     with np.errstate(divide="ignore", invalid="ignore"):
-        pct = 100.0 * run.shortage / ratio[None, :, :]
+        pct = 100.0 * run.shortage / np.where(run.baseline_use > 0, run.baseline_use,
+                                              np.nan)[None, :, :]
     pct = np.where(np.isfinite(pct), pct, 0.0)
-    severity = pct.sum(axis=0)  # (country, material): per material, never summed across
-    worst = severity.max(axis=1) if severity.size else np.zeros(0)
-    countries = [c for c in np.argsort(-worst) if worst[c] > 0][:max_panels]
-    title = "Shortage in each country by material"
+    days = run.summary["shortage_days"]  # (country, material): per material, never summed
+    worst = days.max(axis=1) if days.size else np.zeros(0)
+    countries = [c for c in np.argsort(-worst, kind="stable") if worst[c] > NOISE_SHARE][
+        :max_panels]
+    title = "Input shortage in each country by material"
     if not countries:
-        return _empty(title, "No shortage in any country.")
+        return _empty(title, "No input shortage in any country.")
     fig, axes = _grid(len(countries))
     for ax, c in zip(axes, countries):
-        order = [p for p in np.argsort(-severity[c]) if severity[c, p] > 0][:max_lines]
+        order = [p for p in np.argsort(-days[c], kind="stable") if days[c, p] > NOISE_SHARE][
+            :max_lines]
         for p in order:
             ax.plot(run.t, pct[:, c, p], lw=1.5, label=run.material_names[p])
         ax.set_title(run.country_names[c])
-        ax.set_ylabel("shortage, %% %s" % what.replace("of ", "", 1))
+        ax.set_ylabel("input shortage (% of baseline daily use)")
         ax.set_xlabel(run.xlabel)
         ax.set_ylim(bottom=0)
         _shock_marker(ax, run)
         ax.legend(fontsize=8, loc="upper right")
         ax.grid(alpha=0.3)
-    fig.suptitle("%s (daily shortage as %% %s)" % (title, what))
+    fig.suptitle("%s (%% of the country's baseline daily use)" % title)
     fig.tight_layout()
     return fig
 
 
-def fig_shortage_heatmap(run, max_rows=30, max_cols=40):
-    ratio, what = run.use_ratio()
-    step = np.diff(run.days).mean() if len(run.days) > 1 else 1.0  # recorded every k days
-    with np.errstate(divide="ignore", invalid="ignore"):
-        days_of_use = np.nansum(run.shortage, axis=0) * step / ratio
-    days_of_use = np.where(np.isfinite(days_of_use), days_of_use, 0.0)
-    rows = [c for c in np.argsort(-days_of_use.max(axis=1)) if days_of_use[c].max() > 0][:max_rows]
-    cols = [p for p in np.argsort(-days_of_use.max(axis=0)) if days_of_use[:, p].max() > 0][:max_cols]
-    title = "Total shortage by country and material"
-    if not rows or not cols:
-        return _empty(title, "No shortage of any material in any country.")
-    data = days_of_use[np.ix_(rows, cols)]
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.0 + 0.9 * len(cols)), max(3.0, 1.5 + 0.45 * len(rows))))
-    im = ax.imshow(data, cmap="Reds", aspect="auto", vmin=0)
-    ax.set_xticks(range(len(cols)))
-    ax.set_xticklabels([run.material_names[p] for p in cols], rotation=35, ha="right")
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([run.country_names[c] for c in rows])
-    vmax = data.max()
-    for i in range(len(rows)):
-        for j in range(len(cols)):
-            if data[i, j] > 0:
-                ax.text(j, i, "%.3g" % data[i, j], ha="center", va="center", fontsize=8,
-                        color="white" if data[i, j] > 0.6 * vmax else "black")
-    unit = ("days of the country's normal use" if run.baseline_use is not None
-            else "days of world output")
-    fig.colorbar(im, ax=ax, label="total shortage (%s)" % unit)
-    ax.set_title("%s\n(sum of daily shortages / baseline daily %s)" % (
-        title, "use in the country" if run.baseline_use is not None else "world output"))
+def fig_loss_heatmap(run, max_rows=30, max_cols=40):
+    """Output lost (days of baseline output) and input shortage (days of baseline use) per
+    country and material, from the summary group."""
+    title = "Losses over the run by country and material"
+    keys = run.affected()
+    if not keys:
+        return _empty(title, "No output lost, no input shortage and no unmet final demand.")
+    rows = list(dict.fromkeys(c for c, _ in keys))[:max_rows]
+    cols = list(dict.fromkeys(p for _, p in keys))[:max_cols]
+    panels = [("output_lost_days", run.baseline_output,
+               "output lost (days of baseline output)"),
+              ("shortage_days", run.baseline_use, "input shortage (days of baseline use)")]
+    w = max(5.0, 1.2 + 0.9 * len(cols))
+    fig, axes = plt.subplots(1, 2, figsize=(2 * w, max(3.2, 1.8 + 0.45 * len(rows))),
+                             squeeze=False)
+    for ax, (metric, base, label) in zip(axes.flat, panels):
+        data = run.summary[metric][np.ix_(rows, cols)]
+        defined = base[np.ix_(rows, cols)] > 0
+        shown = np.where(defined, data, np.nan)
+        im = ax.imshow(shown, cmap="Reds", aspect="auto", vmin=0,
+                       vmax=max(np.nanmax(shown) if np.isfinite(shown).any() else 0, 1e-12))
+        ax.set_xticks(range(len(cols)))
+        ax.set_xticklabels([run.material_names[p] for p in cols], rotation=35, ha="right")
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([run.country_names[c] for c in rows])
+        vmax = np.nanmax(shown) if np.isfinite(shown).any() else 0
+        for i in range(len(rows)):
+            for j in range(len(cols)):
+                if not defined[i, j]:
+                    ax.text(j, i, "-", ha="center", va="center", fontsize=8, color="0.5")
+                elif data[i, j] > NOISE_SHARE:
+                    ax.text(j, i, "%.3g" % data[i, j], ha="center", va="center", fontsize=8,
+                            color="white" if data[i, j] > 0.6 * vmax else "black")
+        fig.colorbar(im, ax=ax)
+        ax.set_title(label)
+    fig.suptitle("%s\n(the run summary; '-': the country has no makers, or no users, of it)"
+                 % title)
     fig.tight_layout()
     return fig
 
 
 def fig_propagation_front(run, max_lines=10):
-    title = "How far the shortage travelled: share of firms short of an input"
+    title = "How far the shock travelled: share of firms short of an input"
     if run.firm_material is None or not len(run.days):
         return _empty(title, "The output has no firm-level data.")
     first = run.firm_first
@@ -363,9 +409,10 @@ def fig_inventory_cover(run, max_panels=12, max_lines=8):
 
 
 BUILDERS = {
+    "output_lost_by_material": fig_output_lost_by_material,
     "shortage_by_material": fig_shortage_by_material,
     "shortage_by_country": fig_shortage_by_country,
-    "shortage_heatmap": fig_shortage_heatmap,
+    "loss_heatmap": fig_loss_heatmap,
     "propagation_front": fig_propagation_front,
     "inventory_cover": fig_inventory_cover,
 }

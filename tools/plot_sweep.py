@@ -1,17 +1,19 @@
 #!/usr/bin/python3
 """Outcome of a parameter sweep against one parameter, with the spread over replicates.
 
-    /usr/bin/python3 tools/plot_sweep.py sweep.h5 --by meeting_days [--metric total_shortage]
+    /usr/bin/python3 tools/plot_sweep.py sweep.h5 --by meeting_days [--metric output_lost_days]
         [--country JPN] [--material gallium] [--panels 6] [--out FILE] [--format png|svg]
 
-Reads the HDF5 file of `shortfall sweep`: a dimension `run` with one coordinate per sweep axis
-(plus replicate, seed, point), summary metrics over (run, country, material) or (run,), and
-series over (run, day, country, material). Written defensively: metrics are found by their
-first dimension being `run`; without summary metrics, the total of the `shortage` series over
-the days is used. Each panel is one (country, material), never a sum over materials; when the
-file has `baseline_use`, shortages are shown in days (or % of a day) of the country's normal use.
-The line is the median over replicates, the band their full range, the dots each replicate;
-other sweep axes get one line per value.
+Reads the HDF5 file of `shortfall sweep`: its `summary` group holds the run metrics of
+docs/model.md section 10 over (run, country, material), the same variables as a run file's
+`summary` group, with a `run` dimension and one coordinate per sweep axis (plus replicate,
+seed, point). The metrics are read, never recomputed: output lost in days of baseline output
+(the default, the headline), peak output loss (% of baseline output), input shortage in days of
+baseline use, unmet final demand in days of baseline final use, the same in units of the
+material, first shortage day and recovery day (runs not recovered, -1, are left out). A file
+with per-run outcomes over (run,) alone is plotted as well. Each panel is one (country,
+material), never a sum over materials. The line is the median over replicates, the band their
+full range, the dots each replicate; other sweep axes get one line per value.
 """
 import argparse
 import os
@@ -30,6 +32,19 @@ import h5py  # noqa: E402
 warnings.filterwarnings("ignore", message="(Mean of empty slice|All-NaN slice)")
 
 NOT_AXES = {"run", "replicate", "seed", "point", "day", "country", "material"}
+DEFAULT_METRIC = "output_lost_days"
+# The run metrics of docs/model.md section 10: (axis label, scale); "{unit}" is the material's.
+LABELS = {
+    "output_lost_days": ("output lost (days of baseline output)", 1.0),
+    "peak_output_loss": ("peak output loss (% of baseline output)", 100.0),
+    "shortage_days": ("input shortage (days of baseline use)", 1.0),
+    "unmet_final_demand_days": ("unmet final demand (days of baseline final use)", 1.0),
+    "output_lost_units": ("output lost ({unit})", 1.0),
+    "unmet_final_demand_units": ("unmet final demand ({unit})", 1.0),
+    "first_shortage_day": ("first day of input shortage (day)", 1.0),
+    "recovery_day": ("recovery day (day; runs not recovered left out)", 1.0),
+}
+DAY_METRICS = ("first_shortage_day", "recovery_day")
 
 
 def _strings(values):
@@ -56,13 +71,18 @@ class Sweep:
     def __init__(self, path, group=None):
         self.path = path
         with h5py.File(path, "r") as f:
-            g = f[group] if group else f
-            if "run" not in g:
-                # Look one level down for a group with a `run` dimension.
-                for k in g:
-                    if isinstance(g[k], h5py.Group) and "run" in g[k]:
-                        g = g[k]
-                        break
+            if group:
+                g = f[group]
+            elif "summary" in f and "run" in f["summary"]:
+                g = f["summary"]  # a `shortfall sweep` file: its run metrics
+            else:
+                g = f
+                if "run" not in g:
+                    # Look one level down for a group with a `run` dimension.
+                    for k in g:
+                        if isinstance(g[k], h5py.Group) and "run" in g[k]:
+                            g = g[k]
+                            break
             if "run" not in g:
                 raise KeyError("no 'run' dimension (is this a `shortfall sweep` output?)")
             self.n = g["run"].shape[0]
@@ -71,7 +91,6 @@ class Sweep:
             self.metrics = {}
             self.units = {}
             self.long_names = {}
-            self.series = None
             names = [k for k in g if isinstance(g[k], h5py.Dataset)]
             for k in names:
                 ds = g[k]
@@ -80,9 +99,7 @@ class Sweep:
             for k in names:
                 ds = g[k]
                 if ds.ndim >= 1 and ds.shape[0] == self.n and k not in self.coords and k != "run":
-                    if ds.ndim == 4 and k == "shortage":
-                        self.series = ds[()]
-                    elif ds.ndim in (1, 3) and ds.dtype.kind in "fiu":
+                    if ds.ndim in (1, 3) and ds.dtype.kind in "fiu":
                         self.metrics[k] = ds[()].astype(float)
                     self.units[k] = _attr(ds, "units", "")
                     self.long_names[k] = _attr(ds, "long_name", "")
@@ -99,31 +116,22 @@ class Sweep:
             self.materials = _strings(g["material"][()]) if "material" in g else []
             self.material_units = (_strings(g["material_unit"][()]) if "material_unit" in g
                                    else [""] * len(self.materials))
-            self.baseline_use = g["baseline_use"][()] if "baseline_use" in g else None
-            if "total_shortage" not in self.metrics and self.series is not None:
-                step = 1.0
-                if "day" in g and g["day"].shape[0] > 1:
-                    step = float(np.diff(g["day"][()]).mean())
-                self.metrics["total_shortage"] = np.nansum(self.series, axis=1) * step
-                self.units["total_shortage"] = "units of the material"
-                self.long_names["total_shortage"] = "sum of the daily shortage over the run"
         self.replicate = self.coords.get("replicate")
 
 
 def outcome(sw, metric):
-    """(values (run, ...) , y label, dimensionless?) with shortages in days of normal use."""
+    """(values (run, ...), y label, per-material unit in the label?) of a metric as stored;
+    the metrics of section 10 get their units, peak output loss in %, and day metrics lose the
+    runs that never reached the day (-1)."""
     v = sw.metrics[metric]
+    if metric in LABELS:
+        label, scale = LABELS[metric]
+        v = v * scale
+        if metric in DAY_METRICS:
+            v = np.where(v < 0, np.nan, v)
+        return v, label, "{unit}" in label
     units = sw.units.get(metric, "")
-    if v.ndim == 3 and sw.baseline_use is not None and "material" in units:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            use = np.where(sw.baseline_use > 0, sw.baseline_use, np.nan)
-            if "per day" in units:
-                return 100.0 * v / use[None], "%s (%% of normal daily use)" % metric.replace(
-                    "_", " "), True
-            return v / use[None], "%s (days of normal use)" % metric.replace("_", " "), True
-    if v.ndim == 1:
-        return v, "%s%s" % (metric.replace("_", " "), " (%s)" % units if units else ""), True
-    return v, metric.replace("_", " "), units in ("days", "day", "1", "")
+    return v, "%s%s" % (metric.replace("_", " "), " (%s)" % units if units else ""), False
 
 
 def _x_values(sw, by):
@@ -175,35 +183,37 @@ def make_figure(sw, by, metric, country=None, material=None, panels=6):
     if metric not in sw.metrics:
         raise KeyError("no metric '%s'; the sweep has: %s" % (metric, ", ".join(sw.metrics) or
                                                              "none"))
-    y, ylabel, dimensionless = outcome(sw, metric)
-    plots = []  # (title, values per run)
+    y, ylabel, per_unit = outcome(sw, metric)
+    plots = []  # (title, values per run, y label)
     if y.ndim == 1:
-        plots.append((metric.replace("_", " "), y))
+        plots.append((metric.replace("_", " "), y, ylabel))
     else:
         cs = [sw.countries.index(country)] if country else range(y.shape[1])
         ms = [sw.materials.index(material)] if material else range(y.shape[2])
         pairs = [(c, p) for c in cs for p in ms]
-        if dimensionless and not (country or material):
-            worst = np.nanmax(np.where(np.isfinite(y), y, -np.inf).reshape(sw.n, -1), axis=1)
-            plots.append(("worst country and material", np.where(np.isfinite(worst), worst, 0)))
-        score = {cp: np.nanmean(y[:, cp[0], cp[1]]) for cp in pairs}
+        # Pairs worst first by the metric's mean over the runs; one material per panel.
+        score = {cp: np.nanmean(y[:, cp[0], cp[1]]) if np.isfinite(y[:, cp[0], cp[1]]).any()
+                 else 0.0 for cp in pairs}
         pairs = [cp for cp in sorted(pairs, key=lambda cp: -np.nan_to_num(score[cp]))
                  if np.nan_to_num(score[cp]) > 0 or country or material]
-        for c, p in pairs[:max(1, panels - len(plots))]:
+        for c, p in pairs[:max(1, panels)]:
             unit = sw.material_units[p] if p < len(sw.material_units) else ""
-            lab = ylabel if dimensionless else "%s (%s)" % (ylabel, unit)
+            lab = ylabel.replace("{unit}", unit or "units of the material") if per_unit \
+                else ylabel
             plots.append(("%s, %s" % (sw.country_names[c], sw.materials[p].replace("_", " ")),
                           y[:, c, p], lab))
     cols = min(3, len(plots))
     rows = int(np.ceil(len(plots) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.8 * rows + 0.6), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(8.5, 5.2 * cols), 3.8 * rows + 0.6),
+                             squeeze=False)
     for ax in axes.flat[len(plots):]:
         ax.set_visible(False)
     for ax, pl in zip(axes.flat, plots):
-        _panel(ax, sw, by, np.asarray(pl[1], float), pl[0], pl[2] if len(pl) > 2 else ylabel)
+        _panel(ax, sw, by, np.asarray(pl[1], float), pl[0], pl[2])
     nrep = len(set(sw.replicate.tolist())) if sw.replicate is not None else 1
+    name = LABELS[metric][0].split(" (")[0] if metric in LABELS else metric.replace("_", " ")
     fig.suptitle("%s against %s (%d runs; line: median, band: range over %d replicate%s)" % (
-        metric.replace("_", " ").capitalize(), by.replace("_", " "), sw.n, nrep,
+        name.capitalize(), by.replace("_", " "), sw.n, nrep,
         "s" if nrep != 1 else ""))
     fig.tight_layout()
     return fig
@@ -213,7 +223,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Sweep outcome against one parameter.")
     ap.add_argument("sweep", help="HDF5 file written by `shortfall sweep`")
     ap.add_argument("--by", help="sweep coordinate on the x axis (default: the first axis)")
-    ap.add_argument("--metric", help="outcome (default: total_shortage, else the first metric)")
+    ap.add_argument("--metric", help="a variable of the summary group (default: %s, else the "
+                    "first metric)" % DEFAULT_METRIC)
     ap.add_argument("--country", help="only this country code")
     ap.add_argument("--material", help="only this material id")
     ap.add_argument("--panels", type=int, default=6, help="most panels (default 6)")
@@ -226,7 +237,7 @@ def main(argv=None):
         by = args.by or (sw.axes[0] if sw.axes else None)
         if by is None:
             raise KeyError("the sweep has no axis; name one with --by")
-        metric = args.metric or ("total_shortage" if "total_shortage" in sw.metrics else
+        metric = args.metric or (DEFAULT_METRIC if DEFAULT_METRIC in sw.metrics else
                                  next(iter(sw.metrics), None))
         if metric is None:
             raise KeyError("no metric along run in the file")

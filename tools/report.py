@@ -5,8 +5,9 @@
                                      [--figures png|svg] [--title TEXT]
     (or: shortfall report outputs/run.h5 -o report.html)
 
-The page holds the scenario (its events and YAML text), a table of the worst shortages, the
-figures of tools/plot_run.py embedded as base64 PNG (or inline SVG), and, with --analysis, the
+The page holds the scenario (its events and YAML text), the run summary's table (the run
+metrics of docs/model.md section 10, read from the file's `summary` group: the same columns, rows
+and order as `shortfall run` prints), the figures of tools/plot_run.py embedded as base64 PNG (or inline SVG), and, with --analysis, the
 main tables of `shortfall analyze --out`. Nothing is loaded from elsewhere.
 """
 import argparse
@@ -25,13 +26,16 @@ from plot_run import plt  # noqa: E402  (Agg backend already selected)
 import h5py  # noqa: E402
 
 CAPTIONS = {
-    "shortage_by_material": "Daily shortage of each material in each country, in the "
-    "material's own unit: orders of buyers in the country that were not delivered, plus final "
-    "demand that was not met.",
-    "shortage_by_country": "The same shortages by country, each material as a share of a "
-    "normal day, so that materials can be compared without adding different units.",
-    "shortage_heatmap": "Total shortage over the run, in days of normal use: 10 means the "
-    "country went without the equivalent of ten normal days of the material.",
+    "output_lost_by_material": "Output lost (the headline): each country's makers' baseline "
+    "output of the material minus what they made, per day, in the material's own unit.",
+    "shortage_by_material": "Input shortage of each material in each country, per day in the "
+    "material's own unit: what the country's firms lacked of it to make what they could sell.",
+    "shortage_by_country": "The same input shortage by country, each material as a share of "
+    "the country's baseline daily use, so that materials can be compared without adding "
+    "different units.",
+    "loss_heatmap": "Over the run, from the run summary: output lost in days of baseline "
+    "output (10 means the country's makers lost ten normal days of output) and input shortage "
+    "in days of baseline use.",
     "propagation_front": "How far the shock travelled: the share of firms that had received "
     "less than they ordered of any input by each day.",
     "inventory_cover": "Stocks held by users of each material, in days of normal use they "
@@ -82,36 +86,38 @@ def table(headers, rows, numeric=()):
     return "".join(out)
 
 
-def shortage_rows(run, top):
-    """Worst (country, material) shortages, one material per row."""
-    ratio, what = run.use_ratio()
-    step = np.diff(run.days).mean() if len(run.days) > 1 else 1.0
-    total = np.nansum(run.shortage, axis=0) * step  # units of the material
-    with np.errstate(divide="ignore", invalid="ignore"):
-        days = total / ratio
-        peak_share = np.nanmax(run.shortage, axis=0) / ratio
-    days = np.where(np.isfinite(days), days, 0.0)
+SUMMARY_HEADERS = ["country", "material", "output lost (days)", "peak loss (%)",
+                   "input short (days use)", "unmet final (days use)", "1st short (day)",
+                   "recovery (day)"]
+
+
+def summary_rows(run, top):
+    """The rows of `shortfall run`'s summary table, in its order (worst first by output lost,
+    then input shortage, then unmet final demand), from the file's `summary` group; '-' where
+    the country has no makers, users or final users of the material."""
+    m = run.summary
     rows = []
-    order = np.dstack(np.unravel_index(np.argsort(-days, axis=None), days.shape))[0]
-    for c, p in order:
-        if days[c, p] <= 0:
-            break
-        series = run.shortage[:, c, p]
-        use = ratio[c, p]
-        short = np.nonzero(series > 1e-9 * use)[0] if np.isfinite(use) else np.nonzero(series > 0)[0]
-        if not len(short):
-            continue
-        k = int(np.nanargmax(series))
-        rows.append([run.country_names[c], run.material_names[p],
-                     "%s %s" % (fmt(total[c, p]), run.units[p]), fmt(days[c, p]),
-                     pct(peak_share[c, p]), int(run.t[k]),
-                     "%d to %d" % (run.t[short[0]], run.t[short[-1]])])
-        if len(rows) >= top:
-            break
-    headers = ["country", "material", "total shortage", "days of %s" % (
-        "normal use" if run.baseline_use is not None else "world output"),
-        "peak day (%% %s)" % what.replace("of ", "", 1), "peak on day", "short on days"]
-    return headers, rows
+    for c, p in run.affected()[:top]:
+        def num(x, base):
+            return "%.2f" % x if base > 0 else "-"
+        rows.append([run.countries[c], run.materials[p],
+                     num(m["output_lost_days"][c, p], run.baseline_output[c, p]),
+                     num(100.0 * m["peak_output_loss"][c, p], run.baseline_output[c, p]),
+                     num(m["shortage_days"][c, p], run.baseline_use[c, p]),
+                     num(m["unmet_final_demand_days"][c, p], run.baseline_final_use[c, p]),
+                     int(m["first_shortage_day"][c, p]), int(m["recovery_day"][c, p])])
+    return SUMMARY_HEADERS, rows
+
+
+def value_rows(run, top):
+    """Output lost and unmet final demand in value per country (materials with a unit_value),
+    as `shortfall run` prints them; [] when no material has one."""
+    if run.values is None:
+        return []
+    lost, unmet = run.values["output_lost_value"], run.values["unmet_final_demand_value"]
+    cs = [c for c in range(len(lost)) if lost[c] > 0 or unmet[c] > 0]
+    cs.sort(key=lambda c: (-lost[c], c))
+    return [[run.countries[c], "%.4g" % lost[c], "%.4g" % unmet[c]] for c in cs[:top]]
 
 
 def figure_html(name, fig, kind):
@@ -203,22 +209,31 @@ def build(run_path, analysis=None, kind="png", title=None, top=15):
                           for d, t, desc in run.events], numeric=(0, 1)))
     else:
         out.append("<p>No events: the baseline run.</p>")
-    out.append("<h2>Worst shortages</h2>")
-    headers, rows = shortage_rows(run, top)
+    out.append("<h2>Losses by country and material</h2>")
+    headers, rows = summary_rows(run, top)
     if rows:
-        out.append(table(headers, rows, numeric=(2, 3, 4, 5)))
-        if run.baseline_use is None:
-            out.append("<p class=note>This output does not record each country's normal use, so "
-                       "shortages are compared with the world's daily output of the material.</p>")
+        out.append("<p class=note>The run summary over %d days (worst first by output lost; "
+                   "docs/model.md section 10). Output lost: days of the country's baseline "
+                   "output of the material; input shortage: days of its firms' baseline use; "
+                   "unmet final demand: days of its final users' use; recovery: first day from "
+                   "which output &ge; 99%% of baseline and shortage &le; 1%% of use hold to the "
+                   "end (-1: not recovered).</p>" % run.summary_days)
+        out.append(table(headers, rows, numeric=(2, 3, 4, 5, 6, 7)))
+        vrows = value_rows(run, top)
+        if vrows:
+            out.append("<h3>In value, per country (materials with a unit_value only)</h3>")
+            out.append(table(["country", "output lost", "unmet final demand"], vrows,
+                             numeric=(1, 2)))
     else:
-        out.append("<p>No shortage of any material in any country.</p>")
+        out.append("<p>No losses: no output lost, no input shortage and no unmet final demand "
+                   "in %d days.</p>" % run.summary_days)
     out.append("<h2>Figures</h2>")
     for name, fig in plot_run.make_figures(run):
         out.append(figure_html(name, fig, kind))
     if analysis:
         out.append(analysis_html(analysis, top))
     out.append("<h2>Scenario</h2><pre>%s</pre>" % esc(run.scenario or "(not recorded)"))
-    out.append("<p class=note>Source: %s. Units: each material in its own unit; shortages of "
+    out.append("<p class=note>Source: %s. Units: each material in its own unit; quantities of "
                "different materials are never added together.</p>" % esc(
                    os.path.basename(run_path)))
     out.append("</main></body></html>\n")

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "shortfall/error.hpp"
+#include "shortfall/metrics.hpp"
 #include "shortfall/scenario.hpp"
 #include "shortfall/world.hpp"
 
@@ -58,9 +59,6 @@ struct SweepSpec {
   std::uint64_t sample_seed = 1;  ///< the sweep's `seed`: drives random / latin_hypercube
   int replicates = 1;             ///< seeds seed+0 .. seed+replicates-1
   int record_every = 0;           ///< 0: the base scenario's record.every
-  /// `metrics: {shortage_threshold: x}`: a (country, material) is in shortage on a day when its
-  /// shortage exceeds x times its baseline daily use.
-  double shortage_threshold = 1e-3;
 };
 
 /// Parse a sweep file and its base scenario. Throws InputError (naming the sweep file's line and
@@ -113,28 +111,17 @@ SweepPlan plan_sweep(const SweepSpec& spec);
 /// check_scenario for every point against the world; returns the distinct warnings.
 std::vector<std::string> validate_sweep(const SweepPlan& plan, const World& world);
 
-/// What a sweep keeps of one run: country x material series on the recorded days and summary
-/// metrics per (country, material). Arrays are row-major; series [day][country][material] over
-/// plan.days (NaN after the run's last day), metrics [country][material].
-///
-/// Over all simulated days (not only the recorded ones): total_shortage sums the daily shortage
-/// (units of the material); peak_shortage is the largest daily shortage and peak_shortage_day
-/// its first day (-1 if the shortage was 0 on every day). A (country, material) is *in
-/// shortage* on a day when its shortage exceeds spec.shortage_threshold (default 1e-3) times its
-/// baseline daily use (orders of its buyers plus final demand): days_in_shortage counts those
-/// days; first_shortage_day is the first (-1: never); recovery_day is the day after the last
-/// one if the run ends not in shortage, -1 if never in shortage, and -2 if still in shortage on
-/// the run's last day (not recovered).
+/// What a sweep keeps of one run: the country x material series of a run file on the recorded
+/// days, row-major [day][country][material] over plan.days (NaN after the run's last day), and
+/// the run metrics of model 10 over every simulated day: RunMetrics, accumulated by the
+/// simulation itself (shortfall/metrics.hpp), so the same numbers, bit for bit, as the `summary`
+/// group that `shortfall run` of the run's scenario writes.
 struct RunResult {
   std::size_t run = 0;
-  std::vector<double> production, shortage, unmet_final_demand, inventory_days;
-  std::vector<double> total_shortage, peak_shortage;
-  std::vector<std::int32_t> peak_shortage_day, days_in_shortage, first_shortage_day, recovery_day;
+  std::vector<double> production, output_lost, shortage, unmet_final_demand, order_backlog,
+      inventory_days;
+  RunMetrics metrics;
 };
-
-/// Baseline daily use of each (country, material): orders of buyers in the country plus final
-/// demand for the material sold by firms in the country. [country][material].
-std::vector<double> baseline_use(const World& world);
 
 /// Simulate run k alone (one thread). Throws Interrupted if `cancel` is raised.
 RunResult simulate_run(const SweepPlan& plan, const World& world, std::size_t run,
@@ -198,17 +185,15 @@ struct SweepCoordinate {
 
 struct SweepOutput {
   std::string name, sweep_text;
-  double shortage_threshold = 0;
   std::size_t runs = 0, countries = 0, materials = 0;
   std::vector<std::string> country, material, material_unit;
   std::vector<SweepCoordinate> coords;  ///< axes, then replicate, seed, point
-  std::vector<double> baseline_use;     ///< [country][material]
-  /// Metrics [run][country][material] as doubles (int metrics converted).
-  std::vector<double> total_shortage, peak_shortage, days_in_shortage, recovery_day;
+  /// Each run's metrics, read from the file's `summary` group (`days` is not stored: 0).
+  std::vector<RunMetrics> metrics;
   [[nodiscard]] const SweepCoordinate* find(const std::string& name) const;
 };
 
-/// Read the coordinates and summary metrics of a sweep output. Throws IoError/InputError.
+/// Read the coordinates and the `summary` group of a sweep output. Throws IoError/InputError.
 SweepOutput read_sweep_output(const std::string& path);
 
 struct Spread {
@@ -216,19 +201,26 @@ struct Spread {
   double mean = 0, std = 0, min = 0, max = 0;
 };
 
-/// One row of `shortfall compare`: a (material, country) and a value of the --by coordinates.
+/// One row of `shortfall compare`: a (material, country) and a value of the --by coordinates,
+/// on the run metrics of model 10 (headline: output lost).
 struct CompareRow {
   std::string material, country, unit;
   std::vector<std::string> by;  ///< labels of the --by coordinates
   std::size_t runs = 0;
-  Spread total_shortage, peak_shortage, days_in_shortage;
-  Spread recovery_day;  ///< over runs that were short and recovered
-  std::size_t never_short = 0, not_recovered = 0;
+  Spread output_lost_days;  ///< days of baseline output
+  Spread peak_output_loss;  ///< fraction of baseline output
+  Spread shortage_days;     ///< input shortage, days of baseline use
+  Spread unmet_final_days;  ///< days of baseline final use
+  Spread recovery_day;      ///< over the runs that recovered (recovery_day > 0)
+  std::size_t undisturbed = 0;    ///< runs with recovery_day 0 (never disturbed)
+  std::size_t not_recovered = 0;  ///< runs with recovery_day -1
 };
 
-/// Summary metrics grouped by the values of `by` (coordinate names; empty: all runs together),
-/// per material and country, over all other coordinates (replicates and other axes). Rows where
-/// no run was ever short are left out. Never sums across materials.
+/// Run metrics grouped by the values of `by` (coordinate names; empty: all runs together), per
+/// material and country, over all other coordinates (replicates and other axes). Rows where no
+/// run was affected (RunMetrics::affected) are left out; within a material, countries come
+/// worst first by output lost (then input shortage, unmet final demand) over all runs. Never
+/// sums across materials.
 std::vector<CompareRow> compare_sweep(const SweepOutput& out, const std::vector<std::string>& by,
                                       const std::string& country_filter = "",
                                       const std::string& material_filter = "");

@@ -52,8 +52,8 @@ def check_picture(path, fmt):
         assert b"<svg" in head, path + " is not an SVG"
 
 
-FIGS = ("shortage_by_material", "shortage_by_country", "shortage_heatmap", "propagation_front",
-        "inventory_cover")
+FIGS = ("output_lost_by_material", "shortage_by_material", "shortage_by_country", "loss_heatmap",
+        "propagation_front", "inventory_cover")
 
 
 @test
@@ -75,8 +75,20 @@ def plot_run_labels_are_readable():
         plot_run_png_and_svg()
     with open(os.path.join(d, "shortage_by_material.svg")) as f:
         svg = f.read()
-    for text in ("Japan", "days since the shock", "Gallium (refined)"):
+    for text in ("Japan", "days since the shock", "Gallium (refined)",
+                 "input shortage (t per day)"):
         assert text in svg, "%r not in the picture" % text
+    # The units of docs/model.md section 10 on the axes; the backlog (a diagnostic) not drawn.
+    for name, texts in (("output_lost_by_material", ("output lost (wafer per day)",)),
+                        ("shortage_by_country", ("% of baseline daily use",)),
+                        ("loss_heatmap", ("days of baseline output", "days of baseline use"))):
+        with open(os.path.join(d, name + ".svg")) as f:
+            svg = f.read()
+        for text in texts:
+            assert text in svg, "%r not in %s" % (text, name)
+    for name in FIGS:
+        with open(os.path.join(d, name + ".svg")) as f:
+            assert "backlog" not in f.read(), name
 
 
 @test
@@ -97,44 +109,42 @@ def plot_run_rejects_a_non_run_file():
     assert p.returncode == 2 and "not a shortfall run output" in p.stderr, p.stderr
 
 
-def synthetic_sweep(path, metrics=True, series=True, axes_attr=True):
-    """A tiny sweep in the layout of `shortfall sweep`: 3 meeting_days x 2 tau x 3 replicates."""
+def synthetic_sweep(path, summary=True, axes_attr=True):
+    """A tiny sweep in the layout of `shortfall sweep` (its `summary` group): 3 meeting_days x
+    2 tau x 3 replicates. Without summary: a per-run outcome alone, at the root."""
     md = np.repeat([5, 15, 30], 6)
     tau = np.tile(np.repeat([3.0, 6.0], 3), 3)
     rep = np.tile([0, 1, 2], 6)
-    n, days, C, M = len(md), 20, 2, 2
+    n, C, M = len(md), 2, 2
     rng = np.random.default_rng(1)
-    use = np.array([[10.0, 2.0], [5.0, 1.0]])
-    # Shortage grows with the meeting delay; replicates differ a little.
-    base = (md[:, None, None, None] / 30.0) * use[None, None] * (1 + 0.1 * rng.random((n, 1, C, M)))
-    shortage = np.broadcast_to(base, (n, days, C, M)).copy()
-    shortage[:, :5] = 0
+    # Output lost grows with the meeting delay; replicates differ a little.
+    lost = (md[:, None, None] / 3.0) * (1 + 0.1 * rng.random((n, C, M)))
     with h5py.File(path, "w") as f:
-        f["run"] = np.arange(n)
-        f["day"] = np.arange(days)
-        f["country"] = np.array([b"JPN", b"USA"])
-        f["country_name"] = np.array([b"Japan", b"United States"])
-        f["material"] = np.array([b"gallium", b"ev"])
-        f["material_unit"] = np.array([b"t", b"vehicle"])
-        f["meeting_days"] = md
-        f["tau"] = tau
-        f["replicate"] = rep
-        f["seed"] = rep + 1
-        f["point"] = np.arange(n) // 3
-        f["baseline_use"] = use
+        g = f.create_group("summary") if summary else f
+        g["run"] = np.arange(n)
+        g["country"] = np.array([b"JPN", b"USA"])
+        g["country_name"] = np.array([b"Japan", b"United States"])
+        g["material"] = np.array([b"gallium", b"ev"])
+        g["material_unit"] = np.array([b"t", b"vehicle"])
+        g["meeting_days"] = md
+        g["tau"] = tau
+        g["replicate"] = rep
+        g["seed"] = rep + 1
+        g["point"] = np.arange(n) // 3
         if axes_attr:
-            f.attrs["axes"] = "meeting_days tau"
-        if series:
-            d = f.create_dataset("shortage", data=shortage)
-            d.attrs["units"] = "units of the material per day"
-        if metrics:
-            d = f.create_dataset("total_shortage", data=shortage.sum(axis=1))
-            d.attrs["units"] = "units of the material"
-            d = f.create_dataset("peak_shortage", data=shortage.max(axis=1))
-            d.attrs["units"] = "units of the material per day"
-            f["days_in_shortage"] = (shortage > 0).sum(axis=1).astype(np.int32)
-            f["days_in_shortage"].attrs["units"] = "days"
-        if not series and not metrics:
+            g.attrs["axes"] = "meeting_days tau"
+        if summary:
+            for name, data, units in (
+                    ("output_lost_days", lost, "days of baseline output"),
+                    ("peak_output_loss", lost / 20.0, "fraction of baseline output"),
+                    ("shortage_days", 2 * lost, "days of baseline use"),
+                    ("output_lost_units", lost * np.array([3.0, 50.0]), "units of the material")):
+                g[name] = data
+                g[name].attrs["units"] = units
+            g["recovery_day"] = np.where(md[:, None, None] > 20, -1,
+                                         30 + md[:, None, None] + np.zeros((n, C, M), int)
+                                         ).astype(np.int32)
+        else:
             f["lost_share"] = md / 100.0
     return path
 
@@ -142,26 +152,28 @@ def synthetic_sweep(path, metrics=True, series=True, axes_attr=True):
 @test
 def plot_sweep_full_layout():
     sw = synthetic_sweep(os.path.join(TMP, "sweep.h5"))
-    for k, extra in enumerate(([], ["--metric", "peak_shortage"],
-                               ["--metric", "days_in_shortage"],
+    for k, extra in enumerate(([], ["--metric", "peak_output_loss"],
+                               ["--metric", "shortage_days"], ["--metric", "recovery_day"],
+                               ["--metric", "output_lost_units"],
                                ["--country", "JPN", "--material", "gallium"])):
-        out = os.path.join(TMP, "sweep-%d.png" % k)
+        out = os.path.join(TMP, "sweep-%d.svg" % k)
         sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "meeting_days", "--out", out,
-           *extra)
-        check_picture(out, "png")
-    out = os.path.join(TMP, "sweep.svg")
-    sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "tau", "--out", out, "--format",
-       "svg")
-    check_picture(out, "svg")
+           "--format", "svg", *extra)
+        check_picture(out, "svg")
+        with open(out) as f:
+            svg = f.read()
+        # The axes carry the units of docs/model.md section 10.
+        unit = ["days of baseline output", "% of baseline output", "days of baseline use",
+                "runs not recovered left out", "output lost (t)", "days of baseline output"][k]
+        assert unit in svg, (extra, unit)
+    out = os.path.join(TMP, "sweep.png")
+    sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "tau", "--out", out)
+    check_picture(out, "png")
 
 
 @test
-def plot_sweep_series_only_and_per_run_metric():
-    sw = synthetic_sweep(os.path.join(TMP, "sweep-series.h5"), metrics=False)
-    p = sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "meeting_days")
-    check_picture(p.stdout.strip(), "png")
-    sw = synthetic_sweep(os.path.join(TMP, "sweep-run.h5"), metrics=False, series=False,
-                         axes_attr=False)
+def plot_sweep_per_run_metric():
+    sw = synthetic_sweep(os.path.join(TMP, "sweep-run.h5"), summary=False, axes_attr=False)
     p = sh(PY, os.path.join(TOOLS, "plot_sweep.py"), sw, "--by", "meeting_days")
     check_picture(p.stdout.strip(), "png")
 

@@ -17,7 +17,7 @@ PY = "/usr/bin/python3"
 TMP = tempfile.mkdtemp(prefix="shortfall-report-")
 CHROMIUM = next((c for c in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
                  if os.path.exists(c)), None)
-NFIG = 5
+NFIG = 6
 TESTS = []
 
 
@@ -75,9 +75,38 @@ def cli_writes_a_self_contained_page():
     assert len(imgs) == NFIG, "expected %d embedded figures, found %d" % (NFIG, len(imgs))
     # Nothing is fetched from elsewhere: no external src, href or stylesheet.
     assert not re.search(r'(src|href)\s*=\s*"(https?:|//|file:)', page), "external reference"
-    for text in ("example-gallium-cut", "Worst shortages", "Japan", "license_share",
+    for text in ("example-gallium-cut", "Losses by country and material", "license_share",
                  "Chokepoints", "systemic risk"):
         assert text in page, "%r missing from the page" % text
+
+
+@test
+def headline_table_is_the_run_summary():
+    # The report's table has the columns, rows and order that `shortfall run` prints, read
+    # from the file's summary group (nothing recomputed from the daily series).
+    scen = os.path.join(SRC, "scenarios", "example-gallium-cut.yaml")
+    printed = sh(SHORTFALL, "run", scen, "--out", os.path.join(TMP, "again.h5")).stdout
+    lines = printed.splitlines()
+    head = next(k for k, l in enumerate(lines) if l.split()[:3] == ["country", "material",
+                                                                     "output"])
+    cli_rows = []
+    for l in lines[head + 2:]:
+        parts = l.split()
+        if len(parts) != 8 or not l.startswith("  "):
+            break
+        cli_rows.append(parts)
+    assert cli_rows, printed
+    with open(report_via_cli(), encoding="utf-8") as f:
+        page = f.read()
+    body = page[page.index("Losses by country and material"):]
+    body = body[:body.index("</table>")]
+    headers = re.findall(r"<th>([^<]*)</th>", body)
+    assert headers == ["country", "material", "output lost (days)", "peak loss (%)",
+                       "input short (days use)", "unmet final (days use)", "1st short (day)",
+                       "recovery (day)"], headers
+    html_rows = [re.findall(r"<td[^>]*>([^<]*)</td>", r) for r in body.split("<tr>")[2:]]
+    assert html_rows == cli_rows, (html_rows, cli_rows)
+    assert "backlog" not in body
 
 
 @test

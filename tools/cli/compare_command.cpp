@@ -1,8 +1,10 @@
 // shortfall compare <sweep.h5> [--by NAME]... [--country C] [--material M] [--csv]
 //
-// Summary metrics of a sweep by the values of one or more coordinates (an axis, replicate,
-// seed or point), per material and country, with their spread over the other runs (replicates
-// and the other axes). Quantities of different materials are never added together.
+// The run metrics of model 10 (docs/model.md section 10: output lost, input shortage, unmet
+// final demand, recovery day; read from the sweep file's `summary` group, the same numbers as a
+// run's summary) by the values of one or more coordinates (an axis, replicate, seed or point),
+// per material and country, with their spread over the other runs (replicates and the other
+// axes). The headline is output lost. Quantities of different materials are never added.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -71,21 +73,22 @@ int run_compare(const CompareArgs& a) {
     std::cout << "material,country,unit";
     for (auto& b : a.by) std::cout << "," << csv_field(b);
     std::cout << ",runs";
-    for (const char* m : {"total_shortage", "peak_shortage", "days_in_shortage", "recovery_day"})
+    for (const char* m : {"output_lost_days", "peak_output_loss", "shortage_days",
+                          "unmet_final_demand_days", "recovery_day"})
       for (const char* s : {"n", "mean", "std", "min", "max"}) std::cout << "," << m << "_" << s;
-    std::cout << ",never_short,not_recovered\n";
+    std::cout << ",undisturbed,not_recovered\n";
     for (auto& r : rows) {
       std::cout << csv_field(r.material) << "," << csv_field(r.country) << "," << csv_field(r.unit);
       for (auto& b : r.by) std::cout << "," << csv_field(b);
       std::cout << "," << r.runs;
-      for (const Spread* s :
-           {&r.total_shortage, &r.peak_shortage, &r.days_in_shortage, &r.recovery_day}) {
+      for (const Spread* s : {&r.output_lost_days, &r.peak_output_loss, &r.shortage_days,
+                              &r.unmet_final_days, &r.recovery_day}) {
         char buf[160];
         std::snprintf(buf, sizeof buf, ",%zu,%.17g,%.17g,%.17g,%.17g", s->n, s->mean, s->std,
                       s->min, s->max);
         std::cout << buf;
       }
-      std::cout << "," << r.never_short << "," << r.not_recovered << "\n";
+      std::cout << "," << r.undisturbed << "," << r.not_recovered << "\n";
     }
     return kExitOk;
   }
@@ -104,13 +107,17 @@ int run_compare(const CompareArgs& a) {
     std::cout << "; spread over the other axes and the replicates";
   }
   std::cout << ". Cells: mean ±std [min, max] over the runs.\n"
-               "total = daily shortage summed over the days, peak = largest daily shortage (units "
-               "of the material);\ndays short = days with shortage above "
-            << out.shortage_threshold
-            << " x baseline daily use; recovery = the day after the last of them,\nover the runs "
-               "that recovered.\n";
+               "Run metrics of docs/model.md section 10, as `shortfall run` prints them (worst "
+               "first by output lost):\n"
+               "  output lost: days of the country's baseline output of the material; peak loss: "
+               "% of it;\n"
+               "  input shortage: days of its firms' baseline use; unmet final demand: days of "
+               "its final users' use;\n"
+               "  recovery: first day from which output >= 99% of baseline and shortage <= 1% of "
+               "use hold to the end,\n  over the runs that recovered (undisturbed: recovery day "
+               "0; not recovered: -1).\n";
   if (rows.empty()) {
-    std::cout << "\nNo shortages in any run"
+    std::cout << "\nNo losses (no output lost, input shortage or unmet final demand) in any run"
               << (a.country.empty() && a.material.empty() ? "" : " for the selection") << ".\n";
     return kExitOk;
   }
@@ -127,19 +134,23 @@ int run_compare(const CompareArgs& a) {
       std::cout << "\n" << r.material << (r.unit.empty() ? "" : " (" + r.unit + ")") << "\n";
       std::vector<std::string> head = {"country"};
       for (auto& b : a.by) head.push_back(b);
-      for (const char* h :
-           {"runs", "total", "peak", "days short", "recovery day", "never short", "not recovered"})
+      for (const char* h : {"runs", "output lost (days)", "peak loss (%)", "input short (days use)",
+                            "unmet final (days use)", "recovery (day)", "undisturbed",
+                            "not recovered"})
         head.emplace_back(h);
       table.push_back(head);
     }
     std::vector<std::string> line = {r.country};
     for (auto& b : r.by) line.push_back(b);
     line.push_back(std::to_string(r.runs));
-    line.push_back(cell(r.total_shortage));
-    line.push_back(cell(r.peak_shortage));
-    line.push_back(cell(r.days_in_shortage));
+    line.push_back(cell(r.output_lost_days));
+    Spread peak = r.peak_output_loss;
+    for (double* v : {&peak.mean, &peak.std, &peak.min, &peak.max}) *v *= 100.0;
+    line.push_back(cell(peak));
+    line.push_back(cell(r.shortage_days));
+    line.push_back(cell(r.unmet_final_days));
     line.push_back(cell(r.recovery_day));
-    line.push_back(std::to_string(r.never_short));
+    line.push_back(std::to_string(r.undisturbed));
     line.push_back(std::to_string(r.not_recovered));
     table.push_back(line);
   }
@@ -151,7 +162,7 @@ int run_compare(const CompareArgs& a) {
 
 Command add_compare_command(CLI::App& app) {
   auto a = std::make_shared<CompareArgs>();
-  auto* sub = app.add_subcommand("compare", "Summary metrics of a sweep by an axis");
+  auto* sub = app.add_subcommand("compare", "Run metrics of a sweep (model 10) by an axis");
   sub->add_option("sweep", a->file, "Sweep output (HDF5) written by `shortfall sweep`")->required();
   sub->add_option("--by", a->by,
                   "Group by this coordinate (an axis name, replicate, seed or point); repeatable")
