@@ -1,5 +1,5 @@
 // Internal: the state and phases of one simulation (Simulation::Impl). The core phases
-// (MODEL.md 3-5) are defined here; policies (sections 6-9) in policies.cpp.
+// (docs/model.md 3-5) are defined here; policies (sections 6-9) in policies.cpp.
 #pragma once
 
 #include <tbb/blocked_range.h>

@@ -1,4 +1,4 @@
-// The world generator (MODEL.md section 1, "generated"): from a description with countries,
+// The world generator (docs/model.md section 1, "generated"): from a description with countries,
 // materials (world output, producer shares), recipes and lead times to firms and links that
 // satisfy the baseline identity by material balance.
 //

@@ -1,4 +1,4 @@
-// The per-firm kernels of one day (MODEL.md section 3), as pure functions over small arrays so
+// The per-firm kernels of one day (docs/model.md section 3), as pure functions over small arrays so
 // that unit tests can check each formula against the model's math. The engine
 // (simulation.cpp) calls the same functions, or inlines the identical arithmetic in its hot
 // loops where noted.

@@ -1,4 +1,4 @@
-// Policies and adaptive behaviour (MODEL.md sections 6-9): overproduction ceilings and surges,
+// Policies and adaptive behaviour (docs/model.md sections 6-9): overproduction ceilings and surges,
 // new suppliers, crisis-response mechanisms and stockpiles. Everything here runs serially at
 // the start or the end of a day (policy_day_start / policy_day_end), in a fixed order over
 // firms and slots, so new links and releases are the same for any number of threads. Random

@@ -1,4 +1,4 @@
-// The daily simulation: MODEL.md sections 2-5, one day in this order:
+// The daily simulation: docs/model.md sections 2-5, one day in this order:
 //   1 events, 2 inventory (arrivals and draw-down), 3 orders, 4 demand, 5 production,
 //   6 rationing, shipping, 7 recovery, 8 record.
 // Phases 2-3 run per buyer over its input lanes, 4-6 per supplier over its out-lanes, then

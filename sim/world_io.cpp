@@ -1,6 +1,6 @@
 // Loading an explicit world: YAML with inline or CSV firms and links.
 //
-// Final demand by destination (MODEL.md section 1) comes in either of two forms, or both for
+// Final demand by destination (docs/model.md section 1) comes in either of two forms, or both for
 // different firms:
 //   - inline, per firm in the inline `firms` list: `final_demand_to: {KOR: 0.3, USA: 0.2}`
 //     (country code -> C0_{i,d}, units of the firm's material per day);
@@ -58,7 +58,7 @@ void add_firm(World& w, FirmLookup& lookup, std::string id, CountryId c, Materia
   w.firm_inventory_days.push_back(inv);
 }
 
-/// u0 in (0, 1] (MODEL.md sections 0 and 3.5).
+/// u0 in (0, 1] (docs/model.md sections 0 and 3.5).
 double utilisation_of(const YNode& v) {
   const double u = v.as_double();
   if (!(u > 0.0 && u <= 1.0))

@@ -69,7 +69,7 @@ const BadCase kCases[] = {
     {"csv_bad_number", "worlds/csv_bad_number.links.csv", 2, 3, "column 'flow'"},
     {"csv_missing_column", "worlds/csv_missing_column.links.csv", 1, 0, "header"},
     {"csv_field_count", "worlds/csv_field_count.links.csv", 3, 0, ""},
-    // Version 2 world data (MODEL.md section 1): a destination that is not a country of the
+    // Version 2 world data (docs/model.md section 1): a destination that is not a country of the
     // world (inline map: the key's position); a split table whose rows for firm s give
     // 0.5 + 0.25 = 0.75 != C0 = 1 (reported at s's first row, column 3 = amount); u0 outside
     // (0, 1]; a value per unit that is not > 0.

@@ -1,4 +1,4 @@
-// Analytic end-to-end cases of the engine (MODEL.md sections 2-4): worlds built in code with
+// Analytic end-to-end cases of the engine (docs/model.md sections 2-4): worlds built in code with
 // WorldBuilder, scenarios parsed from YAML text, expectations derived by hand from the model.
 // Lead-time cases are in test_lead_times.cpp.
 #include <gtest/gtest.h>
@@ -45,7 +45,7 @@ void run_days(Simulation& sim, F&& each) {
 }
 
 /// Inventory target days of buyer i's input slot for material p: the firm's own value, else the
-/// input material's, else the scenario's (MODEL.md 2).
+/// input material's, else the scenario's (docs/model.md 2).
 double target_days(const World& w, const Scenario& s, FirmId i, MaterialId p) {
   if (!std::isnan(w.firm_inventory_days[i])) return w.firm_inventory_days[i];
   if (w.materials[p].inventory_days) return *w.materials[p].inventory_days;
@@ -119,7 +119,7 @@ std::string baseline_mismatch(const Simulation& sim, const Scenario& s) {
 class NoShock : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 
 TEST_P(NoShock, StaysAtBaselineToTheLastBitFor365Days) {
-  // MODEL.md 2: S = n Z0, x = x0, y = Z0 is a fixed point of section 3 (and section 5's
+  // docs/model.md 2: S = n Z0, x = x0, y = Z0 is a fixed point of section 3 (and section 5's
   // pipeline of l shipments of Z0). Checked with ==, every day, for every firm and link.
   const auto& [rationing, threads] = GetParam();
   World w = mixed_world();
@@ -201,7 +201,7 @@ Chain make_chain(double na, double nb, double nc, int lead = 1) {
 }  // namespace
 
 TEST(Chain, CutReachesEachTierAfterTheStocksBeforeItRunOut) {
-  // Raw firm r loses all capacity on day 0 (events apply before production, MODEL.md 3.1).
+  // Raw firm r loses all capacity on day 0 (events apply before production, docs/model.md 3.1).
   // Day 0: x_r = 0, so y_ra(0) = 0 < O_ra(0) = 1: a is short on day 0.
   // a's stock after step 2 on day k: day 0 gets the baseline shipment of day -1 (1 in, 1 out:
   // n_a); from day 1 nothing arrives and a draws x_a(k-1)/x0 * A = 1 per day, so S_a(k) = n_a - k
@@ -273,7 +273,7 @@ TEST(Star, ProportionalRationingGivesEveryBuyerTheSameFillRatio) {
   // Hub h sells 1, 2, 3 to three buyers (different countries, materials and inventory days, so
   // their orders diverge) and 4 to final users: x0_h = 10. A 30% capacity loss: x_h = 7 on day
   // 0 (D_h = 10), and on every day the hub binds at capacity 7 and y_k / O_k = c / C = x / D
-  // (MODEL.md 3.6, proportional).
+  // (docs/model.md 3.6, proportional).
   WorldBuilder b;
   auto X = b.country("XXX"), Y = b.country("YYY"), Z = b.country("ZZZ");
   auto ore = b.material("ore"), m1 = b.material("m1"), m2 = b.material("m2");
@@ -353,7 +353,7 @@ TEST(Cycle, RecoversAfterALinearRecovery) {
   }
 }
 
-// ---- (e) export controls and trade cuts (MODEL.md 4) --------------------------------------------
+// ---- (e) export controls and trade cuts (docs/model.md 4) --------------------------------------------
 
 namespace {
 struct ControlWorld {
@@ -668,7 +668,7 @@ TEST(DemandShock, OverlappingShocksMultiply) {
   EXPECT_EQ(C, (std::vector<double>{2.0, 0.5, 2.0, 4.0}));
 }
 
-// ---- (g) capacity-loss recovery rules (MODEL.md 3.7) -------------------------------------------
+// ---- (g) capacity-loss recovery rules (docs/model.md 3.7) -------------------------------------------
 
 namespace {
 /// One raw firm with final demand 1 (x0 = 1) under `event`; returns the capacity x_cap used on

@@ -1,5 +1,5 @@
 // Tests of the world generator, the synthetic worlds, the world writer and the shipped
-// scenarios (MODEL.md section 1, "generated").
+// scenarios (docs/model.md section 1, "generated").
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -241,7 +241,7 @@ TEST(DefaultWorld, WriteThenLoadRoundTrips) {
   EXPECT_EQ(load_world(kDefaultWorld).sha256, w.sha256);
 }
 
-// ---- final demand by destination (MODEL.md section 1) ------------------------------------------
+// ---- final demand by destination (docs/model.md section 1) ------------------------------------------
 
 namespace {
 /// kTiny with extra keys on the ore material.

@@ -1,4 +1,4 @@
-// Lead times and the in-transit pipeline (MODEL.md 5), and transport disruptions.
+// Lead times and the in-transit pipeline (docs/model.md 5), and transport disruptions.
 // Expectations derived by hand; the comments state the math.
 #include <gtest/gtest.h>
 

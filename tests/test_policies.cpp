@@ -1,4 +1,4 @@
-// Policies and adaptive behaviour (MODEL.md sections 6-9) on small analytic worlds built with
+// Policies and adaptive behaviour (docs/model.md sections 6-9) on small analytic worlds built with
 // WorldBuilder, with the expected numbers worked out by hand in the comments; then the
 // switched-off and never-triggered cases against the core bit for bit, thread-count determinism
 // with links added during the run, and the shipped IPEF response-timing study
@@ -6,12 +6,13 @@
 //
 // Conventions of the small worlds: every firm's baseline output is 1 unit a day (x0 = sales to
 // firms + final demand), lead times are 1 day, tau = 6 (the default), so at baseline the buyer's
-// stock of an input is n Z0 and its order is exactly Z0 (MODEL.md 2-3).
+// stock of an input is n Z0 and its order is exactly Z0 (docs/model.md 2-3).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iostream>
 #include <memory>
 #include <random>
 #include <set>
@@ -104,7 +105,7 @@ TEST(NewSupplier, SwitchesToTheOnlyAlternativeOnDayTSearchWithItsSpareCapacity) 
     }
     if (t == 3) xr_day3 = sim.production()[b] / w.baseline_output[b];
     if (t == 4) {
-      // The next day's orders use the new baselines (MODEL.md 3.3 with l = 1, T = 0):
+      // The next day's orders use the new baselines (docs/model.md 3.3 with l = 1, T = 0):
       // old lane: O = max(0, 0.5 xr + (10 * 0.5 xr - S_old) / 6), S_old its stock after step 2.
       const double xr = xr_day3;
       EXPECT_EQ(xr, 1.0);  // b still produces from its 10 days of stock
@@ -789,11 +790,14 @@ TEST(IpefResponseTiming, ShippedVariantsDifferOnlyInTheMeetingDays) {
 TEST(IpefResponseTiming, EarlierMeetingsNeverRaiseAMembersLossesAndCutWaferOutputLost) {
   // The question of scenarios/ipef-response-timing.yaml, in the real terms of docs/model.md
   // section 10, run in-process: meeting_days 5, 15, 30 and no mechanism on the default world
-  // (loaded once). For every material p, the IPEF members' output lost, input shortage and
-  // unmet final demand (units of p, summed over members and days) must not rise when the
-  // meeting comes earlier: 5 <= 15 <= 30 <= none, up to 1e-9 relative (rounding). The members'
-  // wafer makers are the ones that stop for want of gallium: each earlier step must cut their
-  // output lost by more than 1%.
+  // (loaded once). For every material p, the IPEF members' output lost and input shortage
+  // (units of p, summed over members and days) must not rise when the meeting comes earlier:
+  // 5 <= 15 <= 30 <= none, up to 1e-9 relative (rounding). The members' wafer makers are the
+  // ones that stop for want of gallium: each earlier step must cut their output lost by more
+  // than 1%. Unmet final demand is not asserted: the model says a meeting can raise it. The
+  // matching links Japanese wafer makers to Japan's gallium producer (its sourced utilisation
+  // leaves it headroom), whose restocking orders then crowd out Japan's own final users of
+  // gallium (docs/policies.md reports this trade-off); the test prints those totals.
   Scenario base = load_scenario(source_path("scenarios/ipef-response-timing.yaml"));
   World w = load_world(base.world_path);
   ASSERT_TRUE(check_scenario(base, w).empty());
@@ -818,8 +822,11 @@ TEST(IpefResponseTiming, EarlierMeetingsNeverRaiseAMembersLossesAndCutWaferOutpu
       };
       no_more(earlier.output_lost[p], later.output_lost[p], "output lost");
       no_more(earlier.shortage[p], later.shortage[p], "input shortage");
-      no_more(earlier.unmet_final[p], later.unmet_final[p], "unmet final demand");
     }
+  const MaterialId ga = *w.find_material("gallium");
+  for (const auto& [label, r] : runs)
+    std::cout << "meeting " << label << ": members' unmet final demand of gallium "
+              << r.unmet_final[ga] << " (units)\n";
   const MaterialId wafer = *w.find_material("gan_gaas_wafer");
   for (std::size_t k = 0; k + 1 < runs.size(); ++k)
     EXPECT_LT(runs[k].second.output_lost[wafer], 0.99 * runs[k + 1].second.output_lost[wafer])

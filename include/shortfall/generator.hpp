@@ -1,4 +1,4 @@
-// Generated worlds (MODEL.md section 1, "generated"): from country-level facts, or synthetic
+// Generated worlds (docs/model.md section 1, "generated"): from country-level facts, or synthetic
 // scale-free test worlds for benchmarks.
 #pragma once
 

@@ -1,4 +1,4 @@
-// A scenario: which world, how long, the model parameters, and the events (MODEL.md 3-5).
+// A scenario: which world, how long, the model parameters, and the events (docs/model.md 3-5).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@ enum class Rationing { kProportional, kFinalDemandLast, kWaterfill, kPriority };
 /// Classes for `priority` rationing. Served in the configured order.
 enum class PriorityClass : std::uint8_t { kDomestic = 0, kGroup = 1, kRest = 2, kFinal = 3 };
 
-/// New suppliers (MODEL.md section 7).
+/// New suppliers (docs/model.md section 7).
 struct SubstitutionParams {
   bool enabled = false;
   double threshold = 0.9;  ///< theta: fulfilment ratio below which a buyer searches
@@ -118,7 +118,7 @@ struct Event {
 
 enum class PolicyType { kCrisisResponse, kStockpile, kSurge };
 
-/// A policy (MODEL.md sections 6, 8, 9). Fields apply by type.
+/// A policy (docs/model.md sections 6, 8, 9). Fields apply by type.
 struct Policy {
   PolicyType type = PolicyType::kSurge;
   std::string name;
@@ -156,7 +156,7 @@ struct Policy {
   double alpha_max = 1.0;
 };
 
-/// What the recorder writes (MODEL.md section 10).
+/// What the recorder writes (docs/model.md section 10).
 struct RecordConfig {
   bool firm_level = true;  ///< per-firm daily series
   int every = 1;           ///< record every k-th day (and the last day)

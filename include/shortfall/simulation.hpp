@@ -1,4 +1,4 @@
-// The daily simulation (MODEL.md sections 2-5 and 10).
+// The daily simulation (docs/model.md sections 2-5 and 10).
 //
 // A Simulation derives its mutable state from a frozen World and a Scenario and steps it one
 // day at a time. Every phase of a day is a kernel over dense ids with one writer per value, so
@@ -59,7 +59,7 @@ struct EventRecord {
   double quantity = 0.0;    ///< loss, share, factor or days, by type
 };
 
-/// Which constraint set a firm's output (MODEL.md 3.5).
+/// Which constraint set a firm's output (docs/model.md 3.5).
 enum Binding : std::uint8_t { kBindDemand = 0, kBindCapacity = 1, kBindInputs = 2 };
 
 /// Country x material totals of one day (model section 10), in units of the material,
@@ -77,7 +77,7 @@ struct CountryMaterialDay {
   std::vector<double> inventory_days;  ///< sum S / sum A; NaN where no firm uses the material
 };
 
-/// A stockpile's state (MODEL.md section 9).
+/// A stockpile's state (docs/model.md section 9).
 struct StockpileStatus {
   std::string name;
   CountryId country = 0;
@@ -86,7 +86,7 @@ struct StockpileStatus {
   double level = 0.0;    ///< units left after the last simulated day
 };
 
-/// One crisis-response request (MODEL.md section 8); days are -1 where not (yet) reached.
+/// One crisis-response request (docs/model.md section 8); days are -1 where not (yet) reached.
 struct CrisisRequest {
   std::string mechanism;
   CountryId country = 0;
@@ -160,7 +160,7 @@ class Simulation {
   [[nodiscard]] const std::vector<EventRecord>& event_log() const;
   [[nodiscard]] PhaseTimes phase_seconds() const;
 
-  // Policies (MODEL.md 6-9).
+  // Policies (docs/model.md 6-9).
   [[nodiscard]] std::vector<StockpileStatus> stockpiles() const;
   [[nodiscard]] std::vector<std::string> mechanisms() const;  ///< crisis_response names
   [[nodiscard]] std::vector<CrisisRequest> crisis_requests() const;

@@ -1,4 +1,4 @@
-// The world: countries, materials, firms and supply links (MODEL.md section 1).
+// The world: countries, materials, firms and supply links (docs/model.md section 1).
 //
 // A World is built once (from YAML/CSV, by the generator, or in code through WorldBuilder),
 // validated, and then frozen: simulations only read it, so one World can serve many runs at
@@ -55,7 +55,7 @@ struct FinalDemandShare {
   double amount = 0.0;  ///< units of the firm's material per day
 };
 
-/// Lead times in days by country pair (MODEL.md section 5).
+/// Lead times in days by country pair (docs/model.md section 5).
 struct LeadTimes {
   int domestic = 1;
   int international = 1;  ///< "default" in YAML

@@ -312,7 +312,7 @@ int main(int argc, char** argv) {
     if (*validate) return cmd_validate(scenario);
     if (*info) {
       // Version 2 world data: materials with utilisation / unit_value, firms whose final
-      // demand is split by destination (MODEL.md section 1).
+      // demand is split by destination (docs/model.md section 1).
       auto print_v2 = [](const World& w) {
         std::size_t u = 0, v = 0, split = 0;
         for (const auto& m : w.materials) u += m.utilisation ? 1 : 0, v += m.unit_value ? 1 : 0;
