@@ -18,5 +18,6 @@ Command add_sweep_command(CLI::App& app);
 Command add_compare_command(CLI::App& app);
 Command add_analyze_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
+Command add_hindcast_command(CLI::App& app);
 
 }  // namespace shortfall::cli

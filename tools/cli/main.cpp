@@ -297,6 +297,9 @@ int main(int argc, char** argv) {
 #ifdef SHORTFALL_HAVE_REPORT_COMMAND
   extra.push_back(cli::add_report_command(app));
 #endif
+#ifdef SHORTFALL_HAVE_HINDCAST_COMMAND
+  extra.push_back(cli::add_hindcast_command(app));
+#endif
 
   try {
     app.parse(argc, argv);
