@@ -3,10 +3,12 @@
 #include "shortfall/hindcast.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <ostream>
 #include <regex>
@@ -15,8 +17,11 @@
 #include "shortfall/metrics.hpp"
 #include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
+#include "shortfall/sweep.hpp"
 #include "shortfall/world.hpp"
 #include "yaml_util.hpp"
+
+#include <unistd.h>
 
 namespace shortfall {
 
@@ -283,10 +288,55 @@ std::vector<HindcastEvent> load_hindcast_records(const std::string& dir,
 
 // ---- running -----------------------------------------------------------------------------------
 
-HindcastOutcome run_hindcast_event(const HindcastEvent& event, int threads) {
+namespace {
+
+// The scenario with its overrides applied.
+Scenario scenario_with(const std::string& path, const std::vector<HindcastOverride>& overrides) {
+  bool any = false;
+  for (const auto& o : overrides) any |= o.target == "scenario";
+  if (!any) return load_scenario(path);
+  std::string text = detail::read_file(path);
+  for (const auto& o : overrides)
+    if (o.target == "scenario") text = set_key_path(text, o.path, o.value_yaml, o.where);
+  return parse_scenario(text, path);
+}
+
+// The world with its overrides applied: the edited text is written next to the original (so
+// that files it names resolve the same way) under a unique hidden name, loaded, and removed.
+World world_with(const std::string& path, const std::vector<HindcastOverride>& overrides) {
+  bool any = false;
+  for (const auto& o : overrides) any |= o.target == "world";
+  if (!any) return load_world(path);
+  std::string text = detail::read_file(path);
+  for (const auto& o : overrides)
+    if (o.target == "world") text = set_key_path(text, o.path, o.value_yaml, o.where);
+  static std::atomic<unsigned> counter{0};
+  const std::filesystem::path p(path);
+  const std::filesystem::path tmp =
+      p.parent_path() / (".hindcast-" + std::to_string(::getpid()) + "-" +
+                         std::to_string(counter++) + "-" + p.filename().string());
+  struct Remove {
+    std::filesystem::path p;
+    ~Remove() {
+      std::error_code ec;
+      std::filesystem::remove(p, ec);
+    }
+  } remove{tmp};
+  {
+    std::ofstream f(tmp);
+    f << text;
+    if (!f.flush()) throw IoError(tmp.string() + ": cannot write the edited world");
+  }
+  return load_world(tmp.string());
+}
+
+}  // namespace
+
+HindcastOutcome run_hindcast_event(const HindcastEvent& event, int threads,
+                                   const std::vector<HindcastOverride>& overrides) {
   const auto t0 = std::chrono::steady_clock::now();
-  const Scenario sc = load_scenario(event.scenario_path);
-  const World world = load_world(sc.world_path);
+  const Scenario sc = scenario_with(event.scenario_path, overrides);
+  const World world = world_with(sc.world_path, overrides);
   const PairBaselines base = pair_baselines(world);
   const std::size_t nm = world.materials.size();
 
@@ -565,7 +615,8 @@ void svg_panel(const HindcastOutcome& o, bool inventory, std::ostream& os) {
 
 }  // namespace
 
-void write_hindcast_html(const std::vector<HindcastOutcome>& outcomes, std::ostream& os) {
+void write_hindcast_html(const std::vector<HindcastOutcome>& outcomes, std::ostream& os,
+                         const std::vector<SensitivityResult>* sensitivity) {
   const HindcastTally t = tally(outcomes);
   os << "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'><title>shortfall "
         "hindcast</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:1em "
@@ -585,6 +636,24 @@ void write_hindcast_html(const std::vector<HindcastOutcome>& outcomes, std::ostr
        << (o.event->half == "fit" ? "fit" : "held out") << "</td><td>" << o.event->start
        << "</td><td>" << o.held() << " of " << o.checks.size() << "</td></tr>\n";
   os << "</table>\n";
+  if (sensitivity && !sensitivity->empty()) {
+    os << "<section id='sensitivity'><h2>Which assumptions carry the result?</h2>\n<p>Each "
+          "parameter set, one at a time, to the ends of its range in every event; the bars "
+          "show how many more (right) or fewer (left) checks hold than in the base run.</p>\n";
+    write_sensitivity_svg(*sensitivity, t.held, os);
+    os << "<table><tr><th>parameter</th><th>source</th><th>low</th><th>high</th><th>checks "
+          "that flip</th></tr>\n";
+    for (const auto& r : *sensitivity) {
+      std::string flips;
+      for (const auto& f : r.flips_low) flips += "low " + f + " ";
+      for (const auto& f : r.flips_high) flips += "high " + f + " ";
+      os << "<tr><td>" << html_escape(r.parameter->name) << "</td><td>"
+         << html_escape(r.parameter->source) << "</td><td>" << html_escape(r.parameter->low) << " ("
+         << r.held_low << ")</td><td>" << html_escape(r.parameter->high) << " (" << r.held_high
+         << ")</td><td>" << html_escape(flips.empty() ? "none" : flips) << "</td></tr>\n";
+    }
+    os << "</table></section>\n";
+  }
   for (const auto& o : outcomes) {
     const HindcastEvent& e = *o.event;
     os << "<section id='" << html_escape(e.id) << "'><h2>" << html_escape(e.title) << "</h2>\n"
@@ -657,6 +726,137 @@ void write_hindcast_markdown(const std::vector<HindcastOutcome>& outcomes, const
     if (!e.discussion.empty()) os << e.discussion << "\n\n";
   }
   if (!notes.empty()) os << notes << (notes.back() == '\n' ? "" : "\n");
+}
+
+// ---- sensitivity -------------------------------------------------------------------------------
+
+std::vector<SensitivityParameter> load_sensitivity(const std::string& path) {
+  const YNode root = detail::load_yaml_file(path);
+  root.expect_map();
+  root.check_keys({"parameters"});
+  const YNode list = root.at("parameters");
+  list.expect_seq();
+  if (list.size() == 0) list.fail("expected at least one parameter, found an empty list");
+  std::vector<SensitivityParameter> out;
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    const YNode n = list.item(k);
+    n.expect_map();
+    n.check_keys({"name", "target", "paths", "low", "high", "base", "source", "note"});
+    SensitivityParameter p;
+    p.where = n.where();
+    p.name = n.at("name").as_string();
+    const YNode target = n.at("target");
+    p.target = target.as_string();
+    if (p.target != "scenario" && p.target != "world")
+      target.fail("expected scenario or world, found '" + p.target + "'");
+    p.paths = n.at("paths").as_string_list();
+    if (p.paths.empty()) n.at("paths").fail("expected at least one key path, found none");
+    auto value = [&](const char* key) {
+      const YNode v = n.at(key);
+      if (!v.is_scalar()) v.fail("expected a value, found " + detail::describe(v.node));
+      return v.as_string();
+    };
+    p.low = value("low");
+    p.high = value("high");
+    p.base = value("base");
+    p.source = n.at("source").as_string();
+    if (auto note = n.get("note")) p.note = trim(note->as_string());
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<SensitivityResult> run_sensitivity(const std::vector<HindcastEvent>& events,
+                                               const std::vector<HindcastOutcome>& base,
+                                               const std::vector<SensitivityParameter>& params,
+                                               int threads) {
+  std::vector<SensitivityResult> results;
+  for (const auto& p : params) {
+    SensitivityResult r;
+    r.parameter = &p;
+    for (int end = 0; end < 2; ++end) {
+      std::vector<HindcastOverride> overrides;
+      for (const auto& path : p.paths)
+        overrides.push_back({p.target, path, end == 0 ? p.low : p.high, p.where});
+      std::size_t held = 0;
+      std::vector<std::string> flips;
+      for (std::size_t e = 0; e < events.size(); ++e) {
+        const HindcastOutcome o = run_hindcast_event(events[e], threads, overrides);
+        held += o.held();
+        for (std::size_t j = 0; j < o.checks.size(); ++j)
+          if (o.checks[j].holds != base[e].checks[j].holds)
+            flips.push_back(std::string(o.checks[j].holds ? "+" : "-") + events[e].id + "/" +
+                            events[e].checks[j].id);
+      }
+      (end == 0 ? r.held_low : r.held_high) = held;
+      (end == 0 ? r.flips_low : r.flips_high) = std::move(flips);
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+void print_sensitivity(const std::vector<SensitivityResult>& results, std::size_t base_held,
+                       std::size_t total, std::ostream& os) {
+  os << "sensitivity: checks holding with each parameter at the ends of its range (base "
+     << base_held << " of " << total << "; +check now holds, -check no longer holds)\n";
+  for (const auto& r : results) {
+    const auto& p = *r.parameter;
+    auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& x : v) s += (s.empty() ? "" : " ") + x;
+      return s.empty() ? std::string("no check flips") : s;
+    };
+    os << "  " << p.name << " (" << p.source << "; base " << p.base << ")\n"
+       << "    low  " << p.low << ": " << r.held_low << " of " << total << "  " << list(r.flips_low)
+       << "\n"
+       << "    high " << p.high << ": " << r.held_high << " of " << total << "  "
+       << list(r.flips_high) << "\n";
+  }
+}
+
+void write_sensitivity_svg(const std::vector<SensitivityResult>& results, std::size_t base_held,
+                           std::ostream& os) {
+  // Parameters ordered by the larger of their two swings, largest on top (a tornado).
+  std::vector<const SensitivityResult*> rs;
+  for (const auto& r : results) rs.push_back(&r);
+  auto swing = [&](const SensitivityResult* r) {
+    return std::max(std::abs(double(r->held_low) - double(base_held)),
+                    std::abs(double(r->held_high) - double(base_held)));
+  };
+  std::stable_sort(rs.begin(), rs.end(), [&](auto* a, auto* b) { return swing(a) > swing(b); });
+  double m = 1.0;
+  for (auto* r : rs) m = std::max(m, swing(r));
+  const int rowh = 26, L = 260, W = 760, mid = L + (W - L - 20) / 2, half = (W - L - 20) / 2;
+  const int H = 40 + rowh * int(rs.size()) + 30;
+  os << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H
+     << "' font-family='sans-serif' font-size='11'>\n<text x='4' y='14' font-weight='bold'>"
+        "Change in checks holding with each parameter at the low (blue) and high (orange) end "
+        "of its range</text>\n";
+  auto X = [&](double d) { return mid + half * d / m; };
+  for (std::size_t k = 0; k < rs.size(); ++k) {
+    const auto& r = *rs[k];
+    const double y = 34 + rowh * double(k);
+    os << "<text x='" << L - 6 << "' y='" << y + 14 << "' text-anchor='end'>"
+       << html_escape(r.parameter->name) << "</text>\n";
+    const double dl = double(r.held_low) - double(base_held);
+    const double dh = double(r.held_high) - double(base_held);
+    os << "<rect x='" << std::min(X(0), X(dl)) << "' y='" << y + 2 << "' width='"
+       << std::max(1.5, std::abs(X(dl) - X(0))) << "' height='9' fill='#3a86ff'><title>low "
+       << html_escape(r.parameter->low) << ": " << r.held_low << "</title></rect>\n";
+    os << "<rect x='" << std::min(X(0), X(dh)) << "' y='" << y + 12 << "' width='"
+       << std::max(1.5, std::abs(X(dh) - X(0))) << "' height='9' fill='#f4a261'><title>high "
+       << html_escape(r.parameter->high) << ": " << r.held_high << "</title></rect>\n";
+  }
+  const double yb = 34 + rowh * double(rs.size());
+  os << "<line x1='" << X(0) << "' y1='28' x2='" << X(0) << "' y2='" << yb << "' stroke='#444'/>\n";
+  const int step = std::max(1, int(std::ceil(m / 4.0)));
+  for (int d = -int(m); d <= int(m); ++d)
+    if (d % step == 0)
+      os << "<text x='" << X(d) << "' y='" << yb + 14 << "' text-anchor='middle'>"
+         << (d > 0 ? "+" : "") << d << "</text>\n";
+  os << "<text x='" << mid << "' y='" << yb + 28
+     << "' text-anchor='middle'>checks holding, against the base run</text>\n</svg>\n";
 }
 
 }  // namespace shortfall

@@ -234,3 +234,44 @@ TEST(Hindcast, MalformedRecordsNameFileLineAndKey) {
   EXPECT_EQ(r.rc, 2) << r.out;
   EXPECT_NE(r.out.find("checks[0].quality"), std::string::npos) << r.out;
 }
+
+// Sensitivity: at u0 = 0.5 the good's maker has capacity 2 x0, so losing half of it leaves x0:
+// no loss, and every check of the case (all about the loss) flips. At u0 = 1 nothing changes.
+// A scenario parameter, the event's loss at 0, does the same.
+TEST(Hindcast, SensitivityFlipsTheChecksThatDependOnAParameter) {
+  const fs::path d = make_case("sens", kGoodChecks);
+  write(d / "sensitivity.yaml", R"(parameters:
+  - {name: utilisation of goods, target: world, paths: ["materials[good].utilisation"],
+     low: 0.5, high: 1.0, base: 1.0, source: A}
+  - {name: the loss, target: scenario, paths: ["events[0].loss"], low: 0.0, high: 0.5,
+     base: 0.5, source: A}
+)");
+  const auto keys = read_source_keys((d / "sources.md").string());
+  const auto events = load_hindcast_records(d.string(), &keys);
+  std::vector<HindcastOutcome> base;
+  for (const auto& e : events) base.push_back(run_hindcast_event(e, 1));
+  const auto params = load_sensitivity((d / "sensitivity.yaml").string());
+  const auto r = run_sensitivity(events, base, params, 1);
+  ASSERT_EQ(r.size(), 2u);
+  const std::vector<std::string> all = {"-case/trough", "-case/lost", "-case/first", "-case/never"};
+  for (const auto& x : r) {
+    EXPECT_EQ(x.held_low, 0u) << x.parameter->name;
+    EXPECT_EQ(x.flips_low, all) << x.parameter->name;
+    EXPECT_EQ(x.held_high, 4u) << x.parameter->name;
+    EXPECT_TRUE(x.flips_high.empty()) << x.parameter->name;
+  }
+  // The edited world is a temporary file: nothing is left next to the world.
+  for (const auto& f : fs::directory_iterator(d))
+    EXPECT_EQ(f.path().filename().string().rfind(".hindcast-", 0), std::string::npos);
+  // The command prints it and draws the tornado.
+  const Result c = run_cli("hindcast " + d.string() + " --sources " + (d / "sources.md").string() +
+                           " --sensitivity " + (d / "sensitivity.yaml").string() + " --html " +
+                           (d / "s.html").string());
+  EXPECT_EQ(c.rc, 0) << c.out;
+  EXPECT_NE(c.out.find("    low  0.5: 0 of 4  -case/trough -case/lost -case/first -case/never"),
+            std::string::npos)
+      << c.out;
+  std::ifstream h(d / "s.html");
+  const std::string html((std::istreambuf_iterator<char>(h)), {});
+  EXPECT_NE(html.find("Which assumptions carry the result?"), std::string::npos);
+}

@@ -82,9 +82,48 @@ struct HindcastOutcome {
   [[nodiscard]] std::size_t held() const;
 };
 
-/// Loads the event's scenario and world, checks that every check's country, material and
-/// window exist there (InputError pointing at the check), and runs it.
-HindcastOutcome run_hindcast_event(const HindcastEvent& event, int threads = 0);
+/// A value set at a key path of the event's scenario or of its world (file) before the run,
+/// as in sweeps (shortfall/sweep.hpp set_key_path): "model.tau",
+/// "materials[gallium].inventory_days".
+struct HindcastOverride {
+  std::string target;      ///< "scenario" or "world"
+  std::string path;        ///< key path
+  std::string value_yaml;  ///< a YAML value
+  SourceLocation where;    ///< where the override was given (for errors)
+};
+
+/// Loads the event's scenario and world (with `overrides` applied), checks that every check's
+/// country, material and window exist there (InputError pointing at the check), and runs it.
+HindcastOutcome run_hindcast_event(const HindcastEvent& event, int threads = 0,
+                                   const std::vector<HindcastOverride>& overrides = {});
+
+/// One parameter of the sensitivity analysis (docs/hindcast.md): the values at the ends of its
+/// sourced range, set at every path given.
+struct SensitivityParameter {
+  std::string name, target, source, note;
+  std::vector<std::string> paths;
+  std::string low, high, base;  ///< YAML values as written
+  SourceLocation where;
+};
+/// Reads a sensitivity file (`parameters:` list). InputError on anything malformed.
+std::vector<SensitivityParameter> load_sensitivity(const std::string& path);
+
+/// Checks that hold with the parameter at its low and at its high end, and the checks whose
+/// verdict flips against the base run ("event/check").
+struct SensitivityResult {
+  const SensitivityParameter* parameter = nullptr;
+  std::size_t held_low = 0, held_high = 0;
+  std::vector<std::string> flips_low, flips_high;
+};
+std::vector<SensitivityResult> run_sensitivity(const std::vector<HindcastEvent>& events,
+                                               const std::vector<HindcastOutcome>& base,
+                                               const std::vector<SensitivityParameter>& params,
+                                               int threads = 0);
+void print_sensitivity(const std::vector<SensitivityResult>& results, std::size_t base_held,
+                       std::size_t total, std::ostream& os);
+/// A tornado chart (inline SVG): per parameter, the change in checks holding at each end.
+void write_sensitivity_svg(const std::vector<SensitivityResult>& results, std::size_t base_held,
+                           std::ostream& os);
 
 /// Counts of checks that hold: all, the `fit` half, the `held_out` half, loss events.
 struct HindcastTally {
@@ -98,7 +137,8 @@ HindcastTally tally(const std::vector<HindcastOutcome>& outcomes);
 /// One line per check, then "N of M checks hold (E events)" and the halves.
 void print_hindcast(const std::vector<HindcastOutcome>& outcomes, std::ostream& os);
 /// The same as a self-contained HTML page with one picture (inline SVG) per event.
-void write_hindcast_html(const std::vector<HindcastOutcome>& outcomes, std::ostream& os);
+void write_hindcast_html(const std::vector<HindcastOutcome>& outcomes, std::ostream& os,
+                         const std::vector<SensitivityResult>* sensitivity = nullptr);
 /// The validation report (scenarios/VALIDATION.md): summary table, then event by event the
 /// record, the checks with the model's values, and the record's discussion; `notes`, if not
 /// empty, is Markdown appended at the end (the general discussion, kept in the records' folder).

@@ -1,4 +1,5 @@
 // shortfall hindcast [DIR] [--html FILE] [--markdown FILE] [--min-share S] [--sources FILE]
+//                    [--sensitivity FILE]
 //
 // Replays every historical event of DIR (default scenarios/validation; docs/hindcast.md) and
 // compares the model with the record, one line per check, ending with "N of M checks hold
@@ -19,7 +20,7 @@ namespace shortfall::cli {
 namespace {
 
 struct HindcastArgs {
-  std::string dir = "scenarios/validation", html, markdown, sources;
+  std::string dir = "scenarios/validation", html, markdown, sources, sensitivity;
   double min_share = -1.0;
   int threads = 0;
 };
@@ -70,12 +71,20 @@ int run_hindcast(const HindcastArgs& a, const std::string& command) {
   std::vector<HindcastOutcome> outcomes;
   for (const auto& e : events) outcomes.push_back(run_hindcast_event(e, a.threads));
   print_hindcast(outcomes, std::cout);
+  std::vector<SensitivityParameter> params;
+  std::vector<SensitivityResult> sens;
+  if (!a.sensitivity.empty()) {
+    params = load_sensitivity(a.sensitivity);
+    sens = run_sensitivity(events, outcomes, params, a.threads);
+    const HindcastTally base = tally(outcomes);
+    print_sensitivity(sens, base.held, base.total, std::cout);
+  }
   if (!have_sources)
     std::cout << "note: no sources file at " << sources
               << ": the checks' source keys were not verified\n";
   if (!a.html.empty()) {
     std::ostringstream s;
-    write_hindcast_html(outcomes, s);
+    write_hindcast_html(outcomes, s, sens.empty() ? nullptr : &sens);
     publish(a.html, s.str());
   }
   if (!a.markdown.empty()) {
@@ -118,6 +127,10 @@ Command add_hindcast_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--sources", args->sources,
                   "Sources file whose keys the checks cite (default DIR/../worlds/sources.md)");
+  sub->add_option("--sensitivity", args->sensitivity,
+                  "Vary each parameter of this file (e.g. DIR/sensitivity.yaml) to the ends of "
+                  "its range, one at a time, and report the checks that flip")
+      ->check(CLI::ExistingFile);
   sub->add_option("--threads,-t", args->threads, "Worker threads per run (default: by size)")
       ->check(CLI::Range(0, 4096));
   return {sub, [args] {
