@@ -480,6 +480,7 @@ RunResult simulate(const SweepPlan& plan, const World& world, std::size_t run,
     while (row < nd && plan.days[row] < t) ++row;
     if (row < nd && plan.days[row] == t) {
       sim.country_material(cm);
+      check_finite(cm, t, world);  // never write a NaN or inf silently
       const std::size_t off = row * ncm;
       for (const auto& s : kSeries)
         std::copy((cm.*s.day).begin(), (cm.*s.day).end(), (r.*s.run).begin() + off);
