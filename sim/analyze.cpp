@@ -820,7 +820,7 @@ AnalysisInput load_analysis_input(const std::string& path) {
   }
   if (scenario) {
     in.scenario = load_scenario(path);
-    in.world = load_world(in.scenario.world_path);
+    in.world = load_world(in.scenario.world_path, in.scenario.world_where);
     in.from_scenario = true;
   } else {
     in.world = load_world(path);

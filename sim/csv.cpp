@@ -60,8 +60,30 @@ void split(std::string_view line, std::vector<std::string_view>& out, std::strin
 
 void read_csv(const std::string& path, const std::vector<std::string>& required,
               const std::vector<std::string>& optional,
-              const std::function<void(const CsvRow&, const CsvColumns&)>& on_row) {
-  const std::string text = read_file(path);
+              const std::function<void(const CsvRow&, const CsvColumns&)>& on_row,
+              const SourceLocation* named_at) {
+  auto columns = [&] {
+    std::string out;
+    for (auto& r : required) out += (out.empty() ? "" : ",") + r;
+    for (auto& o : optional) out += ",[" + o + "]";
+    return out;
+  };
+  const std::string named = named_at ? " (named at " + named_at->str() + ")" : std::string();
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const IoError& e) {
+    // A table named by an input file that points to nothing: bad input at the key naming it.
+    if (named_at)
+      throw InputError(*named_at, std::string("cannot read the table (paths are relative to "
+                                              "the file naming it): ") +
+                                      e.what());
+    throw;
+  }
+  if (text.empty())
+    throw InputError(SourceLocation{path, 0, 0, ""},
+                     "the file is empty (0 bytes); expected a CSV table with the header line " +
+                         columns() + named);
   check_utf8(text, path);
   std::vector<std::string> header;
   CsvColumns cols;
@@ -70,7 +92,8 @@ void read_csv(const std::string& path, const std::vector<std::string>& required,
   row.header = &header;
   std::string scratch;
   scratch.reserve(1024);
-  std::size_t pos = 0, line_no = 0;
+  // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first column's name.
+  std::size_t pos = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0, line_no = 0;
   bool have_header = false;
   while (pos < text.size()) {
     std::size_t nl = text.find('\n', pos);
@@ -93,12 +116,8 @@ void read_csv(const std::string& path, const std::vector<std::string>& required,
         bool known = false;
         for (auto& r : required) known = known || r == header[c];
         for (auto& o : optional) known = known || o == header[c];
-        if (!known) {
-          std::string expected;
-          for (auto& r : required) expected += (expected.empty() ? "" : ",") + r;
-          for (auto& o : optional) expected += ",[" + o + "]";
-          row.fail(c, "unknown column '" + header[c] + "'; expected columns " + expected);
-        }
+        if (!known)
+          row.fail(c, "unknown column '" + header[c] + "'; expected columns " + columns());
       }
       auto find = [&](const std::string& name) {
         for (std::size_t c = 0; c < header.size(); ++c)
@@ -122,7 +141,9 @@ void read_csv(const std::string& path, const std::vector<std::string>& required,
     on_row(row, cols);
   }
   if (!have_header)
-    throw InputError(SourceLocation{path, 0, 0, ""}, "expected a CSV header line, found an empty file");
+    throw InputError(SourceLocation{path, 0, 0, ""}, "expected a CSV header line (" + columns() +
+                                                         "), found only blank lines and comments" +
+                                                         named);
 }
 
 }  // namespace shortfall::detail

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "shortfall/error.hpp"
+
 namespace shortfall::detail {
 
 class CsvRow {
@@ -29,9 +31,13 @@ struct CsvColumns {
 /// Stream the CSV file `path`: `required` and `optional` column names are looked up in the
 /// header (unknown columns are an error), then `on_row` is called for each data row with the
 /// fields in file order and the column indices. Blank lines and lines starting with '#' are
-/// skipped. Fields may be quoted with '"'.
+/// skipped. Fields may be quoted with '"'. A leading UTF-8 byte-order mark is skipped. An empty
+/// file is an InputError naming it. `named_at`, if given, is where an input file names the
+/// table (e.g. a world's `links_csv:` key): a table that cannot be read is then an InputError
+/// there (bad input: exit 2), not an IoError.
 void read_csv(const std::string& path, const std::vector<std::string>& required,
               const std::vector<std::string>& optional,
-              const std::function<void(const CsvRow&, const CsvColumns&)>& on_row);
+              const std::function<void(const CsvRow&, const CsvColumns&)>& on_row,
+              const SourceLocation* named_at = nullptr);
 
 }  // namespace shortfall::detail

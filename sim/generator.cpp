@@ -303,11 +303,11 @@ Description parse_description(const std::string& path) {
           "expected at most one of 'world_output' (final demand = the remainder) and "
           "'final_demand' (output = use + final demand), found both");
     if (auto v = m.get("world_output")) {
-      mat.world_output = v->as_double_in(0, 1e300);
+      mat.world_output = v->as_double_in(0, kMaxQuantity);
       if (!(*mat.world_output > 0)) v->fail("expected a world output > 0, found " + v->as_string());
       mat.world_output_node = *v;
     }
-    if (auto v = m.get("final_demand")) mat.final_demand = v->as_double_in(0, 1e300);
+    if (auto v = m.get("final_demand")) mat.final_demand = v->as_double_in(0, kMaxQuantity);
     if (auto v = m.get("inventory_days")) mat.inventory_days = v->as_double_in(0, 3650);
     if (m.has("requalification_days") && m.has("requalification_months"))
       m.fail("expected at most one of 'requalification_days' and 'requalification_months'");

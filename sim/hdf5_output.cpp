@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -168,6 +169,10 @@ class Hdf5Recorder final : public Recorder {
   }
 
   void begin(const Simulation& sim) override {
+    {
+      std::error_code ec;  // found before the first day, not when the finished file is moved
+      if (std::filesystem::is_directory(final_path_, ec)) w_.fail("it is a directory");
+    }
     geometry(sim);
     const World& world = sim.world();
     const Scenario& sc = sim.scenario();
@@ -271,6 +276,7 @@ class Hdf5Recorder final : public Recorder {
   void record_day(const Simulation& sim) override {
     const std::size_t r = recorded_ % cm_chunk_days_;
     CountryMaterialDay cm = sim.country_material();
+    check_finite(cm, sim.day(), sim.world());  // never write a NaN or inf silently
     const std::size_t ncm = nc_ * nm_;
     for (std::size_t q = 0; q < kNumCm; ++q) {
       const auto& v = cm.*(kCmSeries[q].field);
@@ -284,6 +290,8 @@ class Hdf5Recorder final : public Recorder {
       const auto& x0 = sim.world().baseline_output;
       double* out[6];
       for (int k = 0; k < 6; ++k) out[k] = firm_buf_[std::size_t(k)].data() + rf * nf_;
+      constexpr double kMax = std::numeric_limits<double>::max();
+      bool finite = true;  // never write a NaN or inf silently
       for (std::size_t i = 0; i < nf_; ++i) {
         out[0][i] = x[i];
         out[1][i] = d[i];
@@ -291,7 +299,13 @@ class Hdf5Recorder final : public Recorder {
         out[3][i] = x0[i] > 0.0 ? 1.0 - x[i] / x0[i] : 0.0;
         out[4][i] = is[i];
         out[5][i] = C[i] - c[i];
+        for (int k = 0; k < 6; ++k) finite &= std::abs(out[k][i]) <= kMax;
       }
+      if (!finite)
+        throw InternalError("day " + std::to_string(sim.day()) +
+                            ": a firm-level value is not a finite number (production, demand, "
+                            "capacity, input shortfall or unmet final demand); no output is "
+                            "written. Please report it with the scenario and world.");
       std::copy(b.begin(), b.end(), binding_buf_.begin() + rf * nf_);
     }
     if (has_policy_) {

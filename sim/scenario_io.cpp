@@ -238,7 +238,7 @@ Policy parse_policy(const YNode& e, int days) {
     p.country = e.at("country").as_string();
     p.material = e.at("material").as_string();
     if (auto v = e.get("days_of_use")) p.days_of_use = v->as_double_in(0, 36500);
-    if (auto v = e.get("quantity")) p.quantity = v->as_double_in(0, 1e300);
+    if (auto v = e.get("quantity")) p.quantity = v->as_double_in(0, kMaxQuantity);
     if (p.days_of_use.has_value() == p.quantity.has_value())
       e.fail("expected exactly one of 'days_of_use' or 'quantity'");
     if (auto r = e.get("release")) {
@@ -295,6 +295,7 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   s.text = text;
   s.name = root.get("name") ? root.at("name").as_string() : std::string("unnamed");
   s.world_path = detail::resolve_path(path, root.at("world").as_string());
+  s.world_where = root.at("world").where();
   s.days = int(root.at("days").as_int_in(1, kMaxDays));
   if (auto seed = root.get("seed")) s.seed = std::uint64_t(seed->as_int_in(0, (1LL << 62)));
   if (auto m = root.get("model")) {

@@ -34,6 +34,30 @@ void Simulation::resume(Recorder* recorder) {
   if (recorder) recorder->finish(*this);
 }
 
+void check_finite(const CountryMaterialDay& cm, int day, const World& world) {
+  const std::size_t nm = world.materials.size();
+  auto check = [&](const std::vector<double>& v, const char* name, bool nan_ok) {
+    bool ok = true;
+    for (double d : v)
+      ok &= std::abs(d) <= std::numeric_limits<double>::max() || (nan_ok && d != d);
+    if (ok) return;
+    for (std::size_t k = 0; k < v.size(); ++k)
+      if (!(std::isfinite(v[k]) || (nan_ok && std::isnan(v[k]))))
+        throw InternalError("day " + std::to_string(day) + ": " + name + " of " +
+                            world.countries[k / nm].code + " " + world.materials[k % nm].id +
+                            " is " + std::to_string(v[k]) +
+                            ", not a finite number: the model's state overflowed (a bug, or an "
+                            "input beyond the documented bounds); no output is written. Please "
+                            "report it with the scenario and world.");
+  };
+  check(cm.production, "production", false);
+  check(cm.output_lost, "output lost", false);
+  check(cm.shortage, "input shortage", false);
+  check(cm.unmet_final_demand, "unmet final demand", false);
+  check(cm.order_backlog, "order backlog", false);
+  check(cm.inventory_days, "inventory cover", true);
+}
+
 int Simulation::day() const { return impl_->day; }
 int Simulation::total_days() const { return impl_->total_days; }
 const World& Simulation::world() const { return impl_->world; }

@@ -480,6 +480,7 @@ RunResult simulate(const SweepPlan& plan, const World& world, std::size_t run,
     while (row < nd && plan.days[row] < t) ++row;
     if (row < nd && plan.days[row] == t) {
       sim.country_material(cm);
+      check_finite(cm, t, world);  // never write a NaN or inf silently
       const std::size_t off = row * ncm;
       for (const auto& s : kSeries)
         std::copy((cm.*s.day).begin(), (cm.*s.day).end(), (r.*s.run).begin() + off);
@@ -1701,6 +1702,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     plan.world_path = sc.world_path;
   }
   const Scenario base_sc = parse_scenario(spec.base_text, spec.base_path);
+  plan.world_where = base_sc.world_where;
   const int every = spec.record_every > 0 ? spec.record_every : std::max(1, base_sc.record.every);
   plan.spec.record_every = every;
   std::set<int> days;
@@ -1900,7 +1902,9 @@ void join_journals(const SweepPlan& plan, const World& world, const std::string&
   if (std::rename(tmp.c_str(), out.c_str()) != 0) {
     std::string err = std::strerror(errno);
     std::remove(tmp.c_str());
-    throw IoError(out + ": cannot move the finished output into place (" + err + ")");
+    throw IoError(out + ": cannot move the finished output into place (" + err +
+                  "); the finished runs are kept in " + journal_path(out, 0) +
+                  "*: fix the place and run the same command with --resume");
   }
   for (auto& f : files) std::remove(f.c_str());
 }
@@ -1909,6 +1913,7 @@ SweepStatus run_sweep(const SweepPlan& plan, const World& world, const SweepOpti
   SweepStatus st;
   st.total = plan.num_runs();
   if (options.out.empty()) throw IoError("sweep: no output file given");
+  check_output_file(options.out);
   if (options.restart) remove_journals(options.out);
   std::vector<char> done(st.total, 0);
   if (has_journals(options.out)) {

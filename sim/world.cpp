@@ -96,9 +96,10 @@ void World::finalize() {
     if (p.utilisation && !(*p.utilisation > 0.0 && *p.utilisation <= 1.0))
       fail(*this, "materials[" + p.id + "].utilisation",
            "expected a capacity utilisation in (0, 1], found " + num(*p.utilisation));
-    if (p.unit_value && !(std::isfinite(*p.unit_value) && *p.unit_value > 0.0))
+    if (p.unit_value &&
+        !(std::isfinite(*p.unit_value) && *p.unit_value > 0.0 && *p.unit_value <= kMaxQuantity))
       fail(*this, "materials[" + p.id + "].unit_value",
-           "expected a finite value per unit > 0, found " + num(*p.unit_value));
+           "expected a value per unit > 0 and <= 1e100, found " + num(*p.unit_value));
   }
   firm_index_.clear();
   for (FirmId i = 0; i < n; ++i) {
@@ -107,9 +108,10 @@ void World::finalize() {
       fail(*this, key, "duplicate firm id '" + firm_id[i] + "'");
     if (firm_country[i] >= countries.size()) fail(*this, key + ".country", "unknown country");
     if (firm_material[i] >= materials.size()) fail(*this, key + ".material", "unknown material");
-    if (!(std::isfinite(final_demand[i]) && final_demand[i] >= 0))
+    if (!(std::isfinite(final_demand[i]) && final_demand[i] >= 0 &&
+          final_demand[i] <= kMaxQuantity))
       fail(*this, key + ".final_demand",
-           "expected a finite number >= 0, found " + num(final_demand[i]));
+           "expected a number >= 0 and <= 1e100, found " + num(final_demand[i]));
     double nd = firm_inventory_days[i];
     if (!std::isnan(nd) && !(std::isfinite(nd) && nd >= 0))
       fail(*this, key + ".inventory_days", "expected a finite number >= 0, found " + num(nd));
@@ -124,9 +126,9 @@ void World::finalize() {
     if (link_supplier[l] >= n || link_buyer[l] >= n) fail(*this, key, "link to a missing firm");
     if (link_supplier[l] == link_buyer[l])
       fail(*this, key, "a firm cannot supply itself ('" + firm_id[link_supplier[l]] + "')");
-    if (!(std::isfinite(link_flow[l]) && link_flow[l] > 0))
+    if (!(std::isfinite(link_flow[l]) && link_flow[l] > 0 && link_flow[l] <= kMaxQuantity))
       fail(*this, key + ".flow",
-           "expected a finite flow > 0 (" + firm_id[link_supplier[l]] + " -> " +
+           "expected a flow > 0 and <= 1e100 (" + firm_id[link_supplier[l]] + " -> " +
                firm_id[link_buyer[l]] + "), found " + num(link_flow[l]));
     if (link_lead_time[l] == 0)
       link_lead_time[l] =

@@ -10,9 +10,12 @@
 // that sum to its final_demand (relative 1e-9). A firm with no entry sells all of its final
 // demand to its own country. A firm's split is given in one place: inline or in the table.
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 
@@ -70,7 +73,23 @@ double utilisation_of(const YNode& v) {
 double unit_value_of(const YNode& v) {
   const double x = v.as_double();
   if (!(x > 0.0)) v.fail("expected a value per unit > 0, found " + v.as_string());
+  if (x > kMaxQuantity) v.fail("expected a value per unit <= 1e100, found " + v.as_string());
   return x;
+}
+
+/// The bound on quantities (kMaxQuantity), for messages.
+const char* const kBound = " (quantities are bounded so that the model's products stay finite)";
+
+/// A table row's quantity column within [0, kMaxQuantity] (or > 0 where `positive`).
+double quantity(const detail::CsvRow& row, int col, const char* what, bool positive) {
+  const double v = row.number(std::size_t(col));
+  if (positive ? !(v > 0) : v < 0)
+    row.fail(std::size_t(col), std::string("expected ") + what + (positive ? " > 0" : " >= 0") +
+                                   ", found " + std::string(row.text(std::size_t(col))));
+  if (v > kMaxQuantity)
+    row.fail(std::size_t(col), std::string("expected ") + what + " <= 1e100, found " +
+                                   std::string(row.text(std::size_t(col))) + kBound);
+  return v;
 }
 
 /// One destination of a firm's final demand as read, with where it was given.
@@ -164,6 +183,17 @@ struct Origins {
   }
 };
 
+World load_world(const std::string& path, const SourceLocation& named_at) {
+  std::error_code ec;
+  const bool dir = std::filesystem::is_directory(path, ec);
+  std::ifstream probe(path, std::ios::binary);
+  if (dir || !probe)
+    throw InputError(named_at, "cannot read the world file " + path + " (" +
+                                   (dir ? std::string("a directory") : std::strerror(errno)) +
+                                   "; the path is relative to the scenario file)");
+  return load_world(path);
+}
+
 World load_world(const std::string& path) {
   if (is_world_description(path)) return generate_world(path);
   Origins origins;
@@ -244,7 +274,7 @@ World load_world(const std::string& path) {
       origins.firm.push_back(f.where());
       f.check_keys(
           {"id", "country", "material", "final_demand", "final_demand_to", "inventory_days"});
-      double fd = f.get("final_demand") ? f.at("final_demand").as_double_in(0, 1e300) : 0.0;
+      double fd = f.get("final_demand") ? f.at("final_demand").as_double_in(0, kMaxQuantity) : 0.0;
       double inv = f.get("inventory_days") ? f.at("inventory_days").as_double_in(0, 3650) : nan;
       add_firm(w, lookup, f.at("id").as_string(), country_of(w, f.at("country")),
                material_of(w, f.at("material")), fd, inv,
@@ -260,12 +290,16 @@ World load_world(const std::string& path) {
           CountryId c = destination_of(w, code, [&](const std::string& m) { key.fail(m); });
           double amount = v.as_double();
           if (amount < 0) v.fail("expected an amount >= 0, found " + v.as_string());
+          if (amount > kMaxQuantity)
+            v.fail("expected an amount <= 1e100, found " + v.as_string() + kBound);
           split.push_back(SplitEntry{i, c, amount, v.where(), to->where()});
         }
       }
     }
   } else {
-    std::string csv = detail::resolve_path(path, root.at("firms_csv").as_string());
+    const YNode key = root.at("firms_csv");
+    const SourceLocation named_at = key.where();
+    std::string csv = detail::resolve_path(path, key.as_string());
     origins.firms = SourceLocation{csv, 1, 0, ""};
     std::map<std::string, CountryId, std::less<>> cidx;
     std::map<std::string, MaterialId, std::less<>> midx;
@@ -281,9 +315,7 @@ World load_world(const std::string& path) {
           auto p = midx.find(row.text(ix[2]));
           if (p == midx.end())
             row.fail(ix[2], "unknown material '" + std::string(row.text(ix[2])) + "'");
-          double fd = row.number(ix[3]);
-          if (fd < 0)
-            row.fail(ix[3], "expected final_demand >= 0, found " + std::string(row.text(ix[3])));
+          const double fd = quantity(row, ix[3], "final_demand", false);
           double inv = nan;
           if (ix[4] >= 0 && !row.text(ix[4]).empty()) {
             inv = row.number(ix[4]);
@@ -292,11 +324,13 @@ World load_world(const std::string& path) {
           add_firm(w, lookup, std::string(row.text(ix[0])), c->second, p->second, fd, inv,
                    [&](const std::string& what) { row.fail(ix[0], what); });
           origins.firm.push_back(SourceLocation{csv, int(row.line), 0, ""});
-        });
+        },
+        &named_at);
   }
 
   if (auto table = root.get("final_demand_split")) {
     const std::string csv = detail::resolve_path(path, table->as_string());
+    const SourceLocation named_at = table->where();
     detail::read_csv(
         csv, {"firm", "country", "amount"}, {},
         [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
@@ -308,16 +342,15 @@ World load_world(const std::string& path) {
           const FirmId i = f->second;
           const CountryId c =
               destination_of(w, row.text(ix[1]), [&](const std::string& m) { row.fail(ix[1], m); });
-          const double amount = row.number(ix[2]);
-          if (amount < 0)
-            row.fail(ix[2], "expected an amount >= 0, found " + std::string(row.text(ix[2])));
+          const double amount = quantity(row, ix[2], "an amount", false);
           const SourceLocation at{csv, int(row.line), int(ix[2] + 1), "column 'amount'"};
           auto [first, added] = split_firm.emplace(i, at);
           if (!added && first->second.file != csv)
             row.fail(ix[0], "firm '" + w.firm_id[i] + "' already has final_demand_to at " +
                                 first->second.str() + "; expected its split in one place");
           split.push_back(SplitEntry{i, c, amount, at, first->second});
-        });
+        },
+        &named_at);
   }
   add_split(w, std::move(split), origins.split);
 
@@ -338,6 +371,8 @@ World load_world(const std::string& path) {
       FirmId b = firm_of(l.at("buyer").as_string(), [&](auto& m) { l.at("buyer").fail(m); });
       double flow = l.at("flow").as_double();
       if (!(flow > 0)) l.at("flow").fail("expected a flow > 0, found " + l.at("flow").as_string());
+      if (flow > kMaxQuantity)
+        l.at("flow").fail("expected a flow <= 1e100, found " + l.at("flow").as_string() + kBound);
       int lt = l.get("lead_time") ? int(l.at("lead_time").as_int_in(1, 3650)) : 0;
       w.link_supplier.push_back(s);
       w.link_buyer.push_back(b);
@@ -346,29 +381,29 @@ World load_world(const std::string& path) {
     }
   } else if (auto lc = root.get("links_csv")) {
     std::string csv = detail::resolve_path(path, lc->as_string());
-    detail::read_csv(csv, {"supplier", "buyer", "flow"}, {"lead_time"},
-                     [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
-                       const auto& ix = cols.index;
-                       FirmId s = firm_of(row.text(ix[0]), [&](auto& m) { row.fail(ix[0], m); });
-                       FirmId b = firm_of(row.text(ix[1]), [&](auto& m) { row.fail(ix[1], m); });
-                       double flow = row.number(ix[2]);
-                       if (!(flow > 0))
-                         row.fail(ix[2],
-                                  "expected a flow > 0, found " + std::string(row.text(ix[2])));
-                       int lt = 0;
-                       if (ix[3] >= 0 && !row.text(ix[3]).empty()) {
-                         double v = row.number(ix[3]);
-                         if (v < 1 || v > 3650 || v != std::floor(v))
-                           row.fail(ix[3], "expected a whole number of days in [1, 3650], found " +
-                                               std::string(row.text(ix[3])));
-                         lt = int(v);
-                       }
-                       w.link_supplier.push_back(s);
-                       w.link_buyer.push_back(b);
-                       w.link_flow.push_back(flow);
-                       w.link_lead_time.push_back(lt);
-                       origins.link.push_back(SourceLocation{csv, int(row.line), 0, ""});
-                     });
+    const SourceLocation named_at = lc->where();
+    detail::read_csv(
+        csv, {"supplier", "buyer", "flow"}, {"lead_time"},
+        [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
+          const auto& ix = cols.index;
+          FirmId s = firm_of(row.text(ix[0]), [&](auto& m) { row.fail(ix[0], m); });
+          FirmId b = firm_of(row.text(ix[1]), [&](auto& m) { row.fail(ix[1], m); });
+          const double flow = quantity(row, ix[2], "a flow", true);
+          int lt = 0;
+          if (ix[3] >= 0 && !row.text(ix[3]).empty()) {
+            double v = row.number(ix[3]);
+            if (v < 1 || v > 3650 || v != std::floor(v))
+              row.fail(ix[3], "expected a whole number of days in [1, 3650], found " +
+                                  std::string(row.text(ix[3])));
+            lt = int(v);
+          }
+          w.link_supplier.push_back(s);
+          w.link_buyer.push_back(b);
+          w.link_flow.push_back(flow);
+          w.link_lead_time.push_back(lt);
+          origins.link.push_back(SourceLocation{csv, int(row.line), 0, ""});
+        },
+        &named_at);
   }
   try {
     w.finalize();

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace shortfall::detail {
 
@@ -193,15 +195,199 @@ void check_utf8(std::string_view text, const std::string& file) {
   }
 }
 
+namespace {
+
+/// Where a flow collection ('[', '{') or a quoted scalar ('"', '\'') was opened.
+struct Opener {
+  char c;
+  int line, column;  // 1-based
+};
+
+/// The innermost flow collection or quoted scalar still open after the first `end` bytes of
+/// `text`, if any. A light scan of YAML's flow and quote syntax (comments, plain scalars that
+/// merely contain brackets or quotes, and block scalars are skipped), used only to explain a
+/// syntax error that yaml-cpp reports where it gave up (often the end of the file) rather than
+/// where the unclosed bracket or quote was opened.
+std::optional<Opener> open_at(std::string_view text, std::size_t end) {
+  end = std::min(end, text.size());
+  std::vector<Opener> flow;
+  std::optional<Opener> quote;
+  int line = 1, column = 1;
+  bool node_start = true;  // the next character may begin a node (after ": ", "- ", ",", ...)
+  bool after_space = true;
+  int indent = 0;  // indentation of the current line
+  bool counting_indent = true;
+  int block_indent = -1;  // inside a block scalar: lines indented more than this are text
+  auto is_space = [&](std::size_t k) {
+    return k >= text.size() || text[k] == ' ' || text[k] == '\t' || text[k] == '\n' ||
+           text[k] == '\r';
+  };
+  for (std::size_t i = 0; i < end; ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line, column = 1, indent = 0, counting_indent = true, after_space = true;
+      if (flow.empty() && !quote) node_start = true;
+      continue;
+    }
+    if (counting_indent && !quote) {
+      if (c == ' ') {
+        ++indent, ++column;
+        continue;
+      }
+      counting_indent = false;
+      if (block_indent >= 0) {
+        if (indent > block_indent || c == '\r') {  // a line of the block scalar's text
+          const std::size_t nl = text.find('\n', i);
+          if (nl == std::string_view::npos || nl >= end) break;
+          i = nl - 1;
+          continue;
+        }
+        block_indent = -1;
+      }
+    }
+    ++column;
+    if (quote) {
+      counting_indent = false;
+      if (quote->c == '"' && c == '\\') {
+        ++i, ++column;
+      } else if (quote->c == '\'' && c == '\'' && i + 1 < end && text[i + 1] == '\'') {
+        ++i, ++column;
+      } else if (c == quote->c) {
+        quote.reset();
+        node_start = false;
+      }
+      continue;
+    }
+    const Opener here{c, line, column - 1};
+    const bool was_space = after_space;
+    after_space = c == ' ' || c == '\t' || c == '\r';
+    if (after_space) continue;
+    if (c == '#' && was_space) {  // a comment to the end of the line
+      const std::size_t nl = text.find('\n', i);
+      if (nl == std::string_view::npos || nl >= end) break;
+      i = nl - 1;
+      continue;
+    }
+    if (c == '[' || c == '{') {
+      if (node_start) flow.push_back(here);
+      continue;  // node_start stays true: a collection's first entry may follow
+    }
+    if ((c == ']' || c == '}') && !flow.empty()) {
+      flow.pop_back();
+      node_start = false;
+      continue;
+    }
+    if (c == ',' && !flow.empty()) {
+      node_start = true;
+      continue;
+    }
+    if ((c == ':' || c == '-' || c == '?') && (is_space(i + 1) || (c == ':' && !flow.empty()))) {
+      node_start = true;
+      continue;
+    }
+    if ((c == '"' || c == '\'') && node_start) {
+      quote = here;
+      continue;
+    }
+    if ((c == '|' || c == '>') && node_start && flow.empty()) {
+      block_indent = indent;
+      const std::size_t nl = text.find('\n', i);
+      if (nl == std::string_view::npos || nl >= end) break;
+      i = nl - 1;
+      continue;
+    }
+    if ((c == '&' || c == '!' || c == '*') && node_start) {  // an anchor, tag or alias
+      while (i + 1 < end && !is_space(i + 1)) ++i, ++column;
+      node_start = c != '*';
+      continue;
+    }
+    node_start = false;
+  }
+  if (quote) return quote;
+  if (!flow.empty()) return flow.back();
+  return std::nullopt;
+}
+
+/// InputError at the later of two equal keys of a map anywhere under `root`, naming both lines.
+/// (yaml-cpp keeps both entries and lookups find the first: the second would be ignored.)
+void check_duplicate_keys(const YAML::Node& root, const std::string& file) {
+  struct Item {
+    YAML::Node node;
+    std::string path;
+  };
+  std::vector<Item> todo{{root, ""}};
+  std::unordered_set<int> seen;  // collections visited (an alias repeats a node)
+  std::vector<std::pair<std::string_view, YAML::Mark>> keys;
+  std::unordered_map<std::string_view, YAML::Mark> index;
+  while (!todo.empty()) {
+    Item item = std::move(todo.back());
+    todo.pop_back();
+    const YAML::Node& n = item.node;
+    if (!n.IsMap() && !n.IsSequence()) continue;
+    if (!seen.insert(n.Mark().pos).second) continue;
+    auto child_path = [&](const std::string& part, bool index_part) {
+      if (index_part) return item.path + "[" + part + "]";
+      return item.path.empty() ? part : item.path + "." + part;
+    };
+    if (n.IsSequence()) {
+      for (std::size_t k = n.size(); k-- > 0;)
+        if (n[k].IsMap() || n[k].IsSequence())
+          todo.push_back({n[k], child_path(std::to_string(k), true)});
+      continue;
+    }
+    keys.clear();
+    index.clear();
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar()) continue;  // reported by check_keys
+      const std::string& key = it->first.Scalar();
+      const YAML::Mark mark = it->first.Mark();
+      std::optional<YAML::Mark> first;
+      if (keys.size() < 16) {
+        for (const auto& [k, m] : keys)
+          if (k == key) first = m;
+      } else {
+        if (index.empty())
+          for (const auto& [k, m] : keys) index.emplace(k, m);
+        if (auto f = index.find(key); f != index.end()) first = f->second;
+        index.emplace(key, mark);
+      }
+      if (first)
+        throw InputError(
+            SourceLocation{file, mark.line + 1, mark.column + 1, child_path(key, false)},
+            "key '" + key + "' given twice, at line " + std::to_string(first->line + 1) +
+                " and at line " + std::to_string(mark.line + 1) +
+                "; expected each key once (remove or merge one of them)");
+      keys.emplace_back(key, mark);
+      if (it->second.IsMap() || it->second.IsSequence())
+        todo.push_back({it->second, child_path(key, false)});
+    }
+  }
+}
+
+}  // namespace
+
 YNode parse_yaml(const std::string& text, const std::string& file) {
   check_utf8(text, file);
+  YAML::Node root;
   try {
-    YAML::Node root = YAML::Load(text);
-    return YNode{root, file, ""};
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
+    const std::string at =
+        "line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1);
+    if (e.mark.pos >= 0)
+      if (auto open = open_at(text, std::size_t(e.mark.pos))) {
+        const bool quote = open->c == '"' || open->c == '\'';
+        throw InputError(
+            SourceLocation{file, open->line, open->column, ""},
+            std::string("YAML syntax error: the ") + (quote ? "quoted text " : "") + "'" +
+                std::string(1, open->c) + "' opened here is not closed (" + e.msg +
+                (e.mark.pos >= int(text.size()) ? " at the end of the file, " : " at ") + at + ")");
+      }
     throw InputError(SourceLocation{file, e.mark.line + 1, e.mark.column + 1, ""},
                      "YAML syntax error: " + e.msg);
   }
+  check_duplicate_keys(root, file);
+  return YNode{root, file, ""};
 }
 
 YNode load_yaml_file(const std::string& path, std::string* text_out) {

@@ -41,6 +41,23 @@ class IoError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A broken invariant found while running, e.g. a number of the model's state that is not
+/// finite: a bug (inputs are bounded so that it cannot happen). Exit code 1 (kExitFailure, as
+/// any other failure); the run's output is not published.
+class InternalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Check, before any work, that `path` can be written as an output file (`--out`): not a
+/// directory or another non-regular file, in a directory that exists (or can be created: the
+/// nearest existing ancestor is a directory) and where a file can be created. InputError at
+/// "--out" otherwise (exit code 2). Creates nothing.
+void check_output_file(const std::string& path);
+/// The same for an output directory (`generate --out DIR`): a directory, or a path that can be
+/// created as one.
+void check_output_directory(const std::string& path);
+
 /// Exit codes of the command-line program.
 enum ExitCode : int { kExitOk = 0, kExitFailure = 1, kExitInputError = 2, kExitIoError = 3 };
 

@@ -167,6 +167,7 @@ struct Scenario {
   std::string path;       ///< the scenario file ("" if built in code)
   std::string text;       ///< the YAML text, stored in the output
   std::string world_path; ///< resolved relative to the scenario file
+  SourceLocation world_where;  ///< the `world:` key's value (for a world that cannot be read)
   int days = 365;
   std::uint64_t seed = 1;
   ModelParams model;

@@ -77,6 +77,11 @@ struct CountryMaterialDay {
   std::vector<double> inventory_days;  ///< sum S / sum A; NaN where no firm uses the material
 };
 
+/// InternalError unless every number of day `day`'s totals is finite (inventory_days: finite or
+/// the NaN of "no users"): what a writer calls before it writes a day, so that no NaN or inf is
+/// ever written silently.
+void check_finite(const CountryMaterialDay& cm, int day, const World& world);
+
 /// A stockpile's state (docs/model.md section 9).
 struct StockpileStatus {
   std::string name;

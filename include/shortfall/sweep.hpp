@@ -93,6 +93,7 @@ struct SweepPlan {
   std::vector<Scenario> point_scenarios;
   std::vector<SweepRun> runs;
   std::string world_path;
+  SourceLocation world_where;  ///< the base scenario's `world:` key
   std::vector<int> days;  ///< recorded days (union over points), the output's `day`
   std::string sha256;     ///< identity of the sweep (sweep + base text + program version)
 

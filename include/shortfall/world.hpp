@@ -14,7 +14,17 @@
 #include <utility>
 #include <vector>
 
+#include "shortfall/error.hpp"
+
 namespace shortfall {
+
+/// The largest quantity an input may give (a flow, a final demand, a destination amount, a
+/// stockpile quantity, a generator's world output) and the largest value per unit. Every
+/// product the model forms from two of them and its factors (inventory days <= 3650, a demand
+/// shock <= 1e6, surge alpha <= 100, sums over < 2^32 links, 36500 days) stays below 1e230, far
+/// from the largest double (1.8e308): a run never overflows into inf or NaN (README, "Input
+/// formats").
+inline constexpr double kMaxQuantity = 1e100;
 
 namespace detail {
 struct Network;  // compressed adjacency built from the links (sim/network.hpp)
@@ -158,5 +168,8 @@ class WorldBuilder {
 
 /// Load an explicit world (YAML with inline or CSV firms and links). Throws InputError/IoError.
 World load_world(const std::string& path);
+/// The same for a world named by another input file at `named_at` (a scenario's `world:` key):
+/// a world file that cannot be read is an InputError there, naming the file.
+World load_world(const std::string& path, const SourceLocation& named_at);
 
 }  // namespace shortfall

@@ -49,6 +49,7 @@ Command add_analyze_command(CLI::App& app) {
   cmd.sub = sub;
   cmd.run = [args]() -> int {
     auto t0 = std::chrono::steady_clock::now();
+    if (!args->out.empty()) check_output_file(args->out);  // before the analysis, not after
     AnalysisInput in = load_analysis_input(args->input);
     const double load_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

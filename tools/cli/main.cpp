@@ -157,10 +157,11 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
             int top, int checkpoint_every, bool resume) {
   auto t0 = Clock::now();
   Scenario sc = load_scenario(scenario_path);
-  World world = load_world(sc.world_path);
+  if (out.empty()) out = "outputs/" + std::filesystem::path(scenario_path).stem().string() + ".h5";
+  check_output_file(out);  // before loading the world: a bad --out fails in a second, not after
+  World world = load_world(sc.world_path, sc.world_where);
   for (auto& w : check_scenario(sc, world)) std::cerr << "warning: " << w << "\n";
   double load_s = seconds_since(t0);
-  if (out.empty()) out = "outputs/" + std::filesystem::path(scenario_path).stem().string() + ".h5";
   RunOptions opt;
   opt.threads = threads;
   opt.days = days;
@@ -228,7 +229,7 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
 
 int cmd_validate(const std::string& scenario_path) {
   Scenario sc = load_scenario(scenario_path);
-  World world = load_world(sc.world_path);
+  World world = load_world(sc.world_path, sc.world_where);
   auto warnings = check_scenario(sc, world);
   for (auto& w : warnings) std::cerr << "warning: " << w << "\n";
   std::cout << "scenario    " << sc.name << ": " << sc.days << " days, seed " << sc.seed << ", "
@@ -348,6 +349,7 @@ int main(int argc, char** argv) {
         return kExitInputError;
       }
       if (gen_seed) spec.seed = *gen_seed;
+      check_output_directory(out);
       World w = synthetic ? generate_synthetic(spec)
                           : generate_world(desc, GenerateOptions{gen_seed}, nullptr);
       write_world(w, out);

@@ -69,6 +69,7 @@ Command add_report_command(CLI::App& app) {
   Command cmd;
   cmd.sub = sub;
   cmd.run = [args]() -> int {
+    check_output_file(args->out);
     const std::string script = find_report_script();
     const char* py_env = std::getenv("SHORTFALL_PYTHON");
     const std::string python = py_env && *py_env ? py_env : "/usr/bin/python3";

@@ -162,7 +162,7 @@ struct Loaded {
 Loaded load(const SweepArgs& a) {
   Loaded l;
   l.plan = plan_sweep(load_sweep(a.file));
-  l.world = load_world(l.plan.world_path);
+  l.world = load_world(l.plan.world_path, l.plan.world_where);
   l.warnings = validate_sweep(l.plan, l.world);
   return l;
 }
@@ -187,6 +187,9 @@ void print_summary(const Loaded& l, const std::string& out, std::size_t ran, std
 }
 
 int run_local(const SweepArgs& a) {
+  // A bad --out fails before the world is loaded, not after the last run.
+  if (!a.dry_run && a.print_scenario < 0)
+    check_output_file(a.out.empty() ? default_out(a.file) : a.out);
   Loaded l = load(a);
   for (auto& w : l.warnings) std::cerr << "warning: " << w << "\n";
   if (a.print_scenario >= 0) {
@@ -297,7 +300,10 @@ int run_mpi(const SweepArgs& a) {
   // 1. Every rank loads and checks the sweep and the world.
   std::unique_ptr<Loaded> l;
   Phase p1;
-  p1.attempt([&] { l = std::make_unique<Loaded>(load(a)); });
+  p1.attempt([&] {
+    check_output_file(out);
+    l = std::make_unique<Loaded>(load(a));
+  });
   if (int rc = p1.agree(rank)) return rc;
   if (rank == 0) {
     for (auto& w : l->warnings) std::cerr << "warning: " << w << "\n";
