@@ -63,11 +63,11 @@ def main(argv=None):
     if not pairs:
         sys.exit(f"plot_timing: no pair above {a.min_days} days in any run")
     pairs.sort(key=lambda p: -max(lost[:, p[0], p[1]].max(), unmet[:, p[0], p[1]].max()))
-    label_of = lambda i, j: f"{C[i]} {names[j] if names else M[j]}"  # noqa: E731
+    label_of = lambda i, j: f"{C[i]} {M[j]}"  # noqa: E731  (ids: what scenarios and info use)
 
     colors = plt.cm.viridis(np.linspace(0.1, 0.85, len(runs)))
     h = 0.8 / len(runs)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 1.0 + 0.55 * len(pairs) * max(1, len(runs) / 3)),
+    fig, axes = plt.subplots(1, 2, figsize=(11, 1.6 + 0.3 * len(pairs) * len(runs)),
                              sharey=True, constrained_layout=True)
     y = np.arange(len(pairs))
     for ax, data, what in ((axes[0], lost, "Output lost\n(days of the country's baseline output)"),
