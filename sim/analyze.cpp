@@ -24,9 +24,11 @@
 #include <filesystem>
 #include <limits>
 #include <numeric>
+#include <string>
 #include <ostream>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "network.hpp"
 #include "shortfall/error.hpp"
@@ -1167,7 +1169,8 @@ void write_analysis(const Analysis& a, const World& w, const std::string& path) 
   }
 }
 
-// ---- terminal tables -----------------------------------------------------------------------------
+// ---- terminal tables
+// -----------------------------------------------------------------------------
 
 namespace {
 std::string pct(double x) {
@@ -1182,9 +1185,94 @@ std::string num(double x, const char* fmt = "%.3g") {
   std::snprintf(b, sizeof b, fmt, x);
   return b;
 }
-std::string trunc(const std::string& s, std::size_t n) {
-  return s.size() <= n ? s : s.substr(0, n - 1) + "~";
+
+/// Display width of UTF-8 text: one column per code point (continuation bytes not counted).
+std::size_t width(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
+  return n;
 }
+
+/// Text split into lines of at most `cap` columns, broken after ", " or at a space, the lines
+/// after the first indented by two; a word longer than `cap` stays whole (the column widens).
+std::vector<std::string> wrap_cell(const std::string& s, std::size_t cap) {
+  if (width(s) <= cap) return {s};
+  std::vector<std::string> words;  // each with the separator that follows it
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (s[i] == ' ') {
+      words.push_back(s.substr(from, i + 1 - from));
+      from = i + 1;
+    }
+  words.push_back(s.substr(from));
+  std::vector<std::string> lines(1);
+  for (const auto& w : words) {
+    std::string trimmed = lines.back() + w;
+    while (!trimmed.empty() && trimmed.back() == ' ') trimmed.pop_back();
+    if (!lines.back().empty() && width(trimmed) > cap) lines.emplace_back();
+    lines.back() += w;
+  }
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    while (!lines[k].empty() && lines[k].back() == ' ') lines[k].pop_back();
+    if (k) lines[k] = "  " + lines[k];  // a hanging indent marks the continued cell
+  }
+  return lines;
+}
+
+/// A terminal table: each column as wide as its widest cell or header (UTF-8 aware), numbers
+/// and their headers right-aligned, text and its headers left-aligned, two spaces between
+/// columns; text longer than its column's cap (long country names) wraps onto more lines
+/// instead of being cut.
+class TextTable {
+ public:
+  struct Column {
+    std::string header;
+    bool right = false;   ///< right-aligned (numbers)
+    std::size_t cap = 0;  ///< wrap text longer than this (0: never)
+  };
+  explicit TextTable(std::vector<Column> cols) : cols_(std::move(cols)) {}
+  void add(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+  void print(std::ostream& os, const std::string& indent = "  ") const {
+    const std::size_t n = cols_.size();
+    std::vector<std::vector<std::vector<std::string>>> cells;  // row, column, line
+    std::vector<std::size_t> w(n);
+    for (std::size_t c = 0; c < n; ++c) w[c] = width(cols_[c].header);
+    for (const auto& r : rows_) {
+      cells.emplace_back();
+      for (std::size_t c = 0; c < n; ++c) {
+        const std::string& v = c < r.size() ? r[c] : std::string();
+        cells.back().push_back(cols_[c].cap ? wrap_cell(v, cols_[c].cap)
+                                            : std::vector<std::string>{v});
+        for (const auto& l : cells.back().back()) w[c] = std::max(w[c], width(l));
+      }
+    }
+    auto line = [&](auto&& cell_of) {
+      std::string out = indent;
+      for (std::size_t c = 0; c < n; ++c) {
+        const std::string v = cell_of(c);
+        const std::string pad(w[c] - width(v), ' ');
+        const bool last = c + 1 == n;
+        if (c) out += "  ";
+        out += cols_[c].right ? pad + v : (last ? v : v + pad);
+      }
+      while (out.size() > indent.size() && out.back() == ' ') out.pop_back();
+      os << out << "\n";
+    };
+    line([&](std::size_t c) { return cols_[c].header; });
+    for (const auto& r : cells) {
+      std::size_t depth = 0;
+      for (const auto& col : r) depth = std::max(depth, col.size());
+      for (std::size_t k = 0; k < depth; ++k)
+        line([&](std::size_t c) { return k < r[c].size() ? r[c][k] : std::string(); });
+    }
+  }
+
+ private:
+  std::vector<Column> cols_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+constexpr std::size_t kNameCap = 30;  // country names, firm ids: wrapped beyond this
 }  // namespace
 
 void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top_rows) {
@@ -1192,15 +1280,12 @@ void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top
   const std::size_t C = w.countries.size(), M = w.materials.size();
   const auto& E = a.dep.end_product;
   for (const auto& n : a.notes) os << "Note: " << n << "\n";
-  char line[512];
-  auto row = [&](const char* fmt, auto... args) {
-    std::snprintf(line, sizeof line, fmt, args...);
-    os << line;
-  };
   os << "End products: ";
   for (std::size_t e = 0; e < E.size(); ++e) os << (e ? ", " : "") << w.materials[E[e]].id;
   if (E.empty()) os << "none (no material of tier 'end', and every material is bought as input)";
   os << "\n\n";
+  const auto cname = [&](std::size_t c) { return w.countries[c].name; };
+  const auto mid = [&](std::size_t p) { return w.materials[p].id; };
 
   // Dependency, world level.
   {
@@ -1214,24 +1299,28 @@ void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top
         double h = a.dep.world_hhi[e * M + p];
         if (std::isfinite(h)) rows.push_back({e, p, h});
       }
-    std::stable_sort(rows.begin(), rows.end(), [](const R& x, const R& y) { return x.hhi > y.hhi; });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const R& x, const R& y) { return x.hhi > y.hhi; });
     os << "Dependency (world): upstream materials of each end product by concentration of origin\n"
           "  (share of the total direct+indirect requirement produced in each country; HHI 1 = one "
           "country)\n";
-    row("  %-18s %-22s %6s  %-34s %s\n", "end product", "upstream material", "HHI", "largest origin",
-        "second");
+    TextTable t({{"end product"},
+                 {"upstream material"},
+                 {"HHI", true},
+                 {"largest origin", false, kNameCap + 7},
+                 {"second", false, kNameCap + 7}});
     for (std::size_t r = 0; r < std::min(top, rows.size()); ++r) {
       const auto& x = rows[r];
       std::vector<std::pair<double, std::size_t>> o;
-      for (std::size_t c = 0; c < C; ++c) o.emplace_back(a.dep.world_share[(x.e * M + x.p) * C + c], c);
+      for (std::size_t c = 0; c < C; ++c)
+        o.emplace_back(a.dep.world_share[(x.e * M + x.p) * C + c], c);
       std::stable_sort(o.begin(), o.end(), [](auto& u, auto& v) { return u.first > v.first; });
-      std::string first = o.empty() ? "-" : trunc(w.countries[o[0].second].name, 24) + " " + pct(o[0].first);
-      std::string second = o.size() < 2 || !(o[1].first > 0)
-                               ? "-"
-                               : trunc(w.countries[o[1].second].name, 24) + " " + pct(o[1].first);
-      row("  %-18s %-22s %6.3f  %-34s %s\n", trunc(w.materials[E[x.e]].id, 18).c_str(),
-          trunc(w.materials[x.p].id, 22).c_str(), x.hhi, first.c_str(), second.c_str());
+      std::string first = o.empty() ? "-" : cname(o[0].second) + " " + pct(o[0].first);
+      std::string second =
+          o.size() < 2 || !(o[1].first > 0) ? "-" : cname(o[1].second) + " " + pct(o[1].first);
+      t.add({mid(E[x.e]), mid(x.p), num(x.hhi, "%.3f"), first, second});
     }
+    t.print(os);
     if (rows.size() > top) os << "  ... " << rows.size() - top << " more in dependency/world_hhi\n";
     os << "\n";
   }
@@ -1258,14 +1347,17 @@ void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top
       return x.share > y.share || (x.share == y.share && x.hhi > y.hhi);
     });
     os << "Dependency (by producer country): the largest single foreign origin\n";
-    row("  %-14s %-18s %-22s %-26s %7s %6s\n", "producer", "end product", "upstream material",
-        "foreign origin", "share", "HHI");
+    TextTable t({{"producer", false, kNameCap},
+                 {"end product"},
+                 {"upstream material"},
+                 {"foreign origin", false, kNameCap},
+                 {"share", true},
+                 {"HHI", true}});
     for (std::size_t r = 0; r < std::min(top, rows.size()); ++r) {
       const auto& x = rows[r];
-      row("  %-14s %-18s %-22s %-26s %7s %6.3f\n", trunc(w.countries[x.d].name, 14).c_str(),
-          trunc(w.materials[E[x.e]].id, 18).c_str(), trunc(w.materials[x.p].id, 22).c_str(),
-          trunc(w.countries[x.c].name, 26).c_str(), pct(x.share).c_str(), x.hhi);
+      t.add({cname(x.d), mid(E[x.e]), mid(x.p), cname(x.c), pct(x.share), num(x.hhi, "%.3f")});
     }
+    t.print(os);
     if (rows.size() > top) os << "  ... " << rows.size() - top << " more in dependency/share\n";
     os << "\n";
   }
@@ -1283,14 +1375,16 @@ void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top
         if (std::isfinite(f) && f > 0) rows.push_back({e, k, f, a.pass.world_origin[e * C + k]});
       }
     std::stable_sort(rows.begin(), rows.end(), [](const R& x, const R& y) { return x.f > y.f; });
-    os << "Pass-through frequency: share of supply paths (raw-material producer -> ... -> end-product "
+    os << "Pass-through frequency: share of supply paths (raw-material producer -> ... -> "
+          "end-product "
           "producer, on the country x material graph) passing through a country\n";
-    row("  %-18s %-26s %12s %12s\n", "end product", "country", "pass-through", "origin");
+    TextTable t(
+        {{"end product"}, {"country", false, kNameCap}, {"pass-through", true}, {"origin", true}});
     for (std::size_t r = 0; r < std::min(top, rows.size()); ++r) {
       const auto& x = rows[r];
-      row("  %-18s %-26s %12s %12s\n", trunc(w.materials[a.pass.end_product[x.e]].id, 18).c_str(),
-          trunc(w.countries[x.k].name, 26).c_str(), pct(x.f).c_str(), pct(x.o).c_str());
+      t.add({mid(a.pass.end_product[x.e]), cname(x.k), pct(x.f), pct(x.o)});
     }
+    t.print(os);
     if (a.pass.dropped_cycle_edges)
       os << "  (" << a.pass.dropped_cycle_edges << " edges closing cycles were left out)\n";
     os << "\n";
@@ -1299,24 +1393,28 @@ void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top
   {
     if (!a.btw.firm.empty()) {
       os << "Chokepoints by betweenness: firms\n";
-      row("  %-22s %-8s %-22s %12s\n", "firm", "country", "material", "betweenness");
+      TextTable t({{"firm"}, {"country"}, {"material"}, {"betweenness", true}});
       for (auto i : top_k(a.btw.firm, top))
-        row("  %-22s %-8s %-22s %12s\n", trunc(w.firm_id[i], 22).c_str(),
-            w.countries[w.firm_country[i]].code.c_str(),
-            trunc(w.materials[w.firm_material[i]].id, 22).c_str(), num(a.btw.firm[i], "%.4g").c_str());
+        t.add({w.firm_id[i], w.countries[w.firm_country[i]].code, mid(w.firm_material[i]),
+               num(a.btw.firm[i], "%.4g")});
+      t.print(os);
     } else {
       os << "Chokepoints by betweenness: firms skipped (more firms than the limit)\n";
     }
     os << "\nChokepoints by betweenness: (country, material)\n";
-    row("  %-26s %-22s %12s\n", "country", "material", "betweenness");
-    for (auto key : top_k(a.btw.node, top))
-      row("  %-26s %-22s %12s\n", trunc(w.countries[key / M].name, 26).c_str(),
-          trunc(w.materials[key % M].id, 22).c_str(), num(a.btw.node[key], "%.4g").c_str());
+    {
+      TextTable t({{"country", false, kNameCap}, {"material"}, {"betweenness", true}});
+      for (auto key : top_k(a.btw.node, top))
+        t.add({cname(key / M), mid(key % M), num(a.btw.node[key], "%.4g")});
+      t.print(os);
+    }
     os << "\nChokepoints by betweenness: country-to-country links (supplier -> buyer)\n";
-    row("  %-26s %-26s %12s\n", "from", "to", "betweenness");
-    for (auto key : top_k(a.btw.link, top))
-      row("  %-26s %-26s %12s\n", trunc(w.countries[key / C].name, 26).c_str(),
-          trunc(w.countries[key % C].name, 26).c_str(), num(a.btw.link[key], "%.4g").c_str());
+    {
+      TextTable t({{"from", false, kNameCap}, {"to", false, kNameCap}, {"betweenness", true}});
+      for (auto key : top_k(a.btw.link, top))
+        t.add({cname(key / C), cname(key % C), num(a.btw.link[key], "%.4g")});
+      t.print(os);
+    }
     os << "\n";
   }
   // Knockouts.
@@ -1325,8 +1423,14 @@ void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top
        << a.knockout_days
        << " days each; lost = final deliveries lost / baseline final demand, per end product)\n";
     os << "  (knock-on: deliveries lost by firms other than the removed ones; ranked by it)\n";
-    row("  %-16s %-24s %9s %9s %-18s %9s %11s %8s\n", "kind", "removed", "knock-on", "total",
-        "worst-hit product", "mean", "betweenness", "static");
+    TextTable t({{"kind"},
+                 {"removed", false, kNameCap},
+                 {"knock-on", true},
+                 {"total", true},
+                 {"worst-hit product"},
+                 {"mean", true},
+                 {"betweenness", true},
+                 {"static", true}});
     static const char* kinds[] = {"firm", "country+material", "country link"};
     for (std::size_t r = 0; r < std::min(top, a.knock.size()); ++r) {
       const auto& ko = a.knock[r];
@@ -1336,19 +1440,24 @@ void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top
           we = e;
       std::string prod =
           ko.knock_on_share.empty() || !(ko.knock_on_worst > 0) ? "-" : w.materials[E[we]].id;
-      row("  %-16s %-24s %9s %9s %-18s %9s %11s %8s\n", kinds[ko.kind], trunc(ko.label, 24).c_str(),
-          pct(ko.knock_on_worst).c_str(), pct(ko.worst).c_str(), trunc(prod, 18).c_str(),
-          pct(ko.mean).c_str(), num(ko.betweenness, "%.4g").c_str(),
-          num(ko.static_score, "%.3g").c_str());
+      t.add({kinds[ko.kind], ko.label, pct(ko.knock_on_worst), pct(ko.worst), prod, pct(ko.mean),
+             num(ko.betweenness, "%.4g"), num(ko.static_score, "%.3g")});
     }
+    t.print(os);
     os << "\n";
   }
   // ESRI.
   if (!a.risk.esri.empty()) {
     os << "Economic systemic risk index (ESRI): mean over materials of the share of world output "
           "lost if the firm stops\n";
-    row("  %-22s %-8s %-20s %9s %9s %-20s %10s %9s\n", "firm", "country", "material", "ESRI", "max",
-        "worst-hit material", "downstream", "upstream");
+    TextTable t({{"firm"},
+                 {"country"},
+                 {"material"},
+                 {"ESRI", true},
+                 {"max", true},
+                 {"worst-hit material"},
+                 {"downstream", true},
+                 {"upstream", true}});
     for (auto i : top_k(a.risk.esri, top)) {
       std::string worst = "-";
       if (!a.risk.loss_by_material.empty()) {
@@ -1357,12 +1466,11 @@ void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top
           if (a.risk.loss_by_material[i * M + p] > a.risk.loss_by_material[i * M + wp]) wp = p;
         worst = w.materials[wp].id;
       }
-      row("  %-22s %-8s %-20s %9s %9s %-20s %10s %9s\n", trunc(w.firm_id[i], 22).c_str(),
-          w.countries[w.firm_country[i]].code.c_str(),
-          trunc(w.materials[w.firm_material[i]].id, 20).c_str(), pct(a.risk.esri[i]).c_str(),
-          pct(a.risk.esri_max[i]).c_str(), trunc(worst, 20).c_str(),
-          pct(a.risk.esri_downstream[i]).c_str(), pct(a.risk.esri_upstream[i]).c_str());
+      t.add({w.firm_id[i], w.countries[w.firm_country[i]].code, mid(w.firm_material[i]),
+             pct(a.risk.esri[i]), pct(a.risk.esri_max[i]), worst, pct(a.risk.esri_downstream[i]),
+             pct(a.risk.esri_upstream[i])});
     }
+    t.print(os);
     os << "\n";
   }
 }

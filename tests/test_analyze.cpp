@@ -305,3 +305,97 @@ TEST(AnalysisInput, ScenarioOrWorld) {
   for (std::size_t c = 0; c < C; ++c) shares[c] = d.world_share[(0 * M + ga) * C + c];
   EXPECT_EQ(argmax(shares), chn);
 }
+
+namespace {
+
+/// Fields of a printed table line: (first column, one past the last) of each run of text, runs
+/// being separated by two or more spaces; columns count UTF-8 code points.
+std::vector<std::pair<std::size_t, std::size_t>> fields(const std::string& line) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t col = 0, spaces = 0;
+  bool in = false;
+  for (unsigned char ch : line) {
+    if ((ch & 0xC0) == 0x80) continue;  // a continuation byte: same column
+    if (ch == ' ') {
+      ++spaces;
+      if (in && spaces >= 2) in = false;
+    } else {
+      if (!in) out.push_back({col, col + 1});
+      in = true;
+      spaces = 0;
+      out.back().second = col + 1;
+    }
+    ++col;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(PrintAnalysis, LongNamesWrapAndHeadersAlignWithTheirColumns) {
+  // The star with long country names (one with a non-ASCII letter): nothing is cut, and in
+  // every table each header starts or ends where its column does on every row.
+  WorldBuilder b;
+  std::vector<CountryId> cs;
+  const std::string row_name =
+      "Rest of world (MDG, MOZ, TZA, TJK, MEX, MNG, BOL, ZWE, NCL, TUR, NOR, GBR, KAZ, ...)";
+  cs.push_back(b.country("ROW", {}, row_name));
+  cs.push_back(b.country("CIV", {}, "C\xC3\xB4te d'Ivoire"));
+  cs.push_back(b.country("CCC", {}, "Country C"));
+  cs.push_back(b.country("DDD", {}, "Country D"));
+  cs.push_back(b.country("HUB", {}, "Hub country with a long name, for the knockout table"));
+  auto ore = b.material("ore", 2.0), part = b.material("part", 2.0), car = b.material("car", 2.0);
+  b.world().materials[car].tier = "end";
+  FirmId hub = b.firm("hub_firm_with_a_rather_long_identifier", cs[4], part);
+  for (int k = 0; k < 4; ++k) {
+    b.link(b.firm("ore" + std::to_string(k), cs[k], ore), hub, 10.0, 1);
+    b.link(hub, b.firm("car" + std::to_string(k), cs[k], car, 10.0), 10.0, 1);
+  }
+  World w = b.build();
+  AnalyzeOptions opt;
+  opt.simulate_top = 4;
+  opt.knockout_days = 10;
+  opt.threads = 1;
+  Analysis a = analyze(w, ModelParams{}, opt);
+  ASSERT_FALSE(a.knock.empty());
+  std::ostringstream os;
+  print_analysis(a, w, os, 20);
+  const std::string text = os.str();
+  EXPECT_EQ(text.find('~'), std::string::npos) << text;  // nothing cut
+  for (const char* word : {"KAZ,", "...)", "C\xC3\xB4te d'Ivoire", "knockout table",
+                           "hub_firm_with_a_rather_long_identifier"})
+    EXPECT_NE(text.find(word), std::string::npos) << word << "\n" << text;
+
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  int tables = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string& h = lines[i];
+    bool header = false;
+    for (const char* first :
+         {"  end product ", "  producer ", "  firm ", "  country ", "  from ", "  kind "})
+      header = header || h.rfind(first, 0) == 0;
+    // A header follows the table's title (or its note in parentheses), not another row.
+    const std::string prev = i ? lines[i - 1] : std::string();
+    if (!header || (prev.rfind("  ", 0) == 0 && prev.rfind("  (", 0) != 0)) continue;
+    ++tables;
+    const auto hf = fields(h);
+    int rows = 0;
+    for (std::size_t j = i + 1; j < lines.size(); ++j) {
+      const std::string& r = lines[j];
+      if (r.size() < 3 || r.rfind("  ...", 0) == 0 || r.rfind("  (", 0) == 0) break;
+      if (r[2] == ' ') continue;  // a wrapped name's next line
+      ++rows;
+      const auto rf = fields(r);
+      ASSERT_EQ(rf.size(), hf.size()) << "header:\n" << h << "\nrow:\n" << r;
+      for (std::size_t k = 0; k < hf.size(); ++k)
+        EXPECT_TRUE(rf[k].first == hf[k].first || rf[k].second == hf[k].second)
+            << "column " << k << " of\n"
+            << h << "\n"
+            << r;
+    }
+    EXPECT_GT(rows, 0) << h;
+  }
+  EXPECT_GE(tables, 8) << text;  // dependency x2, pass-through, betweenness x3, knockout, ESRI
+}

@@ -251,7 +251,8 @@ def main(argv=None):
     out = args.out or "%s_by_%s.%s" % (os.path.splitext(args.sweep)[0], by, args.format)
     if os.path.dirname(out):
         os.makedirs(os.path.dirname(out), exist_ok=True)
-    fig.savefig(out, dpi=120, format=os.path.splitext(out)[1][1:] or args.format)
+    fig.savefig(out, dpi=120, format=os.path.splitext(out)[1][1:] or args.format,
+                bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
     print(out)
     return 0

@@ -101,10 +101,15 @@ def headline_table_is_the_run_summary():
     body = page[page.index("Losses by country and material"):]
     body = body[:body.index("</table>")]
     headers = re.findall(r"<th>([^<]*)</th>", body)
-    assert headers == ["country", "material", "output lost (days)", "peak loss (%)",
-                       "input short (days use)", "unmet final (days use)", "1st short (day)",
-                       "recovery (day)"], headers
+    assert headers == ["country", "material", "output lost (days of baseline output)",
+                       "peak output loss (% of baseline output)",
+                       "input shortage (days of baseline use)",
+                       "unmet final demand (days of baseline final use)",
+                       "first day of input shortage", "recovered from day"], headers
     html_rows = [re.findall(r"<td[^>]*>([^<]*)</td>", r) for r in body.split("<tr>")[2:]]
+    # The CLI's -1 is written out: never short ('none'), not recovered.
+    words = {6: {"none": "-1"}, 7: {"not recovered": "-1"}}
+    html_rows = [[words.get(k, {}).get(v, v) for k, v in enumerate(r)] for r in html_rows]
     assert html_rows == cli_rows, (html_rows, cli_rows)
     assert "backlog" not in body
 

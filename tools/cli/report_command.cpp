@@ -1,5 +1,8 @@
-// shortfall report <out.h5> -o report.html [--analysis analysis.h5]
-// Writes one self-contained HTML page by running tools/report.py with Debian's python3.
+// shortfall report <out.h5 | sweep.h5> -o report.html [--analysis analysis.h5]
+// Writes one self-contained HTML page by running tools/report.py with Debian's python3: for a
+// run, its summary table, events and figures; for a sweep, the distribution of the headline
+// metrics over the runs and the rank correlation of each swept axis with them. Any other file
+// is refused with exit 2.
 //
 // Where report.py is found, first match wins:
 //   1. $SHORTFALL_SOURCE_DIR/tools/report.py
@@ -59,11 +62,15 @@ struct ReportArgs {
 Command add_report_command(CLI::App& app) {
   auto args = std::make_shared<ReportArgs>();
   auto* sub = app.add_subcommand(
-      "report", "Write a self-contained HTML report of a run (figures embedded; no server)");
-  sub->add_option("input", args->input, "Run output (HDF5) from `shortfall run`")->required();
+      "report",
+      "Write a self-contained HTML report of a run or a sweep (figures embedded; no server)");
+  sub->add_option("input", args->input,
+                  "Output (HDF5) of `shortfall run`, or of `shortfall sweep` (a sweep report)")
+      ->required();
   sub->add_option("--out,-o", args->out, "HTML file to write")->required();
   sub->add_option("--analysis", args->analysis,
-                  "Also show the tables of an analysis file from `shortfall analyze --out`");
+                  "Also show the tables of an analysis file from `shortfall analyze --out` (run "
+                  "reports)");
   sub->add_option("--title", args->title, "Page title (default: the scenario's name)");
 
   Command cmd;
