@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "launch.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
 #include "shortfall/hdf5_output.hpp"
@@ -244,7 +245,7 @@ int cmd_validate(const std::string& scenario_path) {
 
 int main(int argc, char** argv) {
   CLI::App app{"shortfall: agent-based simulation of supply-chain disruptions"};
-  app.set_version_flag("--version", std::string(kVersion));
+  app.set_version_flag("--version", cli::version_text());
   app.require_subcommand(1);
 
   std::string scenario, out, world_path, desc;
@@ -308,6 +309,8 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kExitInputError;
   }
+  // Under mpirun/srun with several processes: refuse what would collide, before any input.
+  if (int rc = cli::refuse_under_launcher(app)) return rc;
 
   try {
     for (auto& cmd : extra)

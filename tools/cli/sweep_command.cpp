@@ -30,6 +30,8 @@
 
 #ifdef SHORTFALL_WITH_MPI
 #include <mpi.h>
+
+#include "shortfall/launcher.hpp"
 #endif
 
 namespace shortfall::cli {
@@ -244,11 +246,13 @@ int run_local(const SweepArgs& a) {
 
 #ifdef SHORTFALL_WITH_MPI
 
+/// Started by an MPI launcher (sim/launcher.cpp): mpirun, srun --mpi=pmix, ... A process alone
+/// runs without MPI (the same file, and no MPI start-up); so does `srun -n 1` without a plugin.
+/// Every process of a launcher must decide alike: where the launcher gives only a rank, rank 0
+/// cannot tell its size, so any MPI launcher means MPI.
 bool launched_by_mpi() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMI_RANK", "PMIX_RANK",
-                        "MPI_LOCALNRANKS", "MV2_COMM_WORLD_SIZE"})
-    if (std::getenv(v)) return true;
-  return false;
+  const auto launch = detect_launch();
+  return launch && (launch->size > 1 || launch->mpi_wireup);
 }
 
 /// Error state of one phase, agreed on by all ranks.
@@ -290,6 +294,17 @@ int run_mpi(const SweepArgs& a) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  // A launcher whose processes MPI cannot connect (another MPI's mpiexec, srun without a PMI
+  // plugin) leaves each process alone in MPI_COMM_WORLD: they would all write the same files.
+  // (The launcher's count is a lower bound where it gives only a rank or the local count.)
+  if (const auto launch = detect_launch(); launch && launch->size > size) {
+    if (launch->rank <= 0)
+      std::cerr << "error: started by " << launch->launcher << " with " << launch->size
+                << " processes (" << launch->evidence << ") but MPI sees " << size
+                << ": this shortfall's MPI (Open MPI) cannot connect them. Use Open MPI's "
+                << "mpirun, or srun --mpi=pmix\n";
+    return kExitInputError;
+  }
   const std::string out = a.out.empty() ? default_out(a.file) : a.out;
   int threads = a.threads;
   if (threads <= 0) {
