@@ -10,7 +10,6 @@
 #include <map>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <sstream>
 
 #include "yaml_util.hpp"
@@ -444,8 +443,7 @@ void print_world_ids(const World& w, std::ostream& os, std::size_t width) {
   print_wrapped(os, "  materials", ms, ",", width, 14);
 }
 
-void print_world_table(const World& w, WorldTable what, std::ostream& os, std::size_t width) {
-  (void)width;
+void print_world_table(const World& w, WorldTable what, std::ostream& os) {
   std::vector<std::vector<Cell>> rows;
   switch (what) {
     case WorldTable::kCountries: {

@@ -34,7 +34,7 @@ void print_world_ids(const World& w, std::ostream& os, std::size_t width = 100);
 enum class WorldTable { kCountries, kGroups, kMaterials };
 /// The full tables of `shortfall info --list`: countries (code, firms, groups, name), groups
 /// (members), materials (tier, unit, firms, producers by share of baseline output, name).
-void print_world_table(const World& w, WorldTable what, std::ostream& os, std::size_t width = 100);
+void print_world_table(const World& w, WorldTable what, std::ostream& os);
 
 // ---- shortfall validate --------------------------------------------------------------------
 
