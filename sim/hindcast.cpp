@@ -303,10 +303,11 @@ Scenario scenario_with(const std::string& path, const std::vector<HindcastOverri
 
 // The world with its overrides applied: the edited text is written next to the original (so
 // that files it names resolve the same way) under a unique hidden name, loaded, and removed.
-World world_with(const std::string& path, const std::vector<HindcastOverride>& overrides) {
+World world_with(const std::string& path, const SourceLocation& where,
+                 const std::vector<HindcastOverride>& overrides) {
   bool any = false;
   for (const auto& o : overrides) any |= o.target == "world";
-  if (!any) return load_world(path);
+  if (!any) return load_world(path, where);
   std::string text = detail::read_file(path);
   for (const auto& o : overrides)
     if (o.target == "world") text = set_key_path(text, o.path, o.value_yaml, o.where);
@@ -336,7 +337,7 @@ HindcastOutcome run_hindcast_event(const HindcastEvent& event, int threads,
                                    const std::vector<HindcastOverride>& overrides) {
   const auto t0 = std::chrono::steady_clock::now();
   const Scenario sc = scenario_with(event.scenario_path, overrides);
-  const World world = world_with(sc.world_path, overrides);
+  const World world = world_with(sc.world_path, sc.world_where, overrides);
   const PairBaselines base = pair_baselines(world);
   const std::size_t nm = world.materials.size();
 

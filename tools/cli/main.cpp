@@ -24,6 +24,7 @@
 
 #include "commands.hpp"
 #include "launch.hpp"
+#include "shortfall/describe.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
 #include "shortfall/hdf5_output.hpp"
@@ -228,16 +229,25 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
   return kExitOk;
 }
 
+/// Everything the run will do, the world, and what will do nothing (warnings, on stdout: they
+/// are part of the answer; the exit code stays 0).
 int cmd_validate(const std::string& scenario_path) {
   Scenario sc = load_scenario(scenario_path);
   World world = load_world(sc.world_path, sc.world_where);
   auto warnings = check_scenario(sc, world);
-  for (auto& w : warnings) std::cerr << "warning: " << w << "\n";
-  std::cout << "scenario    " << sc.name << ": " << sc.days << " days, seed " << sc.seed << ", "
-            << sc.events.size() << " events\n";
-  for (const auto& e : sc.events) std::cout << "  " << e.description << "\n";
+  for (auto& w : scenario_noop_warnings(sc, world)) warnings.push_back(std::move(w));
+  const std::string out =
+      "outputs/" + std::filesystem::path(scenario_path).stem().string() + ".h5";
+  print_scenario_plan(sc, world, out + " (shortfall run's default; --out to change)", std::cout);
   print_world(world, std::cout);
-  std::cout << "valid\n";
+  if (!warnings.empty()) {
+    std::cout << "warnings    " << warnings.size() << " (settings that will do nothing)\n";
+    for (const auto& w : warnings) std::cout << "warning: " << w << "\n";
+    std::cout << "valid, with " << warnings.size() << " warning" << (warnings.size() == 1 ? "" : "s")
+              << "\n";
+  } else {
+    std::cout << "valid\n";
+  }
   return kExitOk;
 }
 
@@ -254,7 +264,9 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a scenario and write HDF5 output");
   run->add_option("scenario", scenario, "Scenario YAML file")->required();
   run->add_option("--out,-o", out, "Output HDF5 file (default outputs/<scenario>.h5)");
-  run->add_option("--threads,-t", threads, "Worker threads (default: all cores)")
+  run->add_option("--threads,-t", threads,
+                  "Worker threads (default 0: one per 100,000 links, 1 + links / 100,000 "
+                  "rounded down, at most the number of cores)")
       ->check(CLI::Range(0, 4096));
   run->add_option("--days", days, "Override the scenario's number of days")
       ->check(CLI::Range(1, 36500));
@@ -272,6 +284,11 @@ int main(int argc, char** argv) {
 
   auto* info = app.add_subcommand("info", "Summarize a world");
   info->add_option("world", world_path, "World YAML (explicit or description)")->required();
+  std::string info_list;
+  info->add_option("--list", info_list,
+                   "A full table instead of the overview: countries (names, groups), groups "
+                   "(members) or materials (unit, tier, producers by share of output)")
+      ->check(CLI::IsMember({"countries", "groups", "materials"}));
 
   SyntheticSpec spec;
   bool synthetic = false;
@@ -331,19 +348,36 @@ int main(int argc, char** argv) {
                   << "final use   " << split
                   << " firms sell final demand to other countries (split by destination)\n";
       };
+      auto print_list = [&](const World& w) {
+        print_world_table(w,
+                          info_list == "countries" ? WorldTable::kCountries
+                          : info_list == "groups"  ? WorldTable::kGroups
+                                                   : WorldTable::kMaterials,
+                          std::cout);
+      };
       if (is_world_description(world_path)) {
         GenerationReport report;
         World w = generate_world(world_path, GenerateOptions{}, &report);
+        if (!info_list.empty()) {
+          print_list(w);
+          return kExitOk;
+        }
         print_world(w, std::cout);
         print_v2(w);
         std::cout << "generated   seed " << report.seed << " in " << report.seconds
                   << " s; recipe balance residual (max over firms and inputs) "
                   << report.max_balance_residual << "\n";
+        print_world_ids(w, std::cout);
         return kExitOk;
       }
       World w = load_world(world_path);
+      if (!info_list.empty()) {
+        print_list(w);
+        return kExitOk;
+      }
       print_world(w, std::cout);
       print_v2(w);
+      print_world_ids(w, std::cout);
       return kExitOk;
     }
     if (*gen) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "shortfall/describe.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/sweep.hpp"
@@ -166,6 +167,8 @@ Loaded load(const SweepArgs& a) {
   l.plan = plan_sweep(load_sweep(a.file));
   l.world = load_world(l.plan.world_path, l.plan.world_where);
   l.warnings = validate_sweep(l.plan, l.world);
+  // Axes and replicates that change nothing, reported before any run starts.
+  for (auto& w : sweep_noop_warnings(l.plan, l.world)) l.warnings.push_back(std::move(w));
   return l;
 }
 
