@@ -828,7 +828,7 @@ void write_sensitivity_svg(const std::vector<SensitivityResult>& results, std::s
   std::stable_sort(rs.begin(), rs.end(), [&](auto* a, auto* b) { return swing(a) > swing(b); });
   double m = 1.0;
   for (auto* r : rs) m = std::max(m, swing(r));
-  const int rowh = 26, L = 260, W = 760, mid = L + (W - L - 20) / 2, half = (W - L - 20) / 2;
+  const int rowh = 26, L = 360, W = 880, mid = L + (W - L - 20) / 2, half = (W - L - 20) / 2;
   const int H = 40 + rowh * int(rs.size()) + 30;
   os << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H
      << "' font-family='sans-serif' font-size='11'>\n<text x='4' y='14' font-weight='bold'>"
