@@ -38,8 +38,8 @@ void check_writable_directory(fs::path dir, const std::string& out) {
 
 }  // namespace
 
-void check_output_file(const std::string& path) {
-  const SourceLocation at{"--out", 0, 0, ""};
+void check_output_file(const std::string& path, const char* option) {
+  const SourceLocation at{option, 0, 0, ""};
   if (path.empty()) throw InputError(at, "expected the name of the file to write, found nothing");
   const fs::path p(path);
   std::error_code ec;

@@ -347,37 +347,33 @@ HindcastOutcome run_hindcast_event(const HindcastEvent& event, int threads,
   out.event = &event;
   out.days = sc.days;
   std::vector<std::size_t> check_pair;
+  // An InputError at the check's key (".country", ...) in its record file.
+  auto at = [](const HindcastCheck& c, const char* key) {
+    SourceLocation w = c.where;
+    w.key_path += key;
+    return w;
+  };
   for (const auto& c : event.checks) {
     const auto ci = world.find_country(c.country);
-    if (!ci) {
-      SourceLocation w = c.where;
-      w.key_path += ".country";
-      throw InputError(
-          w, "expected a country of the world " + sc.world_path + ", found '" + c.country + "'");
-    }
+    if (!ci)
+      throw InputError(at(c, ".country"), "expected a country of the world " + sc.world_path +
+                                              ", found '" + c.country + "'");
     const auto mi = world.find_material(c.material);
-    if (!mi) {
-      SourceLocation w = c.where;
-      w.key_path += ".material";
-      throw InputError(
-          w, "expected a material of the world " + sc.world_path + ", found '" + c.material + "'");
-    }
-    if (c.last_day >= sc.days) {
-      SourceLocation w = c.where;
-      w.key_path += ".window";
-      throw InputError(w, "expected a window within the scenario's " + std::to_string(sc.days) +
-                              " days (0-" + std::to_string(sc.days - 1) + "), found [" +
-                              std::to_string(c.first_day) + ", " + std::to_string(c.last_day) +
-                              "]");
-    }
+    if (!mi)
+      throw InputError(at(c, ".material"), "expected a material of the world " + sc.world_path +
+                                               ", found '" + c.material + "'");
+    if (c.last_day >= sc.days)
+      throw InputError(at(c, ".window"),
+                       "expected a window within the scenario's " + std::to_string(sc.days) +
+                           " days (0-" + std::to_string(sc.days - 1) + "), found [" +
+                           std::to_string(c.first_day) + ", " + std::to_string(c.last_day) + "]");
     const std::size_t k = std::size_t(*ci) * nm + *mi;
     const bool need_output = info(c.metric).uses_output;
     if (need_output ? !(base.output[k] > 0) : !(base.use[k] > 0)) {
-      SourceLocation w = c.where;
-      w.key_path += ".metric";
-      throw InputError(w, "expected a pair the metric can be taken on, found that " + c.country +
-                              (need_output ? " makes no " : " uses no ") + c.material +
-                              " in the world " + sc.world_path);
+      throw InputError(at(c, ".metric"), "expected a pair the metric can be taken on, found that " +
+                                             c.country +
+                                             (need_output ? " makes no " : " uses no ") +
+                                             c.material + " in the world " + sc.world_path);
     }
     check_pair.push_back(k);
     if (!pair_series.count(k)) {

@@ -52,8 +52,8 @@ class InternalError : public std::runtime_error {
 /// Check, before any work, that `path` can be written as an output file (`--out`): not a
 /// directory or another non-regular file, in a directory that exists (or can be created: the
 /// nearest existing ancestor is a directory) and where a file can be created. InputError at
-/// "--out" otherwise (exit code 2). Creates nothing.
-void check_output_file(const std::string& path);
+/// `option` (default "--out") otherwise (exit code 2). Creates nothing.
+void check_output_file(const std::string& path, const char* option = "--out");
 /// The same for an output directory (`generate --out DIR`): a directory, or a path that can be
 /// created as one.
 void check_output_directory(const std::string& path);

@@ -25,19 +25,6 @@ struct HindcastArgs {
   int threads = 0;
 };
 
-// An output file's directory must exist and be writable before anything runs.
-void check_output_path(const std::string& path, const char* option) {
-  namespace fs = std::filesystem;
-  const fs::path p(path);
-  std::error_code ec;
-  if (fs::is_directory(p, ec))
-    throw InputError({path, 0, 0, option}, "expected a file name, found a directory");
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec))
-    throw InputError({path, 0, 0, option},
-                     "expected an existing directory, found no directory '" + dir.string() + "'");
-}
-
 // Written under a temporary name and renamed when complete.
 void publish(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".partial";
@@ -58,8 +45,8 @@ void publish(const std::string& path, const std::string& text) {
 
 int run_hindcast(const HindcastArgs& a, const std::string& command) {
   namespace fs = std::filesystem;
-  if (!a.html.empty()) check_output_path(a.html, "--html");
-  if (!a.markdown.empty()) check_output_path(a.markdown, "--markdown");
+  if (!a.html.empty()) check_output_file(a.html, "--html");
+  if (!a.markdown.empty()) check_output_file(a.markdown, "--markdown");
   std::string sources = a.sources;
   if (sources.empty()) sources = (fs::path(a.dir) / ".." / "worlds" / "sources.md").string();
   std::set<std::string> keys;
