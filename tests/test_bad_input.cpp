@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/hdf5_output.hpp"
 #include "shortfall/scenario.hpp"
@@ -115,14 +116,9 @@ std::string read_text(const std::string& path) {
 
 /// Run a shell command; returns (exit status, first line of stderr).
 std::pair<int, std::string> run_cli(const std::string& args) {
-  const std::string cmd = "cd '" + kSource + "' && '" + kCli + "' " + args + " 2>&1 1>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, first_line(out)};
+  const auto r = shortfall::testing_support::run_shell("cd '" + kSource + "' && '" + kCli + "' " +
+                                                       args + " 2>&1 1>/dev/null");
+  return {r.rc, first_line(r.out)};
 }
 
 /// Run the body with the current directory set to the source dir (relative paths as on the
@@ -269,14 +265,9 @@ InputError input_error(const std::function<void()>& f) {
 
 /// Run the program from the source directory; returns (exit status, all of stderr).
 std::pair<int, std::string> run_cli_all(const std::string& args) {
-  const std::string cmd = "cd '" + kSource + "' && '" + kCli + "' " + args + " 2>&1 1>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  const auto r = shortfall::testing_support::run_shell("cd '" + kSource + "' && '" + kCli + "' " +
+                                                       args + " 2>&1 1>/dev/null");
+  return {r.rc, r.out};
 }
 
 }  // namespace

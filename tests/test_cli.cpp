@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "cli_support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -20,29 +22,16 @@ namespace {
 const std::string kSource = SHORTFALL_SOURCE_DIR;
 const std::string kCli = SHORTFALL_CLI;
 
-struct Result {
-  int rc = -1;
-  std::string out;  ///< stdout
-};
+using Result = shortfall::testing_support::ShellResult;
 
 /// Run the program with `args` from the source directory; stderr is discarded.
 Result run_cli(const std::string& args) {
-  const std::string cmd = "cd '" + kSource + "' && '" + kCli + "' " + args + " 2>/dev/null";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return shortfall::testing_support::run_shell("cd '" + kSource + "' && '" + kCli + "' " + args +
+                                               " 2>/dev/null");
 }
 
 fs::path temp_dir(const std::string& tag) {
-  fs::path d = fs::temp_directory_path() / ("shortfall-cli-" + std::to_string(getpid()) + "-" + tag);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return shortfall::testing_support::fresh_temp_dir("shortfall-cli", tag);
 }
 
 }  // namespace

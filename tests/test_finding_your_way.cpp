@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -34,11 +36,7 @@ std::string slurp(const fs::path& p) {
 }
 
 fs::path temp_dir(const std::string& tag) {
-  fs::path d =
-      fs::temp_directory_path() / ("shortfall-fyw-" + std::to_string(getpid()) + "-" + tag);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return shortfall::testing_support::fresh_temp_dir("shortfall-fyw", tag);
 }
 
 /// Run the program with `args` from the source directory; stdout and stderr kept apart (or

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <string>
 
+#include "cli_support.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/hindcast.hpp"
 
@@ -28,11 +29,7 @@ namespace {
 const std::string kCli = SHORTFALL_CLI;
 
 fs::path temp_dir(const std::string& tag) {
-  fs::path d =
-      fs::temp_directory_path() / ("shortfall-hindcast-" + std::to_string(getpid()) + "-" + tag);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return testing_support::fresh_temp_dir("shortfall-hindcast", tag);
 }
 
 void write(const fs::path& p, const std::string& text) {
@@ -87,21 +84,10 @@ fs::path make_case(const std::string& tag, const std::string& checks) {
   return d;
 }
 
-struct Result {
-  int rc = -1;
-  std::string out;
-};
+using Result = testing_support::ShellResult;
 
 Result run_cli(const std::string& args) {
-  const std::string cmd = "'" + kCli + "' " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return testing_support::run_shell("'" + kCli + "' " + args + " 2>&1");
 }
 
 }  // namespace

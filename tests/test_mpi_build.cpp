@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 
+#include "cli_support.hpp"
 #include "shortfall/launcher.hpp"
 
 namespace fs = std::filesystem;
@@ -141,10 +142,7 @@ namespace {
 const std::string kSource = SHORTFALL_SOURCE_DIR;
 const std::string kCli = SHORTFALL_CLI;
 
-struct Result {
-  int rc = -1;
-  std::string out;  ///< stdout and stderr
-};
+using Result = shortfall::testing_support::ShellResult;  ///< out: stdout and stderr
 
 /// Runs `env ENV shortfall ARGS` from the source directory, with no launcher variables of its
 /// own (a test run under mpirun or srun must not leak them in).
@@ -154,14 +152,7 @@ Result run_env(const std::string& env, const std::string& args) {
                           "-u SLURM_STEP_NUM_TASKS -u PMIX_RANK -u PMI_SIZE -u PMI_RANK -u PMI_FD "
                           "-u MPI_LOCALNRANKS -u MV2_COMM_WORLD_SIZE " +
                           env + " '" + kCli + "' " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return shortfall::testing_support::run_shell(cmd);
 }
 
 bool cli_has_mpi() {
