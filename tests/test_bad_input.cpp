@@ -415,9 +415,12 @@ TEST(BadInputQuantities, TheIssuesDemandShockOnFinalDemand1e308IsRejected) {
 TEST(BadInputNonFinite, ADayWithNaNIsNeverWritten) {
   // A state that overflows (here forced: a world changed after it was checked, beyond the
   // bounds loading enforces) stops the run with InternalError (exit code 1) and publishes
-  // nothing.
+  // nothing. Final demand 1e306, never met (capacity stays at the checked baseline), sums to
+  // 1e307 over the ten days: finite until the thousandfold shock of day 2 makes it inf. (With
+  // 1e308 the run's unmet-demand total overflows on day 1 already, which builds with assertions
+  // check every day and release builds only on recorded days and at the end.)
   World w = load_world(kSource + "/tests/data/bad/worlds/ok.yaml");
-  w.final_demand[1] = 1e308;
+  w.final_demand[1] = 1e306;
   const Scenario sc = parse_scenario(
       "world: w.yaml\ndays: 10\nevents:\n  - {type: demand_shock, start: 2, country: JPN, "
       "factor: 1000}\n",
