@@ -26,7 +26,7 @@
 #include "shortfall/simulation.hpp"
 #include "shortfall/sweep.hpp"
 #include "shortfall/world.hpp"
-#include "yaml_util.hpp"
+#include "util/yaml_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace shortfall;

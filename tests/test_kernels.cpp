@@ -10,7 +10,7 @@
 #include <limits>
 #include <vector>
 
-#include "kernels.hpp"
+#include "engine/kernels.hpp"
 
 namespace sd = shortfall::detail;
 using shortfall::PriorityClass;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "csv.hpp"
+#include "util/csv.hpp"
 #include "fuzz_common.hpp"
 #include "shortfall/error.hpp"
 

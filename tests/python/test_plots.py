@@ -16,7 +16,7 @@ import h5py
 
 SHORTFALL, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 PY = "/usr/bin/python3"
-TOOLS = os.path.join(SRC, "tools")
+TOOLS = os.path.join(SRC, "sim", "plots")
 TMP = tempfile.mkdtemp(prefix="shortfall-plots-")
 RESULTS = []
 

@@ -118,7 +118,7 @@ def headline_table_is_the_run_summary():
 def inline_svg_figures():
     run, _ = inputs()
     page = os.path.join(TMP, "report-svg.html")
-    sh(PY, os.path.join(SRC, "tools", "report.py"), run, "-o", page, "--figures", "svg")
+    sh(PY, os.path.join(SRC, "sim", "plots", "report.py"), run, "-o", page, "--figures", "svg")
     with open(page, encoding="utf-8") as f:
         html = f.read()
     assert html.count("<svg") >= NFIG, "inline SVG figures missing"

@@ -4,7 +4,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels.hpp"
+#include "engine/kernels.hpp"
 
 using namespace shortfall;
 

@@ -1,0 +1,341 @@
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "world/network.hpp"
+#include "util/sha256.hpp"
+#include "shortfall/error.hpp"
+#include "shortfall/world.hpp"
+
+namespace shortfall {
+
+int LeadTimes::between(CountryId supplier, CountryId buyer) const {
+  if (auto it = pairs.find({supplier, buyer}); it != pairs.end()) return it->second;
+  return supplier == buyer ? domestic : international;
+}
+
+std::optional<CountryId> World::find_country(std::string_view code) const {
+  for (CountryId c = 0; c < countries.size(); ++c)
+    if (countries[c].code == code) return c;
+  return std::nullopt;
+}
+
+std::optional<MaterialId> World::find_material(std::string_view id) const {
+  for (MaterialId p = 0; p < materials.size(); ++p)
+    if (materials[p].id == id) return p;
+  return std::nullopt;
+}
+
+std::optional<FirmId> World::find_firm(std::string_view id) const {
+  if (!firm_index_.empty()) {
+    auto it = firm_index_.find(id);
+    if (it == firm_index_.end()) return std::nullopt;
+    return it->second;
+  }
+  for (FirmId i = 0; i < firm_id.size(); ++i)
+    if (firm_id[i] == id) return i;
+  return std::nullopt;
+}
+
+bool World::is_group(std::string_view name) const {
+  for (const auto& c : countries)
+    for (const auto& g : c.groups)
+      if (g == name) return true;
+  return false;
+}
+
+std::vector<CountryId> World::resolve_countries(std::string_view name) const {
+  std::vector<CountryId> out;
+  for (CountryId c = 0; c < countries.size(); ++c) {
+    const auto& country = countries[c];
+    bool match = name == "all" || country.code == name ||
+                 std::find(country.groups.begin(), country.groups.end(), name) !=
+                     country.groups.end();
+    if (match) out.push_back(c);
+  }
+  return out;
+}
+
+namespace {
+[[noreturn]] void fail(const World& w, const std::string& key, const std::string& what) {
+  throw InputError(SourceLocation{w.source, 0, 0, key}, what);
+}
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+}  // namespace
+
+void World::finalize() {
+  const std::size_t n = firm_id.size();
+  if (countries.empty()) fail(*this, "countries", "expected at least one country, found none");
+  if (materials.empty()) fail(*this, "materials", "expected at least one material, found none");
+  if (n == 0) fail(*this, "firms", "expected at least one firm, found an empty world");
+  if (n >= std::numeric_limits<std::uint32_t>::max() ||
+      link_flow.size() >= std::numeric_limits<std::uint32_t>::max())
+    fail(*this, "links", "expected fewer than 2^32 firms and links");
+  if (firm_country.size() != n || firm_material.size() != n || final_demand.size() != n)
+    fail(*this, "firms", "firm columns have different lengths");
+  firm_inventory_days.resize(n, std::numeric_limits<double>::quiet_NaN());
+
+  {
+    std::set<std::string_view> seen;
+    for (const auto& c : countries)
+      if (!seen.insert(c.code).second) fail(*this, "countries", "duplicate country code '" + c.code + "'");
+    seen.clear();
+    for (const auto& p : materials)
+      if (!seen.insert(p.id).second) fail(*this, "materials", "duplicate material id '" + p.id + "'");
+  }
+  for (auto& p : materials) {
+    if (p.name.empty()) p.name = p.id;
+    if (p.inventory_days && !(std::isfinite(*p.inventory_days) && *p.inventory_days >= 0))
+      fail(*this, "materials[" + p.id + "].inventory_days",
+           "expected a finite number >= 0, found " + num(*p.inventory_days));
+    if (p.utilisation && !(*p.utilisation > 0.0 && *p.utilisation <= 1.0))
+      fail(*this, "materials[" + p.id + "].utilisation",
+           "expected a capacity utilisation in (0, 1], found " + num(*p.utilisation));
+    if (p.unit_value &&
+        !(std::isfinite(*p.unit_value) && *p.unit_value > 0.0 && *p.unit_value <= kMaxQuantity))
+      fail(*this, "materials[" + p.id + "].unit_value",
+           "expected a value per unit > 0 and <= 1e100, found " + num(*p.unit_value));
+  }
+  firm_index_.clear();
+  for (FirmId i = 0; i < n; ++i) {
+    const std::string key = "firms[" + firm_id[i] + "]";
+    if (!firm_index_.emplace(firm_id[i], i).second)
+      fail(*this, key, "duplicate firm id '" + firm_id[i] + "'");
+    if (firm_country[i] >= countries.size()) fail(*this, key + ".country", "unknown country");
+    if (firm_material[i] >= materials.size()) fail(*this, key + ".material", "unknown material");
+    if (!(std::isfinite(final_demand[i]) && final_demand[i] >= 0 &&
+          final_demand[i] <= kMaxQuantity))
+      fail(*this, key + ".final_demand",
+           "expected a number >= 0 and <= 1e100, found " + num(final_demand[i]));
+    double nd = firm_inventory_days[i];
+    if (!std::isnan(nd) && !(std::isfinite(nd) && nd >= 0))
+      fail(*this, key + ".inventory_days", "expected a finite number >= 0, found " + num(nd));
+  }
+
+  const std::size_t m = link_flow.size();
+  if (link_supplier.size() != m || link_buyer.size() != m)
+    fail(*this, "links", "link columns have different lengths");
+  link_lead_time.resize(m, 0);
+  for (LinkId l = 0; l < m; ++l) {
+    const std::string key = "links[" + std::to_string(l) + "]";
+    if (link_supplier[l] >= n || link_buyer[l] >= n) fail(*this, key, "link to a missing firm");
+    if (link_supplier[l] == link_buyer[l])
+      fail(*this, key, "a firm cannot supply itself ('" + firm_id[link_supplier[l]] + "')");
+    if (!(std::isfinite(link_flow[l]) && link_flow[l] > 0 && link_flow[l] <= kMaxQuantity))
+      fail(*this, key + ".flow",
+           "expected a flow > 0 and <= 1e100 (" + firm_id[link_supplier[l]] + " -> " +
+               firm_id[link_buyer[l]] + "), found " + num(link_flow[l]));
+    if (link_lead_time[l] == 0)
+      link_lead_time[l] =
+          lead_times.between(firm_country[link_supplier[l]], firm_country[link_buyer[l]]);
+    if (link_lead_time[l] < 1 || link_lead_time[l] > 3650)
+      fail(*this, key + ".lead_time",
+           "expected a lead time in days in [1, 3650], found " + std::to_string(link_lead_time[l]));
+  }
+
+  build_final_destinations();
+
+  auto net = std::make_shared<detail::Network>(detail::build_network(*this));
+
+  // Duplicate links: within a slot, suppliers are sorted.
+  for (FirmId i = 0; i < n; ++i)
+    for (detail::Lane a = net->slot_lane_begin[net->slot_begin[i]];
+         a + 1 < net->slot_lane_begin[net->slot_begin[i + 1]]; ++a)
+      if (net->lane_supplier[a] == net->lane_supplier[a + 1])
+        fail(*this, "links[" + std::to_string(net->lane_link[a + 1]) + "]",
+             "duplicate link " + firm_id[net->lane_supplier[a]] + " -> " + firm_id[i] +
+                 " (each supplier-buyer pair may appear once)");
+
+  // Baseline output x0_j = sum_k Z0_jk + C0_j, summed in out-lane order so that the engine's
+  // demand D_j = sum_k O_jk + C_j reproduces it to the last bit at baseline.
+  baseline_output.assign(n, 0.0);
+  for (FirmId j = 0; j < n; ++j) {
+    double sales = 0.0;
+    for (detail::Lane k = net->out_begin[j]; k < net->out_begin[j + 1]; ++k)
+      sales += link_flow[net->lane_link[net->out_lane[k]]];
+    baseline_output[j] = sales + final_demand[j];
+  }
+  for (FirmId i = 0; i < n; ++i)
+    if (baseline_output[i] == 0.0 && net->slot_begin[i + 1] > net->slot_begin[i])
+      fail(*this, "firms[" + firm_id[i] + "]",
+           "firm buys inputs but has zero baseline output (no buyers and no final demand)");
+
+  detail::Sha256 h;
+  for (const auto& c : countries) {
+    h.update(c.code); h.update("\x1f"); h.update(c.name); h.update("\x1f");
+    for (const auto& g : c.groups) { h.update(g); h.update("\x1e"); }
+    h.update("\x1d");
+  }
+  for (const auto& p : materials) {
+    h.update(p.id); h.update("\x1f"); h.update(p.unit); h.update("\x1f");
+    h.update_pod(p.inventory_days.value_or(-1.0));
+    h.update_pod(p.requalification_days.value_or(-1.0));
+  }
+  for (FirmId i = 0; i < n; ++i) {
+    h.update(firm_id[i]); h.update("\x1f");
+    h.update_pod(firm_country[i]); h.update_pod(firm_material[i]);
+    h.update_pod(final_demand[i]); h.update_pod(firm_inventory_days[i]);
+  }
+  // The lead-time table matters beyond the links given: links added during a run use it.
+  h.update_pod(lead_times.domestic);
+  h.update_pod(lead_times.international);
+  for (const auto& [pair, days] : lead_times.pairs) {
+    h.update_pod(pair.first); h.update_pod(pair.second); h.update_pod(days);
+  }
+  for (LinkId l = 0; l < m; ++l) {
+    h.update_pod(link_supplier[l]); h.update_pod(link_buyer[l]);
+    h.update_pod(link_flow[l]); h.update_pod(link_lead_time[l]);
+  }
+  // Material values and utilisation, and destination splits, enter the hash only where given,
+  // so that worlds without them keep their hashes.
+  for (const auto& p : materials)
+    if (p.utilisation || p.unit_value) {
+      h.update("\x1c" "material-v2"); h.update(p.id);
+      h.update_pod(p.utilisation.value_or(-1.0)); h.update_pod(p.unit_value.value_or(-1.0));
+    }
+  if (has_final_demand_split) {
+    h.update("\x1c" "final-demand-split");
+    for (std::size_t k = 0; k < final_dest_country.size(); ++k) {
+      h.update_pod(final_dest_country[k]); h.update_pod(final_dest_amount[k]);
+    }
+  }
+  sha256 = h.hex();
+  network_ = std::move(net);
+}
+
+void World::build_final_destinations() {
+  const std::size_t n = firm_id.size();
+  std::vector<std::uint32_t> count(n + 1, 0);
+  for (std::size_t k = 0; k < final_demand_split.size(); ++k) {
+    const auto& e = final_demand_split[k];
+    const std::string key = "final_demand_split[" + std::to_string(k) + "]";
+    if (e.firm >= n) fail(*this, key + ".firm", "unknown firm");
+    if (e.country >= countries.size()) fail(*this, key + ".country", "unknown country");
+    if (!(std::isfinite(e.amount) && e.amount >= 0.0))
+      fail(*this, key + ".amount",
+           "expected a finite amount >= 0 for firm '" + firm_id[e.firm] + "', found " +
+               num(e.amount));
+    ++count[e.firm];
+  }
+  std::vector<FinalDemandShare> split = final_demand_split;
+  std::stable_sort(split.begin(), split.end(), [](const auto& a, const auto& b) {
+    return a.firm != b.firm ? a.firm < b.firm : a.country < b.country;
+  });
+  final_dest_begin.assign(n + 1, 0);
+  final_dest_country.clear();
+  final_dest_amount.clear();
+  has_final_demand_split = false;
+  std::size_t k = 0;
+  for (FirmId i = 0; i < n; ++i) {
+    final_dest_begin[i] = std::uint32_t(final_dest_country.size());
+    if (count[i] == 0) {
+      if (final_demand[i] > 0.0) {
+        final_dest_country.push_back(firm_country[i]);
+        final_dest_amount.push_back(final_demand[i]);
+      }
+      continue;
+    }
+    double sum = 0.0;
+    for (; k < split.size() && split[k].firm == i; ++k) {
+      if (!final_dest_country.empty() && final_dest_begin[i] < final_dest_country.size() &&
+          final_dest_country.back() == split[k].country)
+        fail(*this, "final_demand_split",
+             "firm '" + firm_id[i] + "' lists destination '" + countries[split[k].country].code +
+                 "' twice");
+      final_dest_country.push_back(split[k].country);
+      final_dest_amount.push_back(split[k].amount);
+      sum += split[k].amount;
+      if (split[k].country != firm_country[i] && split[k].amount > 0.0)
+        has_final_demand_split = true;
+    }
+    if (std::abs(sum - final_demand[i]) > 1e-9 * final_demand[i])
+      fail(*this, "firms[" + firm_id[i] + "].final_demand",
+           "expected the destinations of its final demand to sum to " + num(final_demand[i]) +
+               ", found " + num(sum));
+  }
+  final_dest_begin[n] = std::uint32_t(final_dest_country.size());
+}
+
+WorldStats World::stats() const {
+  WorldStats s;
+  s.countries = countries.size();
+  s.materials = materials.size();
+  s.firms = num_firms();
+  s.links = num_links();
+  const auto& net = *network_;
+  double max_in = 0, max_out = 0;
+  std::vector<double> sales(num_firms(), 0.0);
+  for (LinkId l = 0; l < num_links(); ++l) sales[link_supplier[l]] += link_flow[l];
+  for (FirmId i = 0; i < num_firms(); ++i) {
+    double in = net.slot_lane_begin[net.slot_begin[i + 1]] - net.slot_lane_begin[net.slot_begin[i]];
+    double out = net.out_begin[i + 1] - net.out_begin[i];
+    max_in = std::max(max_in, in);
+    max_out = std::max(max_out, out);
+    if (final_demand[i] > 0) ++s.firms_with_final_demand;
+    if (in == 0) ++s.raw_firms;
+    if (baseline_output[i] > 0)
+      s.max_balance_residual =
+          std::max(s.max_balance_residual,
+                   std::abs(baseline_output[i] - (sales[i] + final_demand[i])) / baseline_output[i]);
+  }
+  s.mean_in_degree = num_firms() ? double(num_links()) / double(num_firms()) : 0;
+  s.max_in_degree = max_in;
+  s.max_out_degree = max_out;
+  for (auto l : link_lead_time) s.max_lead_time = std::max(s.max_lead_time, int(l));
+  return s;
+}
+
+// ---- WorldBuilder ------------------------------------------------------------------------------
+
+CountryId WorldBuilder::country(std::string code, std::vector<std::string> groups,
+                                std::string name) {
+  if (name.empty()) name = code;
+  world_.countries.push_back(Country{std::move(code), std::move(name), std::move(groups)});
+  return static_cast<CountryId>(world_.countries.size() - 1);
+}
+
+MaterialId WorldBuilder::material(std::string id, std::optional<double> inventory_days,
+                                  std::string unit) {
+  Material m;
+  m.id = std::move(id);
+  m.unit = std::move(unit);
+  m.inventory_days = inventory_days;
+  world_.materials.push_back(std::move(m));
+  return static_cast<MaterialId>(world_.materials.size() - 1);
+}
+
+FirmId WorldBuilder::firm(std::string id, CountryId country, MaterialId material,
+                          double final_demand, std::optional<double> inventory_days) {
+  world_.firm_id.push_back(std::move(id));
+  world_.firm_country.push_back(country);
+  world_.firm_material.push_back(material);
+  world_.final_demand.push_back(final_demand);
+  world_.firm_inventory_days.push_back(
+      inventory_days.value_or(std::numeric_limits<double>::quiet_NaN()));
+  return static_cast<FirmId>(world_.firm_id.size() - 1);
+}
+
+LinkId WorldBuilder::link(FirmId supplier, FirmId buyer, double flow, int lead_time) {
+  world_.link_supplier.push_back(supplier);
+  world_.link_buyer.push_back(buyer);
+  world_.link_flow.push_back(flow);
+  world_.link_lead_time.push_back(lead_time);
+  return static_cast<LinkId>(world_.link_flow.size() - 1);
+}
+
+void WorldBuilder::final_demand_to(FirmId firm, CountryId country, double amount) {
+  world_.final_demand_split.push_back(FinalDemandShare{firm, country, amount});
+}
+
+World WorldBuilder::build() {
+  if (world_.source.empty()) world_.source = "<built in code>";
+  world_.finalize();
+  return std::move(world_);
+}
+
+}  // namespace shortfall
