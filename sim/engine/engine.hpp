@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "util/text.hpp"
 #include "engine/kernels.hpp"
 #include "world/network.hpp"
 #include "shortfall/error.hpp"
@@ -58,11 +59,7 @@ inline std::vector<bool> material_mask(const World& w, const std::vector<std::st
   return mask;
 }
 
-inline std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
+using util::join;
 
 inline const char* event_type_name(EventType t) {
   switch (t) {

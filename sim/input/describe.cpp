@@ -2,6 +2,7 @@
 // `shortfall validate` (README "Command line"), and the warnings about settings that will do
 // nothing. The rules for "does nothing" follow the engine: sim/engine.hpp (selections, controls,
 // inventory targets, capacity) and sim/policies.cpp (triggers, stockpiles, random draws).
+#include "util/text.hpp"
 #include "shortfall/describe.hpp"
 
 #include <algorithm>
@@ -39,14 +40,9 @@ std::string percent(double share) {
 }
 
 std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string s;
-  for (std::size_t k = 0; k < v.size(); ++k) s += (k ? sep : "") + v[k];
-  return s;
+  return util::join(v, sep);
 }
-
-std::string plural(std::size_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
+using util::plural;
 
 /// Countries named by codes, groups or "all"; an empty list means all where `empty_all`.
 std::vector<bool> country_mask(const World& w, const std::vector<std::string>& names,

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <set>
 
+#include "util/text.hpp"
 #include "util/csv.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/scenario.hpp"
@@ -50,11 +51,8 @@ void read_between(const YNode& e, Event& ev) {
   ev.side_b = b.item(1).as_string_list();
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out.empty() ? "all" : out;
-}
+/// The listed ids, or "all" for an empty list (a selection that names nothing takes all).
+std::string join(const std::vector<std::string>& v) { return v.empty() ? "all" : util::join(v); }
 
 /// "gallium in CHN", or "firms a,b" when firms are named.
 std::string selection(const Selector& s) {
