@@ -1,4 +1,4 @@
-// Network analytics (sim/analyze.cpp) on hand-made worlds whose answers are known by hand.
+// Network analytics (sim/analysis/analyze.cpp) on hand-made worlds whose answers are known by hand.
 // Definitions: docs/analysis.md.
 #include <gtest/gtest.h>
 

@@ -516,7 +516,7 @@ TEST(ExportControl, EndsOnItsEndDay) {
   EXPECT_EQ(sim.event_log()[1].type, "end:export_control");
 }
 
-// DISABLED: engine bug. sim/engine.hpp stores the cap k in `std::vector<float> cap_share`, so
+// DISABLED: engine bug. sim/engine/engine.hpp stores the cap k in `std::vector<float> cap_share`, so
 // k = 0.1 becomes 0.100000001490116 and the served order is 0.2000000029802 instead of
 // min(O, k Z0) = 0.2 (relative error 1.5e-8). Enable once the cap is kept in double.
 TEST(ExportControl, LicenseShareIsAppliedExactly) {

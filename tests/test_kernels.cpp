@@ -1,4 +1,4 @@
-// Unit tests of the per-phase kernels (sim/kernels.hpp) against docs/model.md section 3.
+// Unit tests of the per-phase kernels (sim/engine/kernels.hpp) against docs/model.md section 3.
 // Every expected number below is worked out by hand from the model's formulas; the comments
 // state the math.
 #include <gtest/gtest.h>

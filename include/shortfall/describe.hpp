@@ -1,4 +1,4 @@
-// What a world holds and what a scenario or a sweep will do, in words (README "Command line"):
+// What a world holds and what a scenario or a sweep will do, in words (docs/commands.md):
 // the ids and tables of `shortfall info`, the plan that `shortfall validate` prints, and the
 // warnings about settings that will do nothing (an event that selects no firm, a policy that can
 // never trigger, a model key every firm overrides, a sweep axis or replicates that change

@@ -88,6 +88,9 @@ struct Selector {
 enum class EventType { kCapacityLoss, kExportControl, kTradeCut, kDemandShock, kTransportDisruption };
 enum class RecoveryType { kNone, kLinear, kExponential, kStep };
 
+/// The event type as written in scenarios ("capacity_loss", ...).
+[[nodiscard]] const char* event_type_name(EventType t);
+
 struct Recovery {
   RecoveryType type = RecoveryType::kNone;
   double days = 0;  ///< linear: R; exponential: half-life h

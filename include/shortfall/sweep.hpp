@@ -1,4 +1,4 @@
-// Parameter sweeps (README "Sweeps"): many runs of one base scenario with parameters varied by
+// Parameter sweeps (docs/sweeps.md): many runs of one base scenario with parameters varied by
 // key path, run in parallel over one shared read-only World, written to one HDF5 file.
 //
 //   SweepSpec spec = load_sweep("sweeps/x.yaml");   // parse + check the axes against the base

@@ -22,12 +22,11 @@ namespace shortfall {
 /// stockpile quantity, a generator's world output) and the largest value per unit. Every
 /// product the model forms from two of them and its factors (inventory days <= 3650, a demand
 /// shock <= 1e6, surge alpha <= 100, sums over < 2^32 links, 36500 days) stays below 1e230, far
-/// from the largest double (1.8e308): a run never overflows into inf or NaN (README, "Input
-/// formats").
+/// from the largest double (1.8e308): a run never overflows into inf or NaN (docs/input.md).
 inline constexpr double kMaxQuantity = 1e100;
 
 namespace detail {
-struct Network;  // compressed adjacency built from the links (sim/network.hpp)
+struct Network;  // compressed adjacency built from the links (sim/world/network.hpp)
 }
 
 using FirmId = std::uint32_t;

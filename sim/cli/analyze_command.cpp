@@ -1,6 +1,6 @@
 // shortfall analyze <world.yaml | scenario.yaml> [--top 20] [--out analysis.h5]
 //                   [--simulate-top K] [--days D] [--threads N] [--no-esri]
-// Network analytics before any shock (sim/analyze.cpp, definitions in docs/analysis.md).
+// Network analytics before any shock (sim/analysis/analyze.cpp, definitions in docs/analysis.md).
 #include <chrono>
 #include <cstdio>
 #include <iostream>

@@ -1,5 +1,5 @@
 // Start-up checks of the program under a parallel launcher, and what it was built with
-// (sim/cli/launch.cpp; the detection itself is sim/launcher.cpp).
+// (sim/cli/launch.cpp; the detection itself is sim/sweeps/launcher.cpp).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,7 +1,7 @@
 // shortfall sweep <sweep.yaml> [--out FILE] [--threads N] [--resume | --restart] [--dry-run]
 //                             [--print-scenario K] [--quiet]
 //
-// Runs every point of a parameter sweep (README "Sweeps") with TBB on one machine, or split
+// Runs every point of a parameter sweep (docs/sweeps.md) with TBB on one machine, or split
 // across the ranks of `mpirun -np K shortfall sweep ...` when built with SHORTFALL_MPI: runs go
 // round-robin to the ranks, each rank appends its finished runs to its own journal
 // (<out>.partial.<rank>), and rank 0 joins the journals into the single output file after all
@@ -249,7 +249,7 @@ int run_local(const SweepArgs& a) {
 
 #ifdef SHORTFALL_WITH_MPI
 
-/// Started by an MPI launcher (sim/launcher.cpp): mpirun, srun --mpi=pmix, ... A process alone
+/// Started by an MPI launcher (sim/sweeps/launcher.cpp): mpirun, srun --mpi=pmix, ... A process alone
 /// runs without MPI (the same file, and no MPI start-up); so does `srun -n 1` without a plugin.
 /// Every process of a launcher must decide alike: where the launcher gives only a rank, rank 0
 /// cannot tell its size, so any MPI launcher means MPI.

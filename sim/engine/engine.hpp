@@ -61,22 +61,6 @@ inline std::vector<bool> material_mask(const World& w, const std::vector<std::st
 
 using util::join;
 
-inline const char* event_type_name(EventType t) {
-  switch (t) {
-    case EventType::kCapacityLoss:
-      return "capacity_loss";
-    case EventType::kExportControl:
-      return "export_control";
-    case EventType::kTradeCut:
-      return "trade_cut";
-    case EventType::kDemandShock:
-      return "demand_shock";
-    case EventType::kTransportDisruption:
-      return "transport_disruption";
-  }
-  return "?";
-}
-
 }  // namespace engine
 
 using namespace engine;

@@ -1,7 +1,7 @@
 // What a world holds and what a scenario will do, in words: `shortfall info` and
-// `shortfall validate` (README "Command line"), and the warnings about settings that will do
-// nothing. The rules for "does nothing" follow the engine: sim/engine.hpp (selections, controls,
-// inventory targets, capacity) and sim/policies.cpp (triggers, stockpiles, random draws).
+// `shortfall validate` (docs/commands.md), and the warnings about settings that will do
+// nothing. The rules for "does nothing" follow the engine: sim/engine/engine.hpp (selections, controls,
+// inventory targets, capacity) and sim/policies/policies.cpp (triggers, stockpiles, random draws).
 #include "util/text.hpp"
 #include "shortfall/describe.hpp"
 
@@ -218,7 +218,7 @@ std::vector<double> country_material_use(const World& w) {
   return use;
 }
 
-/// Firms picked by an event's selector (sim/engine.hpp resolve_firms).
+/// Firms picked by an event's selector (sim/engine/engine.hpp resolve_firms).
 std::vector<FirmId> selected_firms(const World& w, const Event& ev) {
   std::vector<FirmId> out;
   if (!ev.firm_losses.empty()) {
@@ -246,7 +246,7 @@ std::vector<FirmId> selected_firms(const World& w, const Event& ev) {
 }
 
 /// Links and final-demand destinations an export control, trade cut or transport disruption
-/// reaches (sim/engine.hpp recompute_controls: only across borders).
+/// reaches (sim/engine/engine.hpp recompute_controls: only across borders).
 std::pair<std::size_t, std::size_t> reach(const World& w, const Event& ev, bool final_controls) {
   std::size_t links = 0, finals = 0;
   if (ev.type == EventType::kExportControl) {
@@ -539,7 +539,7 @@ std::string effective_settings(const Scenario& s, const WorldFacts& facts) {
   if (matching(s)) o << "seed " << s.seed << "\n";
   o << "orders " << int(m.orders) << " destocking " << m.destocking << " tau " << exact(m.tau)
     << " rationing " << int(m.rationing) << "\n";
-  // The preset fixes u0 = 1 and ignores the materials' own (sim/engine.hpp).
+  // The preset fixes u0 = 1 and ignores the materials' own (sim/engine/engine.hpp).
   if (m.is_preset() || facts.made_on_default > 0)
     o << "utilisation " << exact(m.is_preset() ? 1.0 : m.utilisation) << "\n";
   if (facts.inputs_on_default > 0) o << "inventory_days " << exact(m.inventory_days) << "\n";

@@ -1,4 +1,4 @@
-// Parsing scenarios (README "Scenario format") and checking them against a world.
+// Parsing scenarios (docs/input.md) and checking them against a world.
 #include <algorithm>
 #include <set>
 
@@ -12,11 +12,7 @@ namespace shortfall {
 
 using detail::YNode;
 
-namespace {
-
-constexpr int kMaxDays = 36500;  // 100 years of days
-
-const char* type_name(EventType t) {
+const char* event_type_name(EventType t) {
   switch (t) {
     case EventType::kCapacityLoss: return "capacity_loss";
     case EventType::kExportControl: return "export_control";
@@ -26,6 +22,10 @@ const char* type_name(EventType t) {
   }
   return "?";
 }
+
+namespace {
+
+constexpr int kMaxDays = 36500;  // 100 years of days
 
 void read_selector(const YNode& e, Selector& s) {
   if (auto v = e.get("firms")) s.firms = v->as_string_list();
@@ -190,7 +190,6 @@ Event parse_event(const YNode& e, const std::string& scenario_path) {
                        " and " + join(ev.side_b) + ", " + span;
       break;
   }
-  (void)type_name;
   return ev;
 }
 

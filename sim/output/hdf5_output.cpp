@@ -1,5 +1,6 @@
 // HDF5 output with named dimensions (HDF5 dimension scales), readable by h5py and by
 // xarray.open_dataset(path, group=..., engine="h5netcdf").
+#include "output/variables.hpp"
 #include "util/atomic_file.hpp"
 #include "shortfall/hdf5_output.hpp"
 
@@ -51,30 +52,8 @@ struct Series {
   hid_t mem_type = -1;
 };
 
-/// The country x material series of a run file (model 10), in file order.
-struct CmSeries {
-  const char* name;
-  std::vector<double> CountryMaterialDay::*field;
-  const char* units;
-  const char* long_name;
-};
-constexpr CmSeries kCmSeries[] = {
-    {"production", &CountryMaterialDay::production, "units of the material per day",
-     "output of the country's makers of the material"},
-    {"output_lost", &CountryMaterialDay::output_lost, "units of the material per day",
-     "output lost: sum over the country's makers of max(0, x0 - x)"},
-    {"shortage", &CountryMaterialDay::shortage, "units of the material per day",
-     "input shortage: what the country's users lacked of the material to make what they could "
-     "sell today, sum of max(0, A min(x^cap, D) / x0 - S)"},
-    {"unmet_final_demand", &CountryMaterialDay::unmet_final_demand,
-     "units of the material per day",
-     "final users in the country (destination) not served, before export-control caps"},
-    {"order_backlog", &CountryMaterialDay::order_backlog, "units of the material per day",
-     "diagnostic: orders of the country's buyers not delivered, restocking orders included"},
-    {"inventory_days", &CountryMaterialDay::inventory_days,
-     "days of cover (pooled stock / baseline daily use)", "inventory cover"},
-};
-constexpr std::size_t kNumCm = std::size(kCmSeries);
+using detail::kCmSeries;
+constexpr std::size_t kNumCm = detail::kNumCmSeries;
 
 }  // namespace
 
@@ -406,24 +385,12 @@ class Hdf5Recorder final : public Recorder {
     for (auto& p : world.materials) ids.push_back(p.id);
     H5Handle gc = coord_strings(g, "country", codes);
     H5Handle gm = coord_strings(g, "material", ids);
-    dataset_2d(g, "output_lost_days", m.output_lost_days, gc, gm, "days of baseline output",
-               "output lost: sum over days of output_lost / baseline output");
-    dataset_2d(g, "peak_output_loss", m.peak_output_loss, gc, gm, "fraction of baseline output",
-               "largest daily output_lost / baseline output");
-    dataset_2d(g, "shortage_days", m.shortage_days, gc, gm, "days of baseline use",
-               "input shortage: sum over days of shortage / baseline use");
-    dataset_2d(g, "unmet_final_demand_days", m.unmet_final_days, gc, gm,
-               "days of baseline final use",
-               "unmet final demand: sum over days of unmet_final_demand / baseline final use");
-    dataset_2d(g, "output_lost_units", m.output_lost_units, gc, gm, "units of the material",
-               "output lost summed over the days");
-    dataset_2d(g, "unmet_final_demand_units", m.unmet_final_units, gc, gm,
-               "units of the material", "unmet final demand summed over the days");
-    dataset_2d_int(g, "first_shortage_day", m.first_shortage_day, gc, gm,
-                   "first day with input shortage (-1: never)");
-    dataset_2d_int(g, "recovery_day", m.recovery_day, gc, gm,
-                   "first day from which production >= 0.99 of baseline and input shortage <= "
-                   "0.01 of use hold to the end (0: never disturbed, -1: not recovered)");
+    for (const detail::MetricInfo& mi : detail::kMetrics) {
+      if (mi.real)
+        dataset_2d(g, mi.name, m.*mi.real, gc, gm, mi.units, mi.long_name);
+      else
+        dataset_2d_int(g, mi.name, m.*mi.whole, gc, gm, mi.long_name);
+    }
     attr_scalar<std::int32_t>(g, "days", H5T_NATIVE_INT32, m.days);
     const CountryValues v = country_values(m, sim.pair_baselines());
     if (v.any) {

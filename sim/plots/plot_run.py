@@ -114,7 +114,7 @@ ACTION_STYLE = {
     "supplier_switch": ("buyer takes on a new supplier", (0, (1, 3)), "0.0"),
 }
 SHOCK_COLOR, POLICY_SPAN_COLOR, STOCKPILE_COLOR = "#d62728", "#ff7f0e", "#2ca02c"
-# The types of EventRecord written by policies (sim/policies.cpp); every other type is a
+# The types of EventRecord written by policies (sim/policies/policies.cpp); every other type is a
 # scenario event, drawn as a shaded span from its start to its `end:` record.
 POLICY_TYPES = set(ACTION_STYLE) | {"stockpile_release", "surge"}
 

@@ -1,5 +1,6 @@
 // Parameter sweeps: the sweep file, key paths into scenarios, sampling, running many runs over
-// one shared World with TBB, the run journals and the HDF5 output (README "Sweeps").
+// one shared World with TBB, the run journals and the HDF5 output (docs/sweeps.md).
+#include "output/variables.hpp"
 #include "util/atomic_file.hpp"
 #include "shortfall/sweep.hpp"
 #include "output/h5_handle.hpp"
@@ -395,66 +396,32 @@ Scenario parse_point(const SweepSpec& spec, const AppliedPoint& ap,
 
 // ---- simulation of one run ---------------------------------------------------------------
 
-/// The country x material series a sweep records, in the run file's order (kCmSeries of
-/// sim/hdf5_output.cpp): the same names, units and meaning.
+/// The country x material series a sweep records: the run file's (output/variables.hpp), and
+/// where each is kept in a run's result.
 struct SeriesInfo {
-  const char* name;
   std::vector<double> CountryMaterialDay::*day;
   std::vector<double> RunResult::*run;
+  const char* name;
   const char* units;
   const char* long_name;
 };
-constexpr SeriesInfo kSeries[] = {
-    {"production", &CountryMaterialDay::production, &RunResult::production,
-     "units of the material per day", "output of the country's makers of the material"},
-    {"output_lost", &CountryMaterialDay::output_lost, &RunResult::output_lost,
-     "units of the material per day",
-     "output lost: sum over the country's makers of max(0, x0 - x)"},
-    {"shortage", &CountryMaterialDay::shortage, &RunResult::shortage,
-     "units of the material per day",
-     "input shortage: what the country's users lacked of the material to make what they could "
-     "sell today, sum of max(0, A min(x^cap, D) / x0 - S)"},
-    {"unmet_final_demand", &CountryMaterialDay::unmet_final_demand,
-     &RunResult::unmet_final_demand, "units of the material per day",
-     "final users in the country (destination) not served, before export-control caps"},
-    {"order_backlog", &CountryMaterialDay::order_backlog, &RunResult::order_backlog,
-     "units of the material per day",
-     "diagnostic: orders of the country's buyers not delivered, restocking orders included"},
-    {"inventory_days", &CountryMaterialDay::inventory_days, &RunResult::inventory_days,
-     "days of cover (pooled stock / baseline daily use)", "inventory cover"},
-};
-constexpr std::size_t kNumSeries = std::size(kSeries);
+constexpr std::vector<double> RunResult::*kResultSeries[] = {
+    &RunResult::production,         &RunResult::output_lost,   &RunResult::shortage,
+    &RunResult::unmet_final_demand, &RunResult::order_backlog, &RunResult::inventory_days};
+static_assert(std::size(kResultSeries) == detail::kNumCmSeries);
+constexpr auto make_series() {
+  std::array<SeriesInfo, detail::kNumCmSeries> s{};
+  for (std::size_t k = 0; k < s.size(); ++k)
+    s[k] = {detail::kCmSeries[k].field, kResultSeries[k], detail::kCmSeries[k].name,
+            detail::kCmSeries[k].units, detail::kCmSeries[k].long_name};
+  return s;
+}
+constexpr auto kSeries = make_series();
+constexpr std::size_t kNumSeries = kSeries.size();
 
-/// The run metrics' arrays in the journal's and the `summary` group's order.
-struct MetricInfo {
-  const char* name;
-  std::vector<double> RunMetrics::*real;         ///< or nullptr
-  std::vector<std::int32_t> RunMetrics::*whole;  ///< or nullptr
-  const char* units;                             ///< nullptr: none (days as integers)
-  const char* long_name;
-};
-constexpr MetricInfo kMetrics[] = {
-    {"output_lost_days", &RunMetrics::output_lost_days, nullptr, "days of baseline output",
-     "output lost: sum over days of output_lost / baseline output"},
-    {"peak_output_loss", &RunMetrics::peak_output_loss, nullptr, "fraction of baseline output",
-     "largest daily output_lost / baseline output"},
-    {"shortage_days", &RunMetrics::shortage_days, nullptr, "days of baseline use",
-     "input shortage: sum over days of shortage / baseline use"},
-    {"unmet_final_demand_days", &RunMetrics::unmet_final_days, nullptr,
-     "days of baseline final use",
-     "unmet final demand: sum over days of unmet_final_demand / baseline final use"},
-    {"output_lost_units", &RunMetrics::output_lost_units, nullptr, "units of the material",
-     "output lost summed over the days"},
-    {"unmet_final_demand_units", &RunMetrics::unmet_final_units, nullptr,
-     "units of the material", "unmet final demand summed over the days"},
-    {"first_shortage_day", nullptr, &RunMetrics::first_shortage_day, nullptr,
-     "first day with input shortage (-1: never)"},
-    {"recovery_day", nullptr, &RunMetrics::recovery_day, nullptr,
-     "first day from which production >= 0.99 of baseline and input shortage <= 0.01 of use "
-     "hold to the end (0: never disturbed, -1: not recovered)"},
-};
-constexpr std::size_t kNumReal = 6, kNumWhole = 2;
-static_assert(std::size(kMetrics) == kNumReal + kNumWhole);
+using detail::kMetrics;
+using detail::MetricInfo;
+constexpr std::size_t kNumReal = detail::kNumRealMetrics, kNumWhole = detail::kNumWholeMetrics;
 
 /// Runs the simulation of run k, one thread. The metrics are the simulation's own
 /// (RunOptions::metrics, accumulated inside step() every day); the series are taken on the
@@ -850,7 +817,7 @@ std::vector<JournalEntry> scan_journals(const SweepPlan& plan, const World& worl
 using detail::H5Handle;
 
 /// Writes the sweep's HDF5 file: named dimensions as HDF5 dimension scales (as
-/// sim/hdf5_output.cpp does), so that xarray.open_dataset(path, engine="h5netcdf") reads them.
+/// sim/output/hdf5_output.cpp does), so that xarray.open_dataset(path, engine="h5netcdf") reads them.
 class SweepFileWriter {
  public:
   SweepFileWriter(const std::string& path, const SweepPlan& plan, const World& world)

@@ -1,4 +1,4 @@
-// Silent no-ops in sweeps (README "Sweeps"): an axis whose values give the same runs, and
+// Silent no-ops in sweeps (docs/sweeps.md): an axis whose values give the same runs, and
 // replicates whose seeds give the same runs, reported by `shortfall sweep` (and --dry-run)
 // before any run starts.
 //

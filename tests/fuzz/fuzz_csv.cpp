@@ -1,4 +1,4 @@
-// libFuzzer target: the CSV reader shortfall::detail::read_csv (sim/csv.hpp), with the column
+// libFuzzer target: the CSV reader shortfall::detail::read_csv (sim/util/csv.hpp), with the column
 // sets of the three tables the program reads: firms, links and capacity losses. The first byte
 // picks the table; the rest is the file. Each row's fields are read as text or numbers the way
 // the loaders do. Every input must either be read or raise InputError/IoError.

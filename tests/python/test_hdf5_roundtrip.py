@@ -4,7 +4,7 @@ back with h5py and xarray (engine h5netcdf).
 
 Usage: test_hdf5_roundtrip.py <shortfall binary> <source dir>
 
-Checks the layout of README "Output" (named dimensions, coordinates, root attributes), that the
+Checks the layout of docs/output.md (named dimensions, coordinates, root attributes), that the
 gallium export control produces a (JPN, gallium) shortage while it lasts, that country totals
 equal sums of firm-level values, that the baseline run stays at baseline_output exactly, and
 that --threads 1 and --threads 2 give identical datasets. Prints "N passed, M failed".

@@ -80,7 +80,7 @@ double stream_bandwidth_forked(int threads) {
 }
 
 // Roofline model: estimated memory traffic per link and day with lead time 1 and proportional
-// rationing (README "Performance"), in bytes. A scattered access counts a whole 64-byte line,
+// rationing (docs/performance.md), in bytes. A scattered access counts a whole 64-byte line,
 // read and, for a write, written back.
 //   inventory+orders: stock read+written, Z0, yesterday's delivery, order written, out-position
 //     (44 streamed) + the served order scattered to supplier order (one line, 128);
