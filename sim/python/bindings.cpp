@@ -339,6 +339,10 @@ PYBIND11_MODULE(_shortfall, m) {
             return std::make_shared<Scenario>(parse_scenario(dict_to_yaml(d), path));
           },
           py::arg("d"), py::arg("path") = "<dict>")
+      .def(py::init([](const py::dict& d, const std::string& path) {
+             return std::make_shared<Scenario>(parse_scenario(dict_to_yaml(d), path));
+           }),
+           py::arg("d"), py::arg("path") = "<dict>", "The same as Scenario.from_dict.")
       .def_static("_dict_to_yaml", &dict_to_yaml)
       .def_readonly("name", &Scenario::name)
       .def_readonly("path", &Scenario::path)

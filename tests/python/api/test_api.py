@@ -342,7 +342,10 @@ def test_from_dict_equals_load(tmp_path):
     path.write_text(json.dumps(SCENARIO, default=float))  # JSON is YAML
     a = sf.run(sf.Scenario.load(str(path)), out=tmp_path / "a.h5")
     b = sf.run(sf.Scenario.from_dict(SCENARIO), out=tmp_path / "b.h5")
+    c = sf.run(SCENARIO, out=tmp_path / "c.h5")  # a dict given to run
+    assert sf.Scenario(SCENARIO).text == sf.Scenario.from_dict(SCENARIO).text
     assert sf.Scenario.from_dict(SCENARIO).name == "dict-test"
+    assert_same_file(b.path, c.path)
     # The same run; only the stored scenario text differs (re-written from the dict).
     assert_same_file(a.path, b.path, skip=("@scenario",))
 
