@@ -255,6 +255,16 @@ def test_runs_release_the_gil():
     assert len(during) >= (t1 - t0) / 0.01 / 3, (len(during), t1 - t0)
 
 
+def test_scenario_warnings_are_python_warnings():
+    """What `run` prints as `warning:` (here: an event that starts after the last day) is a
+    ShortfallWarning, and kept in result.warnings."""
+    d = dict(SCENARIO, days=10)
+    d["events"] = [dict(SCENARIO["events"][0], start=50, end=60)]
+    with pytest.warns(sf.ShortfallWarning, match="starts on day 50") as ws:
+        r = sf.run(d)
+    assert [str(w.message) for w in ws] == r.warnings and len(r.warnings) == 1
+
+
 # ---- from_tables and from_dict ----------------------------------------------------------------
 
 COUNTRIES = pd.DataFrame({"code": ["CHN", "JPN", "USA"], "name": ["China", "Japan", None],
