@@ -1174,7 +1174,11 @@ struct Simulation::Impl {
     for_firm_ranges([&](FirmId jb, FirmId je) { supplier_range(jb, je); });
     lap(times.demand_production_rationing);
     for_firm_ranges([&](FirmId ib, FirmId ie) { ship_range(ib, ie, t); });
-    std::swap(x, x_new);
+    // Copied, not swapped: x stays the same buffer for the whole run, so that views of it
+    // (Simulation::production, the Python API's numpy arrays) stay valid and see each day.
+    for_firm_ranges([&](FirmId ib, FirmId ie) {
+      std::copy(x_new.begin() + ib, x_new.begin() + ie, x.begin() + ib);
+    });
     lap(times.shipping);
     if (policies_on) policy_day_end(t);
     lap(times.policies);
