@@ -39,7 +39,7 @@ struct RunOptions {
 /// Wall-clock seconds spent in each phase of the day so far (with RunOptions::profile).
 struct PhaseTimes {
   double events = 0, inventory_orders = 0, demand_production_rationing = 0, shipping = 0,
-         policies = 0;
+         policies = 0, metrics = 0;
 };
 
 /// Thrown by Simulation::run when RunOptions::cancel was raised.

@@ -547,6 +547,7 @@ struct Simulation::Impl {
 
   // ---- phase 1: events ---------------------------------------------------------------------
   void apply_events(int t) {
+    expect_phase(Phase::kEvents);
     bool controls_changed = false, demand_changed = false, transport_changed = false;
     for (std::size_t k = 0; k < scenario.events.size(); ++k) {
       const Event& ev = scenario.events[k];
@@ -713,6 +714,7 @@ struct Simulation::Impl {
 
   /// Steps 2-3 for the buyers [ib, ie).
   void buyer_range(FirmId ib, FirmId ie) {
+    expect_phase(Phase::kBuyers);
     if (slot_extra.empty()) {
       if (destocking)
         buyer_by_lead<false>(ib, ie);
@@ -874,6 +876,7 @@ struct Simulation::Impl {
   /// Steps 4-6 for the suppliers [jb, je), with the arrays behind restrict pointers; the
   /// rationing of a supplier that cannot serve everyone is left to ration().
   void supplier_range(FirmId jb, FirmId je) {
+    expect_phase(Phase::kSuppliers);
     const Lane* __restrict out_begin = net.out_begin.data();
     const Slot* __restrict slot_begin = net.slot_begin.data();
     const double* __restrict oo = o_out.data();
@@ -1074,6 +1077,7 @@ struct Simulation::Impl {
   // ---- shipping, bookkeeping and step 7 (recovery), per buyer --------------------------------
   /// Shipping for the buyers [ib, ie), then each one's end of the day.
   void ship_range(FirmId ib, FirmId ie, int t) {
+    expect_phase(Phase::kShipping);
     if (slot_extra.empty()) {
       switch (scenario.model.rationing) {
         case Rationing::kWaterfill:
@@ -1155,37 +1159,85 @@ struct Simulation::Impl {
     });
   }
 
-  bool step() {
-    if (day + 1 >= total_days) return false;
-    const int t = ++day;
-    using Clock = std::chrono::steady_clock;
-    auto mark = profile ? Clock::now() : Clock::time_point{};
-    auto lap = [&](double& acc) {
-      if (!profile) return;
-      auto now = Clock::now();
-      acc += std::chrono::duration<double>(now - mark).count();
-      mark = now;
-    };
-    apply_events(t);
+  // ---- one day: docs/model.md section 3, as a declared list of phases ----------------------
+  /// The phases of a day, in order. The engine fuses the model's steps that loop over the same
+  /// index: 3.2-3.3 per buyer, 3.4-3.6 per supplier, shipping and 3.7 per buyer again; the
+  /// policies act at the fixed points section 3 names (section 6's ceilings after 3.1,
+  /// sections 6-9 after every firm's 3.7).
+  enum class Phase : std::uint8_t {
+    kEvents,       // 3.1 events
+    kPolicyStart,  // section 6: surge ceilings, right after 3.1
+    kBuyers,       // 3.2 inventory, 3.3 orders, per buyer
+    kSuppliers,    // 3.4 demand, 3.5 production, 3.6 rationing, per supplier
+    kShipping,     // 3.6 shipping, 3.7 recovery (and section 6's alpha), per buyer
+    kPolicyEnd,    // sections 6-9: shortage ratios, crisis mechanisms, stockpiles, new suppliers
+    kMetrics,      // section 10: the day's country x material metrics (3.8 records them)
+    kNone,         // between days
+  };
+  struct DayPhase {
+    Phase phase;
+    const char* model_steps;     ///< docs/model.md
+    double PhaseTimes::*time;    ///< where --profile adds its seconds
+    void (Impl::*run)(int t);
+  };
+  /// The phase running now; the phases' own loops check it in builds with assertions, so a
+  /// phase called out of its place in the day fails there.
+  Phase running = Phase::kNone;
+  void expect_phase([[maybe_unused]] Phase p) const { assert(running == p); }
+
+  void phase_events(int t) { apply_events(t); }
+  void phase_policy_start(int t) {
     if (policies_on) policy_day_start(t);
-    lap(times.events);
+  }
+  void phase_buyers(int) {
     for_firm_ranges([&](FirmId ib, FirmId ie) { buyer_range(ib, ie); });
-    lap(times.inventory_orders);
+  }
+  void phase_suppliers(int) {
     for_firm_ranges([&](FirmId jb, FirmId je) { supplier_range(jb, je); });
-    lap(times.demand_production_rationing);
+  }
+  void phase_shipping(int t) {
     for_firm_ranges([&](FirmId ib, FirmId ie) { ship_range(ib, ie, t); });
     // Copied, not swapped: x stays the same buffer for the whole run, so that views of it
     // (Simulation::production, the Python API's numpy arrays) stay valid and see each day.
     for_firm_ranges([&](FirmId ib, FirmId ie) {
       std::copy(x_new.begin() + ib, x_new.begin() + ie, x.begin() + ib);
     });
-    lap(times.shipping);
+  }
+  void phase_policy_end(int t) {
     if (policies_on) policy_day_end(t);
-    lap(times.policies);
-    if (options.metrics) {
-      country_material<false>(metrics_day);
-      metrics.add_day(t, metrics_day);
+  }
+  void phase_metrics(int t) {
+    if (!options.metrics) return;
+    country_material<false>(metrics_day);
+    metrics.add_day(t, metrics_day);
+  }
+
+  bool step() {
+    // The day (the class is complete here, so its phases can be named).
+    static constexpr DayPhase kDay[] = {
+        {Phase::kEvents, "3.1", &PhaseTimes::events, &Impl::phase_events},
+        {Phase::kPolicyStart, "6", &PhaseTimes::events, &Impl::phase_policy_start},
+        {Phase::kBuyers, "3.2-3.3", &PhaseTimes::inventory_orders, &Impl::phase_buyers},
+        {Phase::kSuppliers, "3.4-3.6", &PhaseTimes::demand_production_rationing,
+         &Impl::phase_suppliers},
+        {Phase::kShipping, "3.6-3.7", &PhaseTimes::shipping, &Impl::phase_shipping},
+        {Phase::kPolicyEnd, "6-9", &PhaseTimes::policies, &Impl::phase_policy_end},
+        {Phase::kMetrics, "10", &PhaseTimes::metrics, &Impl::phase_metrics},
+    };
+    if (day + 1 >= total_days) return false;
+    const int t = ++day;
+    using Clock = std::chrono::steady_clock;
+    auto mark = profile ? Clock::now() : Clock::time_point{};
+    for (const DayPhase& p : kDay) {
+      running = p.phase;
+      (this->*p.run)(t);
+      if (profile) {
+        const auto now = Clock::now();
+        times.*p.time += std::chrono::duration<double>(now - mark).count();
+        mark = now;
+      }
     }
+    running = Phase::kNone;
     // Never publish a NaN: the state is checked at the end of the run (and, in debug builds, on
     // every recorded day) before the recorder writes the day.
 #ifndef NDEBUG
