@@ -319,6 +319,9 @@ int main(int argc, char** argv) {
 #ifdef SHORTFALL_HAVE_HINDCAST_COMMAND
   extra.push_back(cli::add_hindcast_command(app));
 #endif
+#ifdef SHORTFALL_HAVE_IMPORT_MRIO_COMMAND
+  extra.push_back(cli::add_import_mrio_command(app));
+#endif
 
   try {
     app.parse(argc, argv);
