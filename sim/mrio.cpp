@@ -210,9 +210,10 @@ MrioTable read_icio(const std::string& path) {
   TableBuilder b(path, "USD million");
   if (!in.next(',')) fail_at(path, 0, 0, "", "expected a header line, found none");
   const std::size_t width = in.cells().size();
+  const std::vector<std::string> header(in.cells().begin(), in.cells().end());
   std::vector<Column> cols(width);
   for (std::size_t c = 1; c < width; ++c) {
-    std::string_view label = in.cells()[c];
+    std::string_view label = header[c];
     if (label == "OUT") continue;
     const std::size_t us = label.find('_');
     if (us == std::string_view::npos || us == 0 || us + 1 == label.size())
@@ -251,6 +252,13 @@ MrioTable read_icio(const std::string& path) {
   }
   if (seen_rows.empty())
     fail_at(path, in.line(), 0, "", "expected rows COUNTRY_SECTOR after the header, found none");
+  // Every intermediate column has its row (an unknown final-demand code would not).
+  for (std::size_t c = 1; c < width; ++c)
+    if (cols[c].kind == Column::kIntermediate && !seen_rows.count(std::string(header[c])))
+      fail_at(path, 1, c + 1, "",
+              "expected a row for every COUNTRY_SECTOR column, or a final-demand code HFCE, "
+              "NPISH, GGFC, GFCF, INVNT, DPABR (OECD ICIO 2023 layout); no row " +
+                  show(header[c]));
   return b.take();
 }
 

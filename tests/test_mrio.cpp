@@ -416,6 +416,13 @@ TEST(Mrio, MalformedLayoutsNameFileLineColumn) {
   EXPECT_EQ(e.where().line, 3);
   EXPECT_NE(std::string(e.what()).find("cells as in the header"), std::string::npos);
 
+  t = icio_text();
+  t.replace(t.find("USA_INVNT"), 9, "USA_INVEN");  // not an ICIO final-demand code
+  e = read_error(MrioFormat::kOecdIcio, dir / "f.csv", t);
+  EXPECT_EQ(e.where().line, 1);
+  EXPECT_EQ(e.where().column, 2 + kN + 5);
+  EXPECT_NE(std::string(e.what()).find("'USA_INVEN'"), std::string::npos) << e.what();
+
   t = wiod_text();
   for (std::size_t p; (p = t.find("CONS_h")) != std::string::npos;) t.replace(p, 6, "CONS_x");
   e = read_error(MrioFormat::kWiod, dir / "w.csv", t);
