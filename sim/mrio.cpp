@@ -549,16 +549,25 @@ Aggregated aggregate(const MrioTable& t, const MrioOptions& o) {
   }
   const std::uint64_t S = a.sectors.size(), n = a.countries.size() * S,
                       width = n + a.countries.size();
-  std::unordered_map<std::uint64_t, double> sum;
+  a.cells.reserve(t.entries.size());
   for (const auto& e : t.entries) {
     const std::uint64_t from = cm[e.from_country] * S + sm[e.from_sector];
     const std::uint64_t to = e.to_sector == kMrioFinalDemand
                                  ? n + cm[e.to_country]
                                  : cm[e.to_country] * S + sm[e.to_sector];
-    sum[from * width + to] += e.value;
+    a.cells.emplace_back(from * width + to, e.value);
   }
-  a.cells.assign(sum.begin(), sum.end());
-  std::sort(a.cells.begin(), a.cells.end());
+  // Sum the entries of one key in the order read (a stable sort keeps it deterministic).
+  std::stable_sort(a.cells.begin(), a.cells.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < a.cells.size(); ++i) {
+    if (k > 0 && a.cells[k - 1].first == a.cells[i].first)
+      a.cells[k - 1].second += a.cells[i].second;
+    else
+      a.cells[k++] = a.cells[i];
+  }
+  a.cells.resize(k);
   return a;
 }
 
