@@ -156,12 +156,27 @@ bool near(double a, double b) {
   return std::abs(a - b) <= 1e-12 * std::max(std::abs(a), std::abs(b));
 }
 
+/// The largest |x0 - (sales to firms + final demand by destination)| / x0 over firms, summed
+/// here from the links and destinations (not from the world's own derivation).
+double balance_gap(const World& w) {
+  std::vector<double> sales(w.num_firms(), 0.0);
+  for (LinkId l = 0; l < w.num_links(); ++l) sales[w.link_supplier[l]] += w.link_flow[l];
+  double gap = 0;
+  for (FirmId f = 0; f < w.num_firms(); ++f) {
+    double fd = 0;
+    for (CountryId d = 0; d < w.countries.size(); ++d) fd += final_to(w, f, d);
+    gap = std::max(gap, std::abs(w.baseline_output[f] - sales[f] - fd) / w.baseline_output[f]);
+  }
+  return gap;
+}
+
 /// The world that follows from the invented table by hand (one firm per country-sector).
 void expect_table_world(const World& w) {
   ASSERT_EQ(w.countries.size(), 3u);
   ASSERT_EQ(w.materials.size(), 3u);
   ASSERT_EQ(w.num_firms(), std::size_t(kN));
   ASSERT_EQ(w.num_links(), std::size_t(kN * (kN - 1)));  // every pair but own use
+  EXPECT_LE(balance_gap(w), 1e-12);
   for (int i = 0; i < kN; ++i) {
     const FirmId f = *w.find_firm(label(i, "_"));
     EXPECT_EQ(w.countries[w.firm_country[f]].code, kC[i / 3]);
@@ -274,6 +289,7 @@ TEST(Mrio, MinFlowMovesSmallLinksToFinalDemand) {
   EXPECT_EQ(r.small_links, small);
   EXPECT_TRUE(near(r.small_link_value, small_value));
   EXPECT_EQ(w.num_links(), std::size_t(kN * (kN - 1)) - small);
+  EXPECT_LE(balance_gap(w), 1e-12);
   for (int i = 0; i < kN; ++i) {  // every firm's output unchanged: the value moved to its FD
     const FirmId f = *w.find_firm(label(i, "_"));
     EXPECT_TRUE(near(w.baseline_output[f] * 365.0, row_out(i)));
@@ -296,6 +312,7 @@ TEST(Mrio, MapAggregatesCountriesAndSectors) {
   ASSERT_EQ(w.countries.size(), 2u);
   ASSERT_EQ(w.materials.size(), 2u);
   ASSERT_EQ(w.num_firms(), 4u);
+  EXPECT_LE(balance_gap(w), 1e-12);
   double total = 0;
   for (int i = 0; i < kN; ++i) total += row_out(i);
   EXPECT_TRUE(near(r.total_output, total));  // totals preserved
@@ -334,6 +351,7 @@ TEST(Mrio, FirmsPerSectorSplitByZipfShares) {
   const World w = build_mrio_world(t, o);
   ASSERT_EQ(w.num_firms(), std::size_t(3 * kN));
   EXPECT_EQ(w.num_links(), std::size_t(kN * (kN - 1) * 9 + kN * 6));
+  EXPECT_LE(balance_gap(w), 1e-12);
   for (int i = 0; i < kN; ++i) {
     double sum = 0;
     for (int k = 0; k < 3; ++k) {
