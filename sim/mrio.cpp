@@ -468,6 +468,9 @@ MrioTable read_long_csv(const std::string& path) {
 }  // namespace
 
 MrioTable read_mrio(MrioFormat format, const std::vector<std::string>& files) {
+  for (const auto& f : files)  // a table that is not there is bad input (exit 2), not an I/O error
+    if (!std::filesystem::exists(f))
+      fail_at(f, 0, 0, "FILES", "expected a table file (or EXIOBASE directory), found nothing");
   if (format == MrioFormat::kExiobase) return read_exiobase(files);
   if (files.size() != 1)
     fail_at(files.empty() ? "" : files[1], 0, 0, "FILES",

@@ -475,6 +475,10 @@ TEST(Mrio, CommandExitCodes) {
   EXPECT_EQ(r.rc, 2) << r.out;
   EXPECT_NE(r.out.find((dir / "t.csv").string()), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(dir / "w" / "world.yaml"));
+  r = run_shell(kCli + " import-mrio --format csv " + (dir / "none.csv").string() + " --out " +
+                (dir / "w").string() + " 2>&1");
+  EXPECT_EQ(r.rc, 2) << r.out;
+  EXPECT_NE(r.out.find("none.csv: FILES: expected a table file"), std::string::npos) << r.out;
   r = run_shell(kCli + " import-mrio --format oecd-icio " + (dir / "t.csv").string() +
                 " --firms-per-sector 2 --unit 'EUR bn' --out " + (dir / "w").string() + " 2>&1");
   ASSERT_EQ(r.rc, 0) << r.out;
