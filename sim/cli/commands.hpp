@@ -19,5 +19,6 @@ Command add_compare_command(CLI::App& app);
 Command add_analyze_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
 Command add_hindcast_command(CLI::App& app);
+Command add_import_mrio_command(CLI::App& app);
 
 }  // namespace shortfall::cli

@@ -309,6 +309,7 @@ int main(int argc, char** argv) {
   extra.push_back(cli::add_analyze_command(app));
   extra.push_back(cli::add_report_command(app));
   extra.push_back(cli::add_hindcast_command(app));
+  extra.push_back(cli::add_import_mrio_command(app));
 
   try {
     app.parse(argc, argv);
