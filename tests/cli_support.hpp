@@ -1,5 +1,5 @@
 // Helpers for the tests that run the command-line program: a shell command's exit status and
-// output, and a fresh temporary directory per test.
+// output, a fresh temporary directory per test, and a file's bytes.
 #pragma once
 
 #include <sys/wait.h>
@@ -7,6 +7,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 namespace shortfall::testing_support {
@@ -36,6 +38,12 @@ inline std::filesystem::path fresh_temp_dir(const std::string& prefix, const std
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
+}
+
+/// The whole file's bytes ("" if it cannot be read).
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace shortfall::testing_support

@@ -76,8 +76,8 @@ TEST(Cli, RunWithDaysOverride) {
 
 TEST(Cli, InterruptedRunLeavesNoOutputFile) {
   // A synthetic world big enough that 36500 days take long; SIGINT once the temporary output
-  // (written under another name next to the target) exists (so the handler is installed and recording has begun). Exit 130, nothing left, and
-  // an existing file at the target untouched.
+  // (written under another name next to the target) exists, so the handler is installed and
+  // recording has begun. Exit 130, nothing left, and an existing file at the target untouched.
   const fs::path dir = temp_dir("sigint");
   Result g = run_cli("generate --synthetic --firms 4000 --links 16000 --materials 6 --countries 4"
                      " --seed 3 --out '" + (dir / "world").string() + "'");
@@ -102,12 +102,13 @@ TEST(Cli, InterruptedRunLeavesNoOutputFile) {
           "1", static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Wait (at most 60 s) for the temporary file next to the output (any other name in outdir).
+  // Wait (at most 60 s) for the temporary output ".long.h5.partial" (util/atomic_file.hpp):
+  // the handler is installed before it is created. (Not any other name: the check of the
+  // output's directory creates and removes a probe file before the world is even loaded.)
   bool started = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!started && std::chrono::steady_clock::now() < deadline) {
-    for (const auto& e : fs::directory_iterator(outdir))
-      if (e.path() != out) started = true;
+    started = fs::exists(outdir / ".long.h5.partial");
     if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_TRUE(started);

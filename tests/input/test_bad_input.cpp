@@ -109,10 +109,7 @@ std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testing_support::read_text;
 
 /// Run a shell command; returns (exit status, first line of stderr).
 std::pair<int, std::string> run_cli(const std::string& args) {

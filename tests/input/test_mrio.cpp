@@ -20,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing_support::fresh_temp_dir;
+using testing_support::read_text;
 using testing_support::run_shell;
 
 const std::vector<std::string> kC = {"AUS", "CHN", "USA"};
@@ -488,13 +489,14 @@ TEST(Mrio, CommandExitCodes) {
   EXPECT_FALSE(fs::exists(dir / "w.partial"));
 }
 
-// docs/mrio.md's commands, from a copy of the checkout's layout: import, run, plot.
+// docs/mrio.md's commands, from a copy of the checkout's layout: the import reproduces the
+// shipped world file for file, and its scenario runs and plots.
 TEST(Mrio, ShippedExampleImportRunPlot) {
   const auto dir = fresh_temp_dir("shortfall-mrio", "example");
   fs::create_directories(dir / "scenarios" / "worlds");
   fs::copy(SHORTFALL_SOURCE_DIR "/scenarios/mrio-example.yaml", dir / "scenarios");
   fs::copy(SHORTFALL_SOURCE_DIR "/scenarios/worlds/mrio-example",
-           dir / "scenarios" / "worlds" / "mrio-example");
+           dir / "scenarios" / "worlds" / "mrio-example", fs::copy_options::recursive);
   const std::string cd = "cd " + dir.string() + " && ";
   auto r = run_shell(cd + kCli +
                      " import-mrio --format oecd-icio "
@@ -502,6 +504,15 @@ TEST(Mrio, ShippedExampleImportRunPlot) {
                      "outputs/mrio-example 2>&1");
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("5 countries, 6 materials, 30 firms"), std::string::npos) << r.out;
+  const fs::path shipped = dir / "scenarios" / "worlds" / "mrio-example" / "imported";
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(shipped)) {
+    ++files;
+    EXPECT_EQ(read_text(e.path().string()),
+              read_text((dir / "outputs" / "mrio-example" / e.path().filename()).string()))
+        << e.path().filename() << ": the shipped world is not what the import writes";
+  }
+  EXPECT_EQ(files, std::size_t(4));
   r = run_shell(cd + kCli + " run scenarios/mrio-example.yaml --out outputs/mrio-example.h5 2>&1");
   ASSERT_EQ(r.rc, 0) << r.out;
   r = run_shell(cd + SHORTFALL_PYTHON
