@@ -6,9 +6,9 @@
 // writing only its own result, so the results do not depend on the number of threads.
 #include "util/atomic_file.hpp"
 #include "shortfall/analyze.hpp"
+#include "output/h5_writer.hpp"
 
 #include <hdf5.h>
-#include <hdf5_hl.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -835,92 +835,42 @@ AnalysisInput load_analysis_input(const std::string& path) {
 
 namespace {
 
-class H5 {
+/// The analysis file's writer: the common one (output/h5_writer.hpp), with timestamps, and the
+/// analysis's datasets.
+class H5 : public detail::H5Writer {
  public:
-  explicit H5(std::string path) : path_(std::move(path)) {}
-  [[noreturn]] void fail(const std::string& what) const {
-    throw IoError(path_ + ": cannot write the analysis: " + what);
-  }
-  hid_t check(hid_t id, const std::string& what) const {
-    if (id < 0) fail(what);
-    return id;
-  }
-  void check_rc(herr_t rc, const std::string& what) const {
-    if (rc < 0) fail(what);
-  }
+  explicit H5(std::string path) : H5Writer(std::move(path), "the analysis", /*track_times=*/true) {}
 
-  void attr_string(hid_t obj, const char* name, const std::string& value) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), name);
-    const char* p = value.c_str();
-    herr_t rc = H5Awrite(a, type, &p);
-    H5Aclose(a);
-    H5Sclose(space);
-    H5Tclose(type);
-    check_rc(rc, name);
+  void attr_double(hid_t obj, const char* name, double value) const {
+    attr_scalar<double>(obj, name, H5T_IEEE_F64LE, value);
   }
-  void attr_double(hid_t obj, const char* name, double value) {
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = check(H5Acreate2(obj, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT), name);
-    herr_t rc = H5Awrite(a, H5T_NATIVE_DOUBLE, &value);
-    H5Aclose(a);
-    H5Sclose(space);
-    check_rc(rc, name);
-  }
-
   /// A 1-d string dataset; a dimension scale named `name` if `scale`.
-  hid_t strings(hid_t g, const char* name, const std::vector<std::string>& values, bool scale) {
-    hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    hsize_t dims[1] = {values.size()};
-    hid_t space = H5Screate_simple(1, dims, nullptr);
-    hid_t d = check(H5Dcreate2(g, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name);
-    std::vector<const char*> ptrs(values.size());
-    for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
-    herr_t rc = values.empty() ? 0 : H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data());
-    H5Sclose(space);
-    H5Tclose(type);
-    check_rc(rc, name);
-    if (scale) check_rc(H5DSset_scale(d, name), name);
-    return d;
+  detail::H5Handle strings(hid_t g, const char* name, const std::vector<std::string>& values,
+                           bool scale) const {
+    if (scale) return scale_strings(g, name, values, {});
+    return H5Writer::strings(g, name, values, {});
   }
-  hid_t ints(hid_t g, const char* name, const std::vector<int>& values, bool scale) {
-    hsize_t dims[1] = {values.size()};
-    hid_t space = H5Screate_simple(1, dims, nullptr);
-    hid_t d = check(H5Dcreate2(g, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT,
-                               H5P_DEFAULT),
-                    name);
-    herr_t rc = values.empty()
-                    ? 0
-                    : H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
-    H5Sclose(space);
-    check_rc(rc, name);
-    if (scale) check_rc(H5DSset_scale(d, name), name);
-    return d;
+  detail::H5Handle ints(hid_t g, const char* name, const std::vector<int>& values,
+                        bool scale) const {
+    detail::H5Handle d = H5Writer::ints(g, name, values, {values.size()}, {});
+    return scale ? make_scale(std::move(d), name) : std::move(d);
   }
-  /// An n-d double dataset with its dimension scales attached, then closed.
+  /// An n-d double dataset over `scales` (its shape theirs), NaN where not written; in chunks
+  /// of at most ~64k values, deflated, where larger than 4096 values.
   void doubles(hid_t g, const char* name, const std::vector<double>& data,
                std::initializer_list<hid_t> scales, const std::string& units,
-               const std::string& long_name) {
+               const std::string& long_name) const {
     std::vector<hsize_t> dims;
     for (hid_t s : scales) {
-      hid_t sp = H5Dget_space(s);
+      detail::H5Handle sp(H5Dget_space(s), H5Sclose);
       hsize_t n = 0;
       H5Sget_simple_extent_dims(sp, &n, nullptr);
-      H5Sclose(sp);
       dims.push_back(n);
     }
     hsize_t total = 1;
     for (auto n : dims) total *= n;
     if (total != data.size()) fail(std::string(name) + ": size mismatch");
-    hid_t space = H5Screate_simple(int(dims.size()), dims.data(), nullptr);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    double fill = kNaN;
-    H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill);
+    detail::H5Layout layout{.nan_fill = true};
     if (total > 4096) {
       std::vector<hsize_t> chunk(dims);
       // Chunks of at most ~64k values along the leading dimensions.
@@ -931,34 +881,16 @@ class H5 {
         c = 1;
         for (auto x : chunk) c *= x;
       }
-      H5Pset_chunk(dcpl, int(chunk.size()), chunk.data());
-      H5Pset_deflate(dcpl, 1);
+      layout.chunk = chunk;
+      layout.deflate = 1;
     }
-    hid_t d = check(H5Dcreate2(g, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                    name);
-    herr_t rc = total == 0 ? 0
-                           : H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                      data.data());
-    unsigned idx = 0;
-    for (hid_t s : scales)
-      if (H5DSattach_scale(d, s, idx++) < 0) rc = -1;
-    if (!units.empty()) attr_string(d, "units", units);
-    if (!long_name.empty()) attr_string(d, "long_name", long_name);
-    H5Dclose(d);
-    H5Pclose(dcpl);
-    H5Sclose(space);
-    check_rc(rc, name);
+    H5Writer::doubles(g, name, data, dims, layout,
+                      {.scales = scales, .units = units, .long_name = long_name});
   }
   void attach_strings(hid_t g, const char* name, const std::vector<std::string>& values,
-                      hid_t scale) {
-    hid_t d = strings(g, name, values, false);
-    herr_t rc = H5DSattach_scale(d, scale, 0);
-    H5Dclose(d);
-    check_rc(rc, name);
+                      hid_t scale) const {
+    H5Writer::strings(g, name, values, {}, {.scales = {scale}});
   }
-
- private:
-  std::string path_;
 };
 
 std::vector<std::string> codes(const World& w) {
@@ -992,17 +924,9 @@ void write_analysis(const Analysis& a, const World& w, const std::string& path) 
   if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   H5 h(tmp);
-  hid_t file = h.check(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
-                       "create " + tmp + " (" + std::strerror(errno) + ")");
-  std::vector<hid_t> open;  // closed at the end (and on failure)
-  auto cleanup = [&] {
-    for (auto it = open.rbegin(); it != open.rend(); ++it) {
-      H5I_type_t t = H5Iget_type(*it);
-      if (t == H5I_DATASET) H5Dclose(*it);
-      else if (t == H5I_GROUP) H5Gclose(*it);
-    }
-    open.clear();
-  };
+  detail::H5Handle file = detail::h5_create_file(tmp, {.v18_format = false, .root_times = true});
+  h.check(file.get(), "create " + tmp + " (" + std::strerror(errno) + ")");
+  std::vector<detail::H5Handle> open;  // closed at the end (and on failure)
   try {
     const auto E = a.dep.end_product;
     const std::size_t C = w.countries.size(), M = w.materials.size();
@@ -1014,15 +938,11 @@ void write_analysis(const Analysis& a, const World& w, const std::string& path) 
     std::string notes;
     for (const auto& n : a.notes) notes += (notes.empty() ? "" : "; ") + n;
     h.attr_string(file, "notes", notes);
-    auto grp = [&](const char* name) {
-      hid_t g = h.check(H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name);
-      open.push_back(g);
-      return g;
+    auto keep = [&](detail::H5Handle d) {
+      open.push_back(std::move(d));
+      return open.back().get();
     };
-    auto keep = [&](hid_t d) {
-      open.push_back(d);
-      return d;
-    };
+    auto grp = [&](const char* name) { return keep(h.group(file, name)); };
 
     // dependency
     {
@@ -1155,11 +1075,11 @@ void write_analysis(const Analysis& a, const World& w, const std::string& path) 
     }
     (void)C;
     (void)M;
-    cleanup();
-    if (H5Fclose(file) < 0) h.fail("closing the file");
+    open.clear();
+    if (H5Fclose(file.release()) < 0) h.fail("closing the file");
   } catch (...) {
-    cleanup();
-    H5Fclose(file);
+    open.clear();
+    file.reset();
     std::remove(tmp.c_str());
     throw;
   }

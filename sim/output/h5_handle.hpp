@@ -27,6 +27,12 @@ class H5Handle {
     if (id_ >= 0 && close_) close_(id_);
     id_ = -1;
   }
+  /// Give up ownership: the caller closes the identifier (checking its result).
+  [[nodiscard]] hid_t release() {
+    const hid_t id = id_;
+    id_ = -1;
+    return id;
+  }
   [[nodiscard]] hid_t get() const { return id_; }
   operator hid_t() const { return id_; }  // NOLINT(google-explicit-constructor)
 

@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <hdf5.h>
-#include <hdf5_hl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +16,7 @@
 #include <filesystem>
 #include <limits>
 
-#include "output/h5_handle.hpp"
+#include "output/h5_writer.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/version.hpp"
 
@@ -27,24 +26,8 @@ namespace {
 
 using detail::H5Handle;
 
-class Writer {
- public:
-  explicit Writer(std::string path) : path_(std::move(path)) {}
-  [[noreturn]] void fail(const std::string& what) const {
-    throw IoError(path_ + ": cannot write HDF5 output: " + what);
-  }
-  hid_t check(hid_t id, const char* what) const {
-    if (id < 0) fail(what);
-    return id;
-  }
-  void check(herr_t rc, const char* what) const {
-    if (rc < 0) fail(what);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using detail::H5Layout;
+using detail::H5Writer;
 
 struct Series {
   std::string name;
@@ -59,7 +42,8 @@ constexpr std::size_t kNumCm = detail::kNumCmSeries;
 
 class Hdf5Recorder final : public Recorder {
  public:
-  explicit Hdf5Recorder(std::string path) : final_path_(std::move(path)), w_(final_path_) {
+  explicit Hdf5Recorder(std::string path)
+      : final_path_(std::move(path)), w_(final_path_, "HDF5 output") {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     namespace fs = std::filesystem;
     fs::path p(final_path_);
@@ -156,22 +140,20 @@ class Hdf5Recorder final : public Recorder {
     const World& world = sim.world();
     const Scenario& sc = sim.scenario();
 
-    H5Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
-    file_ = H5Handle(H5Fcreate(tmp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+    file_ = detail::h5_create_file(tmp_path_, {.v18_format = true, .root_times = true});
     if (file_.get() < 0)
       throw IoError(tmp_path_ + ": cannot create output file (" + std::strerror(errno) + ")");
 
-    attr_string(file_, "scenario", sc.text);
-    attr_string(file_, "scenario_name", sc.name);
-    attr_string(file_, "world_sha256", world.sha256);
-    attr_string(file_, "program_version", kVersion);
-    attr_scalar<std::uint64_t>(file_, "seed", H5T_NATIVE_UINT64, sc.seed);
-    attr_scalar<std::int32_t>(file_, "days", H5T_NATIVE_INT32, sim.total_days());
+    w_.attr_string(file_, "scenario", sc.text);
+    w_.attr_string(file_, "scenario_name", sc.name);
+    w_.attr_string(file_, "world_sha256", world.sha256);
+    w_.attr_string(file_, "program_version", kVersion);
+    w_.attr_scalar<std::uint64_t>(file_, "seed", H5T_NATIVE_UINT64, sc.seed);
+    w_.attr_scalar<std::int32_t>(file_, "days", H5T_NATIVE_INT32, sim.total_days());
     write_model_attributes(sc.model);
 
     // country_material group
-    cm_ = group("country_material");
+    cm_ = w_.group(file_, "country_material");
     H5Handle cm_day = coord_int(cm_, "day", days_);
     std::vector<std::string> codes, names, ids, units;
     for (auto& c : world.countries) codes.push_back(c.code), names.push_back(c.name);
@@ -187,27 +169,23 @@ class Hdf5Recorder final : public Recorder {
       dataset_strings(cm_, "material_tier", tiers, {cm_material.get()});
       // The baseline denominators of model 10.
       const PairBaselines& base = sim.pair_baselines();
-      dataset_2d(cm_, "baseline_output", base.output, cm_country, cm_material,
-                 "units of the material per day", "baseline output of the country's makers");
-      dataset_2d(cm_, "baseline_use", base.use, cm_country, cm_material,
-                 "units of the material per day",
-                 "baseline daily use: sum of A_ip over the country's users of the material");
-      dataset_2d(cm_, "baseline_final_use", base.final_use, cm_country, cm_material,
-                 "units of the material per day",
-                 "baseline daily final use in the country (destination) of the material");
+      for (const detail::BaselineTable& t : detail::kBaselineTables)
+        w_.doubles(
+            cm_, t.name, base.*t.field, {nc_, nm_}, {},
+            {.scales = {cm_country, cm_material}, .units = t.units, .long_name = t.long_name});
       dataset_doubles(cm_, "material_unit_value", base.unit_value, {cm_material.get()});
     }
     for (const auto& cs : kCmSeries) {
       cm_series_.push_back(series(cm_, cs.name, {nd_, nc_, nm_}, {cm_chunk_days_, nc_, nm_},
                                   H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
-                                  {cm_day.get(), cm_country.get(), cm_material.get()}));
-      attr_string(cm_series_.back().dset, "units", cs.units);
-      attr_string(cm_series_.back().dset, "long_name", cs.long_name);
+                                  {.scales = {cm_day, cm_country, cm_material},
+                                   .units = cs.units,
+                                   .long_name = cs.long_name}));
     }
 
     // policy group: stockpile levels per recorded day (mechanisms are written in finish()).
     if (has_policy_) {
-      policy_ = group("policy");
+      policy_ = w_.group(file_, "policy");
       auto st = sim.stockpiles();
       std::vector<std::string> sname, scountry, smaterial;
       std::vector<double> sinit;
@@ -222,14 +200,15 @@ class Hdf5Recorder final : public Recorder {
       dataset_strings(policy_, "stockpile_country", scountry, {stockpile_coord_.get()});
       dataset_strings(policy_, "stockpile_material", smaterial, {stockpile_coord_.get()});
       dataset_doubles(policy_, "stockpile_initial", sinit, {stockpile_coord_.get()});
-      stockpile_level_ = series(policy_, "stockpile_level", {nd_, nsp_},
-                                {std::min<std::size_t>(nd_, 64), std::max<std::size_t>(nsp_, 1)},
-                                H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, {pday.get(), stockpile_coord_.get()});
-      attr_string(stockpile_level_.dset, "units", "units of the stockpile's material");
+      stockpile_level_ = series(
+          policy_, "stockpile_level", {nd_, nsp_},
+          {std::min<std::size_t>(nd_, 64), std::max<std::size_t>(nsp_, 1)}, H5T_NATIVE_DOUBLE,
+          H5T_IEEE_F64LE,
+          {.scales = {pday, stockpile_coord_}, .units = "units of the stockpile's material"});
     }
 
     // firm group
-    firm_ = group("firm");
+    firm_ = w_.group(file_, "firm");
     std::vector<std::string> fcountry(nf_), fmaterial(nf_);
     for (std::size_t i = 0; i < nf_; ++i) {
       fcountry[i] = world.countries[world.firm_country[i]].code;
@@ -245,10 +224,12 @@ class Hdf5Recorder final : public Recorder {
       for (const char* name : {"production", "demand", "capacity", "production_loss",
                                "input_shortfall", "unmet_final_demand"})
         firm_series_.push_back(series(firm_, name, {nd_, nf_}, {firm_chunk_days_, cf},
-                                      H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, {fday.get(), firm_coord_.get()}));
+                                      H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
+                                      {.scales = {fday, firm_coord_}}));
       firm_series_.push_back(series(firm_, "binding", {nd_, nf_}, {firm_chunk_days_, cf},
-                                    H5T_NATIVE_UINT8, H5T_STD_U8LE, {fday.get(), firm_coord_.get()}));
-      attr_string(firm_series_.back().dset, "flag_meanings", "0 demand, 1 capacity, 2 inputs");
+                                    H5T_NATIVE_UINT8, H5T_STD_U8LE,
+                                    {.scales = {fday, firm_coord_}}));
+      w_.attr_string(firm_series_.back().dset, "flag_meanings", "0 demand, 1 capacity, 2 inputs");
     }
   }
 
@@ -301,18 +282,9 @@ class Hdf5Recorder final : public Recorder {
                                   std::to_string(nd_) + " days");
     auto fs = sim.first_shortage_day();
     std::vector<std::int32_t> first(fs.begin(), fs.end());
-    {
-      hsize_t dims[1] = {nf_};
-      H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-      H5Handle d(w_.check(H5Dcreate2(firm_, "first_shortage_day", H5T_STD_I32LE, space,
-                                     H5P_DEFAULT, dcpl_plain(), H5P_DEFAULT),
-                          "first_shortage_day"),
-                 H5Dclose);
-      w_.check(H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, first.data()),
-               "first_shortage_day");
-      attach(d, {firm_coord_.get()});
-      attr_string(d, "long_name", "first day the firm received less than it ordered (-1: never)");
-    }
+    w_.ints(firm_, "first_shortage_day", first, {nf_}, {},
+            {.scales = {firm_coord_},
+             .long_name = "first day the firm received less than it ordered (-1: never)"});
     write_events(sim.event_log());
     if (has_policy_) write_policy(sim);
     write_summary(sim);
@@ -344,17 +316,10 @@ class Hdf5Recorder final : public Recorder {
     H5Handle pm = coord_strings(policy_, "material", ids);
     for (auto [name, data] : {std::pair<const char*, std::vector<int>*>{"request_day", &req},
                               {"meeting_day", &meet}, {"implementation_day", &impl}}) {
-      hsize_t dims[3] = {names.size(), nc, nm};
-      H5Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose);
-      H5Handle d(w_.check(H5Dcreate2(policy_, name, H5T_STD_I32LE, space, H5P_DEFAULT,
-                                     dcpl_plain(), H5P_DEFAULT),
-                          name),
-                 H5Dclose);
-      if (!data->empty())
-        w_.check(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data->data()), name);
-      attach(d, {mech.get(), pc.get(), pm.get()});
-      attr_string(d, "long_name", "day of the crisis-response step for (mechanism, requesting "
-                                  "country, material); -1: never requested");
+      w_.ints(policy_, name, *data, {names.size(), nc, nm}, {},
+              {.scales = {mech, pc, pm},
+               .long_name = "day of the crisis-response step for (mechanism, requesting "
+                            "country, material); -1: never requested"});
     }
     // Links added during the run (new suppliers, crisis matches).
     std::vector<int> idx(sim.added_links());
@@ -379,7 +344,7 @@ class Hdf5Recorder final : public Recorder {
     const World& world = sim.world();
     const RunMetrics m = sim.run_metrics();
     if (m.days == 0) return;  // metrics were off for this run
-    H5Handle g = group("summary");
+    H5Handle g = w_.group(file_, "summary");
     std::vector<std::string> codes, ids;
     for (auto& c : world.countries) codes.push_back(c.code);
     for (auto& p : world.materials) ids.push_back(p.id);
@@ -387,11 +352,13 @@ class Hdf5Recorder final : public Recorder {
     H5Handle gm = coord_strings(g, "material", ids);
     for (const detail::MetricInfo& mi : detail::kMetrics) {
       if (mi.real)
-        dataset_2d(g, mi.name, m.*mi.real, gc, gm, mi.units, mi.long_name);
+        w_.doubles(g, mi.name, m.*mi.real, {nc_, nm_}, {},
+                   {.scales = {gc, gm}, .units = mi.units, .long_name = mi.long_name});
       else
-        dataset_2d_int(g, mi.name, m.*mi.whole, gc, gm, mi.long_name);
+        w_.ints(g, mi.name, m.*mi.whole, {nc_, nm_}, {},
+                {.scales = {gc, gm}, .long_name = mi.long_name});
     }
-    attr_scalar<std::int32_t>(g, "days", H5T_NATIVE_INT32, m.days);
+    w_.attr_scalar<std::int32_t>(g, "days", H5T_NATIVE_INT32, m.days);
     const CountryValues v = country_values(m, sim.pair_baselines());
     if (v.any) {
       dataset_doubles(g, "output_lost_value", v.output_lost, {gc.get()});
@@ -399,63 +366,37 @@ class Hdf5Recorder final : public Recorder {
     }
   }
 
-  void dataset_2d(hid_t g, const char* name, const std::vector<double>& v, hid_t dim0,
-                  hid_t dim1, const char* units, const char* long_name) {
-    hsize_t dims[2] = {nc_, nm_};
-    H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-    H5Handle d(w_.check(H5Dcreate2(g, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl_plain(),
-                                   H5P_DEFAULT),
-                        name),
-               H5Dclose);
-    if (!v.empty())
-      w_.check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
-    attach(d, {dim0, dim1});
-    attr_string(d, "units", units);
-    attr_string(d, "long_name", long_name);
-  }
-  void dataset_2d_int(hid_t g, const char* name, const std::vector<std::int32_t>& v, hid_t dim0,
-                      hid_t dim1, const char* long_name) {
-    hsize_t dims[2] = {nc_, nm_};
-    H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-    H5Handle d(w_.check(H5Dcreate2(g, name, H5T_STD_I32LE, space, H5P_DEFAULT, dcpl_plain(),
-                                   H5P_DEFAULT),
-                        name),
-               H5Dclose);
-    if (!v.empty())
-      w_.check(H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
-    attach(d, {dim0, dim1});
-    attr_string(d, "long_name", long_name);
-  }
-
   /// Every model switch and parameter in force, after the preset (model 10's metadata).
   void write_model_attributes(const ModelParams& m) {
-    attr_scalar<double>(file_, "tau", H5T_NATIVE_DOUBLE, m.tau);
-    attr_string(file_, "model.preset", m.preset.empty() ? "none" : m.preset);
-    attr_string(file_, "model.orders", m.orders == Orders::kPlanned ? "planned" : "output_based");
-    attr_string(file_, "model.destocking", m.destocking ? "true" : "false");
-    attr_scalar<double>(file_, "model.utilisation", H5T_NATIVE_DOUBLE, m.utilisation);
-    attr_string(file_, "model.utilisation_source",
-                m.is_preset() ? "the preset (the world's material utilisation is ignored)"
-                              : "the world's material utilisation where given, else "
-                                "model.utilisation");
-    attr_string(file_, "model.final_demand_controls", m.final_demand_controls ? "true" : "false");
-    attr_scalar<double>(file_, "model.tau", H5T_NATIVE_DOUBLE, m.tau);
-    attr_scalar<double>(file_, "model.inventory_days", H5T_NATIVE_DOUBLE, m.inventory_days);
-    attr_scalar<double>(file_, "model.alpha_max", H5T_NATIVE_DOUBLE, m.alpha_max);
-    attr_scalar<double>(file_, "model.tau_alpha", H5T_NATIVE_DOUBLE, m.tau_alpha);
+    w_.attr_scalar<double>(file_, "tau", H5T_NATIVE_DOUBLE, m.tau);
+    w_.attr_string(file_, "model.preset", m.preset.empty() ? "none" : m.preset);
+    w_.attr_string(file_, "model.orders",
+                   m.orders == Orders::kPlanned ? "planned" : "output_based");
+    w_.attr_string(file_, "model.destocking", m.destocking ? "true" : "false");
+    w_.attr_scalar<double>(file_, "model.utilisation", H5T_NATIVE_DOUBLE, m.utilisation);
+    w_.attr_string(file_, "model.utilisation_source",
+                   m.is_preset() ? "the preset (the world's material utilisation is ignored)"
+                                 : "the world's material utilisation where given, else "
+                                   "model.utilisation");
+    w_.attr_string(file_, "model.final_demand_controls",
+                   m.final_demand_controls ? "true" : "false");
+    w_.attr_scalar<double>(file_, "model.tau", H5T_NATIVE_DOUBLE, m.tau);
+    w_.attr_scalar<double>(file_, "model.inventory_days", H5T_NATIVE_DOUBLE, m.inventory_days);
+    w_.attr_scalar<double>(file_, "model.alpha_max", H5T_NATIVE_DOUBLE, m.alpha_max);
+    w_.attr_scalar<double>(file_, "model.tau_alpha", H5T_NATIVE_DOUBLE, m.tau_alpha);
     static const char* kRationing[] = {"proportional", "final_demand_last", "waterfill",
                                        "priority"};
-    attr_string(file_, "model.rationing", kRationing[int(m.rationing)]);
-    attr_string(file_, "model.substitution", m.substitution.enabled ? "true" : "false");
+    w_.attr_string(file_, "model.rationing", kRationing[int(m.rationing)]);
+    w_.attr_string(file_, "model.substitution", m.substitution.enabled ? "true" : "false");
     if (m.substitution.enabled) {
-      attr_scalar<double>(file_, "model.substitution.threshold", H5T_NATIVE_DOUBLE,
-                          m.substitution.threshold);
-      attr_scalar<double>(file_, "model.substitution.search_days", H5T_NATIVE_DOUBLE,
-                          m.substitution.search_days.value_or(-1.0));
-      attr_scalar<double>(file_, "model.substitution.home_bias", H5T_NATIVE_DOUBLE,
-                          m.substitution.home_bias);
-      attr_scalar<double>(file_, "model.substitution.group_bias", H5T_NATIVE_DOUBLE,
-                          m.substitution.group_bias);
+      w_.attr_scalar<double>(file_, "model.substitution.threshold", H5T_NATIVE_DOUBLE,
+                             m.substitution.threshold);
+      w_.attr_scalar<double>(file_, "model.substitution.search_days", H5T_NATIVE_DOUBLE,
+                             m.substitution.search_days.value_or(-1.0));
+      w_.attr_scalar<double>(file_, "model.substitution.home_bias", H5T_NATIVE_DOUBLE,
+                             m.substitution.home_bias);
+      w_.attr_scalar<double>(file_, "model.substitution.group_bias", H5T_NATIVE_DOUBLE,
+                             m.substitution.group_bias);
     }
   }
 
@@ -468,152 +409,54 @@ class Hdf5Recorder final : public Recorder {
     firm_coord_.reset();
     cm_.reset();
     firm_.reset();
-    if (file_.get() >= 0) {
-      herr_t rc = H5Fclose(file_.get());
-      file_ = H5Handle();
-      if (rc < 0 && may_throw) w_.fail("closing the file (disk full?)");
-    }
+    if (file_.get() >= 0 && H5Fclose(file_.release()) < 0 && may_throw)
+      w_.fail("closing the file (disk full?)");
   }
 
-  hid_t dcpl_plain() {
-    if (dcpl_plain_.get() < 0) {
-      dcpl_plain_ = H5Handle(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-      H5Pset_obj_track_times(dcpl_plain_, false);
-    }
-    return dcpl_plain_;
+  // The run file's layouts: text chunked and deflated, the other coordinates contiguous.
+  static H5Layout text_layout(std::size_t n) {
+    if (n == 0) return {};
+    return {.chunk = {std::min<hsize_t>(n, 65536)}, .deflate = 1};
   }
-
-  H5Handle group(const char* name) {
-    H5Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
-    H5Pset_obj_track_times(gcpl, false);
-    return H5Handle(w_.check(H5Gcreate2(file_, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), name),
-                    H5Gclose);
-  }
-
-  void attr_string(hid_t obj, const char* name, const std::string& value) {
-    H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    H5Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    H5Handle a(w_.check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), name),
-               H5Aclose);
-    const char* p = value.c_str();
-    w_.check(H5Awrite(a, type, &p), name);
-  }
-
-  template <class T>
-  void attr_scalar(hid_t obj, const char* name, hid_t type, T value) {
-    H5Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    H5Handle a(w_.check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), name),
-               H5Aclose);
-    w_.check(H5Awrite(a, type, &value), name);
-  }
-
-  void attach(hid_t dset, std::initializer_list<hid_t> scales) {
-    unsigned idx = 0;
-    for (hid_t s : scales) w_.check(H5DSattach_scale(dset, s, idx++), "attaching a dimension");
-  }
-
   H5Handle coord_int(hid_t g, const char* name, const std::vector<int>& values) {
-    hsize_t dims[1] = {values.size()};
-    H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-    H5Handle d(w_.check(H5Dcreate2(g, name, H5T_STD_I32LE, space, H5P_DEFAULT, dcpl_plain(),
-                                   H5P_DEFAULT),
-                        name),
-               H5Dclose);
-    w_.check(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), name);
-    w_.check(H5DSset_scale(d, name), name);
-    return d;
+    return w_.scale_ints(g, name, values, {});
   }
-
-  H5Handle strings_dataset(hid_t g, const char* name, const std::vector<std::string>& values) {
-    H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    hsize_t dims[1] = {values.size()};
-    H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-    H5Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    H5Pset_obj_track_times(dcpl, false);
-    if (!values.empty()) {
-      hsize_t chunk[1] = {std::min<hsize_t>(values.size(), 65536)};
-      H5Pset_chunk(dcpl, 1, chunk);
-      H5Pset_deflate(dcpl, 1);
-    }
-    H5Handle d(w_.check(H5Dcreate2(g, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), name),
-               H5Dclose);
-    std::vector<const char*> ptrs(values.size());
-    for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
-    if (!values.empty())
-      w_.check(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), name);
-    return d;
-  }
-
   H5Handle coord_strings(hid_t g, const char* name, const std::vector<std::string>& values) {
-    H5Handle d = strings_dataset(g, name, values);
-    w_.check(H5DSset_scale(d, name), name);
-    return d;
+    return w_.scale_strings(g, name, values, text_layout(values.size()));
   }
-
   void dataset_strings(hid_t g, const char* name, const std::vector<std::string>& values,
-                       std::initializer_list<hid_t> scales) {
-    H5Handle d = strings_dataset(g, name, values);
-    attach(d, scales);
+                       std::vector<hid_t> scales) {
+    w_.strings(g, name, values, text_layout(values.size()), {.scales = std::move(scales)});
   }
-
   void dataset_doubles(hid_t g, const char* name, const std::vector<double>& values,
-                       std::initializer_list<hid_t> scales) {
-    hsize_t dims[1] = {values.size()};
-    H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-    H5Handle d(w_.check(H5Dcreate2(g, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl_plain(),
-                                   H5P_DEFAULT),
-                        name),
-               H5Dclose);
-    w_.check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), name);
-    attach(d, scales);
+                       std::vector<hid_t> scales) {
+    w_.doubles(g, name, values, {values.size()}, {}, {.scales = std::move(scales)});
   }
 
+  /// A series: chunked, shuffled and deflated (contiguous where empty), NaN before written.
   Series series(hid_t g, const char* name, std::vector<std::size_t> dims_in,
                 std::vector<std::size_t> chunk_in, hid_t mem_type, hid_t file_type,
-                std::initializer_list<hid_t> scales) {
-    const int rank = int(dims_in.size());
-    std::vector<hsize_t> dims(dims_in.begin(), dims_in.end()), chunk(chunk_in.begin(), chunk_in.end());
-    for (auto& c : chunk) c = std::max<hsize_t>(1, c);
-    H5Handle space(H5Screate_simple(rank, dims.data(), nullptr), H5Sclose);
-    H5Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    H5Pset_obj_track_times(dcpl, false);
-    bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
-    if (!empty) {
-      H5Pset_chunk(dcpl, rank, chunk.data());
-      H5Pset_shuffle(dcpl);
-      H5Pset_deflate(dcpl, 1);
+                const detail::H5Meta& meta) {
+    std::vector<hsize_t> dims(dims_in.begin(), dims_in.end());
+    H5Layout layout{.nan_fill = mem_type == H5T_NATIVE_DOUBLE};
+    if (std::none_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; })) {
+      for (std::size_t c : chunk_in) layout.chunk.push_back(std::max<hsize_t>(1, c));
+      layout.shuffle = true;
+      layout.deflate = 1;
     }
-    if (mem_type == H5T_NATIVE_DOUBLE) {
-      double fill = std::numeric_limits<double>::quiet_NaN();
-      H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill);
-    }
-    Series s{name,
-             H5Handle(w_.check(H5Dcreate2(g, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                               name),
-                      H5Dclose),
-             mem_type};
-    attach(s.dset, scales);
-    return s;
+    return Series{name, w_.dataset(g, name, file_type, dims, layout, mem_type, nullptr, meta),
+                  mem_type};
   }
 
   void write_rows(const Series& s, std::size_t first_row, std::size_t rows, std::size_t row_len,
                   const void* data, int rank, const std::vector<hsize_t>& tail_dims) {
-    H5Handle fspace(H5Dget_space(s.dset), H5Sclose);
     std::vector<hsize_t> start(std::size_t(rank), 0);
     std::vector<hsize_t> count(std::size_t(rank), 0);
     start[0] = first_row;
     count[0] = rows;
     for (int k = 1; k < rank; ++k) count[std::size_t(k)] = tail_dims[std::size_t(k - 1)];
-    w_.check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(),
-                                 nullptr),
-             s.name.c_str());
-    H5Handle mspace(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
     (void)row_len;
-    w_.check(H5Dwrite(s.dset, s.mem_type, mspace, fspace, H5P_DEFAULT, data), s.name.c_str());
+    w_.write_slab(s.dset, s.mem_type, rank, start.data(), count.data(), data, s.name);
   }
 
   // A flush writes the rows recorded since the last one; they start at buffer row
@@ -638,7 +481,7 @@ class Hdf5Recorder final : public Recorder {
   }
 
   void write_events(const std::vector<EventRecord>& log) {
-    H5Handle g = group("events");
+    H5Handle g = w_.group(file_, "events");
     std::vector<int> index(log.size());
     std::vector<int> day(log.size());
     std::vector<std::string> type, desc, country, material;
@@ -654,17 +497,7 @@ class Hdf5Recorder final : public Recorder {
       quantity.push_back(log[k].quantity);
     }
     H5Handle ev = coord_int(g, "event", index);
-    {
-      hsize_t dims[1] = {log.size()};
-      H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-      H5Handle d(w_.check(H5Dcreate2(g, "day", H5T_STD_I32LE, space, H5P_DEFAULT, dcpl_plain(),
-                                     H5P_DEFAULT),
-                          "events/day"),
-                 H5Dclose);
-      if (!log.empty())
-        w_.check(H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, day.data()), "events/day");
-      attach(d, {ev.get()});
-    }
+    w_.ints(g, "day", day, {log.size()}, {}, {.scales = {ev}});
     dataset_strings(g, "type", type, {ev.get()});
     dataset_strings(g, "description", desc, {ev.get()});
     dataset_strings(g, "country", country, {ev.get()});
@@ -674,8 +507,8 @@ class Hdf5Recorder final : public Recorder {
   }
 
   std::string final_path_, tmp_path_;
-  Writer w_;
-  H5Handle file_, cm_, firm_, firm_coord_, dcpl_plain_, policy_, stockpile_coord_;
+  H5Writer w_;
+  H5Handle file_, cm_, firm_, firm_coord_, policy_, stockpile_coord_;
   Series stockpile_level_;
   std::vector<double> stockpile_buf_;
   std::size_t nsp_ = 0;

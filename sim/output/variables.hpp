@@ -1,7 +1,8 @@
-// The output variables, defined once: the country x material series of a run (model 10) and the
-// run metrics, with the names, units and meanings the run file (output/hdf5_output.cpp) and the
-// sweep file (sweeps/) both write. A new series or metric is added here (and to
-// CountryMaterialDay or RunMetrics, and the engine or MetricsAccumulator that fills it).
+// The output variables, defined once: the country x material series of a run (model 10), the
+// baseline tables and the run metrics, with the names, units and meanings the run file
+// (output/hdf5_output.cpp) and the sweep file (sweeps/) both write. A new series or metric is
+// added here (and to CountryMaterialDay or RunMetrics, and the engine or MetricsAccumulator that
+// fills it).
 #pragma once
 
 #include <cstddef>
@@ -14,13 +15,17 @@
 
 namespace shortfall::detail {
 
-/// A country x material series, in file order.
-struct CmSeries {
+/// A (country, material) variable: a member of `Of`, its name, units and meaning in the files.
+template <class Of>
+struct CmVariable {
   const char* name;
-  std::vector<double> CountryMaterialDay::*field;
+  std::vector<double> Of::*field;
   const char* units;
   const char* long_name;
 };
+
+/// A country x material series, in file order.
+using CmSeries = CmVariable<CountryMaterialDay>;
 inline constexpr CmSeries kCmSeries[] = {
     {"production", &CountryMaterialDay::production, "units of the material per day",
      "output of the country's makers of the material"},
@@ -38,6 +43,17 @@ inline constexpr CmSeries kCmSeries[] = {
      "days of cover (pooled stock / baseline daily use)", "inventory cover"},
 };
 inline constexpr std::size_t kNumCmSeries = std::size(kCmSeries);
+
+/// A (country, material) table of the baselines (model 10's denominators), in file order.
+using BaselineTable = CmVariable<PairBaselines>;
+inline constexpr BaselineTable kBaselineTables[] = {
+    {"baseline_output", &PairBaselines::output, "units of the material per day",
+     "baseline output of the country's makers"},
+    {"baseline_use", &PairBaselines::use, "units of the material per day",
+     "baseline daily use: sum of A_ip over the country's users of the material"},
+    {"baseline_final_use", &PairBaselines::final_use, "units of the material per day",
+     "baseline daily final use in the country (destination) of the material"},
+};
 
 /// A run metric per (country, material): real-valued or whole days, in the `summary` group's
 /// order.

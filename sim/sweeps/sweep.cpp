@@ -3,12 +3,11 @@
 #include "output/variables.hpp"
 #include "util/atomic_file.hpp"
 #include "shortfall/sweep.hpp"
-#include "output/h5_handle.hpp"
+#include "output/h5_writer.hpp"
 #include "util/random.hpp"
 
 #include <fcntl.h>
 #include <hdf5.h>
-#include <hdf5_hl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <tbb/parallel_for.h>
@@ -821,15 +820,15 @@ using detail::H5Handle;
 class SweepFileWriter {
  public:
   SweepFileWriter(const std::string& path, const SweepPlan& plan, const World& world)
-      : path_(path), plan_(plan), world_(world), d_(dims_of(plan, world)),
+      : path_(path),
+        w_(path, "the sweep output"),
+        plan_(plan),
+        world_(world),
+        d_(dims_of(plan, world)),
         base_(pair_baselines(world)) {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    H5Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
     // No timestamps anywhere (the root group included): equal sweeps give equal bytes.
-    H5Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
-    H5Pset_obj_track_times(fcpl, false);
-    file_ = H5Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, fapl), H5Fclose);
+    file_ = detail::h5_create_file(path, {.v18_format = true, .root_times = false});
     if (file_.get() < 0)
       throw IoError(path + ": cannot create the sweep output (" + std::strerror(errno) + ")");
     for (std::size_t p = 0; p < base_.unit_value.size(); ++p)
@@ -891,7 +890,7 @@ class SweepFileWriter {
         for (std::size_t c = 0; c < compressed[k].size(); ++c) {
           const hsize_t offset[4] = {r.run, hsize_t(c) * chunk_days_, 0, 0};
           const auto& z = compressed[k][c];
-          check_rc(H5Dwrite_chunk(series_[k], H5P_DEFAULT, 0, offset, z.size(), z.data()),
+          w_.check(H5Dwrite_chunk(series_[k], H5P_DEFAULT, 0, offset, z.size(), z.data()),
                    "writing");
         }
       }
@@ -899,7 +898,8 @@ class SweepFileWriter {
       for (std::size_t k = 0; k < kNumSeries; ++k) {
         hsize_t start[4] = {r.run, 0, 0, 0};
         hsize_t count[4] = {1, nd, d_.countries, d_.materials};
-        write_slab(series_[k], H5T_NATIVE_DOUBLE, 4, start, count, (r.*kSeries[k].run).data());
+        w_.write_slab(series_[k], H5T_NATIVE_DOUBLE, 4, start, count, (r.*kSeries[k].run).data(),
+                      "writing");
       }
     }
     // Metrics are buffered by chunk of runs and written once per chunk.
@@ -937,121 +937,32 @@ class SweepFileWriter {
     values_.clear();
     scales_.clear();
     groups_.clear();
-    herr_t rc = H5Fclose(file_.get());
-    file_ = H5Handle();
-    if (rc < 0) fail("closing the file (disk full?)");
+    if (H5Fclose(file_.release()) < 0) w_.fail("closing the file (disk full?)");
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw IoError(path_ + ": cannot write the sweep output: " + what);
-  }
-  hid_t check(hid_t id, const std::string& what) const {
-    if (id < 0) fail(what);
-    return id;
-  }
-  void check_rc(herr_t rc, const std::string& what) const {
-    if (rc < 0) fail(what);
-  }
-
-  H5Handle dcpl(int rank, const hsize_t* chunk, bool compress, bool nan_fill) {
-    H5Handle p(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    H5Pset_obj_track_times(p, false);
-    if (chunk) {
-      H5Pset_chunk(p, rank, chunk);
-      if (compress) {
-        H5Pset_shuffle(p);
-        H5Pset_deflate(p, 1);
-      }
-    }
-    if (nan_fill) {
-      double fill = kNaN;
-      H5Pset_fill_value(p, H5T_NATIVE_DOUBLE, &fill);
-    }
-    return p;
+  /// Chunked (`chunk` not empty), shuffled and deflated.
+  static detail::H5Layout packed(std::vector<hsize_t> chunk, bool nan_fill) {
+    return {.chunk = std::move(chunk), .shuffle = true, .deflate = 1, .nan_fill = nan_fill};
   }
 
   hid_t group(const char* name) {
-    H5Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
-    H5Pset_obj_track_times(gcpl, false);
-    groups_.emplace_back(check(H5Gcreate2(file_, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), name),
-                         H5Gclose);
+    groups_.push_back(w_.group(file_, name));
     return groups_.back();
   }
 
-  void attr_string(hid_t obj, const char* name, const std::string& value) {
-    H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    H5Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    H5Handle a(check(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), name), H5Aclose);
-    const char* p = value.c_str();
-    check_rc(H5Awrite(a, type, &p), name);
-  }
-
-  template <class T>
-  void attr_scalar(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, T value) {
-    H5Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    H5Handle a(check(H5Acreate2(obj, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT), name),
-               H5Aclose);
-    check_rc(H5Awrite(a, mem_type, &value), name);
-  }
-
-  void attach(hid_t dset, const std::vector<hid_t>& scales) {
-    unsigned idx = 0;
-    for (hid_t s : scales) check_rc(H5DSattach_scale(dset, s, idx++), "attaching a dimension");
-  }
-
-  /// A 1-D dataset of numbers or strings in `loc` over `dim` (or a dimension scale itself if
-  /// dim < 0).
+  /// A 1-d dataset of numbers in `loc` over `dim` (or a dimension scale itself if dim < 0).
   H5Handle vector_dataset(hid_t loc, const char* name, hid_t file_type, hid_t mem_type,
                           std::size_t n, const void* data, hid_t dim) {
-    hsize_t dims[1] = {n};
-    H5Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-    H5Handle p = dcpl(1, nullptr, false, false);
-    H5Handle d(check(H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, p, H5P_DEFAULT), name),
-               H5Dclose);
-    if (n > 0) check_rc(H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), name);
     if (dim >= 0)
-      attach(d, {dim});
-    else
-      check_rc(H5DSset_scale(d, name), name);
-    return d;
+      return w_.dataset(loc, name, file_type, {n}, {}, mem_type, data, {.scales = {dim}});
+    return w_.make_scale(w_.dataset(loc, name, file_type, {n}, {}, mem_type, data), name);
   }
 
   H5Handle strings(hid_t loc, const char* name, const std::vector<std::string>& values,
                    hid_t dim) {
-    H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type, H5T_VARIABLE);
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    std::vector<const char*> ptrs(values.size());
-    for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
-    return vector_dataset(loc, name, type, type, values.size(), ptrs.data(), dim);
-  }
-
-  /// A (country, material) dataset of doubles in `loc`.
-  void table(hid_t loc, const char* name, const std::vector<double>& v, hid_t country,
-             hid_t material, const char* units, const char* long_name) {
-    hsize_t dims[2] = {d_.countries, d_.materials};
-    H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
-    H5Handle p = dcpl(2, nullptr, false, false);
-    H5Handle d(check(H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, p, H5P_DEFAULT),
-                     name),
-               H5Dclose);
-    if (!v.empty())
-      check_rc(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name);
-    attach(d, {country, material});
-    attr_string(d, "units", units);
-    attr_string(d, "long_name", long_name);
-  }
-
-  void write_slab(hid_t dset, hid_t mem_type, int rank, const hsize_t* start, const hsize_t* count,
-                  const void* data) {
-    H5Handle fspace(H5Dget_space(dset), H5Sclose);
-    check_rc(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, count, nullptr),
-             "selecting");
-    H5Handle mspace(H5Screate_simple(rank, count, nullptr), H5Sclose);
-    check_rc(H5Dwrite(dset, mem_type, mspace, fspace, H5P_DEFAULT, data), "writing");
+    if (dim >= 0) return w_.strings(loc, name, values, {}, {.scales = {dim}});
+    return w_.scale_strings(loc, name, values, {});
   }
 
   /// The `run` dimension of `loc` and the sweep's coordinates along it: one per axis, then
@@ -1084,8 +995,8 @@ class SweepFileWriter {
         for (std::size_t k = 0; k < nr; ++k) v[k] = label_of(plan_.points[plan_.runs[k].point][a]);
         d = strings(loc, ax.name.c_str(), v, run);
       }
-      attr_string(d, "key_path", ax.path);
-      attr_string(d, "long_name", "sweep axis " + ax.path);
+      w_.attr_string(d, "key_path", ax.path);
+      w_.attr_string(d, "long_name", "sweep axis " + ax.path);
     }
     std::vector<std::int32_t> rep(nr), point(nr);
     std::vector<std::int64_t> seed(nr);
@@ -1097,17 +1008,19 @@ class SweepFileWriter {
     {
       H5Handle d =
           vector_dataset(loc, "replicate", H5T_STD_I32LE, H5T_NATIVE_INT32, nr, rep.data(), run);
-      attr_string(d, "long_name", "replicate: the run's seed is the scenario's seed + replicate");
+      w_.attr_string(d, "long_name",
+                     "replicate: the run's seed is the scenario's seed + replicate");
     }
     {
       H5Handle d =
           vector_dataset(loc, "seed", H5T_STD_I64LE, H5T_NATIVE_INT64, nr, seed.data(), run);
-      attr_string(d, "long_name", "the run's scenario seed");
+      w_.attr_string(d, "long_name", "the run's scenario seed");
     }
     {
       H5Handle d =
           vector_dataset(loc, "point", H5T_STD_I32LE, H5T_NATIVE_INT32, nr, point.data(), run);
-      attr_string(d, "long_name", "index of the parameter point (runs of a point differ by seed)");
+      w_.attr_string(d, "long_name",
+                     "index of the parameter point (runs of a point differ by seed)");
     }
     return run;
   }
@@ -1129,30 +1042,27 @@ class SweepFileWriter {
   void write_header() {
     const SweepSpec& spec = plan_.spec;
     const std::size_t nr = plan_.num_runs();
-    attr_string(file_, "title", "shortfall sweep " + spec.name);
-    attr_string(file_, "sweep", spec.text);
-    attr_string(file_, "sweep_path", spec.path);
-    attr_string(file_, "sweep_name", spec.name);
-    attr_string(file_, "sweep_sha256", plan_.sha256);
-    attr_string(file_, "base_scenario", spec.base_text);
-    attr_string(file_, "base_path", spec.base_path);
-    attr_string(file_, "world_sha256", world_.sha256);
-    attr_string(file_, "program_version", kVersion);
+    w_.attr_string(file_, "title", "shortfall sweep " + spec.name);
+    w_.attr_string(file_, "sweep", spec.text);
+    w_.attr_string(file_, "sweep_path", spec.path);
+    w_.attr_string(file_, "sweep_name", spec.name);
+    w_.attr_string(file_, "sweep_sha256", plan_.sha256);
+    w_.attr_string(file_, "base_scenario", spec.base_text);
+    w_.attr_string(file_, "base_path", spec.base_path);
+    w_.attr_string(file_, "world_sha256", world_.sha256);
+    w_.attr_string(file_, "program_version", kVersion);
     const char* sampling = spec.sampling == Sampling::kGrid     ? "grid"
                            : spec.sampling == Sampling::kRandom ? "random"
                                                                 : "latin_hypercube";
-    attr_string(file_, "sampling", sampling);
-    attr_scalar<std::int64_t>(file_, "samples", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                              std::int64_t(spec.samples));
-    attr_scalar<std::int64_t>(file_, "sampling_seed", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                              std::int64_t(spec.sample_seed));
-    attr_scalar<std::int32_t>(file_, "replicates", H5T_STD_I32LE, H5T_NATIVE_INT32,
-                              spec.replicates);
-    attr_scalar<std::int32_t>(file_, "points", H5T_STD_I32LE, H5T_NATIVE_INT32,
-                              std::int32_t(plan_.points.size()));
+    w_.attr_string(file_, "sampling", sampling);
+    w_.attr_scalar<std::int64_t>(file_, "samples", H5T_STD_I64LE, std::int64_t(spec.samples));
+    w_.attr_scalar<std::int64_t>(file_, "sampling_seed", H5T_STD_I64LE,
+                                 std::int64_t(spec.sample_seed));
+    w_.attr_scalar<std::int32_t>(file_, "replicates", H5T_STD_I32LE, spec.replicates);
+    w_.attr_scalar<std::int32_t>(file_, "points", H5T_STD_I32LE, std::int32_t(plan_.points.size()));
     std::string axes;
     for (auto& a : spec.axes) axes += (axes.empty() ? "" : " ") + a.name;
-    attr_string(file_, "axes", axes);
+    w_.attr_string(file_, "axes", axes);
     const std::string coords = axes + (axes.empty() ? "" : " ") + "replicate seed point";
 
     // The root group: the sweep's own dimension `run` and its coordinates.
@@ -1160,7 +1070,7 @@ class SweepFileWriter {
 
     // country_material: the run file's group of the same name, with a leading `run`.
     const hid_t cmg = group("country_material");
-    attr_string(cmg, "axes", axes);
+    w_.attr_string(cmg, "axes", axes);
     const hid_t cm_run = run_dimension(cmg);
     std::vector<std::int32_t> days(plan_.days.begin(), plan_.days.end());
     scales_.push_back(vector_dataset(cmg, "day", H5T_STD_I32LE, H5T_NATIVE_INT32, days.size(),
@@ -1172,14 +1082,10 @@ class SweepFileWriter {
       for (auto& m : world_.materials) mnames.push_back(m.name), tiers.push_back(m.tier);
       strings(cmg, "material_name", mnames, cm_material);
       strings(cmg, "material_tier", tiers, cm_material);
-      table(cmg, "baseline_output", base_.output, cm_country, cm_material,
-            "units of the material per day", "baseline output of the country's makers");
-      table(cmg, "baseline_use", base_.use, cm_country, cm_material,
-            "units of the material per day",
-            "baseline daily use: sum of A_ip over the country's users of the material");
-      table(cmg, "baseline_final_use", base_.final_use, cm_country, cm_material,
-            "units of the material per day",
-            "baseline daily final use in the country (destination) of the material");
+      for (const detail::BaselineTable& t : detail::kBaselineTables)
+        w_.doubles(
+            cmg, t.name, base_.*t.field, {d_.countries, d_.materials}, {},
+            {.scales = {cm_country, cm_material}, .units = t.units, .long_name = t.long_name});
       vector_dataset(cmg, "material_unit_value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                      base_.unit_value.size(), base_.unit_value.data(), cm_material);
     }
@@ -1192,22 +1098,19 @@ class SweepFileWriter {
                           std::max<hsize_t>(1, d_.materials)};
       bool empty = nr == 0 || d_.days == 0 || d_.countries == 0 || d_.materials == 0;
       chunk_days_ = empty ? 0 : std::size_t(chunk_days);
-      H5Handle space(H5Screate_simple(4, dims, nullptr), H5Sclose);
-      H5Handle p = dcpl(4, empty ? nullptr : chunk, true, true);
-      H5Handle d(
-          check(H5Dcreate2(cmg, s.name, H5T_IEEE_F64LE, space, H5P_DEFAULT, p, H5P_DEFAULT),
-                s.name),
-          H5Dclose);
-      attach(d, {cm_run, cm_day, cm_country, cm_material});
-      attr_string(d, "coordinates", coords);
-      attr_string(d, "units", s.units);
-      attr_string(d, "long_name", s.long_name);
+      H5Handle d = w_.dataset(
+          cmg, s.name, H5T_IEEE_F64LE, {std::begin(dims), std::end(dims)},
+          packed(empty ? std::vector<hsize_t>{} : std::vector(chunk, chunk + 4), true),
+          H5T_NATIVE_DOUBLE, nullptr, {.scales = {cm_run, cm_day, cm_country, cm_material}});
+      w_.attr_string(d, "coordinates", coords);
+      w_.attr_string(d, "units", s.units);
+      w_.attr_string(d, "long_name", s.long_name);
       series_.push_back(std::move(d));
     }
 
     // summary: the run file's group of the same name (model 10's metrics), with a leading `run`.
     const hid_t sg = group("summary");
-    attr_string(sg, "axes", axes);
+    w_.attr_string(sg, "axes", axes);
     const hid_t s_run = run_dimension(sg);
     const auto [s_country, s_material] = country_material_dimensions(sg);
     metric_chunk_ =
@@ -1217,38 +1120,32 @@ class SweepFileWriter {
       hsize_t dims[3] = {nr, d_.countries, d_.materials};
       hsize_t chunk[3] = {metric_chunk_, std::max<hsize_t>(1, d_.countries),
                           std::max<hsize_t>(1, d_.materials)};
-      H5Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose);
-      H5Handle p = dcpl(3, empty ? nullptr : chunk, true, m.real != nullptr);
-      H5Handle d(check(H5Dcreate2(sg, m.name, m.real ? H5T_IEEE_F64LE : H5T_STD_I32LE, space,
-                                  H5P_DEFAULT, p, H5P_DEFAULT),
-                       m.name),
-                 H5Dclose);
-      attach(d, {s_run, s_country, s_material});
-      attr_string(d, "coordinates", coords);
+      H5Handle d = w_.dataset(
+          sg, m.name, m.real ? H5T_IEEE_F64LE : H5T_STD_I32LE, {std::begin(dims), std::end(dims)},
+          packed(empty ? std::vector<hsize_t>{} : std::vector(chunk, chunk + 3), m.real != nullptr),
+          H5T_NATIVE_DOUBLE, nullptr, {.scales = {s_run, s_country, s_material}});
+      w_.attr_string(d, "coordinates", coords);
       // No `units` on the day numbers: xarray would decode "day" or "days" as a timedelta.
-      if (m.units) attr_string(d, "units", m.units);
-      attr_string(d, "long_name", m.long_name);
+      if (m.units) w_.attr_string(d, "units", m.units);
+      w_.attr_string(d, "long_name", m.long_name);
       metrics_.push_back(std::move(d));
     }
     if (has_values_) {
       for (const char* name : {"output_lost_value", "unmet_final_demand_value"}) {
         hsize_t dims[2] = {nr, d_.countries};
         hsize_t chunk[2] = {metric_chunk_, std::max<hsize_t>(1, d_.countries)};
-        H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
         const bool e = nr == 0 || d_.countries == 0;
-        H5Handle p = dcpl(2, e ? nullptr : chunk, true, true);
-        H5Handle d(check(H5Dcreate2(sg, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, p,
-                                    H5P_DEFAULT),
-                         name),
-                   H5Dclose);
-        attach(d, {s_run, s_country});
-        attr_string(d, "coordinates", coords);
-        attr_string(d, "units", "currency of the materials' unit_value");
-        attr_string(d, "long_name",
-                    std::strcmp(name, "output_lost_value") == 0
-                        ? "output lost in value, summed over the materials with a unit_value"
-                        : "unmet final demand in value, summed over the materials with a "
-                          "unit_value");
+        H5Handle d =
+            w_.dataset(sg, name, H5T_IEEE_F64LE, {std::begin(dims), std::end(dims)},
+                       packed(e ? std::vector<hsize_t>{} : std::vector(chunk, chunk + 2), true),
+                       H5T_NATIVE_DOUBLE, nullptr, {.scales = {s_run, s_country}});
+        w_.attr_string(d, "coordinates", coords);
+        w_.attr_string(d, "units", "currency of the materials' unit_value");
+        w_.attr_string(d, "long_name",
+                       std::strcmp(name, "output_lost_value") == 0
+                           ? "output lost in value, summed over the materials with a unit_value"
+                           : "unmet final demand in value, summed over the materials with a "
+                             "unit_value");
         values_.push_back(std::move(d));
       }
       vbuf_.assign(2, std::vector<double>(metric_chunk_ * std::size_t(d_.countries), kNaN));
@@ -1265,18 +1162,21 @@ class SweepFileWriter {
       std::size_t nr = 0, nw = 0;
       for (std::size_t k = 0; k < kNumReal + kNumWhole; ++k) {
         if (kMetrics[k].real)
-          write_slab(metrics_[k], H5T_NATIVE_DOUBLE, 3, start, count, mbuf_d_[nr++].data());
+          w_.write_slab(metrics_[k], H5T_NATIVE_DOUBLE, 3, start, count, mbuf_d_[nr++].data(),
+                        "writing");
         else
-          write_slab(metrics_[k], H5T_NATIVE_INT32, 3, start, count, mbuf_i_[nw++].data());
+          w_.write_slab(metrics_[k], H5T_NATIVE_INT32, 3, start, count, mbuf_i_[nw++].data(),
+                        "writing");
       }
     }
     if (has_values_ && d_.countries > 0)
       for (std::size_t k = 0; k < values_.size(); ++k)
-        write_slab(values_[k], H5T_NATIVE_DOUBLE, 2, start, count, vbuf_[k].data());
+        w_.write_slab(values_[k], H5T_NATIVE_DOUBLE, 2, start, count, vbuf_[k].data(), "writing");
     block_runs_ = 0;
   }
 
   std::string path_;
+  detail::H5Writer w_;
   const SweepPlan& plan_;
   const World& world_;
   Dims d_;
