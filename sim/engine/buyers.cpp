@@ -1,0 +1,139 @@
+// Steps 3.2-3.3 (docs/model.md), per buyer: arrivals and the draw-down of stocks (inventory), then
+// orders.
+#include "engine/engine.hpp"
+
+namespace shortfall {
+
+void Simulation::Impl::buyer_range(FirmId ib, FirmId ie) {
+  expect_phase(Phase::kBuyers);
+  if (slot_extra.empty()) {
+    if (destocking)
+      buyer_by_lead<false>(ib, ie);
+    else
+      buyer_by_lead<true>(ib, ie);
+    return;
+  }
+  for (FirmId i = ib; i < ie; ++i) buyer_any(i, output_ratio(i), planned_ratio(i));
+}
+
+template <bool kClip>
+void Simulation::Impl::buyer_by_lead(FirmId ib, FirmId ie) {
+  if (unit_lead)
+    buyer_lanes<Transit::kUnitLead, kClip>(ib, ie);
+  else if (fixed_lead)
+    buyer_lanes<Transit::kFullRings, kClip>(ib, ie);
+  else
+    buyer_lanes<Transit::kRings, kClip>(ib, ie);
+}
+
+template <Simulation::Impl::Transit kTransit, bool kClip>
+void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
+  constexpr bool kUnitLead = kTransit == Transit::kUnitLead;
+  const Lane* __restrict lane_begin = net.slot_lane_begin.data();
+  const double* __restrict zz = z0.data();
+  const double* __restrict yy = y.data();
+  const Lane* __restrict pos = out_pos.data();
+  double* __restrict SS = S.data();
+  double* __restrict OO = O.data();
+  double* __restrict oo = o_out.data();
+  const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
+  const Pipeline pipe = pipeline();
+  const double itau = inv_tau;
+  const Lane n_lanes = net.num_links;
+  const Slot* __restrict slot_begin = net.slot_begin.data();
+  const double* __restrict slot_days = slot_n.data();
+  double* __restrict stock_after = slot_stock.data();
+  double* __restrict slot_sum = slot_ordered.data();
+  for (FirmId i = ib; i < ie; ++i) {
+    const double xr = output_ratio(i), xh = planned_ratio(i);
+    for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
+      const Lane lb = lane_begin[s], le = lane_begin[s + 1];
+      const double n_days = slot_days[s];
+      double pool = 0.0, pool0 = 0.0;
+      for (Lane l = lb; l < le; ++l) {
+        pool += SS[l];
+        pool0 += n_days * zz[l];
+      }
+      const bool single = le - lb == 1;
+      double after = 0.0, ordered = 0.0;
+      for (Lane l = lb; l < le; ++l) {
+        // The scattered write below misses the cache; ask for its line a few lanes ahead.
+        __builtin_prefetch(oo + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
+        const double z = zz[l];
+        double arrival, o;
+        if constexpr (kUnitLead) {
+          arrival = yy[l];  // shipped yesterday, nothing else in transit
+        } else {
+          // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
+          arrival = kTransit == Transit::kFullRings ? pipe.arrive_full(l, z) : pipe.arrive(l, z);
+        }
+        // Step 2.
+        const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
+        const double stock = nonneg<!kUnitLead>(SS[l] + (arrival - draw));
+        SS[l] = stock;
+        after += stock;
+        // Step 3.
+        if constexpr (kUnitLead) {
+          double restock = (n_days * z) * xh - stock;
+          if constexpr (kClip) restock = std::max(0.0, restock);
+          o = z * xr + restock * itau;
+          o = std::max(0.0, o);  // (NaN -> 0)
+        } else {
+          // (A full ring holds one shipment a day of lead time, less the one just arrived.)
+          const std::int32_t shipments =
+              kTransit == Transit::kFullRings ? pipe.lead[l] - 1 : pipe.n_transit[l];
+          o = detail::order_for(z, xr, xh, kClip, n_days, stock, pipe.lead[l], shipments,
+                                pipe.deviation_in_transit(l), itau, detail::max0_select);
+        }
+        OO[l] = o;
+        const double served = share ? serve(o, share[l], z) : o;
+        oo[pos[l]] = served;
+        ordered += o;
+      }
+      stock_after[s] = after;
+      slot_sum[s] = ordered;
+    }
+  }
+}
+
+void Simulation::Impl::buyer_any(FirmId i, double xr, double xh) {
+  for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+    const double n_days = slot_n[s];
+    double pool = 0.0, pool0 = 0.0;
+    std::size_t lanes = 0;
+    for_slot_lanes(s, [&](Lane l) {
+      pool += S[l];
+      pool0 += n_days * z0[l];
+      ++lanes;
+    });
+    const bool single = lanes == 1;
+    double after = 0.0, ordered = 0.0;
+    const Pipeline pipe = pipeline();
+    for_slot_lanes(s, [&](Lane l) {
+      // Arrivals due today (shipments of earlier days), then the rest of the pipeline.
+      double arrival, in_transit = 0.0, in_transit_dev = 0.0;
+      if (unit_lead) {
+        arrival = y[l];  // shipped yesterday, nothing else in transit
+      } else {
+        arrival = pipe.arrive(l, z0[l]);
+        in_transit = pipe.n_transit[l];
+        in_transit_dev = pipe.deviation_in_transit(l);
+      }
+      // Step 2.
+      const double draw = detail::draw_down(z0[l], xr, S[l], n_days, pool, pool0, single);
+      const double stock = std::max(0.0, S[l] + (arrival - draw));
+      S[l] = stock;
+      after += stock;
+      // Step 3.
+      const double o = detail::order_for(z0[l], xr, xh, !destocking, n_days, stock, lead[l],
+                                         in_transit, in_transit_dev, inv_tau);
+      O[l] = o;
+      o_out[out_pos[l]] = served_order(l, o);
+      ordered += o;
+    });
+    slot_stock[s] = after;
+    slot_ordered[s] = ordered;
+  }
+}
+
+}  // namespace shortfall

@@ -1,0 +1,197 @@
+// Setting up a simulation: the state at day 0 from the world and the scenario (docs/model.md
+// sections 1-2), and the firms each event selects.
+#include "engine/engine.hpp"
+
+namespace shortfall {
+
+Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
+    : world(w),
+      net(w.network()),
+      scenario(s),
+      total_days(opt.days > 0 ? opt.days : s.days),
+      threads(opt.threads > 0 ? opt.threads : default_threads(w)),
+      arena(threads),
+      inv_tau(1.0 / s.model.tau),
+      cancel(opt.cancel),
+      options(opt),
+      profile(opt.profile),
+      x0(w.baseline_output) {
+  const std::size_t n = w.num_firms(), m = w.num_links();
+  planned_orders = s.model.orders == Orders::kPlanned;
+  destocking = s.model.destocking;
+  cap_base.resize(n);
+  for (FirmId i = 0; i < n; ++i) {
+    const auto& own = w.materials[w.firm_material[i]].utilisation;
+    const double u0 = own && !s.model.is_preset() ? *own : s.model.utilisation;
+    cap_base[i] = x0[i] / u0;  // x0 itself where u0 = 1
+  }
+  x = x0;
+  x_new = x0;
+  D = x0;
+  cap = cap_base;
+  C = w.final_demand;
+  C_want = w.final_demand;
+  if (opt.metrics) metrics = MetricsAccumulator(w);
+  c = w.final_demand;
+  delta.assign(n, 0.0);
+  delta0.assign(n, 0.0);
+  alpha.assign(n, 1.0);
+  input_short.assign(n, 0.0);
+  binding.assign(n, kBindDemand);
+  first_short.assign(n, -1);
+  demand_factor.assign(n, 1.0);
+  recovery_type.assign(n, std::uint8_t(RecoveryType::kNone));
+  recovery_rate.assign(n, 0.0);
+
+  // Lanes and slots.
+  z0.resize(m);
+  base_lead.resize(m);
+  lane_class.resize(m);
+  for (Lane l = 0; l < m; ++l) {
+    LinkId link = net.lane_link[l];
+    z0[l] = w.link_flow[link];
+    base_lead[l] = w.link_lead_time[link];
+    CountryId cs = w.firm_country[net.lane_supplier[l]], cb = w.firm_country[net.lane_buyer[l]];
+    PriorityClass cls = PriorityClass::kRest;
+    if (cs == cb) {
+      cls = PriorityClass::kDomestic;
+    } else {
+      for (const auto& g : w.countries[cs].groups) {
+        const auto& bg = w.countries[cb].groups;
+        if (std::find(bg.begin(), bg.end(), g) != bg.end()) cls = PriorityClass::kGroup;
+      }
+    }
+    lane_class[l] = static_cast<std::uint8_t>(cls);
+  }
+  lead = base_lead;
+  const Slot ns = net.num_slots();
+  slot_A.assign(ns, 0.0);
+  slot_n.assign(ns, 0.0);
+  slot_stock.assign(ns, 0.0);
+  slot_ordered.assign(ns, 0.0);
+  slot_received.assign(ns, 0.0);
+  S.resize(m);
+  for (Slot s = 0; s < ns; ++s) {
+    FirmId i = net.slot_firm[s];
+    double nd = w.firm_inventory_days[i];
+    if (std::isnan(nd)) nd = w.materials[net.slot_material[s]].inventory_days.value_or(kNaN);
+    if (std::isnan(nd)) nd = s_model_inventory_days();
+    if (!(nd > 0.0))
+      throw InputError(SourceLocation{w.source, 0, 0, "inventory_days"},
+                       "expected inventory days > 0 for firm '" + w.firm_id[i] + "' input '" +
+                           w.materials[net.slot_material[s]].id + "', found " + std::to_string(nd));
+    slot_n[s] = nd;
+    double a = 0.0, pool = 0.0;
+    for (Lane l = net.slot_lane_begin[s]; l < net.slot_lane_begin[s + 1]; ++l) {
+      a += z0[l];
+      S[l] = nd * z0[l];  // S_ji = n_i Z0_ji (the same expression the kernels use)
+      pool += S[l];
+    }
+    slot_A[s] = a;
+    slot_stock[s] = pool;
+    slot_ordered[s] = a;
+    slot_received[s] = a;
+  }
+  O = z0;
+  y = z0;
+
+  // Events: resolve selections once; size the in-transit rings for the longest lead time
+  // any transport disruption can impose on each lane.
+  std::vector<std::int32_t> max_lead = base_lead;
+  bool any_control = false;
+  for (const auto& ev : scenario.events) {
+    event_firms.push_back(resolve_firms(ev));
+    if (ev.type == EventType::kExportControl || ev.type == EventType::kTradeCut) any_control = true;
+    if (ev.type == EventType::kTransportDisruption) {
+      for (Lane l = 0; l < m; ++l)
+        if (between_match(ev, l)) max_lead[l] += ev.extra_days;
+    }
+  }
+  if (any_control) cap_share.assign(m, std::numeric_limits<double>::infinity());
+  if (any_control && s.model.final_demand_controls)
+    fd_share.assign(w.final_dest_country.size(), std::numeric_limits<double>::infinity());
+  if (!fd_share.empty() || w.has_final_demand_split) fd_capped = w.final_dest_amount;
+  out_pos.resize(m);
+  for (Lane k = 0; k < m; ++k) out_pos[net.out_lane[k]] = k;
+  o_out.resize(m);
+  for (Lane l = 0; l < m; ++l) o_out[out_pos[l]] = z0[l];
+  rule.assign(n, 1.0);
+  if (s.model.rationing == Rationing::kPriority) allot.resize(n);
+  if (s.model.rationing == Rationing::kWaterfill) {
+    z0_out.resize(m);
+    for (Lane l = 0; l < m; ++l) z0_out[out_pos[l]] = z0[l];
+    wf_weight.resize(n);
+    refresh_weights();
+  }
+  if (s.model.rationing == Rationing::kPriority) {
+    class_out.resize(m);
+    for (Lane l = 0; l < m; ++l) class_out[out_pos[l]] = lane_class[l];
+  }
+  unit_lead = w.lead_times.domestic == 1 && w.lead_times.international == 1 &&
+              std::all_of(max_lead.begin(), max_lead.end(), [](auto v) { return v == 1; }) &&
+              std::all_of(w.lead_times.pairs.begin(), w.lead_times.pairs.end(),
+                          [](const auto& kv) { return kv.second == 1; });
+  fixed_lead = !unit_lead && max_lead == base_lead;
+  ring_off.resize(unit_lead ? 0 : m);
+  ring_len.resize(unit_lead ? 0 : m);
+  std::uint64_t total = 0;
+  for (Lane l = 0; l < (unit_lead ? 0 : m); ++l) {
+    ring_off[l] = static_cast<std::uint32_t>(total);
+    ring_len[l] = max_lead[l];
+    total += std::uint64_t(max_lead[l]);
+    if (total >= std::numeric_limits<std::uint32_t>::max())
+      throw InputError(SourceLocation{scenario.path, 0, 0, "events"},
+                       "lead times too long: the in-transit pipeline would exceed 2^32 slots");
+  }
+  ring_dev.assign(total, 0.0);
+  ring_cnt.assign(total, 0);
+  // Initial pipeline: one shipment of Z0 from each of the l days before day 0, arriving on
+  // days 0 .. l-1.
+  for (Lane l = 0; l < (unit_lead ? 0 : m); ++l)
+    for (int d = 0; d < lead[l]; ++d) ring_cnt[ring_off[l] + d % ring_len[l]] = 1;
+  if (!unit_lead) {
+    transit_cnt = lead;
+    transit_nz.assign(m, 0);
+    ring_pos.assign(m, 0);
+  }
+
+  scratch.resize(std::size_t(threads) + 1);
+  init_policies();
+}
+
+int Simulation::Impl::default_threads(const World& w) {
+  const auto hw = std::max(1u, std::thread::hardware_concurrency());
+  return int(std::min<std::size_t>(hw, 1 + w.num_links() / 100000));
+}
+
+FirmSet Simulation::Impl::resolve_firms(const Event& ev) const {
+  FirmSet fs;
+  if (ev.type != EventType::kCapacityLoss && ev.type != EventType::kDemandShock) return fs;
+  if (!ev.firm_losses.empty()) {
+    for (const auto& [id, loss] : ev.firm_losses) {
+      auto f = world.find_firm(id);
+      if (!f) throw InputError(ev.where, "unknown firm '" + id + "' in firms_csv");
+      fs.firms.push_back(*f);
+      fs.losses.push_back(loss);
+    }
+    return fs;
+  }
+  const Selector& sel = ev.firms;
+  auto cmask = country_mask(world, sel.countries, true);
+  auto exc = country_mask(world, sel.except_countries, false);
+  auto mmask = material_mask(world, sel.materials, true);
+  auto mexc = material_mask(world, sel.except_materials, false);
+  if (!sel.firms.empty()) {
+    for (const auto& id : sel.firms) {
+      auto f = world.find_firm(id);
+      if (!f) throw InputError(ev.where, "unknown firm '" + id + "' in 'firms'");
+      if (firm_selected(sel, cmask, exc, mmask, mexc, *f)) fs.firms.push_back(*f);
+    }
+  } else {
+    for (FirmId i = 0; i < world.num_firms(); ++i)
+      if (firm_selected(sel, cmask, exc, mmask, mexc, i)) fs.firms.push_back(i);
+  }
+  return fs;
+}
+
+}  // namespace shortfall

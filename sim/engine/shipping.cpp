@@ -1,0 +1,131 @@
+// Step 3.6's shipping and step 3.7 (docs/model.md), per buyer: each lane's delivery from its
+// supplier's rule, the in-transit pipeline, and recovery of capacity.
+#include "engine/engine.hpp"
+
+namespace shortfall {
+
+template <Simulation::Impl::Transit kTransit, Simulation::Impl::RuleKind kKind>
+void Simulation::Impl::ship_lanes(FirmId ib, FirmId ie, int t) {
+  const Lane* __restrict lane_begin = net.slot_lane_begin.data();
+  const FirmId* __restrict supplier = net.lane_supplier.data();
+  const double* __restrict r = rule.data();
+  const double* __restrict OO = O.data();
+  const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
+  const double* __restrict zz = z0.data();
+  double* __restrict yy = y.data();
+  const Pipeline pipe = pipeline();
+  const Slot* __restrict slot_begin = net.slot_begin.data();
+  const double* __restrict slot_sum = slot_ordered.data();
+  double* __restrict slot_got = slot_received.data();
+  const Lane last = lane_begin[slot_begin[ie]];
+  for (FirmId i = ib; i < ie; ++i) {
+    double worst_fill = 1.0;
+    bool any_short = false;
+    for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
+      double received = 0.0;
+      for (Lane l = lane_begin[s]; l < lane_begin[s + 1]; ++l) {
+        // A gather from the suppliers' rules: ask for the line a few lanes ahead.
+        if (l + kPrefetch < last) {
+          if constexpr (kKind == RuleKind::kClasses)
+            __builtin_prefetch(allot.data() + supplier[l + kPrefetch], 0, 0);
+          else
+            __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
+        }
+        const double o = OO[l];
+        const double sv = share ? serve(o, share[l], zz[l]) : o;
+        double yl;
+        if constexpr (kKind == RuleKind::kShare)
+          yl = deliver_share(r[supplier[l]], sv);
+        else if constexpr (kKind == RuleKind::kLevel)
+          yl = deliver_level(r[supplier[l]], sv, zz[l]);
+        else
+          yl = detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l]);
+        yy[l] = yl;
+        received += yl;
+        any_short |= yl < o;
+        if constexpr (kTransit == Transit::kFullRings)
+          pipe.ship_full(l, yl, zz[l]);
+        else if constexpr (kTransit == Transit::kRings)
+          pipe.ship(l, yl, zz[l]);
+      }
+      slot_got[s] = received;
+      if (slot_sum[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_sum[s]);
+    }
+    end_of_day(i, t, worst_fill, any_short);
+  }
+}
+
+template <Simulation::Impl::RuleKind kKind>
+void Simulation::Impl::ship_by_lead(FirmId ib, FirmId ie, int t) {
+  if (unit_lead)
+    ship_lanes<Transit::kUnitLead, kKind>(ib, ie, t);
+  else if (fixed_lead)
+    ship_lanes<Transit::kFullRings, kKind>(ib, ie, t);
+  else
+    ship_lanes<Transit::kRings, kKind>(ib, ie, t);
+}
+
+void Simulation::Impl::ship_range(FirmId ib, FirmId ie, int t) {
+  expect_phase(Phase::kShipping);
+  if (slot_extra.empty()) {
+    switch (scenario.model.rationing) {
+      case Rationing::kWaterfill:
+        ship_by_lead<RuleKind::kLevel>(ib, ie, t);
+        break;
+      case Rationing::kPriority:
+        ship_by_lead<RuleKind::kClasses>(ib, ie, t);
+        break;
+      default:
+        ship_by_lead<RuleKind::kShare>(ib, ie, t);
+    }
+    return;
+  }
+  const Pipeline pipe = pipeline();
+  for (FirmId i = ib; i < ie; ++i) {
+    double worst_fill = 1.0;
+    bool short_today = false;
+    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
+      double received = 0.0;
+      for_slot_lanes(s, [&](Lane l) {
+        const double yl = delivery(l, sup(l));
+        y[l] = yl;
+        received += yl;
+        if (yl < O[l]) short_today = true;
+        if (!unit_lead) pipe.ship(l, yl, z0[l]);
+      });
+      slot_received[s] = received;
+      if (slot_ordered[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_ordered[s]);
+    }
+    end_of_day(i, t, worst_fill, short_today);
+  }
+}
+
+void Simulation::Impl::end_of_day(FirmId i, int t, double worst_fill, bool short_today) {
+  input_short[i] = 1.0 - worst_fill;
+  if (short_today && first_short[i] < 0) first_short[i] = t;
+  // Step 7: recovery at the end of the day.
+  if (delta[i] > 0.0) {
+    switch (RecoveryType(recovery_type[i])) {
+      case RecoveryType::kLinear:
+        delta[i] = std::max(0.0, delta[i] - delta0[i] / recovery_rate[i]);
+        break;
+      case RecoveryType::kExponential:
+        delta[i] *= recovery_rate[i];
+        break;
+      case RecoveryType::kStep:
+      case RecoveryType::kNone:
+        break;
+    }
+  }
+  // Section 6: overproduction capacity follows scarcity (alpha stays 1 when alpha_max = 1).
+  if (overproduction) {
+    const double d = D[i], xi = x_new[i], tau_a = scenario.model.tau_alpha;
+    const double scarcity = d > 0.0 ? (d - xi) / d : 0.0;
+    if (scarcity > 0.0)
+      alpha[i] += (alpha_max[i] - alpha[i]) * scarcity / tau_a;
+    else
+      alpha[i] += (1.0 - alpha[i]) / tau_a;
+  }
+}
+
+}  // namespace shortfall

@@ -1,0 +1,99 @@
+// Steps 3.4-3.6 (docs/model.md), per supplier: demand, production, and the rationing rule of the
+// day.
+#include "engine/engine.hpp"
+
+namespace shortfall {
+
+void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
+  expect_phase(Phase::kSuppliers);
+  const Lane* __restrict out_begin = net.out_begin.data();
+  const Slot* __restrict slot_begin = net.slot_begin.data();
+  const double* __restrict oo = o_out.data();
+  const double* __restrict xx0 = x0.data();
+  const double* __restrict cb = cap_base.data();
+  double* __restrict xin = x_inp.empty() ? nullptr : x_inp.data();
+  const double* __restrict CC = C.data();
+  const double* __restrict al = alpha.data();
+  const double* __restrict de = delta.data();
+  const double* __restrict stock = slot_stock.data();
+  const double* __restrict use = slot_A.data();
+  double* __restrict DD = D.data();
+  double* __restrict cp = cap.data();
+  double* __restrict xn = x_new.data();
+  std::uint8_t* __restrict bind = binding.data();
+  double* __restrict rr = rule.data();
+  double* __restrict cc = c.data();
+  const double in_full = rule_in_full();
+  const bool extra = !out_extra.empty();
+  // Waterfill reads the Z0 of the customers of each supplier that runs short, from z0_out
+  // (in the orders' order, but only where rationing is needed, so the hardware does not
+  // stream it): ask for the first and last line a few suppliers ahead.
+  const double* __restrict zo = z0_out.empty() ? nullptr : z0_out.data();
+  Scratch& sc = thread_scratch();
+  for (FirmId j = jb; j < je; ++j) {
+    if (zo && j + kSuppliersAhead < je) {
+      const Lane b = out_begin[j + kSuppliersAhead], e = out_begin[j + kSuppliersAhead + 1];
+      __builtin_prefetch(zo + b, 0, 0);
+      __builtin_prefetch(zo + (e > b ? e - 1 : b), 0, 0);
+    }
+    // Step 4: D_j = sum_i O_ji + C_j (summed in the order that defined x0_j).
+    double orders = 0.0;
+    for (Lane k = out_begin[j]; k < out_begin[j + 1]; ++k) orders += oo[k];
+    if (extra)
+      for (Lane l : out_extra[j]) orders += oo[l];
+    const double demand = orders + CC[j];
+    DD[j] = demand;
+    // Step 5.
+    const double capacity = al[j] * (1.0 - de[j]) * cb[j];  // = capacity_today(j)
+    double input_limit = std::numeric_limits<double>::infinity();
+    for (Slot s = slot_begin[j]; s < slot_begin[j + 1]; ++s)
+      input_limit = std::min(input_limit, stock[s] * xx0[j] / use[s]);
+    if (xin) xin[j] = input_limit;
+    auto [xj, b] = detail::produce(capacity, input_limit, demand);
+    cp[j] = capacity;
+    xn[j] = xj;
+    bind[j] = b;
+    // Step 6. Everyone served in full (r = 1 gives y = O exactly), or one rule for all,
+    // applied by the shipping phase.
+    if (xj >= demand) {
+      rr[j] = in_full;
+      if (!allot.empty()) allot[j] = detail::allot_all(CC[j]);
+      cc[j] = CC[j];
+    } else {
+      const auto [code, to_final] = ration(j, xj, demand, sc);
+      rr[j] = code;
+      cc[j] = to_final;
+    }
+  }
+}
+
+std::pair<double, double> Simulation::Impl::ration(FirmId j, double xj, double demand,
+                                                   Scratch& sc) {
+  detail::Allotment a;
+  double code = 0.0;
+  switch (scenario.model.rationing) {
+    case Rationing::kProportional:
+      a = detail::allot_proportional(xj, demand, C[j]);
+      code = a.share[0];
+      break;
+    case Rationing::kFinalDemandLast:
+      a = detail::allot_final_demand_last(xj, demand, C[j]);
+      code = a.share[0];
+      break;
+    case Rationing::kWaterfill:
+      a = detail::allot_waterfill_short(xj, wf_weight[j], customers(j, o_out, sc.orders),
+                                        customers(j, z0_out, sc.z0), C[j], world.final_demand[j],
+                                        sc.waterfill);
+      code = encode_waterfill(a.level);
+      break;
+    case Rationing::kPriority:
+      a = detail::allot_priority(xj, customers(j, o_out, sc.orders),
+                                 customers(j, class_out, sc.cls), C[j], scenario.model.priority);
+      allot[j] = a;
+      code = kRulePriority;
+      break;
+  }
+  return {code, a.c};
+}
+
+}  // namespace shortfall
