@@ -34,8 +34,8 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
   const double* __restrict yy = y.data();
   const Lane* __restrict pos = out_pos.data();
   double* __restrict SS = S.data();
-  double* __restrict OO = O.data();
-  double* __restrict oo = o_out.data();
+  double* __restrict O_wanted = O.data();  // O_ji as wanted (model 3.3), by lane
+  double* __restrict O_served = o_out.data();  // min(O_ji, k Z0) (section 4), by out-position
   const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
   const Pipeline pipe = pipeline();
   const double itau = inv_tau;
@@ -58,7 +58,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
       double after = 0.0, ordered = 0.0;
       for (Lane l = lb; l < le; ++l) {
         // The scattered write below misses the cache; ask for its line a few lanes ahead.
-        __builtin_prefetch(oo + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
+        __builtin_prefetch(O_served + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
         const double z = zz[l];
         double arrival, o;
         if constexpr (kUnitLead) {
@@ -69,7 +69,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
         }
         // Step 2.
         const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
-        const double stock = nonneg<!kUnitLead>(SS[l] + (arrival - draw));
+        const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<!kUnitLead>);
         SS[l] = stock;
         after += stock;
         // Step 3.
@@ -85,9 +85,9 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
           o = detail::order_for(z, xr, xh, kClip, n_days, stock, pipe.lead[l], shipments,
                                 pipe.deviation_in_transit(l), itau, detail::max0_select);
         }
-        OO[l] = o;
+        O_wanted[l] = o;
         const double served = share ? serve(o, share[l], z) : o;
-        oo[pos[l]] = served;
+        O_served[pos[l]] = served;
         ordered += o;
       }
       stock_after[s] = after;
@@ -121,7 +121,7 @@ void Simulation::Impl::buyer_any(FirmId i, double xr, double xh) {
       }
       // Step 2.
       const double draw = detail::draw_down(z0[l], xr, S[l], n_days, pool, pool0, single);
-      const double stock = std::max(0.0, S[l] + (arrival - draw));
+      const double stock = detail::stock_after_day(S[l], arrival, draw, nonneg<false>);
       S[l] = stock;
       after += stock;
       // Step 3.

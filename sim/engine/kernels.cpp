@@ -7,24 +7,6 @@
 
 namespace shortfall::detail {
 
-double update_stocks(std::span<double> stock, std::span<const double> arrivals,
-                     std::span<const double> z0, double n_days, double xr) {
-  double pool = 0.0, pool0 = 0.0;
-  for (std::size_t k = 0; k < stock.size(); ++k) {
-    pool += stock[k];
-    pool0 += n_days * z0[k];
-  }
-  const bool single = stock.size() == 1;
-  double after = 0.0;
-  for (std::size_t k = 0; k < stock.size(); ++k) {
-    const double draw = draw_down(z0[k], xr, stock[k], n_days, pool, pool0, single);
-    const double s = stock[k] + (arrivals[k] - draw);
-    stock[k] = s > 0.0 ? s : 0.0;
-    after += stock[k];
-  }
-  return after;
-}
-
 Allotment allot_proportional(double x, double demand, double C) {
   if (x >= demand) return allot_all(C);
   const double r = demand > 0.0 ? x / demand : 0.0;

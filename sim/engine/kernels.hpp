@@ -30,11 +30,13 @@ inline double draw_down(double z0, double xr, double stock, double n_days, doubl
   return xr * stock * (pool0 / n_days) / pool;
 }
 
-/// Step 2 for one (buyer, input material) slot: yesterday's deliveries arrive and yesterday's
-/// production draws on each supplier's stock in proportion to it:
-///   S_ji <- max(0, S_ji + y_ji(t-1) - draw_ji).  Returns the pooled stock after the update.
-double update_stocks(std::span<double> stock, std::span<const double> arrivals,
-                     std::span<const double> z0, double n_days, double xr);
+/// Step 2 for one link: today's arrivals land and the draw (draw_down) is taken,
+///   S_ji <- max(0, S_ji + (arrival_ji - draw_ji)),
+/// with max0 one of the engine's forms of max(0, .) (std::max, or max0_select without a branch).
+template <class Max0>
+inline double stock_after_day(double stock, double arrival, double draw, Max0 max0) {
+  return max0(stock + (arrival - draw));
+}
 
 /// Step 3 with lead times (model sections 3.3 and 5), for one link:
 ///   R = (n + l - 1) Z0 xh - S - T, clipped at 0 where `clip` (destocking: false),

@@ -9,7 +9,7 @@ void Simulation::Impl::ship_lanes(FirmId ib, FirmId ie, int t) {
   const Lane* __restrict lane_begin = net.slot_lane_begin.data();
   const FirmId* __restrict supplier = net.lane_supplier.data();
   const double* __restrict r = rule.data();
-  const double* __restrict OO = O.data();
+  const double* __restrict O_wanted = O.data();  // O_ji as wanted (model 3.3), by lane
   const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
   const double* __restrict zz = z0.data();
   double* __restrict yy = y.data();
@@ -31,7 +31,7 @@ void Simulation::Impl::ship_lanes(FirmId ib, FirmId ie, int t) {
           else
             __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
         }
-        const double o = OO[l];
+        const double o = O_wanted[l];
         const double sv = share ? serve(o, share[l], zz[l]) : o;
         double yl;
         if constexpr (kKind == RuleKind::kShare)

@@ -8,11 +8,11 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
   expect_phase(Phase::kSuppliers);
   const Lane* __restrict out_begin = net.out_begin.data();
   const Slot* __restrict slot_begin = net.slot_begin.data();
-  const double* __restrict oo = o_out.data();
+  const double* __restrict O_served = o_out.data();  // served orders, by out-position
   const double* __restrict xx0 = x0.data();
   const double* __restrict cb = cap_base.data();
   double* __restrict xin = x_inp.empty() ? nullptr : x_inp.data();
-  const double* __restrict CC = C.data();
+  const double* __restrict C_claim = C.data();  // C_j after export caps (model 3.4)
   const double* __restrict al = alpha.data();
   const double* __restrict de = delta.data();
   const double* __restrict stock = slot_stock.data();
@@ -22,7 +22,7 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
   double* __restrict xn = x_new.data();
   std::uint8_t* __restrict bind = binding.data();
   double* __restrict rr = rule.data();
-  double* __restrict cc = c.data();
+  double* __restrict c_final = c.data();  // c_j: what final users get (3.6)
   const double in_full = rule_in_full();
   const bool extra = !out_extra.empty();
   // Waterfill reads the Z0 of the customers of each supplier that runs short, from z0_out
@@ -38,10 +38,10 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
     }
     // Step 4: D_j = sum_i O_ji + C_j (summed in the order that defined x0_j).
     double orders = 0.0;
-    for (Lane k = out_begin[j]; k < out_begin[j + 1]; ++k) orders += oo[k];
+    for (Lane k = out_begin[j]; k < out_begin[j + 1]; ++k) orders += O_served[k];
     if (extra)
-      for (Lane l : out_extra[j]) orders += oo[l];
-    const double demand = orders + CC[j];
+      for (Lane l : out_extra[j]) orders += O_served[l];
+    const double demand = orders + C_claim[j];
     DD[j] = demand;
     // Step 5.
     const double capacity = al[j] * (1.0 - de[j]) * cb[j];  // = capacity_today(j)
@@ -57,12 +57,12 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
     // applied by the shipping phase.
     if (xj >= demand) {
       rr[j] = in_full;
-      if (!allot.empty()) allot[j] = detail::allot_all(CC[j]);
-      cc[j] = CC[j];
+      if (!allot.empty()) allot[j] = detail::allot_all(C_claim[j]);
+      c_final[j] = C_claim[j];
     } else {
       const auto [code, to_final] = ration(j, xj, demand, sc);
       rr[j] = code;
-      cc[j] = to_final;
+      c_final[j] = to_final;
     }
   }
 }

@@ -36,7 +36,28 @@ TEST(Max0Select, SameBitsAsStdMaxForEveryKindOfValue) {
   EXPECT_EQ(sd::max0_select(nan), 0.0);
 }
 
-TEST(UpdateStocks, TwoSuppliersDrawInProportionToStock) {
+// Step 2 over one slot's links, composed as the engine's buyer loop composes the kernels it
+// calls (sim/engine/buyers.cpp): pooled stocks first, then per link draw_down and
+// stock_after_day. Returns the pooled stock after the update.
+template <std::size_t N>
+double step2(std::array<double, N>& stock, const std::array<double, N>& arrivals,
+             const std::array<double, N>& z0, double n_days, double xr) {
+  double pool = 0.0, pool0 = 0.0;
+  for (std::size_t k = 0; k < N; ++k) {
+    pool += stock[k];
+    pool0 += n_days * z0[k];
+  }
+  double after = 0.0;
+  for (std::size_t k = 0; k < N; ++k) {
+    const double draw = sd::draw_down(z0[k], xr, stock[k], n_days, pool, pool0, N == 1);
+    stock[k] = sd::stock_after_day(stock[k], arrivals[k], draw,
+                                   [](double v) { return std::max(0.0, v); });
+    after += stock[k];
+  }
+  return after;
+}
+
+TEST(StepTwo, TwoSuppliersDrawInProportionToStock) {
   // Z0 = {2, 6}: A = 8. n = 10 (baseline stocks 20, 60, unused here except by the kernel's
   // exact-at-baseline form). Stocks S = {30, 10}: pooled 40. Yesterday x/x0 = 0.5, so the
   // firm consumed 0.5 * 8 = 4 units, drawn in proportion to stock: 4 * 30/40 = 3 and
@@ -44,54 +65,54 @@ TEST(UpdateStocks, TwoSuppliersDrawInProportionToStock) {
   std::array<double, 2> stock{30, 10};
   std::array<double, 2> arrivals{1, 3};
   std::array<double, 2> z0{2, 6};
-  double pooled = sd::update_stocks(stock, arrivals, z0, 10.0, 0.5);
+  double pooled = step2(stock, arrivals, z0, 10.0, 0.5);
   EXPECT_NEAR(stock[0], 28.0, 1e-12);
   EXPECT_NEAR(stock[1], 12.0, 1e-12);
   EXPECT_NEAR(pooled, 40.0, 1e-12);
 }
 
-TEST(UpdateStocks, DrawDoesNotDependOnWhichSupplierDelivered) {
+TEST(StepTwo, DrawDoesNotDependOnWhichSupplierDelivered) {
   // Same pooled stock as above but held the other way round: S = {10, 30}. Draw 4 * 10/40 = 1
   // from the first, 4 * 30/40 = 3 from the second: the draw follows the stock, not Z0.
   std::array<double, 2> stock{10, 30};
   std::array<double, 2> arrivals{0, 0};
   std::array<double, 2> z0{2, 6};
-  sd::update_stocks(stock, arrivals, z0, 10.0, 0.5);
+  step2(stock, arrivals, z0, 10.0, 0.5);
   EXPECT_NEAR(stock[0], 9.0, 1e-12);
   EXPECT_NEAR(stock[1], 27.0, 1e-12);
 }
 
-TEST(UpdateStocks, FloorAtZero) {
+TEST(StepTwo, FloorAtZero) {
   // S = {1, 3} (pooled 4), Z0 = {2, 6} (A = 8), x/x0 = 1: consumption 8 > pooled 4, drawn as
   // 8 * 1/4 = 2 and 8 * 3/4 = 6. Arrivals {0.5, 0}: 1 + 0.5 - 2 = -0.5 -> 0, 3 - 6 -> 0.
   std::array<double, 2> stock{1, 3};
   std::array<double, 2> arrivals{0.5, 0};
   std::array<double, 2> z0{2, 6};
-  double pooled = sd::update_stocks(stock, arrivals, z0, 10.0, 1.0);
+  double pooled = step2(stock, arrivals, z0, 10.0, 1.0);
   EXPECT_EQ(stock[0], 0.0);
   EXPECT_EQ(stock[1], 0.0);
   EXPECT_EQ(pooled, 0.0);
 }
 
-TEST(UpdateStocks, NoConsumptionTermWhenPooledStockIsZero) {
+TEST(StepTwo, NoConsumptionTermWhenPooledStockIsZero) {
   // S_ip = 0: no consumption term; arrivals just land. {0,0} + {1,2} = {1,2}.
   std::array<double, 2> stock{0, 0};
   std::array<double, 2> arrivals{1, 2};
   std::array<double, 2> z0{2, 6};
-  double pooled = sd::update_stocks(stock, arrivals, z0, 10.0, 1.0);
+  double pooled = step2(stock, arrivals, z0, 10.0, 1.0);
   EXPECT_EQ(stock[0], 1.0);
   EXPECT_EQ(stock[1], 2.0);
   EXPECT_EQ(pooled, 3.0);
 }
 
-TEST(UpdateStocks, ExactAtBaseline) {
+TEST(StepTwo, ExactAtBaseline) {
   // At baseline S = n Z0, arrivals = Z0, x/x0 = 1: draw = Z0, so S is unchanged to the last bit
   // (non-dyadic flows and n chosen on purpose).
   const double n = 7.3;
   std::array<double, 3> z0{0.1, 0.7, 1.0 / 3.0};
   std::array<double, 3> stock{n * z0[0], n * z0[1], n * z0[2]};
   const std::array<double, 3> before = stock;
-  for (int day = 0; day < 100; ++day) sd::update_stocks(stock, z0, z0, n, 1.0);
+  for (int day = 0; day < 100; ++day) step2(stock, z0, z0, n, 1.0);
   for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(stock[k], before[k]) << k;
 }
 
