@@ -31,7 +31,6 @@
 //      largest part is C0_j minus the others, so the parts add up to C0_j.
 // So sum_j Z_{ji} [p(j) = p] = a_{q,p} x_i for every firm (to rounding), x0 = sales + C0 by
 // construction, and country c's output of p is share_c output_p.
-#include <algorithm>
 //
 // Reading the description is in description.cpp; the steps here are named after the numbers
 // above (generate_material runs 1-7 for one material, build_world makes the world).
@@ -417,12 +416,11 @@ void rescale_to_needs(std::vector<Flow>& local_flows, const std::vector<Buyer>& 
 /// 6-7. Outputs of p's firms: sales + final demand, the country's final share by size; the
 /// final demand split by destination where p has final_use_shares.
 MaterialBalance firm_outputs(const Description& d, MaterialId p, double output, double use,
-                             std::vector<GenFirm>& firms, const FirmsOf& firms_of,
-                             std::vector<Destination>& destinations) {
+                             double final_share, std::vector<GenFirm>& firms,
+                             const FirmsOf& firms_of, std::vector<Destination>& destinations) {
   const std::size_t nc = d.countries.size();
   const double per_year = d.days_per_year;
   const auto& m = d.materials[p];
-  const double final_share = (output - use) / output;
   double produced = 0, final_total = 0;
   for (CountryId c = 0; c < nc; ++c) {
     double weights = 0;
@@ -451,20 +449,22 @@ MaterialBalance generate_material(const Description& d, MaterialId p, std::uint6
   const auto& m = d.materials[p];
   Rng rng = stream(seed, m.id, 2);
 
-  const std::vector<Buyer> buyers = find_buyers(d, p, firms, firms_of);
+  const std::vector<Buyer> buyers = find_buyers(d, p, firms, firms_of);  // 1
   double use = 0;
   for (auto& b : buyers) use += b.need;
-  const double output = material_output(d, p, use, firms, firms_of);
+  const double output = material_output(d, p, use, firms, firms_of);  // 2
   const double final_share = (output - use) / output;
 
+  // 3-5: what each buyer gets from each supplier firm; R: needs of the buyers in each country,
+  // S: sales to firms of each supplier country.
   std::vector<double> R(nc, 0.0), S(nc, 0.0);
   for (auto& b : buyers) R[firms[b.firm].country] += b.need;
   for (CountryId c = 0; c < nc; ++c) S[c] = m.share[c] * output * (1 - final_share);
   const std::vector<double> T = country_pairs(m, bias, S, R, use);
   const std::vector<Piece> pieces = buyers_to_countries(buyers, firms, R, T, rng);
   std::vector<Flow> local_flows = countries_to_firms(p, pieces, firms, firms_of, rng);
-  rescale_to_needs(local_flows, buyers, firms, flows);
-  return firm_outputs(d, p, output, use, firms, firms_of, destinations);
+  rescale_to_needs(local_flows, buyers, firms, flows);  // 6
+  return firm_outputs(d, p, output, use, final_share, firms, firms_of, destinations);
 }
 
 /// The world: firms with output > 0, links sorted by (buyer, supplier), final demand by
