@@ -31,27 +31,28 @@
 //      largest part is C0_j minus the others, so the parts add up to C0_j.
 // So sum_j Z_{ji} [p(j) = p] = a_{q,p} x_i for every firm (to rounding), x0 = sales + C0 by
 // construction, and country c's output of p is share_c output_p.
+//
+// Reading the description is in description.cpp; the steps here are named after the numbers
+// above (generate_material runs 1-7 for one material, build_world makes the world).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <map>
-#include <numeric>
-#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "util/random.hpp"
+#include "generation/generator_steps.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
 #include "shortfall/world.hpp"
+#include "util/random.hpp"
 #include "util/yaml_util.hpp"
 
 namespace shortfall {
 
-using detail::YNode;
+namespace generation {
 
 namespace {
 
@@ -73,441 +74,6 @@ Rng stream(std::uint64_t seed, const std::string& material, std::uint64_t what) 
   std::uint64_t b = splitmix64(a) ^ (what * 0xd1b54a32d192ed03ULL);
   return Rng(b);
 }
-
-std::string fmt(double v) {
-  std::ostringstream os;
-  os.precision(6);
-  os << v;
-  return os.str();
-}
-
-// ---- the description ---------------------------------------------------------------------------
-
-struct DescMaterial {
-  std::string id, name, unit, tier;
-  std::optional<double> world_output;  // annual
-  std::optional<double> final_demand;  // annual
-  std::optional<YNode> world_output_node;
-  std::vector<double> share;  // by country
-  std::optional<double> inventory_days, requalification_days;
-  std::optional<double> utilisation, unit_value;  // passed through to the world's material
-  /// Share of the material's final demand that goes to final users in each country (by
-  /// country; groups already divided among their members); empty: not split. The remainder
-  /// 1 - sum stays in each producing firm's own country.
-  std::vector<double> final_use;
-  std::optional<long long> firms_total;             // overrides firms.per_material
-  std::map<CountryId, long long> firms_by_country;  // explicit counts
-  YNode node;
-};
-
-struct Recipe {
-  std::vector<std::pair<MaterialId, double>> inputs;  // a_{q,p} for output q
-  std::optional<YNode> node;
-};
-
-struct Description {
-  std::string file;
-  std::string name;
-  std::uint64_t seed = 1;
-  double days_per_year = 365.0;
-  std::vector<Country> countries;
-  std::vector<DescMaterial> materials;
-  std::vector<Recipe> recipes;  // by output material
-  // lead times
-  int domestic = 1, international = 1;
-  std::vector<std::vector<int>> lead;  // [supplier][buyer]
-  // firms
-  long long per_material = 50, min_per_country = 1, max_per_country = 1000000;
-  double pareto_alpha = 1.3, max_size_ratio = 1000.0;
-  // linking
-  int sourcing_slots = 3, max_sourcing_slots = 12;
-  double home_bias = 2.0, group_bias = 1.0;
-  std::vector<std::string> bias_groups;  // empty: every group
-};
-
-std::optional<CountryId> find_country(const Description& d, const std::string& code) {
-  for (CountryId c = 0; c < d.countries.size(); ++c)
-    if (d.countries[c].code == code) return c;
-  return std::nullopt;
-}
-
-std::optional<MaterialId> find_material(const Description& d, const std::string& id) {
-  for (MaterialId p = 0; p < d.materials.size(); ++p)
-    if (d.materials[p].id == id) return p;
-  return std::nullopt;
-}
-
-/// Countries named by a code, a group, "all", or a list of these.
-std::vector<CountryId> resolve(const Description& d, const YNode& n) {
-  std::set<CountryId> out;
-  for (std::size_t k = 0; const auto& name : n.as_string_list()) {
-    bool found = false;
-    for (CountryId c = 0; c < d.countries.size(); ++c) {
-      const auto& country = d.countries[c];
-      if (name == "all" || country.code == name ||
-          std::find(country.groups.begin(), country.groups.end(), name) != country.groups.end()) {
-        out.insert(c);
-        found = true;
-      }
-    }
-    if (!found) {
-      YNode at = n.is_seq() ? n.item(k) : n;
-      at.fail("expected a country code, a group or 'all', found '" + name + "'");
-    }
-    ++k;
-  }
-  return {out.begin(), out.end()};
-}
-
-Description parse_description(const std::string& path) {
-  YNode root = detail::load_yaml_file(path);
-  root.expect_map();
-  root.check_keys({"name", "notes", "seed", "days_per_year", "remainder_country", "countries",
-                   "materials", "recipes", "lead_times", "firms", "linking"});
-  Description d;
-  d.file = path;
-  d.name = root.get("name") ? root.at("name").as_string() : "";
-  if (auto s = root.get("seed"))
-    d.seed = std::uint64_t(s->as_int_in(0, std::numeric_limits<long long>::max()));
-  if (auto s = root.get("days_per_year")) d.days_per_year = s->as_double_in(1, 366);
-
-  // Countries.
-  YNode countries = root.at("countries");
-  countries.expect_seq();
-  if (countries.size() == 0) countries.fail("expected at least one country, found an empty list");
-  for (std::size_t k = 0; k < countries.size(); ++k) {
-    YNode c = countries.item(k);
-    c.check_keys({"code", "name", "groups"});
-    Country country;
-    country.code = c.at("code").as_string();
-    if (country.code.empty() || country.code == "all")
-      c.at("code").fail("expected a country code, found " + detail::describe(c.at("code").node));
-    if (find_country(d, country.code))
-      c.at("code").fail("duplicate country code '" + country.code + "'");
-    country.name = c.get("name") ? c.at("name").as_string() : country.code;
-    if (auto g = c.get("groups")) country.groups = g->as_string_list();
-    d.countries.push_back(std::move(country));
-  }
-  for (const auto& c : d.countries)
-    for (const auto& g : c.groups)
-      if (find_country(d, g))
-        countries.fail("group '" + g + "' has the same name as a country code");
-  const std::size_t nc = d.countries.size();
-
-  std::optional<CountryId> remainder;
-  if (auto r = root.get("remainder_country")) {
-    remainder = find_country(d, r->as_string());
-    if (!remainder) r->fail("expected a country code, found '" + r->as_string() + "'");
-  }
-
-  // Firms and linking rules.
-  if (auto f = root.get("firms")) {
-    f->check_keys(
-        {"per_material", "min_per_country", "max_per_country", "pareto_alpha", "max_size_ratio"});
-    if (auto v = f->get("per_material")) d.per_material = v->as_int_in(1, 100000000);
-    if (auto v = f->get("min_per_country")) d.min_per_country = v->as_int_in(1, 100000000);
-    if (auto v = f->get("max_per_country")) d.max_per_country = v->as_int_in(1, 100000000);
-    if (d.max_per_country < d.min_per_country)
-      f->fail("expected max_per_country >= min_per_country, found " +
-              std::to_string(d.max_per_country) + " < " + std::to_string(d.min_per_country));
-    if (auto v = f->get("pareto_alpha")) d.pareto_alpha = v->as_double_in(0.1, 100);
-    if (auto v = f->get("max_size_ratio")) d.max_size_ratio = v->as_double_in(1, 1e12);
-  }
-  if (auto l = root.get("linking")) {
-    l->check_keys(
-        {"sourcing_slots", "max_sourcing_slots", "home_bias", "group_bias", "bias_groups"});
-    if (auto v = l->get("sourcing_slots")) d.sourcing_slots = int(v->as_int_in(1, 1000));
-    d.max_sourcing_slots = std::max(d.max_sourcing_slots, d.sourcing_slots);
-    if (auto v = l->get("max_sourcing_slots")) {
-      d.max_sourcing_slots = int(v->as_int_in(1, 1000));
-      if (d.max_sourcing_slots < d.sourcing_slots)
-        v->fail("expected max_sourcing_slots >= sourcing_slots (" +
-                std::to_string(d.sourcing_slots) + "), found " + v->as_string());
-    }
-    if (auto v = l->get("home_bias")) d.home_bias = v->as_double_in(1e-6, 1e6);
-    if (auto v = l->get("group_bias")) d.group_bias = v->as_double_in(1e-6, 1e6);
-    if (auto v = l->get("bias_groups")) {
-      d.bias_groups = v->as_string_list();
-      for (std::size_t k = 0; k < d.bias_groups.size(); ++k) {
-        bool known = false;
-        for (const auto& c : d.countries)
-          known = known ||
-                  std::find(c.groups.begin(), c.groups.end(), d.bias_groups[k]) != c.groups.end();
-        if (!known)
-          (v->is_seq() ? v->item(k) : *v)
-              .fail("expected a group named in countries, found '" + d.bias_groups[k] + "'");
-      }
-    }
-  }
-
-  // Lead times.
-  if (auto lt = root.get("lead_times")) {
-    lt->check_keys({"domestic", "default", "pairs"});
-    if (auto v = lt->get("domestic")) d.domestic = int(v->as_int_in(1, 3650));
-    if (auto v = lt->get("default")) d.international = int(v->as_int_in(1, 3650));
-  }
-  d.lead.assign(nc, std::vector<int>(nc, d.international));
-  for (std::size_t c = 0; c < nc; ++c) d.lead[c][c] = d.domestic;
-  if (auto lt = root.get("lead_times"); lt && lt->has("pairs")) {
-    YNode pairs = lt->at("pairs");
-    pairs.expect_seq();
-    for (std::size_t k = 0; k < pairs.size(); ++k) {
-      YNode p = pairs.item(k);
-      p.check_keys({"between", "from", "to", "days"});
-      int days = int(p.at("days").as_int_in(1, 3650));
-      std::vector<CountryId> a, b;
-      bool both_ways = false;
-      if (p.has("between")) {
-        if (p.has("from") || p.has("to"))
-          p.fail("expected either 'between' or 'from'/'to', found both");
-        YNode bw = p.at("between");
-        if (!bw.is_seq() || bw.size() != 2)
-          bw.fail("expected two sides [A, B] (each a country, a group or a list), found " +
-                  detail::describe(bw.node));
-        a = resolve(d, bw.item(0));
-        b = resolve(d, bw.item(1));
-        both_ways = true;
-      } else {
-        a = resolve(d, p.at("from"));
-        b = resolve(d, p.at("to"));
-      }
-      for (CountryId x : a)
-        for (CountryId y : b) {
-          if (x == y) continue;
-          d.lead[x][y] = days;
-          if (both_ways) d.lead[y][x] = days;
-        }
-    }
-  }
-
-  // Materials.
-  YNode materials = root.at("materials");
-  materials.expect_seq();
-  if (materials.size() == 0) materials.fail("expected at least one material, found an empty list");
-  for (std::size_t k = 0; k < materials.size(); ++k) {
-    YNode m = materials.item(k);
-    m.check_keys({"id", "name", "unit", "tier", "world_output", "final_demand", "producers",
-                  "inventory_days", "requalification_days", "requalification_months", "firms",
-                  "utilisation", "unit_value", "final_use_shares", "notes"});
-    DescMaterial mat;
-    mat.node = m;
-    mat.id = m.at("id").as_string();
-    if (mat.id.empty() || mat.id == "all")
-      m.at("id").fail("expected a material id, found " + detail::describe(m.at("id").node));
-    if (find_material(d, mat.id)) m.at("id").fail("duplicate material id '" + mat.id + "'");
-    mat.name = m.get("name") ? m.at("name").as_string() : mat.id;
-    mat.unit = m.get("unit") ? m.at("unit").as_string() : "unit";
-    mat.tier = m.get("tier") ? m.at("tier").as_string() : "";
-    if (m.has("world_output") && m.has("final_demand"))
-      m.fail(
-          "expected at most one of 'world_output' (final demand = the remainder) and "
-          "'final_demand' (output = use + final demand), found both");
-    if (auto v = m.get("world_output")) {
-      mat.world_output = v->as_double_in(0, kMaxQuantity);
-      if (!(*mat.world_output > 0)) v->fail("expected a world output > 0, found " + v->as_string());
-      mat.world_output_node = *v;
-    }
-    if (auto v = m.get("final_demand")) mat.final_demand = v->as_double_in(0, kMaxQuantity);
-    if (auto v = m.get("inventory_days")) mat.inventory_days = v->as_double_in(0, 3650);
-    if (m.has("requalification_days") && m.has("requalification_months"))
-      m.fail("expected at most one of 'requalification_days' and 'requalification_months'");
-    if (auto v = m.get("requalification_days"))
-      mat.requalification_days = v->as_double_in(0, 36500);
-    if (auto v = m.get("requalification_months"))
-      mat.requalification_days = 30.0 * v->as_double_in(0, 1200);
-
-    // Producer shares: fractions of world output; the remainder to remainder_country.
-    YNode prod = m.at("producers");
-    prod.expect_map();
-    mat.share.assign(nc, 0.0);
-    double sum = 0;
-    for (auto it = prod.node.begin(); it != prod.node.end(); ++it) {
-      std::string code = it->first.as<std::string>();
-      YNode v{it->second, prod.file, prod.path + "." + code};
-      auto c = find_country(d, code);
-      if (!c)
-        YNode{it->first, prod.file, v.path}.fail("expected a country code, found '" + code + "'");
-      if (mat.share[*c] > 0) v.fail("duplicate producer '" + code + "'");
-      double s = v.as_double();
-      if (s < 0 || s > 1) v.fail("expected a share in [0, 1], found " + v.as_string());
-      mat.share[*c] = s;
-      sum += s;
-    }
-    if (sum > 1 + 1e-6)
-      prod.fail("expected producer shares that sum to at most 1, found a sum of " + fmt(sum));
-    if (sum < 1 - 1e-9) {
-      if (remainder) {
-        mat.share[*remainder] += 1 - sum;
-      } else if (sum <= 0) {
-        prod.fail("expected at least one producer with a share > 0, found none");
-      }
-    }
-    double total = std::accumulate(mat.share.begin(), mat.share.end(), 0.0);
-    if (!(total > 0)) prod.fail("expected at least one producer with a share > 0, found none");
-    for (auto& s : mat.share) s /= total;  // shares sum to 1 (rounding, or normalised)
-
-    if (auto v = m.get("utilisation")) {
-      mat.utilisation = v->as_double();
-      if (!(*mat.utilisation > 0.0 && *mat.utilisation <= 1.0))
-        v->fail("expected a capacity utilisation in (0, 1], found " + v->as_string());
-    }
-    if (auto v = m.get("unit_value")) {
-      mat.unit_value = v->as_double();
-      if (!(*mat.unit_value > 0.0))
-        v->fail("expected a value per unit > 0, found " + v->as_string());
-    }
-    if (auto fu = m.get("final_use_shares")) {
-      if (!mat.world_output && !mat.final_demand)
-        fu->fail(
-            "expected final_use_shares only on a material with final demand ('world_output' "
-            "or 'final_demand'), found neither");
-      fu->expect_map();
-      mat.final_use.assign(nc, 0.0);
-      std::vector<char> named(nc, 0);
-      double sum = 0;
-      for (auto it = fu->node.begin(); it != fu->node.end(); ++it) {
-        const std::string name = it->first.as<std::string>();
-        YNode key{it->first, fu->file, fu->path + "." + name};
-        YNode v{it->second, fu->file, key.path};
-        // A country, or a group whose share is divided equally among its members.
-        std::vector<CountryId> members;
-        if (auto c = find_country(d, name)) {
-          members.push_back(*c);
-        } else {
-          for (CountryId c = 0; c < nc; ++c) {
-            const auto& g = d.countries[c].groups;
-            if (std::find(g.begin(), g.end(), name) != g.end()) members.push_back(c);
-          }
-        }
-        if (members.empty()) key.fail("expected a country code or a group, found '" + name + "'");
-        const double share = v.as_double();
-        if (share < 0 || share > 1) v.fail("expected a share in [0, 1], found " + v.as_string());
-        for (CountryId c : members) {
-          if (named[c])
-            key.fail("country '" + d.countries[c].code +
-                     "' is named twice (directly or through a group); expected each country "
-                     "once");
-          named[c] = 1;
-          mat.final_use[c] = share / double(members.size());
-        }
-        sum += share;
-      }
-      if (sum > 1 + 1e-9)
-        fu->fail(
-            "expected final-use shares that sum to at most 1 (the remainder stays in the "
-            "producer's own country), found a sum of " +
-            fmt(sum));
-    }
-
-    if (auto f = m.get("firms")) {
-      if (f->is_map()) {
-        for (auto it = f->node.begin(); it != f->node.end(); ++it) {
-          std::string code = it->first.as<std::string>();
-          YNode v{it->second, f->file, f->path + "." + code};
-          auto c = find_country(d, code);
-          if (!c) v.fail("expected a country code, found '" + code + "'");
-          if (mat.share[*c] <= 0)
-            v.fail("country '" + code + "' has no producer share of " + mat.id);
-          mat.firms_by_country[*c] = v.as_int_in(1, 100000000);
-        }
-      } else {
-        mat.firms_total = f->as_int_in(1, 100000000);
-      }
-    }
-    d.materials.push_back(std::move(mat));
-  }
-  const std::size_t np = d.materials.size();
-
-  // Recipes: a_{q,p} units of p per unit of q.
-  d.recipes.assign(np, Recipe{});
-  YNode recipes = root.at("recipes");
-  recipes.expect_seq();
-  for (std::size_t k = 0; k < recipes.size(); ++k) {
-    YNode r = recipes.item(k);
-    r.check_keys({"output", "inputs", "notes"});
-    YNode out = r.at("output");
-    auto q = find_material(d, out.as_string());
-    if (!q) out.fail("expected a material id, found '" + out.as_string() + "'");
-    if (d.recipes[*q].node)
-      out.fail("duplicate recipe for '" + out.as_string() + "' (first at line " +
-               std::to_string(d.recipes[*q].node->where().line) + ")");
-    d.recipes[*q].node = r;
-    YNode inputs = r.at("inputs");
-    inputs.expect_map();
-    if (inputs.size() == 0) inputs.fail("expected at least one input, found an empty map");
-    for (auto it = inputs.node.begin(); it != inputs.node.end(); ++it) {
-      std::string id = it->first.as<std::string>();
-      YNode v{it->second, inputs.file, inputs.path + "." + id};
-      auto p = find_material(d, id);
-      if (!p)
-        YNode{it->first, inputs.file, v.path}.fail("expected a material id, found '" + id + "'");
-      if (*p == *q) v.fail("recipe cycle: '" + id + "' is an input of itself");
-      for (auto& [pp, a] : d.recipes[*q].inputs)
-        if (pp == *p) v.fail("duplicate input '" + id + "'");
-      double a = v.as_double();
-      if (!(a > 0)) v.fail("expected an input coefficient > 0, found " + v.as_string());
-      d.recipes[*q].inputs.emplace_back(*p, a);
-    }
-  }
-  return d;
-}
-
-/// Materials ordered so that every user of p comes before p (Kahn on "q uses p"). Throws on a
-/// recipe cycle, naming it.
-std::vector<MaterialId> top_down_order(const Description& d) {
-  const std::size_t np = d.materials.size();
-  std::vector<int> users(np, 0);
-  for (MaterialId q = 0; q < np; ++q)
-    for (auto& [p, a] : d.recipes[q].inputs) ++users[p];
-  std::vector<MaterialId> order, ready;
-  for (MaterialId p = np; p-- > 0;)
-    if (users[p] == 0) ready.push_back(p);
-  while (!ready.empty()) {
-    MaterialId q = ready.back();
-    ready.pop_back();
-    order.push_back(q);
-    for (auto& [p, a] : d.recipes[q].inputs)
-      if (--users[p] == 0) ready.push_back(p);
-  }
-  if (order.size() == np) return order;
-  // A cycle: peel off the materials left over that have no input left over (they only hang
-  // below a cycle); every material that remains has an input that remains, so walking along
-  // such inputs must come back to a material already seen.
-  std::vector<char> left(np, 1);
-  for (auto p : order) left[p] = 0;
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (MaterialId p = 0; p < np; ++p) {
-      if (!left[p]) continue;
-      bool has_left_input = false;
-      for (auto& [q, a] : d.recipes[p].inputs) has_left_input = has_left_input || left[q];
-      if (!has_left_input) left[p] = 0, changed = true;
-    }
-  }
-  MaterialId start = 0;
-  while (!left[start]) ++start;
-  std::vector<MaterialId> path;
-  std::vector<int> seen(np, -1);
-  MaterialId cur = start;
-  while (seen[cur] < 0) {
-    seen[cur] = int(path.size());
-    path.push_back(cur);
-    for (auto& [p, a] : d.recipes[cur].inputs)
-      if (left[p]) {
-        cur = p;
-        break;
-      }
-  }
-  std::string text;
-  for (std::size_t k = std::size_t(seen[cur]); k < path.size(); ++k)
-    text += d.materials[path[k]].id + " -> ";
-  text += d.materials[cur].id;
-  d.recipes[path.back()].node->fail("recipe cycle: " + text +
-                                    " ('a -> b': a uses b; no material may be, directly or "
-                                    "through others, an input of itself)");
-}
-
-// ---- generation --------------------------------------------------------------------------------
 
 struct GenFirm {
   CountryId country;
@@ -583,20 +149,33 @@ std::vector<std::pair<CountryId, double>> split_final_demand(const std::vector<d
   return out;
 }
 
-struct Generated {
-  World world;
-  std::vector<MaterialBalance> balances;
+using FirmsOf = std::vector<std::vector<std::vector<std::uint32_t>>>;  // [material][country]
+
+/// A firm that uses the material, with its need per day and its number of sourcing slots.
+struct Buyer {
+  std::uint32_t firm;
+  double need;
+  int slots;
 };
 
-Generated generate(const Description& d, std::uint64_t seed) {
-  const std::size_t nc = d.countries.size(), np = d.materials.size();
-  const double per_year = d.days_per_year;
-  const auto order = top_down_order(d);
+/// What a buyer gets from a supplier country.
+struct Piece {
+  std::uint32_t buyer;  // index into buyers
+  CountryId country;
+  double amount;
+};
 
-  // Firms of every (material, country), in description order, with Pareto sizes.
-  std::vector<GenFirm> firms;
-  std::vector<std::vector<std::vector<std::uint32_t>>> firms_of(
-      np, std::vector<std::vector<std::uint32_t>>(nc));
+/// A part of a firm's final demand that goes to final users in another country.
+struct Destination {
+  std::uint32_t firm;
+  CountryId country;
+  double amount;
+};
+
+/// Firms of every (material, country), in description order, with Pareto sizes.
+void make_firms(const Description& d, std::uint64_t seed, std::vector<GenFirm>& firms,
+                FirmsOf& firms_of) {
+  const std::size_t nc = d.countries.size(), np = d.materials.size();
   for (MaterialId p = 0; p < np; ++p) {
     const auto& m = d.materials[p];
     Rng rng = stream(seed, m.id, 1);
@@ -619,7 +198,12 @@ Generated generate(const Description& d, std::uint64_t seed) {
       }
     }
   }
+}
 
+/// bias(c, b): the prior weight of supplier country c for buyers in b (step 3): home_bias on the
+/// diagonal, group_bias for countries that share a (bias) group, else 1.
+std::vector<double> bias_matrix(const Description& d) {
+  const std::size_t nc = d.countries.size();
   std::vector<double> bias(nc * nc, 1.0);
   for (CountryId c = 0; c < nc; ++c)
     for (CountryId b = 0; b < nc; ++b) {
@@ -637,211 +221,257 @@ Generated generate(const Description& d, std::uint64_t seed) {
       }
       if (shared) bias[c * nc + b] = d.group_bias;
     }
+  return bias;
+}
 
-  std::vector<Flow> flows;
-  std::vector<MaterialBalance> balances(np);
-  struct Destination {
-    std::uint32_t firm;
-    CountryId country;
-    double amount;
-  };
-  std::vector<Destination> destinations;  // final demand split by destination
-  for (MaterialId p : order) {
-    const auto& m = d.materials[p];
-    Rng rng = stream(seed, m.id, 2);
-
-    // 1. Needs of the users of p (whose outputs are final: they come earlier in the order).
-    struct Buyer {
-      std::uint32_t firm;
-      double need;
-      int slots;
-    };
-    std::vector<Buyer> buyers;
-    for (MaterialId q = 0; q < np; ++q)
-      for (auto& [pp, a] : d.recipes[q].inputs) {
-        if (pp != p) continue;
-        const std::size_t first = buyers.size();
-        double sum = 0;
-        for (CountryId c = 0; c < nc; ++c)
-          for (auto i : firms_of[q][c])
-            if (firms[i].output > 0) {
-              buyers.push_back(Buyer{i, a * firms[i].output, 0});
-              sum += buyers.back().need;
-            }
-        const double mean = sum / double(std::max<std::size_t>(1, buyers.size() - first));
-        for (std::size_t k = first; k < buyers.size(); ++k) {
-          double slots = std::round(d.sourcing_slots * std::sqrt(buyers[k].need / mean));
-          buyers[k].slots =
-              int(std::clamp(slots, double(d.sourcing_slots), double(d.max_sourcing_slots)));
-        }
-      }
-    double use = 0;
-    for (auto& b : buyers) use += b.need;
-
-    // 2. Output and final demand (per day).
-    double output;
-    if (m.world_output) {
-      output = *m.world_output / per_year;
-      if (use > output * (1 + 1e-9)) {
-        std::string users;
-        for (MaterialId q = 0; q < np; ++q)
-          for (auto& [pp, a] : d.recipes[q].inputs)
-            if (pp == p) {
-              double out_q = 0;
-              for (CountryId c = 0; c < nc; ++c)
-                for (auto i : firms_of[q][c]) out_q += firms[i].output;
-              users +=
-                  (users.empty() ? "" : ", ") + d.materials[q].id + " " + fmt(a * out_q * per_year);
-            }
-        m.world_output_node->fail("expected a world output of at least the intermediate use " +
-                                  fmt(use * per_year) + " (" + users + "), found " +
-                                  fmt(*m.world_output) +
-                                  "; lower the recipe coefficients or the users' outputs");
-      }
-      output = std::max(output, use);
-    } else {
-      output = use + m.final_demand.value_or(0.0) / per_year;
-    }
-    if (!(output > 0))
-      m.node.fail("material '" + m.id +
-                  "' has no output: it is no recipe's input and has no "
-                  "'world_output' or 'final_demand'");
-    const double final_share = (output - use) / output;
-
-    // 3. Country-pair matrix T_{c,b} by RAS.
-    std::vector<double> R(nc, 0.0), S(nc, 0.0);
-    for (auto& b : buyers) R[firms[b.firm].country] += b.need;
-    for (CountryId c = 0; c < nc; ++c) S[c] = m.share[c] * output * (1 - final_share);
-    std::vector<double> T(nc * nc, 0.0);
-    if (use > 0) {
-      for (CountryId c = 0; c < nc; ++c)
-        for (CountryId b = 0; b < nc; ++b)
-          if (S[c] > 0 && R[b] > 0) T[c * nc + b] = m.share[c] * bias[c * nc + b];
-      for (int it = 0; it < 10000; ++it) {
-        double worst = 0;
-        for (CountryId c = 0; c < nc; ++c) {
-          if (S[c] <= 0) continue;
-          double s = 0;
-          for (CountryId b = 0; b < nc; ++b) s += T[c * nc + b];
-          worst = std::max(worst, std::abs(s - S[c]) / S[c]);
-          for (CountryId b = 0; b < nc; ++b) T[c * nc + b] *= S[c] / s;
-        }
-        for (CountryId b = 0; b < nc; ++b) {
-          if (R[b] <= 0) continue;
-          double s = 0;
-          for (CountryId c = 0; c < nc; ++c) s += T[c * nc + b];
-          for (CountryId c = 0; c < nc; ++c) T[c * nc + b] *= R[b] / s;
-        }
-        if (worst < 1e-13) break;
-      }
-    }
-
-    // 4. Buyers to supplier countries, by shuffled sourcing slots.
-    struct Piece {
-      std::uint32_t buyer;  // index into buyers
-      CountryId country;
-      double amount;
-    };
-    std::vector<Piece> pieces;
-    for (CountryId b = 0; b < nc; ++b) {
-      if (R[b] <= 0) continue;
-      std::vector<std::uint32_t> slot_buyer;
-      for (std::uint32_t k = 0; k < buyers.size(); ++k)
-        if (firms[buyers[k].firm].country == b)
-          for (int s = 0; s < buyers[k].slots; ++s) slot_buyer.push_back(k);
-      rng.shuffle(slot_buyer);
-      std::vector<double> slot_len(slot_buyer.size());
-      for (std::size_t s = 0; s < slot_buyer.size(); ++s)
-        slot_len[s] = buyers[slot_buyer[s]].need / buyers[slot_buyer[s]].slots;
-      std::vector<double> country_len;
-      std::vector<CountryId> country_of;
-      for (CountryId c = 0; c < nc; ++c)
-        if (T[c * nc + b] > 0) {
-          country_len.push_back(T[c * nc + b]);
-          country_of.push_back(c);
-        }
-      std::vector<Piece> local;
-      overlap(slot_len, country_len, [&](std::size_t s, std::size_t k, double frac) {
-        double amount = frac * R[b];
-        if (amount > 1e-9 * slot_len[s])
-          local.push_back(Piece{slot_buyer[s], country_of[k], amount});
-      });
-      // Merge the slots of one buyer that landed in the same country (stable: the sum of
-      // equal keys is taken in layout order on every standard library).
-      std::stable_sort(local.begin(), local.end(), [](const Piece& x, const Piece& y) {
-        return x.buyer != y.buyer ? x.buyer < y.buyer : x.country < y.country;
-      });
-      for (auto& pc : local) {
-        if (!pieces.empty() && pieces.back().buyer == pc.buyer &&
-            pieces.back().country == pc.country)
-          pieces.back().amount += pc.amount;
-        else
-          pieces.push_back(pc);
-      }
-    }
-
-    // 5. Supplier countries to firms, by size.
-    std::vector<Flow> local_flows;  // buyer = index into buyers for now
-    for (CountryId c = 0; c < nc; ++c) {
-      std::vector<Piece> mine;
-      for (auto& pc : pieces)
-        if (pc.country == c) mine.push_back(pc);
-      if (mine.empty()) continue;
-      rng.shuffle(mine);
-      std::vector<double> piece_len(mine.size()), firm_len;
-      double total = 0;
-      for (std::size_t k = 0; k < mine.size(); ++k) total += piece_len[k] = mine[k].amount;
-      const auto& supplier_firms = firms_of[p][c];
-      for (auto j : supplier_firms) firm_len.push_back(firms[j].weight);
-      overlap(piece_len, firm_len, [&](std::size_t k, std::size_t j, double frac) {
-        double amount = frac * total;
-        if (amount > 1e-9 * piece_len[k])
-          local_flows.push_back(Flow{supplier_firms[j], mine[k].buyer, amount});
-      });
-    }
-
-    // 6. Each buyer's flows of p sum to its need a_{q,p} x_i.
-    std::sort(local_flows.begin(), local_flows.end(), [](const Flow& x, const Flow& y) {
-      return x.buyer != y.buyer ? x.buyer < y.buyer : x.supplier < y.supplier;
-    });
-    for (std::size_t k = 0; k < local_flows.size();) {
-      std::size_t e = k;
+/// 1. Needs of the users of p (whose outputs are final: they come earlier in the order).
+std::vector<Buyer> find_buyers(const Description& d, MaterialId p,
+                               const std::vector<GenFirm>& firms, const FirmsOf& firms_of) {
+  const std::size_t nc = d.countries.size(), np = d.materials.size();
+  std::vector<Buyer> buyers;
+  for (MaterialId q = 0; q < np; ++q)
+    for (auto& [pp, a] : d.recipes[q].inputs) {
+      if (pp != p) continue;
+      const std::size_t first = buyers.size();
       double sum = 0;
-      while (e < local_flows.size() && local_flows[e].buyer == local_flows[k].buyer)
-        sum += local_flows[e++].amount;
-      const Buyer& b = buyers[local_flows[k].buyer];
-      const double scale = b.need / sum;
-      for (; k < e; ++k) {
-        Flow f = local_flows[k];
-        f.amount *= scale;
-        f.buyer = b.firm;
-        firms[f.supplier].sales += f.amount;
-        flows.push_back(f);
+      for (CountryId c = 0; c < nc; ++c)
+        for (auto i : firms_of[q][c])
+          if (firms[i].output > 0) {
+            buyers.push_back(Buyer{i, a * firms[i].output, 0});
+            sum += buyers.back().need;
+          }
+      const double mean = sum / double(std::max<std::size_t>(1, buyers.size() - first));
+      for (std::size_t k = first; k < buyers.size(); ++k) {
+        double slots = std::round(d.sourcing_slots * std::sqrt(buyers[k].need / mean));
+        buyers[k].slots =
+            int(std::clamp(slots, double(d.sourcing_slots), double(d.max_sourcing_slots)));
       }
     }
+  return buyers;
+}
 
-    // Outputs of p's firms: sales + final demand, the country's final share by size.
-    double produced = 0, final_total = 0;
-    for (CountryId c = 0; c < nc; ++c) {
-      double weights = 0;
-      for (auto j : firms_of[p][c]) weights += firms[j].weight;
-      const double final_c = m.share[c] * output * final_share;
-      for (auto j : firms_of[p][c]) {
-        firms[j].final_demand = final_c * firms[j].weight / weights;
-        firms[j].output = firms[j].sales + firms[j].final_demand;
-        produced += firms[j].output;
-        final_total += firms[j].final_demand;
-        if (m.final_use.empty() || !(firms[j].final_demand > 0)) continue;
-        auto split = split_final_demand(m.final_use, c, firms[j].final_demand);
-        if (split.size() == 1 && split[0].first == c) continue;  // all at home: no split
-        for (const auto& [dest, amount] : split) destinations.push_back({j, dest, amount});
-      }
+/// 2. Output of p per day (final demand = output - use); a world output below the intermediate
+/// use, or no output at all, is an error.
+double material_output(const Description& d, MaterialId p, double use,
+                       const std::vector<GenFirm>& firms, const FirmsOf& firms_of) {
+  const std::size_t nc = d.countries.size(), np = d.materials.size();
+  const double per_year = d.days_per_year;
+  const auto& m = d.materials[p];
+  double output;
+  if (m.world_output) {
+    output = *m.world_output / per_year;
+    if (use > output * (1 + 1e-9)) {
+      std::string users;
+      for (MaterialId q = 0; q < np; ++q)
+        for (auto& [pp, a] : d.recipes[q].inputs)
+          if (pp == p) {
+            double out_q = 0;
+            for (CountryId c = 0; c < nc; ++c)
+              for (auto i : firms_of[q][c]) out_q += firms[i].output;
+            users +=
+                (users.empty() ? "" : ", ") + d.materials[q].id + " " + fmt(a * out_q * per_year);
+          }
+      m.world_output_node->fail("expected a world output of at least the intermediate use " +
+                                fmt(use * per_year) + " (" + users + "), found " +
+                                fmt(*m.world_output) +
+                                "; lower the recipe coefficients or the users' outputs");
     }
-    balances[p] =
-        MaterialBalance{m.id, produced * per_year, use * per_year, final_total * per_year};
+    output = std::max(output, use);
+  } else {
+    output = use + m.final_demand.value_or(0.0) / per_year;
   }
+  if (!(output > 0))
+    m.node.fail("material '" + m.id +
+                "' has no output: it is no recipe's input and has no "
+                "'world_output' or 'final_demand'");
+  return output;
+}
 
-  // Build the world: firms with output > 0, links sorted by (buyer, supplier).
+/// 3. Country-pair matrix T_{c,b} by RAS: the prior share_c bias(c, b) fitted to row sums S
+/// (sales of supplier countries to firms) and column sums R (needs of buyer countries).
+std::vector<double> country_pairs(const DescMaterial& m, const std::vector<double>& bias,
+                                  const std::vector<double>& S, const std::vector<double>& R,
+                                  double use) {
+  const std::size_t nc = S.size();
+  std::vector<double> T(nc * nc, 0.0);
+  if (use > 0) {
+    for (CountryId c = 0; c < nc; ++c)
+      for (CountryId b = 0; b < nc; ++b)
+        if (S[c] > 0 && R[b] > 0) T[c * nc + b] = m.share[c] * bias[c * nc + b];
+    for (int it = 0; it < 10000; ++it) {
+      double worst = 0;
+      for (CountryId c = 0; c < nc; ++c) {
+        if (S[c] <= 0) continue;
+        double s = 0;
+        for (CountryId b = 0; b < nc; ++b) s += T[c * nc + b];
+        worst = std::max(worst, std::abs(s - S[c]) / S[c]);
+        for (CountryId b = 0; b < nc; ++b) T[c * nc + b] *= S[c] / s;
+      }
+      for (CountryId b = 0; b < nc; ++b) {
+        if (R[b] <= 0) continue;
+        double s = 0;
+        for (CountryId c = 0; c < nc; ++c) s += T[c * nc + b];
+        for (CountryId c = 0; c < nc; ++c) T[c * nc + b] *= R[b] / s;
+      }
+      if (worst < 1e-13) break;
+    }
+  }
+  return T;
+}
+
+/// 4. Buyers to supplier countries, by shuffled sourcing slots.
+std::vector<Piece> buyers_to_countries(const std::vector<Buyer>& buyers,
+                                       const std::vector<GenFirm>& firms,
+                                       const std::vector<double>& R, const std::vector<double>& T,
+                                       Rng& rng) {
+  const std::size_t nc = R.size();
+  std::vector<Piece> pieces;
+  for (CountryId b = 0; b < nc; ++b) {
+    if (R[b] <= 0) continue;
+    std::vector<std::uint32_t> slot_buyer;
+    for (std::uint32_t k = 0; k < buyers.size(); ++k)
+      if (firms[buyers[k].firm].country == b)
+        for (int s = 0; s < buyers[k].slots; ++s) slot_buyer.push_back(k);
+    rng.shuffle(slot_buyer);
+    std::vector<double> slot_len(slot_buyer.size());
+    for (std::size_t s = 0; s < slot_buyer.size(); ++s)
+      slot_len[s] = buyers[slot_buyer[s]].need / buyers[slot_buyer[s]].slots;
+    std::vector<double> country_len;
+    std::vector<CountryId> country_of;
+    for (CountryId c = 0; c < nc; ++c)
+      if (T[c * nc + b] > 0) {
+        country_len.push_back(T[c * nc + b]);
+        country_of.push_back(c);
+      }
+    std::vector<Piece> local;
+    overlap(slot_len, country_len, [&](std::size_t s, std::size_t k, double frac) {
+      double amount = frac * R[b];
+      if (amount > 1e-9 * slot_len[s]) local.push_back(Piece{slot_buyer[s], country_of[k], amount});
+    });
+    // Merge the slots of one buyer that landed in the same country (stable: the sum of
+    // equal keys is taken in layout order on every standard library).
+    std::stable_sort(local.begin(), local.end(), [](const Piece& x, const Piece& y) {
+      return x.buyer != y.buyer ? x.buyer < y.buyer : x.country < y.country;
+    });
+    for (auto& pc : local) {
+      if (!pieces.empty() && pieces.back().buyer == pc.buyer && pieces.back().country == pc.country)
+        pieces.back().amount += pc.amount;
+      else
+        pieces.push_back(pc);
+    }
+  }
+  return pieces;
+}
+
+/// 5. Supplier countries to firms, by size (the flows' buyers are indices into buyers).
+std::vector<Flow> countries_to_firms(MaterialId p, const std::vector<Piece>& pieces,
+                                     const std::vector<GenFirm>& firms, const FirmsOf& firms_of,
+                                     Rng& rng) {
+  const std::size_t nc = firms_of[p].size();
+  std::vector<Flow> local_flows;  // buyer = index into buyers for now
+  for (CountryId c = 0; c < nc; ++c) {
+    std::vector<Piece> mine;
+    for (auto& pc : pieces)
+      if (pc.country == c) mine.push_back(pc);
+    if (mine.empty()) continue;
+    rng.shuffle(mine);
+    std::vector<double> piece_len(mine.size()), firm_len;
+    double total = 0;
+    for (std::size_t k = 0; k < mine.size(); ++k) total += piece_len[k] = mine[k].amount;
+    const auto& supplier_firms = firms_of[p][c];
+    for (auto j : supplier_firms) firm_len.push_back(firms[j].weight);
+    overlap(piece_len, firm_len, [&](std::size_t k, std::size_t j, double frac) {
+      double amount = frac * total;
+      if (amount > 1e-9 * piece_len[k])
+        local_flows.push_back(Flow{supplier_firms[j], mine[k].buyer, amount});
+    });
+  }
+  return local_flows;
+}
+
+/// 6. Each buyer's flows of p sum to its need a_{q,p} x_i; they join `flows` with firm ids and
+/// add to their suppliers' sales.
+void rescale_to_needs(std::vector<Flow>& local_flows, const std::vector<Buyer>& buyers,
+                      std::vector<GenFirm>& firms, std::vector<Flow>& flows) {
+  std::sort(local_flows.begin(), local_flows.end(), [](const Flow& x, const Flow& y) {
+    return x.buyer != y.buyer ? x.buyer < y.buyer : x.supplier < y.supplier;
+  });
+  for (std::size_t k = 0; k < local_flows.size();) {
+    std::size_t e = k;
+    double sum = 0;
+    while (e < local_flows.size() && local_flows[e].buyer == local_flows[k].buyer)
+      sum += local_flows[e++].amount;
+    const Buyer& b = buyers[local_flows[k].buyer];
+    const double scale = b.need / sum;
+    for (; k < e; ++k) {
+      Flow f = local_flows[k];
+      f.amount *= scale;
+      f.buyer = b.firm;
+      firms[f.supplier].sales += f.amount;
+      flows.push_back(f);
+    }
+  }
+}
+
+/// 6-7. Outputs of p's firms: sales + final demand, the country's final share by size; the
+/// final demand split by destination where p has final_use_shares.
+MaterialBalance firm_outputs(const Description& d, MaterialId p, double output, double use,
+                             double final_share, std::vector<GenFirm>& firms,
+                             const FirmsOf& firms_of, std::vector<Destination>& destinations) {
+  const std::size_t nc = d.countries.size();
+  const double per_year = d.days_per_year;
+  const auto& m = d.materials[p];
+  double produced = 0, final_total = 0;
+  for (CountryId c = 0; c < nc; ++c) {
+    double weights = 0;
+    for (auto j : firms_of[p][c]) weights += firms[j].weight;
+    const double final_c = m.share[c] * output * final_share;
+    for (auto j : firms_of[p][c]) {
+      firms[j].final_demand = final_c * firms[j].weight / weights;
+      firms[j].output = firms[j].sales + firms[j].final_demand;
+      produced += firms[j].output;
+      final_total += firms[j].final_demand;
+      if (m.final_use.empty() || !(firms[j].final_demand > 0)) continue;
+      auto split = split_final_demand(m.final_use, c, firms[j].final_demand);
+      if (split.size() == 1 && split[0].first == c) continue;  // all at home: no split
+      for (const auto& [dest, amount] : split) destinations.push_back({j, dest, amount});
+    }
+  }
+  return MaterialBalance{m.id, produced * per_year, use * per_year, final_total * per_year};
+}
+
+/// Steps 1-7 for material p: its flows join `flows`, its firms get their outputs.
+MaterialBalance generate_material(const Description& d, MaterialId p, std::uint64_t seed,
+                                  const std::vector<double>& bias, std::vector<GenFirm>& firms,
+                                  const FirmsOf& firms_of, std::vector<Flow>& flows,
+                                  std::vector<Destination>& destinations) {
+  const std::size_t nc = d.countries.size();
+  const auto& m = d.materials[p];
+  Rng rng = stream(seed, m.id, 2);
+
+  const std::vector<Buyer> buyers = find_buyers(d, p, firms, firms_of);  // 1
+  double use = 0;
+  for (auto& b : buyers) use += b.need;
+  const double output = material_output(d, p, use, firms, firms_of);  // 2
+  const double final_share = (output - use) / output;
+
+  // 3-5: what each buyer gets from each supplier firm; R: needs of the buyers in each country,
+  // S: sales to firms of each supplier country.
+  std::vector<double> R(nc, 0.0), S(nc, 0.0);
+  for (auto& b : buyers) R[firms[b.firm].country] += b.need;
+  for (CountryId c = 0; c < nc; ++c) S[c] = m.share[c] * output * (1 - final_share);
+  const std::vector<double> T = country_pairs(m, bias, S, R, use);
+  const std::vector<Piece> pieces = buyers_to_countries(buyers, firms, R, T, rng);
+  std::vector<Flow> local_flows = countries_to_firms(p, pieces, firms, firms_of, rng);
+  rescale_to_needs(local_flows, buyers, firms, flows);  // 6
+  return firm_outputs(d, p, output, use, final_share, firms, firms_of, destinations);
+}
+
+/// The world: firms with output > 0, links sorted by (buyer, supplier), final demand by
+/// destination, lead times.
+World build_world(const Description& d, const std::vector<GenFirm>& firms, std::vector<Flow>& flows,
+                  const std::vector<Destination>& destinations) {
+  const std::size_t nc = d.countries.size();
   WorldBuilder builder;
   for (const auto& c : d.countries) builder.country(c.code, c.groups, c.name);
   for (const auto& m : d.materials) {
@@ -878,7 +508,25 @@ Generated generate(const Description& d, std::uint64_t seed) {
       int expected = a == b ? d.domestic : d.international;
       if (d.lead[a][b] != expected) w.lead_times.pairs[{a, b}] = d.lead[a][b];
     }
-  return Generated{builder.build(), std::move(balances)};
+  return builder.build();
+}
+
+}  // namespace
+
+Generated generate(const Description& d, std::uint64_t seed) {
+  const std::size_t nc = d.countries.size(), np = d.materials.size();
+  const auto order = top_down_order(d);
+  std::vector<GenFirm> firms;
+  FirmsOf firms_of(np, std::vector<std::vector<std::uint32_t>>(nc));
+  make_firms(d, seed, firms, firms_of);
+  const std::vector<double> bias = bias_matrix(d);
+  std::vector<Flow> flows;
+  std::vector<MaterialBalance> balances(np);
+  std::vector<Destination> destinations;  // final demand split by destination
+  for (MaterialId p : order)
+    balances[p] = generate_material(d, p, seed, bias, firms, firms_of, flows, destinations);
+  World world = build_world(d, firms, flows, destinations);
+  return Generated{std::move(world), std::move(balances)};
 }
 
 /// Recipes indexed by the world's material ids (matched by material id).
@@ -926,7 +574,13 @@ double residual(const World& w,
   return worst;
 }
 
-}  // namespace
+}  // namespace generation
+
+using generation::Description;
+using generation::Generated;
+using generation::parse_description;
+using generation::residual;
+using generation::world_recipes;
 
 bool is_world_description(const std::string& path) {
   try {
