@@ -324,6 +324,12 @@ struct Simulation::Impl {
   }
 
   Impl(const World& w, const Scenario& s, RunOptions opt);
+  // The set-up's steps, in order (setup.cpp).
+  void init_firms();
+  void init_lanes_and_slots();
+  std::vector<std::int32_t> init_events();
+  void init_rationing();
+  void init_pipeline(const std::vector<std::int32_t>& max_lead);
 
   /// With --threads 0: one thread per 100,000 links, up to the hardware's threads. A day of a
   /// small world is too short to amortise the barriers between phases.

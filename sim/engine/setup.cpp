@@ -16,7 +16,21 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
       options(opt),
       profile(opt.profile),
       x0(w.baseline_output) {
-  const std::size_t n = w.num_firms(), m = w.num_links();
+  init_firms();
+  init_lanes_and_slots();
+  const std::vector<std::int32_t> max_lead = init_events();
+  init_rationing();
+  init_pipeline(max_lead);
+  scratch.resize(std::size_t(threads) + 1);
+  init_policies();
+}
+
+/// Firms at baseline (model section 2): x = x0, capacity x0 / u0 (3.5), final demand C0.
+void Simulation::Impl::init_firms() {
+  const World& w = world;
+  const Scenario& s = scenario;
+  const RunOptions& opt = options;
+  const std::size_t n = w.num_firms();
   planned_orders = s.model.orders == Orders::kPlanned;
   destocking = s.model.destocking;
   cap_base.resize(n);
@@ -42,8 +56,13 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
   demand_factor.assign(n, 1.0);
   recovery_type.assign(n, std::uint8_t(RecoveryType::kNone));
   recovery_rate.assign(n, 0.0);
+}
 
-  // Lanes and slots.
+/// Lanes (one per link, buyer-major) and slots (one per buyer and input material) at baseline:
+/// Z0, lead times, priority classes, stocks S = n Z0 (section 2), orders and deliveries Z0.
+void Simulation::Impl::init_lanes_and_slots() {
+  const World& w = world;
+  const std::size_t m = w.num_links();
   z0.resize(m);
   base_lead.resize(m);
   lane_class.resize(m);
@@ -94,9 +113,14 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
   }
   O = z0;
   y = z0;
+}
 
-  // Events: resolve selections once; size the in-transit rings for the longest lead time
-  // any transport disruption can impose on each lane.
+/// Resolves each event's selection once; export controls' caps. Returns, per lane, the longest
+/// lead time any transport disruption can impose (the in-transit rings' lengths).
+std::vector<std::int32_t> Simulation::Impl::init_events() {
+  const World& w = world;
+  const Scenario& s = scenario;
+  const std::size_t m = w.num_links();
   std::vector<std::int32_t> max_lead = base_lead;
   bool any_control = false;
   for (const auto& ev : scenario.events) {
@@ -111,6 +135,13 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
   if (any_control && s.model.final_demand_controls)
     fd_share.assign(w.final_dest_country.size(), std::numeric_limits<double>::infinity());
   if (!fd_share.empty() || w.has_final_demand_split) fd_capped = w.final_dest_amount;
+  return max_lead;
+}
+
+/// What the rationing rule of the scenario keeps per supplier and by out-position.
+void Simulation::Impl::init_rationing() {
+  const Scenario& s = scenario;
+  const std::size_t n = world.num_firms(), m = world.num_links();
   out_pos.resize(m);
   for (Lane k = 0; k < m; ++k) out_pos[net.out_lane[k]] = k;
   o_out.resize(m);
@@ -127,6 +158,13 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
     class_out.resize(m);
     for (Lane l = 0; l < m; ++l) class_out[out_pos[l]] = lane_class[l];
   }
+}
+
+/// The in-transit pipeline (model section 5): none where every lead time is 1; rings of each
+/// lane's longest lead time otherwise, holding the shipments of the days before day 0.
+void Simulation::Impl::init_pipeline(const std::vector<std::int32_t>& max_lead) {
+  const World& w = world;
+  const std::size_t m = w.num_links();
   unit_lead = w.lead_times.domestic == 1 && w.lead_times.international == 1 &&
               std::all_of(max_lead.begin(), max_lead.end(), [](auto v) { return v == 1; }) &&
               std::all_of(w.lead_times.pairs.begin(), w.lead_times.pairs.end(),
@@ -154,9 +192,6 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
     transit_nz.assign(m, 0);
     ring_pos.assign(m, 0);
   }
-
-  scratch.resize(std::size_t(threads) + 1);
-  init_policies();
 }
 
 int Simulation::Impl::default_threads(const World& w) {
