@@ -1,5 +1,6 @@
 // Running a sweep: the simulation of one run, the runs shared over TBB threads and appended to
-// a journal, then the journals joined into the sweep file (docs/sweeps.md).
+// a journal (journal.cpp), then the journals joined into the sweep file (join_journals,
+// file_writer.cpp) (docs/sweeps.md).
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
