@@ -1,0 +1,320 @@
+// Reading a sweep file back (its coordinates and run metrics) and `shortfall compare`'s
+// summaries of the runs grouped by coordinates (docs/sweeps.md).
+#include <hdf5.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+#include "output/h5_writer.hpp"
+#include "sweeps/sweep_internal.hpp"
+
+namespace shortfall {
+
+using namespace sweep_detail;
+
+std::string SweepCoordinate::label(std::size_t run) const {
+  if (kind == AxisKind::kText) return texts.at(run);
+  return format_double(numbers.at(run));
+}
+
+const SweepCoordinate* SweepOutput::find(const std::string& name) const {
+  for (auto& c : coords)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+namespace {
+
+using detail::H5Handle;
+
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    if (!std::filesystem::exists(path_)) throw IoError(path_ + ": no such file");
+    file_ = H5Handle(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (file_.get() < 0) throw IoError(path_ + ": cannot open as HDF5");
+  }
+  [[noreturn]] void bad(const std::string& what) const {
+    throw InputError(SourceLocation{path_, 0, 0, ""}, "not a shortfall sweep output: " + what);
+  }
+  std::string attr(const char* name) const {
+    if (H5Aexists(file_, name) <= 0) bad("missing attribute '" + std::string(name) + "'");
+    H5Handle a(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose);
+    H5Handle type(H5Aget_type(a), H5Tclose);
+    if (H5Tget_class(type) != H5T_STRING) bad("attribute '" + std::string(name) + "' is not text");
+    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5T_CSET_UTF8);
+    char* p = nullptr;
+    if (H5Aread(a, mem, &p) < 0) bad("cannot read attribute '" + std::string(name) + "'");
+    std::string s = p ? p : "";
+    H5free_memory(p);
+    return s;
+  }
+  double scalar_attr(const char* name) const {
+    if (H5Aexists(file_, name) <= 0) bad("missing attribute '" + std::string(name) + "'");
+    H5Handle a(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose);
+    double v = kNaN;
+    if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
+      bad("cannot read attribute '" + std::string(name) + "'");
+    return v;
+  }
+  std::string dset_attr(hid_t d, const char* name) const {
+    if (H5Aexists(d, name) <= 0) return "";
+    H5Handle a(H5Aopen(d, name, H5P_DEFAULT), H5Aclose);
+    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5T_CSET_UTF8);
+    char* p = nullptr;
+    if (H5Aread(a, mem, &p) < 0) return "";
+    std::string s = p ? p : "";
+    H5free_memory(p);
+    return s;
+  }
+  H5Handle open(const std::string& name) const {
+    if (H5Lexists(file_, name.c_str(), H5P_DEFAULT) <= 0) bad("missing dataset '" + name + "'");
+    return H5Handle(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose);
+  }
+  std::size_t size(hid_t d) const {
+    H5Handle s(H5Dget_space(d), H5Sclose);
+    hssize_t n = H5Sget_simple_extent_npoints(s);
+    return n < 0 ? 0 : std::size_t(n);
+  }
+  std::vector<double> numbers(const std::string& name, std::size_t expect) const {
+    H5Handle d = open(name);
+    std::size_t n = size(d);
+    if (n != expect) bad("dataset '" + name + "' has " + std::to_string(n) + " values");
+    std::vector<double> v(n);
+    if (n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+      bad("cannot read '" + name + "'");
+    return v;
+  }
+  std::vector<std::int32_t> wholes(const std::string& name, std::size_t expect) const {
+    H5Handle d = open(name);
+    std::size_t n = size(d);
+    if (n != expect) bad("dataset '" + name + "' has " + std::to_string(n) + " values");
+    std::vector<std::int32_t> v(n);
+    if (n && H5Dread(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+      bad("cannot read '" + name + "'");
+    return v;
+  }
+  std::vector<std::string> texts(hid_t d) const {
+    std::size_t n = size(d);
+    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem, H5T_VARIABLE);
+    H5Tset_cset(mem, H5T_CSET_UTF8);
+    std::vector<char*> p(n, nullptr);
+    if (n && H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
+      bad("cannot read strings");
+    std::vector<std::string> out;
+    for (char* s : p) out.emplace_back(s ? s : "");
+    if (n) {
+      H5Handle space(H5Dget_space(d), H5Sclose);
+      H5Dvlen_reclaim(mem, space, H5P_DEFAULT, p.data());
+    }
+    return out;
+  }
+  std::vector<std::string> texts(const std::string& name) const {
+    H5Handle d = open(name);
+    return texts(d);
+  }
+  SweepCoordinate coordinate(const std::string& name, std::size_t runs) const {
+    SweepCoordinate c;
+    c.name = name;
+    H5Handle d = open(name);
+    if (size(d) != runs) bad("coordinate '" + name + "' is not along 'run'");
+    c.key_path = dset_attr(d, "key_path");
+    H5Handle type(H5Dget_type(d), H5Tclose);
+    H5T_class_t cls = H5Tget_class(type);
+    if (cls == H5T_STRING) {
+      c.kind = AxisKind::kText;
+      c.texts = texts(d);
+    } else {
+      c.kind = cls == H5T_FLOAT ? AxisKind::kReal : AxisKind::kInt;
+      c.numbers.resize(runs);
+      if (runs &&
+          H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.numbers.data()) < 0)
+        bad("cannot read '" + name + "'");
+    }
+    return c;
+  }
+
+ private:
+  std::string path_;
+  H5Handle file_;
+};
+
+Spread spread(const std::vector<double>& v) {
+  Spread s;
+  s.n = v.size();
+  if (v.empty()) {
+    s.mean = s.std = s.min = s.max = kNaN;
+    return s;
+  }
+  double sum = 0;
+  s.min = v[0];
+  s.max = v[0];
+  for (double x : v) sum += x, s.min = std::min(s.min, x), s.max = std::max(s.max, x);
+  s.mean = sum / double(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - s.mean) * (x - s.mean);
+  s.std = v.size() > 1 ? std::sqrt(ss / double(v.size() - 1)) : 0.0;
+  return s;
+}
+
+}  // namespace
+
+SweepOutput read_sweep_output(const std::string& path) {
+  Reader rd(path);
+  SweepOutput out;
+  std::string axes = rd.attr("axes");
+  out.name = rd.attr("sweep_name");
+  out.sweep_text = rd.attr("sweep");
+  H5Handle run = rd.open("run");
+  out.runs = rd.size(run);
+  out.country = rd.texts("summary/country");
+  out.material = rd.texts("summary/material");
+  out.material_unit = rd.texts("summary/material_unit");
+  out.countries = out.country.size();
+  out.materials = out.material.size();
+  std::istringstream is(axes);
+  std::string name;
+  while (is >> name) out.coords.push_back(rd.coordinate(name, out.runs));
+  for (const char* c : {"replicate", "seed", "point"})
+    out.coords.push_back(rd.coordinate(c, out.runs));
+  // The `summary` group: (run, country, material), one RunMetrics per run.
+  const std::size_t ncm = out.countries * out.materials, n = out.runs * ncm;
+  out.metrics.resize(out.runs);
+  for (auto& m : out.metrics) m.countries = out.countries, m.materials = out.materials;
+  for (const MetricInfo& mi : kMetrics) {
+    const std::string dset = std::string("summary/") + mi.name;
+    if (mi.real) {
+      const std::vector<double> v = rd.numbers(dset, n);
+      for (std::size_t r = 0; r < out.runs; ++r)
+        (out.metrics[r].*mi.real)
+            .assign(v.begin() + std::ptrdiff_t(r * ncm), v.begin() + std::ptrdiff_t((r + 1) * ncm));
+    } else {
+      const std::vector<std::int32_t> v = rd.wholes(dset, n);
+      for (std::size_t r = 0; r < out.runs; ++r)
+        (out.metrics[r].*mi.whole)
+            .assign(v.begin() + std::ptrdiff_t(r * ncm), v.begin() + std::ptrdiff_t((r + 1) * ncm));
+    }
+  }
+  return out;
+}
+
+std::vector<CompareRow> compare_sweep(const SweepOutput& out, const std::vector<std::string>& by,
+                                      const std::string& country_filter,
+                                      const std::string& material_filter) {
+  std::vector<const SweepCoordinate*> cs;
+  for (auto& b : by) {
+    const SweepCoordinate* c = out.find(b);
+    if (!c) {
+      std::string names;
+      for (auto& x : out.coords) names += (names.empty() ? "" : ", ") + x.name;
+      throw InputError(SourceLocation{"--by", 0, 0, ""},
+                       "no coordinate '" + b + "' in the sweep; expected one of: " + names);
+    }
+    cs.push_back(c);
+  }
+  auto check_filter = [](const std::string& f, const std::vector<std::string>& names,
+                         const char* what) {
+    if (f.empty()) return;
+    if (std::find(names.begin(), names.end(), f) == names.end())
+      throw InputError(SourceLocation{std::string("--") + what, 0, 0, ""},
+                       std::string("no ") + what + " '" + f + "' in the sweep");
+  };
+  check_filter(country_filter, out.country, "country");
+  check_filter(material_filter, out.material, "material");
+
+  // Groups: distinct value tuples of the --by coordinates, each coordinate's values sorted.
+  std::vector<std::vector<std::size_t>> rank(cs.size());  // per coordinate: run -> value rank
+  std::vector<std::vector<std::string>> labels(cs.size());
+  for (std::size_t c = 0; c < cs.size(); ++c) {
+    const SweepCoordinate& co = *cs[c];
+    std::vector<std::size_t> order(out.runs);
+    std::iota(order.begin(), order.end(), 0);
+    auto less = [&](std::size_t a, std::size_t b) {
+      return co.kind == AxisKind::kText ? co.texts[a] < co.texts[b] : co.numbers[a] < co.numbers[b];
+    };
+    auto equal = [&](std::size_t a, std::size_t b) {
+      return co.kind == AxisKind::kText ? co.texts[a] == co.texts[b]
+                                        : co.numbers[a] == co.numbers[b];
+    };
+    std::stable_sort(order.begin(), order.end(), less);
+    rank[c].assign(out.runs, 0);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (i == 0 || !equal(order[i - 1], order[i])) labels[c].push_back(co.label(order[i]));
+      rank[c][order[i]] = labels[c].size() - 1;
+    }
+  }
+  std::map<std::vector<std::size_t>, std::vector<std::size_t>> groups;
+  for (std::size_t r = 0; r < out.runs; ++r) {
+    std::vector<std::size_t> key;
+    for (std::size_t c = 0; c < cs.size(); ++c) key.push_back(rank[c][r]);
+    groups[key].push_back(r);
+  }
+  std::vector<CompareRow> rows;
+  const std::size_t nc = out.countries, nm = out.materials;
+  for (std::size_t m = 0; m < nm; ++m) {
+    if (!material_filter.empty() && out.material[m] != material_filter) continue;
+    // Countries worst first by output lost, then input shortage, then unmet final demand
+    // (summed over all runs, as the run summary orders one run's pairs).
+    std::vector<std::array<double, 3>> sum(nc, {0.0, 0.0, 0.0});
+    for (std::size_t c = 0; c < nc; ++c)
+      for (const RunMetrics& rm : out.metrics) {
+        sum[c][0] += rm.output_lost_days[c * nm + m];
+        sum[c][1] += rm.shortage_days[c * nm + m];
+        sum[c][2] += rm.unmet_final_days[c * nm + m];
+      }
+    std::vector<std::size_t> countries(nc);
+    std::iota(countries.begin(), countries.end(), 0);
+    std::stable_sort(countries.begin(), countries.end(),
+                     [&](std::size_t a, std::size_t b) { return sum[b] < sum[a]; });
+    for (std::size_t c : countries) {
+      if (!country_filter.empty() && out.country[c] != country_filter) continue;
+      const std::size_t k = c * nm + m;
+      bool any = false;
+      for (std::size_t r = 0; r < out.runs && !any; ++r) any = out.metrics[r].affected(k);
+      if (!any) continue;
+      for (auto& [key, runs] : groups) {
+        CompareRow row;
+        row.material = out.material[m];
+        row.country = out.country[c];
+        row.unit = m < out.material_unit.size() ? out.material_unit[m] : "";
+        for (std::size_t i = 0; i < key.size(); ++i) row.by.push_back(labels[i][key[i]]);
+        row.runs = runs.size();
+        std::vector<double> lost, peak, shortage, unmet, rec;
+        for (std::size_t r : runs) {
+          const RunMetrics& rm = out.metrics[r];
+          lost.push_back(rm.output_lost_days[k]);
+          peak.push_back(rm.peak_output_loss[k]);
+          shortage.push_back(rm.shortage_days[k]);
+          unmet.push_back(rm.unmet_final_days[k]);
+          const std::int32_t rd = rm.recovery_day[k];
+          if (rd > 0)
+            rec.push_back(double(rd));
+          else if (rd == 0)
+            ++row.undisturbed;
+          else
+            ++row.not_recovered;
+        }
+        row.output_lost_days = spread(lost);
+        row.peak_output_loss = spread(peak);
+        row.shortage_days = spread(shortage);
+        row.unmet_final_days = spread(unmet);
+        row.recovery_day = spread(rec);
+        rows.push_back(std::move(row));
+      }
+    }
+  }
+  return rows;
+}
+
+}  // namespace shortfall
