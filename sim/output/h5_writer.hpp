@@ -1,5 +1,5 @@
 // The one set of HDF5 writing helpers of the program's files (the run file, output/
-// hdf5_output.cpp; the sweep file, sweeps/sweep.cpp; the analysis, analysis/analysis_file.cpp):
+// hdf5_output.cpp; the sweep file, sweeps/file_writer.cpp; the analysis, analysis/analysis_file.cpp):
 // groups, attributes, datasets with their creation properties, and named dimensions as HDF5
 // dimension scales, so that h5py and xarray.open_dataset(path, engine="h5netcdf") read them.
 // Every failure throws IoError "PATH: cannot write WHAT: DETAIL".
