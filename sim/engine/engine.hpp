@@ -303,6 +303,13 @@ struct Simulation::Impl {
   [[nodiscard]] double control_share(FirmId supplier, FirmId buyer, int t) const;
   void policy_day_start(int t);
   void policy_day_end(int t);
+  // policy_day_end's steps, in the order of docs/model.md section 3 (policies.cpp).
+  void policy_ratios_today();
+  std::vector<double>& usable_spare(std::vector<double>& spare) const;
+  [[nodiscard]] double slot_fill(Slot s) const;
+  void crisis_mechanisms(int t, std::vector<double>& spare);
+  void release_stockpiles(int t);
+  void new_suppliers(int t, std::vector<double>& spare);
   void switch_supplier(Slot s, int t, const std::vector<bool>* allowed_countries,
                        std::vector<double>& spare, const char* why);
   [[nodiscard]] bool blocked(FirmId supplier, FirmId buyer, int t) const;

@@ -10,7 +10,6 @@ namespace shortfall {
 
 namespace {
 
-
 /// A draw from the scenario seed for one (buyer, material, day, candidate).
 std::uint64_t keyed_draw(std::uint64_t seed, FirmId buyer, MaterialId material, int day,
                          FirmId candidate) {
@@ -68,7 +67,8 @@ void Simulation::Impl::init_policies() {
       st.policy = k;
       st.country = *world.find_country(p.country);
       st.material = *world.find_material(p.material);
-      st.initial = p.quantity ? *p.quantity : *p.days_of_use * cm_use[st.country * nm + st.material];
+      st.initial =
+          p.quantity ? *p.quantity : *p.days_of_use * cm_use[st.country * nm + st.material];
       st.level = st.initial;
       st.rate = p.max_daily_share * st.initial;
       stockpiles.push_back(st);
@@ -84,8 +84,8 @@ void Simulation::Impl::init_policies() {
       mechanisms.push_back(std::move(m));
     }
   }
-  policies_on = scenario.model.substitution.enabled || surges || !stockpiles.empty() ||
-                !mechanisms.empty();
+  policies_on =
+      scenario.model.substitution.enabled || surges || !stockpiles.empty() || !mechanisms.empty();
 }
 
 // Ceilings: the model's alpha_max, raised by active surge policies and implemented crisis
@@ -276,36 +276,50 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
 }
 
 void Simulation::Impl::policy_day_end(int t) {
-  const std::size_t nc = world.countries.size(), nm = world.materials.size();
-  // Today's input shortage ratio and inventory cover per country and material (as recorded
-  // in country_material), for the triggers of sections 8 and 9.
-  if (!mechanisms.empty() || !stockpiles.empty()) {
-    CountryMaterialDay today;
-    country_material<true>(today);
-    for (std::size_t k = 0; k < nc * nm; ++k) {
-      cm_ratio[k] = cm_use[k] > 0.0 ? today.shortage[k] / cm_use[k] : 0.0;
-      cm_cover[k] = today.inventory_days[k];
-    }
-  }
-
-  // Usable spare capacity (model 7): sigma_k = max(0, min(x^cap_k, x^inp_k) - x_k); capacity
-  // idle for lack of inputs does not count.
+  // The fixed order of docs/model.md section 3: shortage ratios, crisis mechanisms (section 8),
+  // stockpile releases (9), new suppliers (7). Crisis matches and new suppliers draw on the same
+  // usable spare capacity, taken once today when first needed.
+  policy_ratios_today();
   std::vector<double> spare;
-  auto spare_capacity = [&]() -> std::vector<double>& {
-    if (spare.empty()) {
-      spare.resize(world.num_firms());
-      for (FirmId k = 0; k < world.num_firms(); ++k)
-        spare[k] = std::max(0.0, std::min(cap[k], x_inp[k]) - x[k]);
-    }
-    return spare;
-  };
-  const double theta = scenario.model.substitution.threshold;
-  auto fill = [&](Slot s) {
-    return slot_ordered[s] > 0.0 ? slot_received[s] / slot_ordered[s] : 1.0;
-  };
+  crisis_mechanisms(t, spare);
+  release_stockpiles(t);
+  new_suppliers(t, spare);
+}
 
-  // Section 8: crisis-response mechanisms. Requests are per (member country, material); the
-  // measures of a day are taken once per material, however many members asked for them.
+/// Today's input shortage ratio and inventory cover per country and material (as recorded in
+/// country_material), for the triggers of sections 8 and 9.
+void Simulation::Impl::policy_ratios_today() {
+  if (mechanisms.empty() && stockpiles.empty()) return;
+  const std::size_t nc = world.countries.size(), nm = world.materials.size();
+  CountryMaterialDay today;
+  country_material<true>(today);
+  for (std::size_t k = 0; k < nc * nm; ++k) {
+    cm_ratio[k] = cm_use[k] > 0.0 ? today.shortage[k] / cm_use[k] : 0.0;
+    cm_cover[k] = today.inventory_days[k];
+  }
+}
+
+/// Usable spare capacity (model 7): sigma_k = max(0, min(x^cap_k, x^inp_k) - x_k), filled into
+/// `spare` the first time it is needed today; capacity idle for lack of inputs does not count.
+std::vector<double>& Simulation::Impl::usable_spare(std::vector<double>& spare) const {
+  if (spare.empty()) {
+    spare.resize(world.num_firms());
+    for (FirmId k = 0; k < world.num_firms(); ++k)
+      spare[k] = std::max(0.0, std::min(cap[k], x_inp[k]) - x[k]);
+  }
+  return spare;
+}
+
+/// What slot s received today of what it ordered (1 where it ordered nothing).
+double Simulation::Impl::slot_fill(Slot s) const {
+  return slot_ordered[s] > 0.0 ? slot_received[s] / slot_ordered[s] : 1.0;
+}
+
+/// Section 8: crisis-response mechanisms. Requests are per (member country, material); the
+/// measures of a day are taken once per material, however many members asked for them.
+void Simulation::Impl::crisis_mechanisms(int t, std::vector<double>& spare) {
+  const std::size_t nc = world.countries.size(), nm = world.materials.size();
+  const double theta = scenario.model.substitution.threshold;
   for (auto& m : mechanisms) {
     const Policy& p = scenario.policies[m.policy];
     std::vector<bool> acted(nm, false);
@@ -346,10 +360,10 @@ void Simulation::Impl::policy_day_end(int t) {
                                     double(p.meeting_days)});
         }
         if (m.implementation_day[k] != t) continue;
-        log.push_back(EventRecord{t, "crisis_implementation",
-                                  p.name + ": measures on " + world.materials[mm].id +
-                                      " take effect",
-                                  world.countries[cc].code, world.materials[mm].id, 0, 0.0});
+        log.push_back(
+            EventRecord{t, "crisis_implementation",
+                        p.name + ": measures on " + world.materials[mm].id + " take effect",
+                        world.countries[cc].code, world.materials[mm].id, 0, 0.0});
         if (acted[mm]) continue;
         acted[mm] = true;
         if (p.surge) {
@@ -363,22 +377,25 @@ void Simulation::Impl::policy_day_end(int t) {
               st.to_target = p.trigger_cover_days.has_value();
             }
         if (p.match_suppliers) {
-          auto& sp = spare_capacity();
+          auto& sp = usable_spare(spare);
           for (Slot s = 0; s < net.num_slots(); ++s)
             if (net.slot_material[s] == mm && m.member[world.firm_country[net.slot_firm[s]]] &&
-                fill(s) < theta)
+                slot_fill(s) < theta)
               switch_supplier(s, t, &m.member, sp, "crisis_match");
         }
       }
     }
   }
+}
 
-  // Section 9: an open stockpile releases min(level, rate, the buyers' total gap to their
-  // baseline stock targets n A_ip) a day to the domestic buyers of its material, in proportion
-  // to their input shortage today (to their gap where none is short, or where a cover trigger
-  // opened it), into their pooled stock (each supplier's stock in proportion to its baseline
-  // flow). Nothing is released into full warehouses, and a stockpile with no rule of its own
-  // opens only through a crisis mechanism.
+/// Section 9: an open stockpile releases min(level, rate, the buyers' total gap to their
+/// baseline stock targets n A_ip) a day to the domestic buyers of its material, in proportion
+/// to their input shortage today (to their gap where none is short, or where a cover trigger
+/// opened it), into their pooled stock (each supplier's stock in proportion to its baseline
+/// flow). Nothing is released into full warehouses, and a stockpile with no rule of its own
+/// opens only through a crisis mechanism.
+void Simulation::Impl::release_stockpiles(int t) {
+  const std::size_t nm = world.materials.size();
   for (auto& st : stockpiles) {
     const Policy& p = scenario.policies[st.policy];
     const std::size_t k = st.country * nm + st.material;
@@ -413,23 +430,23 @@ void Simulation::Impl::policy_day_end(int t) {
       const double give = amount * gap / need;
       double base = 0.0;
       for_slot_lanes(s, [&](Lane l) { base += z0[l]; });
-      for_slot_lanes(s, [&](Lane l) {
-        S[l] += base > 0.0 ? give * z0[l] / base : 0.0;
-      });
+      for_slot_lanes(s, [&](Lane l) { S[l] += base > 0.0 ? give * z0[l] / base : 0.0; });
       ++firms;
     }
     st.level -= amount;
-    log.push_back(EventRecord{t, "stockpile_release",
-                              p.name + ": released to " + std::to_string(firms) + " buyers",
-                              world.countries[st.country].code, world.materials[st.material].id,
-                              firms, amount});
+    log.push_back(EventRecord{
+        t, "stockpile_release", p.name + ": released to " + std::to_string(firms) + " buyers",
+        world.countries[st.country].code, world.materials[st.material].id, firms, amount});
   }
+}
 
-  // Section 7: buyers short for T_search consecutive days take on a new supplier.
+/// Section 7: buyers short for T_search consecutive days take on a new supplier.
+void Simulation::Impl::new_suppliers(int t, std::vector<double>& spare) {
+  const double theta = scenario.model.substitution.threshold;
   if (scenario.model.substitution.enabled) {
     const auto& sub = scenario.model.substitution;
     for (Slot s = 0; s < net.num_slots(); ++s) {
-      if (fill(s) >= theta) {
+      if (slot_fill(s) >= theta) {
         low_days[s] = 0;
         continue;
       }
@@ -439,7 +456,7 @@ void Simulation::Impl::policy_day_end(int t) {
               ? *sub.search_days
               : world.materials[net.slot_material[s]].requalification_days.value_or(30.0);
       if (double(low_days[s]) >= search) {
-        switch_supplier(s, t, nullptr, spare_capacity(), "supplier_switch");
+        switch_supplier(s, t, nullptr, usable_spare(spare), "supplier_switch");
         low_days[s] = 0;
       }
     }
