@@ -27,6 +27,7 @@
 #include "shortfall/error.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/sweep.hpp"
+#include "sweeps/journal.hpp"
 #include "shortfall/world.hpp"
 
 #ifdef SHORTFALL_WITH_MPI

@@ -8,6 +8,7 @@
 #include "output/variables.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/sweep.hpp"
+#include "sweeps/journal.hpp"
 
 #include <sys/types.h>
 #include <unistd.h>

@@ -22,6 +22,7 @@
 #include "shortfall/simulation.hpp"
 #include "shortfall/sweep.hpp"
 #include "shortfall/world.hpp"
+#include "sweeps/journal.hpp"  // the journals, internal
 
 using namespace shortfall;
 namespace fs = std::filesystem;
