@@ -16,14 +16,17 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 
-#include "util/csv.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
 #include "shortfall/world.hpp"
+#include "util/csv.hpp"
 #include "util/yaml_util.hpp"
+#include "world/firm_index.hpp"
 
 namespace shortfall {
 
@@ -45,16 +48,17 @@ MaterialId material_of(const World& w, const YNode& n) {
   return *p;
 }
 
-struct FirmLookup {
-  std::map<std::string, FirmId, std::less<>> index;
-};
+using FirmLookup = detail::FirmIndex;  // ids to FirmIds while loading (world/firm_index.hpp)
 
 void add_firm(World& w, FirmLookup& lookup, std::string id, CountryId c, MaterialId p, double fd,
               double inv, const std::function<void(const std::string&)>& fail) {
   if (id.empty()) fail("expected a firm id, found an empty value");
-  if (!lookup.index.emplace(id, FirmId(w.firm_id.size())).second)
-    fail("duplicate firm id '" + id + "'");
   w.firm_id.push_back(std::move(id));
+  if (!lookup.insert(FirmId(w.firm_id.size() - 1))) {
+    std::string dup = std::move(w.firm_id.back());
+    w.firm_id.pop_back();
+    fail("duplicate firm id '" + dup + "'");
+  }
   w.firm_country.push_back(c);
   w.firm_material.push_back(p);
   w.final_demand.push_back(fd);
@@ -154,9 +158,21 @@ CountryId destination_of(const World& w, std::string_view code,
 
 /// Where each firm and link was defined, so that errors found by World::finalize (which sees
 /// only arrays) can name the file, line and column.
+/// Where each row of a list was given: a location per entry (inline YAML), or only a line per
+/// entry of one CSV table (a 5M-link table: 20 MB, not 5M SourceLocations with a file name).
+struct RowOrigins {
+  std::vector<SourceLocation> at;
+  std::string file;
+  std::vector<std::uint32_t> line;
+  [[nodiscard]] std::size_t size() const { return at.size() + line.size(); }
+  [[nodiscard]] SourceLocation operator[](std::size_t k) const {
+    return at.empty() ? SourceLocation{file, int(line[k]), 0, ""} : at[k];
+  }
+};
+
 struct Origins {
   SourceLocation firms;  // the firms list or table
-  std::vector<SourceLocation> firm, link;
+  RowOrigins firm, link;
   std::vector<SourceLocation> split;  // per entry of World::final_demand_split
   SourceLocation locate(const World& w, const SourceLocation& at) const {
     const std::string& key = at.key_path;
@@ -261,7 +277,7 @@ World load_world(const std::string& path) {
   }
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  FirmLookup lookup;
+  FirmLookup lookup(w.firm_id);
   std::vector<SplitEntry> split;
   std::map<FirmId, SourceLocation> split_firm;  // where each firm's split was first given
   if (root.has("firms") == root.has("firms_csv"))
@@ -271,7 +287,7 @@ World load_world(const std::string& path) {
     origins.firms = firms->where();
     for (std::size_t k = 0; k < firms->size(); ++k) {
       YNode f = firms->item(k);
-      origins.firm.push_back(f.where());
+      origins.firm.at.push_back(f.where());
       f.check_keys(
           {"id", "country", "material", "final_demand", "final_demand_to", "inventory_days"});
       double fd = f.get("final_demand") ? f.at("final_demand").as_double_in(0, kMaxQuantity) : 0.0;
@@ -301,31 +317,64 @@ World load_world(const std::string& path) {
     const SourceLocation named_at = key.where();
     std::string csv = detail::resolve_path(path, key.as_string());
     origins.firms = SourceLocation{csv, 1, 0, ""};
+    origins.firm.file = csv;
     std::map<std::string, CountryId, std::less<>> cidx;
     std::map<std::string, MaterialId, std::less<>> midx;
     for (CountryId c = 0; c < w.countries.size(); ++c) cidx[w.countries[c].code] = c;
     for (MaterialId p = 0; p < w.materials.size(); ++p) midx[w.materials[p].id] = p;
-    detail::read_csv(
-        csv, {"id", "country", "material", "final_demand"}, {"inventory_days"},
-        [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
-          const auto& ix = cols.index;
-          auto c = cidx.find(row.text(ix[1]));
-          if (c == cidx.end())
-            row.fail(ix[1], "unknown country '" + std::string(row.text(ix[1])) + "'");
-          auto p = midx.find(row.text(ix[2]));
-          if (p == midx.end())
-            row.fail(ix[2], "unknown material '" + std::string(row.text(ix[2])) + "'");
-          const double fd = quantity(row, ix[3], "final_demand", false);
-          double inv = nan;
-          if (ix[4] >= 0 && !row.text(ix[4]).empty()) {
-            inv = row.number(ix[4]);
-            if (inv < 0) row.fail(ix[4], "expected inventory_days >= 0");
-          }
-          add_firm(w, lookup, std::string(row.text(ix[0])), c->second, p->second, fd, inv,
-                   [&](const std::string& what) { row.fail(ix[0], what); });
-          origins.firm.push_back(SourceLocation{csv, int(row.line), 0, ""});
-        },
-        &named_at);
+    // Rows parsed in parallel blocks, each into its slot; then the ids indexed in file order.
+    // A duplicate id before the first bad row is reported first, as when read row by row.
+    int id_column = 0;
+    auto index_ids = [&](std::size_t before_line) {
+      for (FirmId i = 0; i < w.firm_id.size(); ++i) {
+        const std::uint32_t line = origins.firm.line[i];
+        if (line == 0 || line >= before_line) break;
+        if (!lookup.insert(i))
+          throw InputError(SourceLocation{csv, int(line), id_column + 1, "column 'id'"},
+                           "duplicate firm id '" + w.firm_id[i] + "'");
+      }
+    };
+    try {
+      detail::read_csv_parallel(
+          csv, {"id", "country", "material", "final_demand"}, {"inventory_days"},
+          [&](std::size_t rows, const detail::CsvColumns& cols) {
+            id_column = cols.index[0];
+            w.firm_id.resize(rows);
+            w.firm_country.resize(rows);
+            w.firm_material.resize(rows);
+            w.final_demand.resize(rows);
+            w.firm_inventory_days.resize(rows);
+            origins.firm.line.assign(rows, 0);
+          },
+          [&](const detail::CsvRow& row, const detail::CsvColumns& cols, std::size_t k) {
+            const auto& ix = cols.index;
+            origins.firm.line[k] = std::uint32_t(row.line);
+            auto c = cidx.find(row.text(ix[1]));
+            if (c == cidx.end())
+              row.fail(ix[1], "unknown country '" + std::string(row.text(ix[1])) + "'");
+            auto p = midx.find(row.text(ix[2]));
+            if (p == midx.end())
+              row.fail(ix[2], "unknown material '" + std::string(row.text(ix[2])) + "'");
+            const double fd = quantity(row, ix[3], "final_demand", false);
+            double inv = nan;
+            if (ix[4] >= 0 && !row.text(ix[4]).empty()) {
+              inv = row.number(ix[4]);
+              if (inv < 0) row.fail(ix[4], "expected inventory_days >= 0");
+            }
+            if (row.text(ix[0]).empty())
+              row.fail(ix[0], "expected a firm id, found an empty value");
+            w.firm_id[k] = row.text(ix[0]);
+            w.firm_country[k] = c->second;
+            w.firm_material[k] = p->second;
+            w.final_demand[k] = fd;
+            w.firm_inventory_days[k] = inv;
+          },
+          &named_at);
+    } catch (const InputError& e) {
+      if (e.where().file == csv && e.where().line > 0) index_ids(std::size_t(e.where().line));
+      throw;
+    }
+    index_ids(std::numeric_limits<std::size_t>::max());
   }
 
   if (auto table = root.get("final_demand_split")) {
@@ -335,11 +384,11 @@ World load_world(const std::string& path) {
         csv, {"firm", "country", "amount"}, {},
         [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
           const auto& ix = cols.index;
-          auto f = lookup.index.find(row.text(ix[0]));
-          if (f == lookup.index.end())
+          auto f = lookup.find(row.text(ix[0]));
+          if (!f)
             row.fail(ix[0], "unknown firm '" + std::string(row.text(ix[0])) +
                                 "' (expected a firm id from the firms)");
-          const FirmId i = f->second;
+          const FirmId i = *f;
           const CountryId c =
               destination_of(w, row.text(ix[1]), [&](const std::string& m) { row.fail(ix[1], m); });
           const double amount = quantity(row, ix[2], "an amount", false);
@@ -354,10 +403,13 @@ World load_world(const std::string& path) {
   }
   add_split(w, std::move(split), origins.split);
 
-  auto firm_of = [&](std::string_view id, const std::function<void(const std::string&)>& fail) {
-    auto it = lookup.index.find(id);
-    if (it == lookup.index.end()) fail("link to a missing firm '" + std::string(id) + "'");
-    return it->second;
+  auto firm_of = [&](std::string_view id, auto&& fail) {
+    auto f = lookup.find(id);
+    if (!f) {
+      const std::string what = "link to a missing firm '" + std::string(id) + "'";
+      fail(what);
+    }
+    return *f;
   };
   if (root.has("links") && root.has("links_csv"))
     root.fail("expected at most one of 'links' (inline) or 'links_csv' (a table)");
@@ -366,7 +418,7 @@ World load_world(const std::string& path) {
     for (std::size_t k = 0; k < links->size(); ++k) {
       YNode l = links->item(k);
       l.check_keys({"supplier", "buyer", "flow", "lead_time"});
-      origins.link.push_back(l.where());
+      origins.link.at.push_back(l.where());
       FirmId s = firm_of(l.at("supplier").as_string(), [&](auto& m) { l.at("supplier").fail(m); });
       FirmId b = firm_of(l.at("buyer").as_string(), [&](auto& m) { l.at("buyer").fail(m); });
       double flow = l.at("flow").as_double();
@@ -382,9 +434,18 @@ World load_world(const std::string& path) {
   } else if (auto lc = root.get("links_csv")) {
     std::string csv = detail::resolve_path(path, lc->as_string());
     const SourceLocation named_at = lc->where();
-    detail::read_csv(
+    origins.link.file = csv;
+    // Parsed in parallel blocks (the largest table of a world); rows land at their index.
+    detail::read_csv_parallel(
         csv, {"supplier", "buyer", "flow"}, {"lead_time"},
-        [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
+        [&](std::size_t rows, const detail::CsvColumns&) {
+          w.link_supplier.resize(rows);
+          w.link_buyer.resize(rows);
+          w.link_flow.resize(rows);
+          w.link_lead_time.resize(rows);
+          origins.link.line.resize(rows);
+        },
+        [&](const detail::CsvRow& row, const detail::CsvColumns& cols, std::size_t k) {
           const auto& ix = cols.index;
           FirmId s = firm_of(row.text(ix[0]), [&](auto& m) { row.fail(ix[0], m); });
           FirmId b = firm_of(row.text(ix[1]), [&](auto& m) { row.fail(ix[1], m); });
@@ -397,11 +458,11 @@ World load_world(const std::string& path) {
                                   std::string(row.text(ix[3])));
             lt = int(v);
           }
-          w.link_supplier.push_back(s);
-          w.link_buyer.push_back(b);
-          w.link_flow.push_back(flow);
-          w.link_lead_time.push_back(lt);
-          origins.link.push_back(SourceLocation{csv, int(row.line), 0, ""});
+          w.link_supplier[k] = s;
+          w.link_buyer[k] = b;
+          w.link_flow[k] = flow;
+          w.link_lead_time[k] = lt;
+          origins.link.line[k] = std::uint32_t(row.line);
         },
         &named_at);
   }
