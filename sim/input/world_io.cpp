@@ -339,6 +339,8 @@ World load_world(const std::string& path) {
           csv, {"id", "country", "material", "final_demand"}, {"inventory_days"},
           [&](std::size_t rows, const detail::CsvColumns& cols) {
             id_column = cols.index[0];
+            w.firm_id.reserve(rows);
+            detail::FirmIndex::advise_huge_pages(w.firm_id.data(), rows * sizeof(std::string));
             w.firm_id.resize(rows);
             w.firm_country.resize(rows);
             w.firm_material.resize(rows);
