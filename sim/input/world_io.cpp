@@ -9,7 +9,10 @@
 // A firm's destinations must be countries (not groups), each at most once, with amounts >= 0
 // that sum to its final_demand (relative 1e-9). A firm with no entry sells all of its final
 // demand to its own country. A firm's split is given in one place: inline or in the table.
+#include <tbb/enumerable_thread_specific.h>
+
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -209,6 +212,21 @@ World load_world(const std::string& path, const SourceLocation& named_at) {
                                    "; the path is relative to the scenario file)");
   return load_world(path);
 }
+
+namespace {
+/// Rows of the links table whose firm ids are yet to be looked up (see load_world).
+struct LinkPipe {
+  static constexpr std::size_t kDepth = 16;
+  struct Pending {
+    std::size_t k = 0;
+    std::uint32_t line = 0;
+    std::string supplier, buyer;
+    std::uint64_t supplier_hash = 0, buyer_hash = 0;
+  };
+  std::array<Pending, kDepth> ring;
+  std::size_t head = 0, count = 0;
+};
+}  // namespace
 
 World load_world(const std::string& path) {
   if (is_world_description(path)) return generate_world(path);
@@ -437,36 +455,102 @@ World load_world(const std::string& path) {
     std::string csv = detail::resolve_path(path, lc->as_string());
     const SourceLocation named_at = lc->where();
     origins.link.file = csv;
-    // Parsed in parallel blocks (the largest table of a world); rows land at their index.
+    // Parsed in parallel blocks (the largest table of a world); rows land at their index. The
+    // firm ids of a row are looked up a few rows later, their hash slots and ids prefetched
+    // meanwhile: each lookup is a cache miss or two, and so they overlap (LinkPipe).
+    std::vector<int> ix;
+    tbb::enumerable_thread_specific<LinkPipe> pipes;
+    auto resolve = [&](LinkPipe::Pending& p) {
+      auto firm = [&](const std::string& id, std::uint64_t h, int col, const char* name) {
+        auto f = lookup.find_hashed(id, h);
+        if (!f)
+          throw InputError(
+              SourceLocation{csv, int(p.line), col + 1, std::string("column '") + name + "'"},
+              "link to a missing firm '" + id + "'");
+        return *f;
+      };
+      w.link_supplier[p.k] = firm(p.supplier, p.supplier_hash, ix[0], "supplier");
+      w.link_buyer[p.k] = firm(p.buyer, p.buyer_hash, ix[1], "buyer");
+    };
+    // Resolves the pending rows in order; the first that fails empties the pipe (the rows
+    // after it are later than its error).
+    auto flush = [&](LinkPipe& pipe) {
+      while (pipe.count > 0) {
+        LinkPipe::Pending& p = pipe.ring[pipe.head];
+        pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
+        --pipe.count;
+        try {
+          resolve(p);
+        } catch (...) {
+          pipe.count = 0;
+          throw;
+        }
+      }
+    };
+    auto push = [&](LinkPipe& pipe, const detail::CsvRow& row, std::size_t k) {
+      if (pipe.count == LinkPipe::kDepth) {
+        LinkPipe::Pending& oldest = pipe.ring[pipe.head];
+        pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
+        --pipe.count;
+        try {
+          resolve(oldest);
+        } catch (...) {
+          pipe.count = 0;
+          throw;
+        }
+      }
+      LinkPipe::Pending& p = pipe.ring[(pipe.head + pipe.count) % LinkPipe::kDepth];
+      ++pipe.count;
+      p.k = k;
+      p.line = std::uint32_t(row.line);
+      p.supplier.assign(row.text(std::size_t(ix[0])));
+      p.buyer.assign(row.text(std::size_t(ix[1])));
+      p.supplier_hash = FirmLookup::hash(p.supplier);
+      p.buyer_hash = FirmLookup::hash(p.buyer);
+      lookup.prefetch_slot(p.supplier_hash);
+      lookup.prefetch_slot(p.buyer_hash);
+      if (pipe.count > LinkPipe::kDepth / 2) {  // its slot is in cache by now: prefetch its id
+        const auto& mid =
+            pipe.ring[(pipe.head + pipe.count - 1 - LinkPipe::kDepth / 2) % LinkPipe::kDepth];
+        lookup.prefetch_id(mid.supplier_hash);
+        lookup.prefetch_id(mid.buyer_hash);
+      }
+    };
     detail::read_csv_parallel(
         csv, {"supplier", "buyer", "flow"}, {"lead_time"},
-        [&](std::size_t rows, const detail::CsvColumns&) {
+        [&](std::size_t rows, const detail::CsvColumns& cols) {
+          ix = cols.index;
           w.link_supplier.resize(rows);
           w.link_buyer.resize(rows);
           w.link_flow.resize(rows);
           w.link_lead_time.resize(rows);
           origins.link.line.resize(rows);
         },
-        [&](const detail::CsvRow& row, const detail::CsvColumns& cols, std::size_t k) {
-          const auto& ix = cols.index;
-          FirmId s = firm_of(row.text(ix[0]), [&](auto& m) { row.fail(ix[0], m); });
-          FirmId b = firm_of(row.text(ix[1]), [&](auto& m) { row.fail(ix[1], m); });
-          const double flow = quantity(row, ix[2], "a flow", true);
+        [&](const detail::CsvRow& row, const detail::CsvColumns&, std::size_t k) {
+          LinkPipe& pipe = pipes.local();
+          double flow = 0;
           int lt = 0;
-          if (ix[3] >= 0 && !row.text(ix[3]).empty()) {
-            double v = row.number(ix[3]);
-            if (v < 1 || v > 3650 || v != std::floor(v))
-              row.fail(ix[3], "expected a whole number of days in [1, 3650], found " +
-                                  std::string(row.text(ix[3])));
-            lt = int(v);
+          try {
+            flow = quantity(row, ix[2], "a flow", true);
+            if (ix[3] >= 0 && !row.text(ix[3]).empty()) {
+              double v = row.number(ix[3]);
+              if (v < 1 || v > 3650 || v != std::floor(v))
+                row.fail(ix[3], "expected a whole number of days in [1, 3650], found " +
+                                    std::string(row.text(ix[3])));
+              lt = int(v);
+            }
+          } catch (...) {
+            // The row's firms come before its flow: a missing one (or an earlier row's) first.
+            push(pipe, row, k);
+            flush(pipe);
+            throw;
           }
-          w.link_supplier[k] = s;
-          w.link_buyer[k] = b;
           w.link_flow[k] = flow;
           w.link_lead_time[k] = lt;
           origins.link.line[k] = std::uint32_t(row.line);
+          push(pipe, row, k);
         },
-        &named_at);
+        &named_at, [&] { flush(pipes.local()); });
   }
   try {
     w.finalize();

@@ -200,7 +200,7 @@ void read_csv_parallel(
     const std::vector<std::string>& optional,
     const std::function<void(std::size_t rows, const CsvColumns&)>& on_count,
     const std::function<void(const CsvRow&, const CsvColumns&, std::size_t index)>& on_row,
-    const SourceLocation* named_at) {
+    const SourceLocation* named_at, const std::function<void()>& on_block_end) {
   const std::string named = named_at ? " (named at " + named_at->str() + ")" : std::string();
   const std::string text = read_table(path, required, optional, named, named_at);
   std::vector<std::string> header;
@@ -310,8 +310,16 @@ void read_csv_parallel(
           check_width(row);
           on_row(row, cols, index++);
         }
+        if (on_block_end) on_block_end();
       } catch (...) {
         b.error = std::current_exception();
+        if (on_block_end) {
+          try {
+            on_block_end();  // the rows before the failing one: their errors come first
+          } catch (...) {
+            b.error = std::current_exception();
+          }
+        }
         std::size_t seen = first_failed.load();
         while (k < seen && !first_failed.compare_exchange_weak(seen, k)) {
         }

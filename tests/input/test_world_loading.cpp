@@ -211,6 +211,32 @@ TEST(ExplicitWorld, LargeCsvWorldLoadsBackToTheSameWorld) {
     EXPECT_EQ(e.where().column, 1);
     EXPECT_EQ(e.detail(), "link to a missing firm 'nobody'");
   }
+  // Firm ids are looked up a few rows after the row is parsed: a missing buyer is still
+  // reported before a bad flow in the same row or in the next rows, and after an earlier one.
+  auto first_error = [&](const std::vector<std::pair<std::size_t, std::string>>& edits) {
+    std::vector<std::string> out = lines;
+    for (auto& [line, text] : edits) out[line - 1] = text;
+    std::string t;
+    for (auto& l : out) t += l + "\n";
+    write(links, t);
+    try {
+      load_world((dir / "world.yaml").string());
+    } catch (const InputError& e) {
+      return std::tuple<int, int, std::string>(e.where().line, e.where().column, e.detail());
+    }
+    return std::tuple<int, int, std::string>(0, 0, "no error");
+  };
+  const std::string s1 = w.firm_id[1] + ",";
+  const auto missing_buyer = std::make_tuple(int(bad), 2, "link to a missing firm 'nobody'");
+  EXPECT_EQ(first_error({{bad, s1 + "nobody,-1,1"}}), missing_buyer);
+  EXPECT_EQ(first_error({{bad, s1 + "nobody,1,1"}, {bad + 3, s1 + w.firm_id[2] + ",x,1"}}),
+            missing_buyer);
+  EXPECT_EQ(first_error({{bad, s1 + "nobody,1,1"}, {bad + 1, "a,b"}}), missing_buyer);
+  EXPECT_EQ(first_error({{bad, s1 + w.firm_id[2] + ",x,1"}, {bad + 3, s1 + "nobody,1,1"}}),
+            std::make_tuple(int(bad), 3, "expected a number, found 'x'"));
+  EXPECT_EQ(first_error({{bad - 40, s1 + "nobody,1,1"}, {bad, "nobody2,x,1,1"}}),
+            std::make_tuple(int(bad - 40), 2, "link to a missing firm 'nobody'"));
+
   rewrite(bad, lines[1]);  // the first link again
   try {
     load_world((dir / "world.yaml").string());
