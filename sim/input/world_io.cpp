@@ -344,7 +344,9 @@ World load_world(const std::string& path) {
     // A duplicate id before the first bad row is reported first, as when read row by row.
     int id_column = 0;
     auto index_ids = [&](std::size_t before_line) {
+      lookup.reserve(w.firm_id.size());
       for (FirmId i = 0; i < w.firm_id.size(); ++i) {
+        if (i + 16 < w.firm_id.size()) lookup.prefetch_insert(i + 16);
         const std::uint32_t line = origins.firm.line[i];
         if (line == 0 || line >= before_line) break;
         if (!lookup.insert(i))

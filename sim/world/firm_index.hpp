@@ -70,15 +70,26 @@ class FirmIndex {
   /// A growing index over `ids` while they are read (ids[i] is pushed before insert(i)).
   explicit FirmIndex(const std::vector<std::string>& ids) : ids_(ids) {}
   bool insert(FirmId i) {
-    if (2 * (size_ + 1) > slots_.size()) {
-      std::vector<std::uint64_t> old = std::move(slots_);
-      slots_ = empty_slots(std::max<std::size_t>(32, old.size()));
-      for (std::uint64_t slot : old)
-        if (slot != kEmpty) place(slots_, ids_, FirmId(slot));
-    }
+    if (2 * (size_ + 1) > slots_.size()) reserve(std::max<std::size_t>(32, slots_.size()));
     if (!place(slots_, ids_, i)) return false;
     ++size_;
     return true;
+  }
+  /// Room for n ids without growing.
+  void reserve(std::size_t n) {
+    if (2 * n <= slots_.size()) return;
+    std::vector<std::uint64_t> old = std::move(slots_);
+    slots_ = empty_slots(n);
+    for (std::uint64_t slot : old)
+      if (slot != kEmpty) place(slots_, ids_, FirmId(slot));
+  }
+  /// Ahead of place(slots, ids, i): its home slot into the cache (inserting ids in a loop).
+  static void prefetch_place(const std::vector<std::uint64_t>& slots,
+                             const std::vector<std::string>& ids, FirmId i) {
+    __builtin_prefetch(&slots[hash(ids[i]) & (slots.size() - 1)]);
+  }
+  void prefetch_insert(FirmId i) const {
+    if (!slots_.empty()) prefetch_place(slots_, ids_, i);
   }
   [[nodiscard]] std::optional<FirmId> find(std::string_view id) const {
     return find(slots_, ids_, id);

@@ -105,6 +105,7 @@ void World::finalize() {
   // 1M-firm / 5M-link world.
   for (FirmId i = 0; i < n; ++i) {
     auto key = [&] { return "firms[" + firm_id[i] + "]"; };
+    if (i + 16 < n) detail::FirmIndex::prefetch_place(firm_slots_, firm_id, i + 16);
     if (!detail::FirmIndex::place(firm_slots_, firm_id, i))
       fail(*this, key(), "duplicate firm id '" + firm_id[i] + "'");
     if (firm_country[i] >= countries.size()) fail(*this, key() + ".country", "unknown country");
