@@ -1,5 +1,7 @@
 #include "util/yaml_util.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -174,16 +176,14 @@ std::string read_file(const std::string& path) {
   if (!f) throw IoError(path + ": cannot open file (" + std::strerror(errno) + ")");
   std::string text;
   char chunk[1 << 16];
-  if (std::fseek(f, 0, SEEK_END) == 0) {
-    const long size = std::ftell(f);
-    if (size > 0) text.reserve(std::size_t(size));
-    std::rewind(f);
-  }
+  struct stat st {};
+  if (::fstat(::fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    text.reserve(std::size_t(st.st_size));
   std::size_t got = 0;
   while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0) text.append(chunk, got);
-  const bool bad = std::ferror(f) != 0;
+  const int err = std::ferror(f) ? errno : 0;
   std::fclose(f);
-  if (bad) throw IoError(path + ": read error");
+  if (err != 0) throw IoError(path + ": read error (" + std::strerror(err) + ")");
   return text;
 }
 
