@@ -142,7 +142,8 @@ class World {
  private:
   void build_final_destinations();
   std::shared_ptr<const detail::Network> network_;
-  std::map<std::string, FirmId, std::less<>> firm_index_;
+  /// find_firm's hash table of FirmIds by id (sim/world/firm_index.hpp), built by finalize().
+  std::vector<std::uint64_t> firm_slots_;
 };
 
 /// Convenience for building small worlds in code (tests, examples, the generator).

@@ -9,21 +9,27 @@
 // A firm's destinations must be countries (not groups), each at most once, with amounts >= 0
 // that sum to its final_demand (relative 1e-9). A firm with no entry sells all of its final
 // demand to its own country. A firm's split is given in one place: inline or in the table.
+#include <tbb/enumerable_thread_specific.h>
+
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 
-#include "util/csv.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
 #include "shortfall/world.hpp"
+#include "util/csv.hpp"
 #include "util/yaml_util.hpp"
+#include "world/firm_index.hpp"
 
 namespace shortfall {
 
@@ -45,16 +51,17 @@ MaterialId material_of(const World& w, const YNode& n) {
   return *p;
 }
 
-struct FirmLookup {
-  std::map<std::string, FirmId, std::less<>> index;
-};
+using FirmLookup = detail::FirmIndex;  // ids to FirmIds while loading (world/firm_index.hpp)
 
 void add_firm(World& w, FirmLookup& lookup, std::string id, CountryId c, MaterialId p, double fd,
               double inv, const std::function<void(const std::string&)>& fail) {
   if (id.empty()) fail("expected a firm id, found an empty value");
-  if (!lookup.index.emplace(id, FirmId(w.firm_id.size())).second)
-    fail("duplicate firm id '" + id + "'");
   w.firm_id.push_back(std::move(id));
+  if (!lookup.insert(FirmId(w.firm_id.size() - 1))) {
+    std::string dup = std::move(w.firm_id.back());
+    w.firm_id.pop_back();
+    fail("duplicate firm id '" + dup + "'");
+  }
   w.firm_country.push_back(c);
   w.firm_material.push_back(p);
   w.final_demand.push_back(fd);
@@ -154,9 +161,21 @@ CountryId destination_of(const World& w, std::string_view code,
 
 /// Where each firm and link was defined, so that errors found by World::finalize (which sees
 /// only arrays) can name the file, line and column.
+/// Where each row of a list was given: a location per entry (inline YAML), or only a line per
+/// entry of one CSV table (a 5M-link table: 20 MB, not 5M SourceLocations with a file name).
+struct RowOrigins {
+  std::vector<SourceLocation> at;
+  std::string file;
+  std::vector<std::uint32_t> line;
+  [[nodiscard]] std::size_t size() const { return at.size() + line.size(); }
+  [[nodiscard]] SourceLocation operator[](std::size_t k) const {
+    return at.empty() ? SourceLocation{file, int(line[k]), 0, ""} : at[k];
+  }
+};
+
 struct Origins {
   SourceLocation firms;  // the firms list or table
-  std::vector<SourceLocation> firm, link;
+  RowOrigins firm, link;
   std::vector<SourceLocation> split;  // per entry of World::final_demand_split
   SourceLocation locate(const World& w, const SourceLocation& at) const {
     const std::string& key = at.key_path;
@@ -193,6 +212,21 @@ World load_world(const std::string& path, const SourceLocation& named_at) {
                                    "; the path is relative to the scenario file)");
   return load_world(path);
 }
+
+namespace {
+/// Rows of the links table whose firm ids are yet to be looked up (see load_world).
+struct LinkPipe {
+  static constexpr std::size_t kDepth = 16;
+  struct Pending {
+    std::size_t k = 0;
+    std::uint32_t line = 0;
+    std::string supplier, buyer;
+    std::uint64_t supplier_hash = 0, buyer_hash = 0;
+  };
+  std::array<Pending, kDepth> ring;
+  std::size_t head = 0, count = 0;
+};
+}  // namespace
 
 World load_world(const std::string& path) {
   if (is_world_description(path)) return generate_world(path);
@@ -261,7 +295,7 @@ World load_world(const std::string& path) {
   }
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  FirmLookup lookup;
+  FirmLookup lookup(w.firm_id);
   std::vector<SplitEntry> split;
   std::map<FirmId, SourceLocation> split_firm;  // where each firm's split was first given
   if (root.has("firms") == root.has("firms_csv"))
@@ -271,7 +305,7 @@ World load_world(const std::string& path) {
     origins.firms = firms->where();
     for (std::size_t k = 0; k < firms->size(); ++k) {
       YNode f = firms->item(k);
-      origins.firm.push_back(f.where());
+      origins.firm.at.push_back(f.where());
       f.check_keys(
           {"id", "country", "material", "final_demand", "final_demand_to", "inventory_days"});
       double fd = f.get("final_demand") ? f.at("final_demand").as_double_in(0, kMaxQuantity) : 0.0;
@@ -301,31 +335,68 @@ World load_world(const std::string& path) {
     const SourceLocation named_at = key.where();
     std::string csv = detail::resolve_path(path, key.as_string());
     origins.firms = SourceLocation{csv, 1, 0, ""};
+    origins.firm.file = csv;
     std::map<std::string, CountryId, std::less<>> cidx;
     std::map<std::string, MaterialId, std::less<>> midx;
     for (CountryId c = 0; c < w.countries.size(); ++c) cidx[w.countries[c].code] = c;
     for (MaterialId p = 0; p < w.materials.size(); ++p) midx[w.materials[p].id] = p;
-    detail::read_csv(
-        csv, {"id", "country", "material", "final_demand"}, {"inventory_days"},
-        [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
-          const auto& ix = cols.index;
-          auto c = cidx.find(row.text(ix[1]));
-          if (c == cidx.end())
-            row.fail(ix[1], "unknown country '" + std::string(row.text(ix[1])) + "'");
-          auto p = midx.find(row.text(ix[2]));
-          if (p == midx.end())
-            row.fail(ix[2], "unknown material '" + std::string(row.text(ix[2])) + "'");
-          const double fd = quantity(row, ix[3], "final_demand", false);
-          double inv = nan;
-          if (ix[4] >= 0 && !row.text(ix[4]).empty()) {
-            inv = row.number(ix[4]);
-            if (inv < 0) row.fail(ix[4], "expected inventory_days >= 0");
-          }
-          add_firm(w, lookup, std::string(row.text(ix[0])), c->second, p->second, fd, inv,
-                   [&](const std::string& what) { row.fail(ix[0], what); });
-          origins.firm.push_back(SourceLocation{csv, int(row.line), 0, ""});
-        },
-        &named_at);
+    // Rows parsed in parallel blocks, each into its slot; then the ids indexed in file order.
+    // A duplicate id before the first bad row is reported first, as when read row by row.
+    int id_column = 0;
+    auto index_ids = [&](std::size_t before_line) {
+      lookup.reserve(w.firm_id.size());
+      for (FirmId i = 0; i < w.firm_id.size(); ++i) {
+        if (i + 16 < w.firm_id.size()) lookup.prefetch_insert(i + 16);
+        const std::uint32_t line = origins.firm.line[i];
+        if (line == 0 || line >= before_line) break;
+        if (!lookup.insert(i))
+          throw InputError(SourceLocation{csv, int(line), id_column + 1, "column 'id'"},
+                           "duplicate firm id '" + w.firm_id[i] + "'");
+      }
+    };
+    try {
+      detail::read_csv_parallel(
+          csv, {"id", "country", "material", "final_demand"}, {"inventory_days"},
+          [&](std::size_t rows, const detail::CsvColumns& cols) {
+            id_column = cols.index[0];
+            w.firm_id.reserve(rows);
+            detail::FirmIndex::advise_huge_pages(w.firm_id.data(), rows * sizeof(std::string));
+            w.firm_id.resize(rows);
+            w.firm_country.resize(rows);
+            w.firm_material.resize(rows);
+            w.final_demand.resize(rows);
+            w.firm_inventory_days.resize(rows);
+            origins.firm.line.assign(rows, 0);
+          },
+          [&](const detail::CsvRow& row, const detail::CsvColumns& cols, std::size_t k) {
+            const auto& ix = cols.index;
+            origins.firm.line[k] = std::uint32_t(row.line);
+            auto c = cidx.find(row.text(ix[1]));
+            if (c == cidx.end())
+              row.fail(ix[1], "unknown country '" + std::string(row.text(ix[1])) + "'");
+            auto p = midx.find(row.text(ix[2]));
+            if (p == midx.end())
+              row.fail(ix[2], "unknown material '" + std::string(row.text(ix[2])) + "'");
+            const double fd = quantity(row, ix[3], "final_demand", false);
+            double inv = nan;
+            if (ix[4] >= 0 && !row.text(ix[4]).empty()) {
+              inv = row.number(ix[4]);
+              if (inv < 0) row.fail(ix[4], "expected inventory_days >= 0");
+            }
+            if (row.text(ix[0]).empty())
+              row.fail(ix[0], "expected a firm id, found an empty value");
+            w.firm_id[k] = row.text(ix[0]);
+            w.firm_country[k] = c->second;
+            w.firm_material[k] = p->second;
+            w.final_demand[k] = fd;
+            w.firm_inventory_days[k] = inv;
+          },
+          &named_at);
+    } catch (const InputError& e) {
+      if (e.where().file == csv && e.where().line > 0) index_ids(std::size_t(e.where().line));
+      throw;
+    }
+    index_ids(std::numeric_limits<std::size_t>::max());
   }
 
   if (auto table = root.get("final_demand_split")) {
@@ -335,11 +406,11 @@ World load_world(const std::string& path) {
         csv, {"firm", "country", "amount"}, {},
         [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
           const auto& ix = cols.index;
-          auto f = lookup.index.find(row.text(ix[0]));
-          if (f == lookup.index.end())
+          auto f = lookup.find(row.text(ix[0]));
+          if (!f)
             row.fail(ix[0], "unknown firm '" + std::string(row.text(ix[0])) +
                                 "' (expected a firm id from the firms)");
-          const FirmId i = f->second;
+          const FirmId i = *f;
           const CountryId c =
               destination_of(w, row.text(ix[1]), [&](const std::string& m) { row.fail(ix[1], m); });
           const double amount = quantity(row, ix[2], "an amount", false);
@@ -354,10 +425,13 @@ World load_world(const std::string& path) {
   }
   add_split(w, std::move(split), origins.split);
 
-  auto firm_of = [&](std::string_view id, const std::function<void(const std::string&)>& fail) {
-    auto it = lookup.index.find(id);
-    if (it == lookup.index.end()) fail("link to a missing firm '" + std::string(id) + "'");
-    return it->second;
+  auto firm_of = [&](std::string_view id, auto&& fail) {
+    auto f = lookup.find(id);
+    if (!f) {
+      const std::string what = "link to a missing firm '" + std::string(id) + "'";
+      fail(what);
+    }
+    return *f;
   };
   if (root.has("links") && root.has("links_csv"))
     root.fail("expected at most one of 'links' (inline) or 'links_csv' (a table)");
@@ -366,7 +440,7 @@ World load_world(const std::string& path) {
     for (std::size_t k = 0; k < links->size(); ++k) {
       YNode l = links->item(k);
       l.check_keys({"supplier", "buyer", "flow", "lead_time"});
-      origins.link.push_back(l.where());
+      origins.link.at.push_back(l.where());
       FirmId s = firm_of(l.at("supplier").as_string(), [&](auto& m) { l.at("supplier").fail(m); });
       FirmId b = firm_of(l.at("buyer").as_string(), [&](auto& m) { l.at("buyer").fail(m); });
       double flow = l.at("flow").as_double();
@@ -382,28 +456,103 @@ World load_world(const std::string& path) {
   } else if (auto lc = root.get("links_csv")) {
     std::string csv = detail::resolve_path(path, lc->as_string());
     const SourceLocation named_at = lc->where();
-    detail::read_csv(
+    origins.link.file = csv;
+    // Parsed in parallel blocks (the largest table of a world); rows land at their index. The
+    // firm ids of a row are looked up a few rows later, their hash slots and ids prefetched
+    // meanwhile: each lookup is a cache miss or two, and so they overlap (LinkPipe).
+    std::vector<int> ix;
+    tbb::enumerable_thread_specific<LinkPipe> pipes;
+    auto resolve = [&](LinkPipe::Pending& p) {
+      auto firm = [&](const std::string& id, std::uint64_t h, int col, const char* name) {
+        auto f = lookup.find_hashed(id, h);
+        if (!f)
+          throw InputError(
+              SourceLocation{csv, int(p.line), col + 1, std::string("column '") + name + "'"},
+              "link to a missing firm '" + id + "'");
+        return *f;
+      };
+      w.link_supplier[p.k] = firm(p.supplier, p.supplier_hash, ix[0], "supplier");
+      w.link_buyer[p.k] = firm(p.buyer, p.buyer_hash, ix[1], "buyer");
+    };
+    // Resolves the pending rows in order; the first that fails empties the pipe (the rows
+    // after it are later than its error).
+    auto flush = [&](LinkPipe& pipe) {
+      while (pipe.count > 0) {
+        LinkPipe::Pending& p = pipe.ring[pipe.head];
+        pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
+        --pipe.count;
+        try {
+          resolve(p);
+        } catch (...) {
+          pipe.count = 0;
+          throw;
+        }
+      }
+    };
+    auto push = [&](LinkPipe& pipe, const detail::CsvRow& row, std::size_t k) {
+      if (pipe.count == LinkPipe::kDepth) {
+        LinkPipe::Pending& oldest = pipe.ring[pipe.head];
+        pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
+        --pipe.count;
+        try {
+          resolve(oldest);
+        } catch (...) {
+          pipe.count = 0;
+          throw;
+        }
+      }
+      LinkPipe::Pending& p = pipe.ring[(pipe.head + pipe.count) % LinkPipe::kDepth];
+      ++pipe.count;
+      p.k = k;
+      p.line = std::uint32_t(row.line);
+      p.supplier.assign(row.text(std::size_t(ix[0])));
+      p.buyer.assign(row.text(std::size_t(ix[1])));
+      p.supplier_hash = FirmLookup::hash(p.supplier);
+      p.buyer_hash = FirmLookup::hash(p.buyer);
+      lookup.prefetch_slot(p.supplier_hash);
+      lookup.prefetch_slot(p.buyer_hash);
+      if (pipe.count > LinkPipe::kDepth / 2) {  // its slot is in cache by now: prefetch its id
+        const auto& mid =
+            pipe.ring[(pipe.head + pipe.count - 1 - LinkPipe::kDepth / 2) % LinkPipe::kDepth];
+        lookup.prefetch_id(mid.supplier_hash);
+        lookup.prefetch_id(mid.buyer_hash);
+      }
+    };
+    detail::read_csv_parallel(
         csv, {"supplier", "buyer", "flow"}, {"lead_time"},
-        [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
-          const auto& ix = cols.index;
-          FirmId s = firm_of(row.text(ix[0]), [&](auto& m) { row.fail(ix[0], m); });
-          FirmId b = firm_of(row.text(ix[1]), [&](auto& m) { row.fail(ix[1], m); });
-          const double flow = quantity(row, ix[2], "a flow", true);
-          int lt = 0;
-          if (ix[3] >= 0 && !row.text(ix[3]).empty()) {
-            double v = row.number(ix[3]);
-            if (v < 1 || v > 3650 || v != std::floor(v))
-              row.fail(ix[3], "expected a whole number of days in [1, 3650], found " +
-                                  std::string(row.text(ix[3])));
-            lt = int(v);
-          }
-          w.link_supplier.push_back(s);
-          w.link_buyer.push_back(b);
-          w.link_flow.push_back(flow);
-          w.link_lead_time.push_back(lt);
-          origins.link.push_back(SourceLocation{csv, int(row.line), 0, ""});
+        [&](std::size_t rows, const detail::CsvColumns& cols) {
+          ix = cols.index;
+          w.link_supplier.resize(rows);
+          w.link_buyer.resize(rows);
+          w.link_flow.resize(rows);
+          w.link_lead_time.resize(rows);
+          origins.link.line.resize(rows);
         },
-        &named_at);
+        [&](const detail::CsvRow& row, const detail::CsvColumns&, std::size_t k) {
+          LinkPipe& pipe = pipes.local();
+          double flow = 0;
+          int lt = 0;
+          try {
+            flow = quantity(row, ix[2], "a flow", true);
+            if (ix[3] >= 0 && !row.text(ix[3]).empty()) {
+              double v = row.number(ix[3]);
+              if (v < 1 || v > 3650 || v != std::floor(v))
+                row.fail(ix[3], "expected a whole number of days in [1, 3650], found " +
+                                    std::string(row.text(ix[3])));
+              lt = int(v);
+            }
+          } catch (...) {
+            // The row's firms come before its flow: a missing one (or an earlier row's) first.
+            push(pipe, row, k);
+            flush(pipe);
+            throw;
+          }
+          w.link_flow[k] = flow;
+          w.link_lead_time[k] = lt;
+          origins.link.line[k] = std::uint32_t(row.line);
+          push(pipe, row, k);
+        },
+        &named_at, [&] { flush(pipes.local()); });
   }
   try {
     w.finalize();

@@ -40,4 +40,21 @@ void read_csv(const std::string& path, const std::vector<std::string>& required,
               const std::function<void(const CsvRow&, const CsvColumns&)>& on_row,
               const SourceLocation* named_at = nullptr);
 
+/// read_csv for large tables: the same checks and messages, with the data rows parsed in
+/// parallel blocks of whole lines (TBB). `on_count(rows, cols)` is called once, before any
+/// row, with the number of data rows (so that the caller sizes its arrays once); then
+/// `on_row(row, cols, index)` is called for each data row, `index` its 0-based position among
+/// the data rows in file order, from several threads at once (it must only write to slots
+/// of its own index). If rows fail, the error of the first failing row in file order is
+/// thrown, as read_csv would. `on_block_end`, if given, is called by the thread that read a
+/// block after its last row, and after a row of the block failed (before that error is
+/// recorded; an error it throws replaces it): a caller that defers work on rows (to batch
+/// memory accesses) finishes it there, for the rows before the failing one.
+void read_csv_parallel(
+    const std::string& path, const std::vector<std::string>& required,
+    const std::vector<std::string>& optional,
+    const std::function<void(std::size_t rows, const CsvColumns&)>& on_count,
+    const std::function<void(const CsvRow&, const CsvColumns&, std::size_t index)>& on_row,
+    const SourceLocation* named_at = nullptr, const std::function<void()>& on_block_end = {});
+
 }  // namespace shortfall::detail

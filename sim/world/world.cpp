@@ -3,6 +3,9 @@
 #include <limits>
 #include <set>
 
+#include <tbb/parallel_invoke.h>
+
+#include "world/firm_index.hpp"
 #include "world/network.hpp"
 #include "util/sha256.hpp"
 #include "shortfall/error.hpp"
@@ -28,11 +31,7 @@ std::optional<MaterialId> World::find_material(std::string_view id) const {
 }
 
 std::optional<FirmId> World::find_firm(std::string_view id) const {
-  if (!firm_index_.empty()) {
-    auto it = firm_index_.find(id);
-    if (it == firm_index_.end()) return std::nullopt;
-    return it->second;
-  }
+  if (!firm_slots_.empty()) return detail::FirmIndex::find(firm_slots_, firm_id, id);
   for (FirmId i = 0; i < firm_id.size(); ++i)
     if (firm_id[i] == id) return i;
   return std::nullopt;
@@ -101,20 +100,23 @@ void World::finalize() {
       fail(*this, "materials[" + p.id + "].unit_value",
            "expected a value per unit > 0 and <= 1e100, found " + num(*p.unit_value));
   }
-  firm_index_.clear();
+  firm_slots_ = detail::FirmIndex::empty_slots(n);
+  // Keys of messages are built only on failure: a string per firm and link cost seconds on a
+  // 1M-firm / 5M-link world.
   for (FirmId i = 0; i < n; ++i) {
-    const std::string key = "firms[" + firm_id[i] + "]";
-    if (!firm_index_.emplace(firm_id[i], i).second)
-      fail(*this, key, "duplicate firm id '" + firm_id[i] + "'");
-    if (firm_country[i] >= countries.size()) fail(*this, key + ".country", "unknown country");
-    if (firm_material[i] >= materials.size()) fail(*this, key + ".material", "unknown material");
+    auto key = [&] { return "firms[" + firm_id[i] + "]"; };
+    if (i + 16 < n) detail::FirmIndex::prefetch_place(firm_slots_, firm_id, i + 16);
+    if (!detail::FirmIndex::place(firm_slots_, firm_id, i))
+      fail(*this, key(), "duplicate firm id '" + firm_id[i] + "'");
+    if (firm_country[i] >= countries.size()) fail(*this, key() + ".country", "unknown country");
+    if (firm_material[i] >= materials.size()) fail(*this, key() + ".material", "unknown material");
     if (!(std::isfinite(final_demand[i]) && final_demand[i] >= 0 &&
           final_demand[i] <= kMaxQuantity))
-      fail(*this, key + ".final_demand",
+      fail(*this, key() + ".final_demand",
            "expected a number >= 0 and <= 1e100, found " + num(final_demand[i]));
     double nd = firm_inventory_days[i];
     if (!std::isnan(nd) && !(std::isfinite(nd) && nd >= 0))
-      fail(*this, key + ".inventory_days", "expected a finite number >= 0, found " + num(nd));
+      fail(*this, key() + ".inventory_days", "expected a finite number >= 0, found " + num(nd));
   }
 
   const std::size_t m = link_flow.size();
@@ -122,25 +124,73 @@ void World::finalize() {
     fail(*this, "links", "link columns have different lengths");
   link_lead_time.resize(m, 0);
   for (LinkId l = 0; l < m; ++l) {
-    const std::string key = "links[" + std::to_string(l) + "]";
-    if (link_supplier[l] >= n || link_buyer[l] >= n) fail(*this, key, "link to a missing firm");
+    auto key = [l] { return "links[" + std::to_string(l) + "]"; };
+    if (link_supplier[l] >= n || link_buyer[l] >= n) fail(*this, key(), "link to a missing firm");
     if (link_supplier[l] == link_buyer[l])
-      fail(*this, key, "a firm cannot supply itself ('" + firm_id[link_supplier[l]] + "')");
+      fail(*this, key(), "a firm cannot supply itself ('" + firm_id[link_supplier[l]] + "')");
     if (!(std::isfinite(link_flow[l]) && link_flow[l] > 0 && link_flow[l] <= kMaxQuantity))
-      fail(*this, key + ".flow",
+      fail(*this, key() + ".flow",
            "expected a flow > 0 and <= 1e100 (" + firm_id[link_supplier[l]] + " -> " +
                firm_id[link_buyer[l]] + "), found " + num(link_flow[l]));
     if (link_lead_time[l] == 0)
       link_lead_time[l] =
           lead_times.between(firm_country[link_supplier[l]], firm_country[link_buyer[l]]);
     if (link_lead_time[l] < 1 || link_lead_time[l] > 3650)
-      fail(*this, key + ".lead_time",
+      fail(*this, key() + ".lead_time",
            "expected a lead time in days in [1, 3650], found " + std::to_string(link_lead_time[l]));
   }
 
   build_final_destinations();
 
-  auto net = std::make_shared<detail::Network>(detail::build_network(*this));
+  // The content hash, of the world as given (it does not depend on the adjacency).
+  auto content_hash = [&] {
+    detail::Sha256 h;
+    for (const auto& c : countries) {
+      h.update(c.code); h.update("\x1f"); h.update(c.name); h.update("\x1f");
+      for (const auto& g : c.groups) { h.update(g); h.update("\x1e"); }
+      h.update("\x1d");
+    }
+    for (const auto& p : materials) {
+      h.update(p.id); h.update("\x1f"); h.update(p.unit); h.update("\x1f");
+      h.update_pod(p.inventory_days.value_or(-1.0));
+      h.update_pod(p.requalification_days.value_or(-1.0));
+    }
+    for (FirmId i = 0; i < n; ++i) {
+      h.update(firm_id[i]); h.update("\x1f");
+      h.update_pod(firm_country[i]); h.update_pod(firm_material[i]);
+      h.update_pod(final_demand[i]); h.update_pod(firm_inventory_days[i]);
+    }
+    // The lead-time table matters beyond the links given: links added during a run use it.
+    h.update_pod(lead_times.domestic);
+    h.update_pod(lead_times.international);
+    for (const auto& [pair, days] : lead_times.pairs) {
+      h.update_pod(pair.first); h.update_pod(pair.second); h.update_pod(days);
+    }
+    for (LinkId l = 0; l < m; ++l) {
+      h.update_pod(link_supplier[l]); h.update_pod(link_buyer[l]);
+      h.update_pod(link_flow[l]); h.update_pod(link_lead_time[l]);
+    }
+    // Material values and utilisation, and destination splits, enter the hash only where given,
+    // so that worlds without them keep their hashes.
+    for (const auto& p : materials)
+      if (p.utilisation || p.unit_value) {
+        h.update("\x1c" "material-v2"); h.update(p.id);
+        h.update_pod(p.utilisation.value_or(-1.0)); h.update_pod(p.unit_value.value_or(-1.0));
+      }
+    if (has_final_demand_split) {
+      h.update("\x1c" "final-demand-split");
+      for (std::size_t k = 0; k < final_dest_country.size(); ++k) {
+        h.update_pod(final_dest_country[k]); h.update_pod(final_dest_amount[k]);
+      }
+    }
+    return h.hex();
+  };
+  // The adjacency and the content hash (which does not depend on it) side by side: each takes
+  // a few tenths of a second on a 5M-link world.
+  std::shared_ptr<detail::Network> net;
+  tbb::parallel_invoke(
+      [&] { net = std::make_shared<detail::Network>(detail::build_network(*this)); },
+      [&] { sha256 = content_hash(); });
 
   // Duplicate links: within a slot, suppliers are sorted.
   for (FirmId i = 0; i < n; ++i)
@@ -165,46 +215,6 @@ void World::finalize() {
       fail(*this, "firms[" + firm_id[i] + "]",
            "firm buys inputs but has zero baseline output (no buyers and no final demand)");
 
-  detail::Sha256 h;
-  for (const auto& c : countries) {
-    h.update(c.code); h.update("\x1f"); h.update(c.name); h.update("\x1f");
-    for (const auto& g : c.groups) { h.update(g); h.update("\x1e"); }
-    h.update("\x1d");
-  }
-  for (const auto& p : materials) {
-    h.update(p.id); h.update("\x1f"); h.update(p.unit); h.update("\x1f");
-    h.update_pod(p.inventory_days.value_or(-1.0));
-    h.update_pod(p.requalification_days.value_or(-1.0));
-  }
-  for (FirmId i = 0; i < n; ++i) {
-    h.update(firm_id[i]); h.update("\x1f");
-    h.update_pod(firm_country[i]); h.update_pod(firm_material[i]);
-    h.update_pod(final_demand[i]); h.update_pod(firm_inventory_days[i]);
-  }
-  // The lead-time table matters beyond the links given: links added during a run use it.
-  h.update_pod(lead_times.domestic);
-  h.update_pod(lead_times.international);
-  for (const auto& [pair, days] : lead_times.pairs) {
-    h.update_pod(pair.first); h.update_pod(pair.second); h.update_pod(days);
-  }
-  for (LinkId l = 0; l < m; ++l) {
-    h.update_pod(link_supplier[l]); h.update_pod(link_buyer[l]);
-    h.update_pod(link_flow[l]); h.update_pod(link_lead_time[l]);
-  }
-  // Material values and utilisation, and destination splits, enter the hash only where given,
-  // so that worlds without them keep their hashes.
-  for (const auto& p : materials)
-    if (p.utilisation || p.unit_value) {
-      h.update("\x1c" "material-v2"); h.update(p.id);
-      h.update_pod(p.utilisation.value_or(-1.0)); h.update_pod(p.unit_value.value_or(-1.0));
-    }
-  if (has_final_demand_split) {
-    h.update("\x1c" "final-demand-split");
-    for (std::size_t k = 0; k < final_dest_country.size(); ++k) {
-      h.update_pod(final_dest_country[k]); h.update_pod(final_dest_amount[k]);
-    }
-  }
-  sha256 = h.hex();
   network_ = std::move(net);
 }
 
@@ -213,11 +223,11 @@ void World::build_final_destinations() {
   std::vector<std::uint32_t> count(n + 1, 0);
   for (std::size_t k = 0; k < final_demand_split.size(); ++k) {
     const auto& e = final_demand_split[k];
-    const std::string key = "final_demand_split[" + std::to_string(k) + "]";
-    if (e.firm >= n) fail(*this, key + ".firm", "unknown firm");
-    if (e.country >= countries.size()) fail(*this, key + ".country", "unknown country");
+    auto key = [k] { return "final_demand_split[" + std::to_string(k) + "]"; };
+    if (e.firm >= n) fail(*this, key() + ".firm", "unknown firm");
+    if (e.country >= countries.size()) fail(*this, key() + ".country", "unknown country");
     if (!(std::isfinite(e.amount) && e.amount >= 0.0))
-      fail(*this, key + ".amount",
+      fail(*this, key() + ".amount",
            "expected a finite amount >= 0 for firm '" + firm_id[e.firm] + "', found " +
                num(e.amount));
     ++count[e.firm];
