@@ -16,12 +16,16 @@ r = subprocess.run([os.path.join(src, "tools", "bench"), "--quick", "--threads",
                     "--repeat", "2"],
                    env=dict(os.environ, SHORTFALL_BUILD_DIR=build), capture_output=True, text=True,
                    cwd=src, timeout=600)
-rows = [line.split() for line in r.stdout.splitlines() if line.startswith("10000 ")]
+lines = r.stdout.splitlines()
+loading_at = next((k for k, line in enumerate(lines) if line.startswith("loading:")), len(lines))
+rows = [line.split() for line in lines[:loading_at] if line.startswith("10000 ")]
+loads = [line.split() for line in lines[loading_at:] if line.startswith("10000 ")]
 for ok, what in [
     (r.returncode == 0, f"tools/bench --quick exits 0 (got {r.returncode}: {r.stderr[-500:]})"),
     ("Mlinkd/s" in r.stdout, "prints the table header"),
     (len(rows) >= 2, "prints a row per case"),
     (all(float(row[6]) > 0 for row in rows), "link-days per second are positive"),
+    (len(loads) == 1 and float(loads[0][3]) > 0, "prints the loading case with links per second"),
     ("BM_Waterfill" in r.stdout, "runs the kernel benchmarks"),
 ]:
     passed += ok
