@@ -3,7 +3,8 @@
 //   shortfall validate <scenario.yaml>
 //   shortfall info <world.yaml>
 //   shortfall generate <description.yaml> --out DIR
-//   shortfall generate --synthetic --firms N --links M --materials K --countries C --seed S --out DIR
+//   shortfall generate --synthetic --firms N --links M --materials K --countries C --seed S --out
+//   DIR
 // Exit codes: 0 ok, 1 failure, 2 bad input, 3 I/O error.
 #include <CLI/CLI.hpp>
 
@@ -17,9 +18,10 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -38,7 +40,9 @@ using namespace shortfall;
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-extern "C" void on_signal(int) { g_interrupted.store(true); }
+extern "C" void on_signal(int) {
+  g_interrupted.store(true);
+}
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
@@ -93,8 +97,8 @@ class SummaryRecorder final : public Recorder {
              std::tie(m.output_lost_days[a], m.shortage_days[a], m.unmet_final_days[a], b);
     });
     if (idx.empty()) {
-      os << "No losses: no output lost, no input shortage and no unmet final demand in "
-         << m.days << " days.\n";
+      os << "No losses: no output lost, no input shortage and no unmet final demand in " << m.days
+         << " days.\n";
       return;
     }
     os << "Losses by country and material over " << m.days
@@ -105,11 +109,11 @@ class SummaryRecorder final : public Recorder {
           "  hold to the end (-1: not recovered).\n";
     char line[320];
     std::snprintf(line, sizeof line, "  %-8s %-24s %12s %10s %12s %12s %9s %9s\n", "country",
-                  "material", "output lost", "peak loss", "input short", "unmet final",
-                  "1st short", "recovery");
+                  "material", "output lost", "peak loss", "input short", "unmet final", "1st short",
+                  "recovery");
     os << line;
-    std::snprintf(line, sizeof line, "  %-8s %-24s %12s %10s %12s %12s %9s %9s\n", "", "",
-                  "(days)", "(%)", "(days use)", "(days use)", "(day)", "(day)");
+    std::snprintf(line, sizeof line, "  %-8s %-24s %12s %10s %12s %12s %9s %9s\n", "", "", "(days)",
+                  "(%)", "(days use)", "(days use)", "(day)", "(day)");
     os << line;
     auto num = [](double v, bool has) {
       char b[32];
@@ -185,7 +189,8 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
     if (!quiet) std::cout << "resuming   after day " << sim.day() << " from " << checkpoint << "\n";
     sim.resume(&summary);
   } else {
-    if (resume && !quiet) std::cout << "no checkpoint at " << checkpoint << ": starting from day 0\n";
+    if (resume && !quiet)
+      std::cout << "no checkpoint at " << checkpoint << ": starting from day 0\n";
     sim.run(&summary);
   }
   std::filesystem::remove(checkpoint);
@@ -193,8 +198,8 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
   if (!quiet) {
     std::cout << "scenario    " << sc.name << " (" << scenario_path << ")\n";
     std::cout << "world       " << world.num_firms() << " firms, " << world.num_links()
-              << " links, " << world.countries.size() << " countries, "
-              << world.materials.size() << " materials\n";
+              << " links, " << world.countries.size() << " countries, " << world.materials.size()
+              << " materials\n";
     char buf[200];
     double link_days = double(world.num_links()) * sim.total_days();
     std::snprintf(buf, sizeof buf,
@@ -236,19 +241,161 @@ int cmd_validate(const std::string& scenario_path) {
   World world = load_world(sc.world_path, sc.world_where);
   auto warnings = check_scenario(sc, world);
   for (auto& w : scenario_noop_warnings(sc, world)) warnings.push_back(std::move(w));
-  const std::string out =
-      "outputs/" + std::filesystem::path(scenario_path).stem().string() + ".h5";
+  const std::string out = "outputs/" + std::filesystem::path(scenario_path).stem().string() + ".h5";
   print_scenario_plan(sc, world, out + " (shortfall run's default; --out to change)", std::cout);
   print_world(world, std::cout);
   if (!warnings.empty()) {
     std::cout << "warnings    " << warnings.size() << " (settings that will do nothing)\n";
     for (const auto& w : warnings) std::cout << "warning: " << w << "\n";
-    std::cout << "valid, with " << warnings.size() << " warning" << (warnings.size() == 1 ? "" : "s")
-              << "\n";
+    std::cout << "valid, with " << warnings.size() << " warning"
+              << (warnings.size() == 1 ? "" : "s") << "\n";
   } else {
     std::cout << "valid\n";
   }
   return kExitOk;
+}
+
+/// `shortfall run`: its options and action.
+cli::Command add_run_command(CLI::App& app) {
+  struct RunArgs {
+    std::string scenario, out;
+    int threads = 0, days = 0, top = 15;
+    bool quiet = false;
+    int checkpoint_every = 0;
+    bool resume = false;
+  };
+  auto a = std::make_shared<RunArgs>();
+  auto* run = app.add_subcommand("run", "Run a scenario and write HDF5 output");
+  run->add_option("scenario", a->scenario, "Scenario YAML file")->required();
+  run->add_option("--out,-o", a->out, "Output HDF5 file (default outputs/<scenario>.h5)");
+  run->add_option("--threads,-t", a->threads,
+                  "Worker threads (default 0: one per 100,000 links, 1 + links / 100,000 "
+                  "rounded down, at most the number of cores)")
+      ->check(CLI::Range(0, 4096));
+  run->add_option("--days", a->days, "Override the scenario's number of days")
+      ->check(CLI::Range(1, 36500));
+  run->add_option("--top", a->top, "Rows in the shortage summary")->check(CLI::Range(0, 100000));
+  run->add_flag("--quiet,-q", a->quiet, "Print nothing on success");
+  run->add_option("--checkpoint-every", a->checkpoint_every,
+                  "Write a restartable checkpoint (<out>.checkpoint) every N days")
+      ->check(CLI::Range(1, 36500));
+  run->add_flag("--resume", a->resume, "Continue from <out>.checkpoint if it exists");
+  return cli::Command{run, [a]() -> int {
+                        return cmd_run(a->scenario, a->out, a->threads, a->days, a->quiet, a->top,
+                                       a->checkpoint_every, a->resume);
+                      }};
+}
+
+/// `shortfall validate`: its options and action.
+cli::Command add_validate_command(CLI::App& app) {
+  auto scenario = std::make_shared<std::string>();
+  auto* validate = app.add_subcommand("validate", "Check a scenario and its world; no run");
+  validate->add_option("scenario", *scenario, "Scenario YAML file")->required();
+  return cli::Command{validate, [scenario]() -> int { return cmd_validate(*scenario); }};
+}
+
+/// Version 2 world data: materials with utilisation / unit_value, firms whose final demand is
+/// split by destination (docs/model.md section 1).
+void print_world_v2(const World& w) {
+  std::size_t u = 0, v = 0, split = 0;
+  for (const auto& m : w.materials) u += m.utilisation ? 1 : 0, v += m.unit_value ? 1 : 0;
+  for (FirmId i = 0; i < w.num_firms(); ++i) {
+    const auto b = w.final_dest_begin[i], e = w.final_dest_begin[i + 1];
+    split += e > b + 1 || (e == b + 1 && w.final_dest_country[b] != w.firm_country[i]);
+  }
+  std::cout << "materials   " << u << " with utilisation, " << v << " with unit_value\n"
+            << "final use   " << split
+            << " firms sell final demand to other countries (split by destination)\n";
+}
+
+/// `shortfall info WORLD [--list TABLE]`: the overview of a world (explicit or a description,
+/// generated first), or one full table of it.
+int cmd_info(const std::string& world_path, const std::string& info_list) {
+  auto print_list = [&](const World& w) {
+    print_world_table(w,
+                      info_list == "countries" ? WorldTable::kCountries
+                      : info_list == "groups"  ? WorldTable::kGroups
+                                               : WorldTable::kMaterials,
+                      std::cout);
+  };
+  if (is_world_description(world_path)) {
+    GenerationReport report;
+    World w = generate_world(world_path, GenerateOptions{}, &report);
+    if (!info_list.empty()) {
+      print_list(w);
+      return kExitOk;
+    }
+    print_world(w, std::cout);
+    print_world_v2(w);
+    std::cout << "generated   seed " << report.seed << " in " << report.seconds
+              << " s; recipe balance residual (max over firms and inputs) "
+              << report.max_balance_residual << "\n";
+    print_world_ids(w, std::cout);
+    return kExitOk;
+  }
+  World w = load_world(world_path);
+  if (!info_list.empty()) {
+    print_list(w);
+    return kExitOk;
+  }
+  print_world(w, std::cout);
+  print_world_v2(w);
+  print_world_ids(w, std::cout);
+  return kExitOk;
+}
+
+/// `shortfall info`: its options and action.
+cli::Command add_info_command(CLI::App& app) {
+  struct InfoArgs {
+    std::string world_path, info_list;
+  };
+  auto a = std::make_shared<InfoArgs>();
+  auto* info = app.add_subcommand("info", "Summarize a world");
+  info->add_option("world", a->world_path, "World YAML (explicit or description)")->required();
+  info->add_option("--list", a->info_list,
+                   "A full table instead of the overview: countries (names, groups), groups "
+                   "(members) or materials (unit, tier, producers by share of output)")
+      ->check(CLI::IsMember({"countries", "groups", "materials"}));
+  return cli::Command{info, [a]() -> int { return cmd_info(a->world_path, a->info_list); }};
+}
+
+struct GenerateArgs {
+  std::string desc, out;
+  SyntheticSpec spec;
+  bool synthetic = false;
+  std::optional<std::uint64_t> seed;
+};
+
+/// `shortfall generate`: a world from a description or a synthetic one, written as explicit
+/// YAML + CSV.
+int cmd_generate(GenerateArgs& a) {
+  if (a.synthetic == !a.desc.empty()) {
+    std::cerr << "error: give either a description file or --synthetic\n";
+    return kExitInputError;
+  }
+  if (a.seed) a.spec.seed = *a.seed;
+  check_output_directory(a.out);
+  World w = a.synthetic ? generate_synthetic(a.spec)
+                        : generate_world(a.desc, GenerateOptions{a.seed}, nullptr);
+  write_world(w, a.out);
+  print_world(w, std::cout);
+  std::cout << "written to  " << a.out << "\n";
+  return kExitOk;
+}
+
+/// `shortfall generate`: its options and action.
+cli::Command add_generate_command(CLI::App& app) {
+  auto a = std::make_shared<GenerateArgs>();
+  auto* gen = app.add_subcommand("generate", "Write a generated world as explicit YAML + CSV");
+  gen->add_option("description", a->desc, "World description YAML");
+  gen->add_flag("--synthetic", a->synthetic, "A synthetic scale-free world");
+  gen->add_option("--firms", a->spec.firms, "Synthetic: firms");
+  gen->add_option("--links", a->spec.links, "Synthetic: links");
+  gen->add_option("--materials", a->spec.materials, "Synthetic: materials");
+  gen->add_option("--countries", a->spec.countries, "Synthetic: countries");
+  gen->add_option("--seed", a->seed, "Seed (replaces the description's seed)");
+  gen->add_option("--out,-o", a->out, "Output directory")->required();
+  return cli::Command{gen, [a]() -> int { return cmd_generate(*a); }};
 }
 
 }  // namespace
@@ -258,58 +405,18 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", cli::version_text());
   app.require_subcommand(1);
 
-  std::string scenario, out, world_path, desc;
-  int threads = 0, days = 0, top = 15;
-  bool quiet = false;
-  auto* run = app.add_subcommand("run", "Run a scenario and write HDF5 output");
-  run->add_option("scenario", scenario, "Scenario YAML file")->required();
-  run->add_option("--out,-o", out, "Output HDF5 file (default outputs/<scenario>.h5)");
-  run->add_option("--threads,-t", threads,
-                  "Worker threads (default 0: one per 100,000 links, 1 + links / 100,000 "
-                  "rounded down, at most the number of cores)")
-      ->check(CLI::Range(0, 4096));
-  run->add_option("--days", days, "Override the scenario's number of days")
-      ->check(CLI::Range(1, 36500));
-  run->add_option("--top", top, "Rows in the shortage summary")->check(CLI::Range(0, 100000));
-  run->add_flag("--quiet,-q", quiet, "Print nothing on success");
-  int checkpoint_every = 0;
-  bool resume = false;
-  run->add_option("--checkpoint-every", checkpoint_every,
-                  "Write a restartable checkpoint (<out>.checkpoint) every N days")
-      ->check(CLI::Range(1, 36500));
-  run->add_flag("--resume", resume, "Continue from <out>.checkpoint if it exists");
-
-  auto* validate = app.add_subcommand("validate", "Check a scenario and its world; no run");
-  validate->add_option("scenario", scenario, "Scenario YAML file")->required();
-
-  auto* info = app.add_subcommand("info", "Summarize a world");
-  info->add_option("world", world_path, "World YAML (explicit or description)")->required();
-  std::string info_list;
-  info->add_option("--list", info_list,
-                   "A full table instead of the overview: countries (names, groups), groups "
-                   "(members) or materials (unit, tier, producers by share of output)")
-      ->check(CLI::IsMember({"countries", "groups", "materials"}));
-
-  SyntheticSpec spec;
-  bool synthetic = false;
-  auto* gen = app.add_subcommand("generate", "Write a generated world as explicit YAML + CSV");
-  gen->add_option("description", desc, "World description YAML");
-  gen->add_flag("--synthetic", synthetic, "A synthetic scale-free world");
-  gen->add_option("--firms", spec.firms, "Synthetic: firms");
-  gen->add_option("--links", spec.links, "Synthetic: links");
-  gen->add_option("--materials", spec.materials, "Synthetic: materials");
-  gen->add_option("--countries", spec.countries, "Synthetic: countries");
-  std::optional<std::uint64_t> gen_seed;
-  gen->add_option("--seed", gen_seed, "Seed (replaces the description's seed)");
-  gen->add_option("--out,-o", out, "Output directory")->required();
-
-  std::vector<cli::Command> extra;
-  extra.push_back(cli::add_sweep_command(app));
-  extra.push_back(cli::add_compare_command(app));
-  extra.push_back(cli::add_analyze_command(app));
-  extra.push_back(cli::add_report_command(app));
-  extra.push_back(cli::add_hindcast_command(app));
-  extra.push_back(cli::add_import_mrio_command(app));
+  // The subcommands, in the order of `shortfall --help`.
+  std::vector<cli::Command> commands;
+  commands.push_back(add_run_command(app));
+  commands.push_back(add_validate_command(app));
+  commands.push_back(add_info_command(app));
+  commands.push_back(add_generate_command(app));
+  commands.push_back(cli::add_sweep_command(app));
+  commands.push_back(cli::add_compare_command(app));
+  commands.push_back(cli::add_analyze_command(app));
+  commands.push_back(cli::add_report_command(app));
+  commands.push_back(cli::add_hindcast_command(app));
+  commands.push_back(cli::add_import_mrio_command(app));
 
   try {
     app.parse(argc, argv);
@@ -321,70 +428,8 @@ int main(int argc, char** argv) {
   if (int rc = cli::refuse_under_launcher(app)) return rc;
 
   try {
-    for (auto& cmd : extra)
+    for (auto& cmd : commands)
       if (cmd.sub && *cmd.sub) return cmd.run();
-    if (*run) return cmd_run(scenario, out, threads, days, quiet, top, checkpoint_every, resume);
-    if (*validate) return cmd_validate(scenario);
-    if (*info) {
-      // Version 2 world data: materials with utilisation / unit_value, firms whose final
-      // demand is split by destination (docs/model.md section 1).
-      auto print_v2 = [](const World& w) {
-        std::size_t u = 0, v = 0, split = 0;
-        for (const auto& m : w.materials) u += m.utilisation ? 1 : 0, v += m.unit_value ? 1 : 0;
-        for (FirmId i = 0; i < w.num_firms(); ++i) {
-          const auto b = w.final_dest_begin[i], e = w.final_dest_begin[i + 1];
-          split += e > b + 1 || (e == b + 1 && w.final_dest_country[b] != w.firm_country[i]);
-        }
-        std::cout << "materials   " << u << " with utilisation, " << v << " with unit_value\n"
-                  << "final use   " << split
-                  << " firms sell final demand to other countries (split by destination)\n";
-      };
-      auto print_list = [&](const World& w) {
-        print_world_table(w,
-                          info_list == "countries" ? WorldTable::kCountries
-                          : info_list == "groups"  ? WorldTable::kGroups
-                                                   : WorldTable::kMaterials,
-                          std::cout);
-      };
-      if (is_world_description(world_path)) {
-        GenerationReport report;
-        World w = generate_world(world_path, GenerateOptions{}, &report);
-        if (!info_list.empty()) {
-          print_list(w);
-          return kExitOk;
-        }
-        print_world(w, std::cout);
-        print_v2(w);
-        std::cout << "generated   seed " << report.seed << " in " << report.seconds
-                  << " s; recipe balance residual (max over firms and inputs) "
-                  << report.max_balance_residual << "\n";
-        print_world_ids(w, std::cout);
-        return kExitOk;
-      }
-      World w = load_world(world_path);
-      if (!info_list.empty()) {
-        print_list(w);
-        return kExitOk;
-      }
-      print_world(w, std::cout);
-      print_v2(w);
-      print_world_ids(w, std::cout);
-      return kExitOk;
-    }
-    if (*gen) {
-      if (synthetic == !desc.empty()) {
-        std::cerr << "error: give either a description file or --synthetic\n";
-        return kExitInputError;
-      }
-      if (gen_seed) spec.seed = *gen_seed;
-      check_output_directory(out);
-      World w = synthetic ? generate_synthetic(spec)
-                          : generate_world(desc, GenerateOptions{gen_seed}, nullptr);
-      write_world(w, out);
-      print_world(w, std::cout);
-      std::cout << "written to  " << out << "\n";
-      return kExitOk;
-    }
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitInputError;

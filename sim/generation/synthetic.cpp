@@ -116,6 +116,49 @@ class Alias {
   throw InputError(SourceLocation{"<synthetic>", 0, 0, key}, what);
 }
 
+/// Refuses a spec no world can be built from (InputError naming the key).
+void check_spec(const SyntheticSpec& spec) {
+  const std::uint64_t N = spec.firms, M = spec.links;
+  const std::uint32_t K = spec.materials, C = spec.countries;
+  if (K < 1) bad_spec("materials", "expected at least 1 material, found 0");
+  if (C < 1) bad_spec("countries", "expected at least 1 country, found 0");
+  if (N < K)
+    bad_spec("firms", "expected at least one firm per material (" + std::to_string(K) +
+                          "), found " + std::to_string(N));
+  if (N >= std::numeric_limits<std::uint32_t>::max() ||
+      M >= std::numeric_limits<std::uint32_t>::max())
+    bad_spec("links", "expected fewer than 2^32 firms and links");
+  if (M > 0 && K < 2) bad_spec("materials", "expected at least 2 materials for a world with links");
+}
+
+/// Draws `count` distinct suppliers (indices within a pool of `pool` firms) by fitness into
+/// `chosen`; `chosen_set` is scratch space for large counts.
+void choose_suppliers(const Alias& alias, std::uint64_t pool, std::uint64_t count, Rng& rng,
+                      std::vector<std::uint32_t>& chosen,
+                      std::unordered_set<std::uint32_t>& chosen_set) {
+  chosen.clear();
+  chosen_set.clear();
+  const bool use_set = count > 32;
+  auto taken = [&](std::uint32_t j) {
+    return use_set ? chosen_set.count(j) > 0
+                   : std::find(chosen.begin(), chosen.end(), j) != chosen.end();
+  };
+  while (chosen.size() < count) {
+    std::uint32_t j = 0;
+    bool found = false;
+    for (int attempt = 0; attempt < 64 && !found; ++attempt) {
+      j = alias.draw(rng);
+      found = !taken(j);
+    }
+    if (!found) {  // the pool is nearly exhausted: take the next free one
+      j = std::uint32_t(rng.below(pool));
+      while (taken(j)) j = std::uint32_t((j + 1) % pool);
+    }
+    chosen.push_back(j);
+    if (use_set) chosen_set.insert(j);
+  }
+}
+
 }  // namespace
 
 double synthetic_coefficient(const SyntheticSpec& spec, std::uint32_t buyer_material,
@@ -130,15 +173,7 @@ double synthetic_coefficient(const SyntheticSpec& spec, std::uint32_t buyer_mate
 World generate_synthetic(const SyntheticSpec& spec) {
   const std::uint64_t N = spec.firms, M = spec.links;
   const std::uint32_t K = spec.materials, C = spec.countries;
-  if (K < 1) bad_spec("materials", "expected at least 1 material, found 0");
-  if (C < 1) bad_spec("countries", "expected at least 1 country, found 0");
-  if (N < K)
-    bad_spec("firms", "expected at least one firm per material (" + std::to_string(K) +
-                          "), found " + std::to_string(N));
-  if (N >= std::numeric_limits<std::uint32_t>::max() ||
-      M >= std::numeric_limits<std::uint32_t>::max())
-    bad_spec("links", "expected fewer than 2^32 firms and links");
-  if (M > 0 && K < 2) bad_spec("materials", "expected at least 2 materials for a world with links");
+  check_spec(spec);
 
   const SyntheticRecipes rec = make_recipes(K, spec.seed);
 
@@ -224,27 +259,7 @@ World generate_synthetic(const SyntheticSpec& spec) {
         std::uint64_t count = degree / inputs.size() + (k < degree % inputs.size() ? 1 : 0);
         count = std::min(count, pool);
         if (count == 0) continue;
-        chosen.clear();
-        chosen_set.clear();
-        const bool use_set = count > 32;
-        auto taken = [&](std::uint32_t j) {
-          return use_set ? chosen_set.count(j) > 0
-                         : std::find(chosen.begin(), chosen.end(), j) != chosen.end();
-        };
-        while (chosen.size() < count) {
-          std::uint32_t j = 0;
-          bool found = false;
-          for (int attempt = 0; attempt < 64 && !found; ++attempt) {
-            j = alias[q].draw(rng);
-            found = !taken(j);
-          }
-          if (!found) {  // the pool is nearly exhausted: take the next free one
-            j = std::uint32_t(rng.below(pool));
-            while (taken(j)) j = std::uint32_t((j + 1) % pool);
-          }
-          chosen.push_back(j);
-          if (use_set) chosen_set.insert(j);
-        }
+        choose_suppliers(alias[q], pool, count, rng, chosen, chosen_set);
         weight.resize(count);
         double sum = 0;
         for (std::size_t s = 0; s < count; ++s) sum += weight[s] = 0.5 + rng.uniform();

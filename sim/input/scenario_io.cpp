@@ -65,30 +65,29 @@ std::string selection(const Selector& s) {
          (s.except_countries.empty() ? "" : " except " + join(s.except_countries));
 }
 
-Event parse_event(const YNode& e, const std::string& scenario_path) {
-  e.expect_map();
-  Event ev;
-  ev.where = e.where();
+/// An event's type, from its 'type' key, once its keys are checked against those the type takes.
+EventType read_event_type(const YNode& e) {
   std::string type = e.at("type").as_string();
   static const std::set<std::string_view> kSel = {"firms", "country", "countries", "material",
                                                   "materials", "except", "except_materials"};
+  EventType t{};
   if (type == "capacity_loss") {
-    ev.type = EventType::kCapacityLoss;
+    t = EventType::kCapacityLoss;
     e.check_keys({"type", "start", "end", "name", "loss", "firms_csv", "recovery", "firms",
                   "country", "countries", "material", "materials", "except", "except_materials"});
   } else if (type == "export_control") {
-    ev.type = EventType::kExportControl;
+    t = EventType::kExportControl;
     e.check_keys({"type", "start", "end", "name", "exporters", "materials", "material", "targets",
                   "except", "license_share"});
   } else if (type == "trade_cut") {
-    ev.type = EventType::kTradeCut;
+    t = EventType::kTradeCut;
     e.check_keys({"type", "start", "end", "name", "between"});
   } else if (type == "demand_shock") {
-    ev.type = EventType::kDemandShock;
+    t = EventType::kDemandShock;
     e.check_keys({"type", "start", "end", "name", "factor", "firms", "country", "countries",
                   "material", "materials", "except", "except_materials"});
   } else if (type == "transport_disruption") {
-    ev.type = EventType::kTransportDisruption;
+    t = EventType::kTransportDisruption;
     e.check_keys({"type", "start", "end", "name", "between", "extra_days"});
   } else {
     e.at("type").fail("unknown event type '" + type +
@@ -96,6 +95,87 @@ Event parse_event(const YNode& e, const std::string& scenario_path) {
                       "demand_shock, transport_disruption");
   }
   (void)kSel;
+  return t;
+}
+
+/// A capacity_loss event's recovery: its 'recovery' key, else a step back at 'end' if it ends.
+void read_recovery(const YNode& e, Event& ev) {
+  if (auto r = e.get("recovery")) {
+    r->check_keys({"type", "days", "half_life"});
+    std::string rt = r->at("type").as_string();
+    if (rt == "none") {
+      ev.recovery.type = RecoveryType::kNone;
+    } else if (rt == "linear") {
+      ev.recovery.type = RecoveryType::kLinear;
+      ev.recovery.days = r->at("days").as_double_in(1e-9, 1e6);
+    } else if (rt == "exponential") {
+      ev.recovery.type = RecoveryType::kExponential;
+      ev.recovery.days = r->at("half_life").as_double_in(1e-9, 1e6);
+    } else if (rt == "step") {
+      ev.recovery.type = RecoveryType::kStep;
+      if (!ev.end) r->fail("a 'step' recovery needs the event's 'end' day");
+    } else {
+      r->at("type").fail("unknown recovery type '" + rt +
+                         "'; expected none, linear, exponential or step");
+    }
+  } else if (ev.end) {
+    ev.recovery.type = RecoveryType::kStep;
+  }
+}
+
+/// A capacity_loss event's keys: the firms, their loss (one for all, or a table by firm) and
+/// the recovery.
+void read_capacity_loss(const YNode& e, const std::string& scenario_path, Event& ev,
+                        const std::string& label, const std::string& span) {
+  read_selector(e, ev.firms);
+  if (auto csv = e.get("firms_csv")) {
+    if (e.has("loss")) e.at("loss").fail("expected either 'loss' or 'firms_csv', found both");
+    std::string file = detail::resolve_path(scenario_path, csv->as_string());
+    detail::read_csv(
+        file, {"firm", "loss"}, {}, [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
+          double v = row.number(cols.index[1]);
+          if (v < 0 || v > 1)
+            row.fail(cols.index[1],
+                     "expected a loss in [0, 1], found " + std::string(row.text(cols.index[1])));
+          ev.firm_losses.emplace_back(std::string(row.text(cols.index[0])), v);
+        });
+  } else {
+    ev.loss = e.at("loss").as_double_in(0, 1);
+    if (ev.firms.empty())
+      e.fail("expected a selection of firms (firms, country, material) for capacity_loss");
+  }
+  read_recovery(e, ev);
+  ev.description =
+      (label.empty() ? "" : label + ": ") + "capacity loss " +
+      (ev.firm_losses.empty() ? std::to_string(ev.loss)
+                              : std::to_string(ev.firm_losses.size()) + " firms from table") +
+      " of " + selection(ev.firms) + ", " + span;
+}
+
+/// An export_control event's keys: exporters, materials, targets (and exceptions), license share.
+void read_export_control(const YNode& e, Event& ev, const std::string& label,
+                         const std::string& span) {
+  ev.exporters = e.at("exporters").as_string_list();
+  for (const char* k : {"material", "materials"})
+    if (auto v = e.get(k)) {
+      auto l = v->as_string_list();
+      ev.materials.insert(ev.materials.end(), l.begin(), l.end());
+    }
+  if (ev.materials.empty()) e.fail("missing key 'materials' (the controlled materials, or [all])");
+  ev.targets = e.at("targets").as_string_list();
+  if (auto v = e.get("except")) ev.except_targets = v->as_string_list();
+  ev.license_share = e.get("license_share") ? e.at("license_share").as_double_in(0, 1) : 0.0;
+  ev.description = (label.empty() ? "" : label + ": ") + "export control by " + join(ev.exporters) +
+                   " on " + join(ev.materials) + " to " + join(ev.targets) +
+                   (ev.except_targets.empty() ? "" : " except " + join(ev.except_targets)) +
+                   ", license share " + std::to_string(ev.license_share) + ", " + span;
+}
+
+Event parse_event(const YNode& e, const std::string& scenario_path) {
+  e.expect_map();
+  Event ev;
+  ev.where = e.where();
+  ev.type = read_event_type(e);
   ev.start = int(e.at("start").as_int_in(0, kMaxDays));
   if (auto end = e.get("end")) {
     ev.end = int(end->as_int_in(0, kMaxDays));
@@ -108,67 +188,11 @@ Event parse_event(const YNode& e, const std::string& scenario_path) {
                      (ev.end ? " to " + std::to_string(*ev.end) : std::string());
 
   switch (ev.type) {
-    case EventType::kCapacityLoss: {
-      read_selector(e, ev.firms);
-      if (auto csv = e.get("firms_csv")) {
-        if (e.has("loss")) e.at("loss").fail("expected either 'loss' or 'firms_csv', found both");
-        std::string file = detail::resolve_path(scenario_path, csv->as_string());
-        detail::read_csv(file, {"firm", "loss"}, {},
-                         [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
-                           double v = row.number(cols.index[1]);
-                           if (v < 0 || v > 1)
-                             row.fail(cols.index[1], "expected a loss in [0, 1], found " +
-                                                         std::string(row.text(cols.index[1])));
-                           ev.firm_losses.emplace_back(std::string(row.text(cols.index[0])), v);
-                         });
-      } else {
-        ev.loss = e.at("loss").as_double_in(0, 1);
-        if (ev.firms.empty())
-          e.fail("expected a selection of firms (firms, country, material) for capacity_loss");
-      }
-      if (auto r = e.get("recovery")) {
-        r->check_keys({"type", "days", "half_life"});
-        std::string rt = r->at("type").as_string();
-        if (rt == "none") {
-          ev.recovery.type = RecoveryType::kNone;
-        } else if (rt == "linear") {
-          ev.recovery.type = RecoveryType::kLinear;
-          ev.recovery.days = r->at("days").as_double_in(1e-9, 1e6);
-        } else if (rt == "exponential") {
-          ev.recovery.type = RecoveryType::kExponential;
-          ev.recovery.days = r->at("half_life").as_double_in(1e-9, 1e6);
-        } else if (rt == "step") {
-          ev.recovery.type = RecoveryType::kStep;
-          if (!ev.end) r->fail("a 'step' recovery needs the event's 'end' day");
-        } else {
-          r->at("type").fail("unknown recovery type '" + rt +
-                             "'; expected none, linear, exponential or step");
-        }
-      } else if (ev.end) {
-        ev.recovery.type = RecoveryType::kStep;
-      }
-      ev.description = (label.empty() ? "" : label + ": ") + "capacity loss " +
-                       (ev.firm_losses.empty() ? std::to_string(ev.loss)
-                                               : std::to_string(ev.firm_losses.size()) + " firms from table") +
-                       " of " + selection(ev.firms) + ", " + span;
+    case EventType::kCapacityLoss:
+      read_capacity_loss(e, scenario_path, ev, label, span);
       break;
-    }
     case EventType::kExportControl:
-      ev.exporters = e.at("exporters").as_string_list();
-      for (const char* k : {"material", "materials"})
-        if (auto v = e.get(k)) {
-          auto l = v->as_string_list();
-          ev.materials.insert(ev.materials.end(), l.begin(), l.end());
-        }
-      if (ev.materials.empty()) e.fail("missing key 'materials' (the controlled materials, or [all])");
-      ev.targets = e.at("targets").as_string_list();
-      if (auto v = e.get("except")) ev.except_targets = v->as_string_list();
-      ev.license_share = e.get("license_share") ? e.at("license_share").as_double_in(0, 1) : 0.0;
-      ev.description = (label.empty() ? "" : label + ": ") + "export control by " +
-                       join(ev.exporters) + " on " + join(ev.materials) + " to " +
-                       join(ev.targets) +
-                       (ev.except_targets.empty() ? "" : " except " + join(ev.except_targets)) +
-                       ", license share " + std::to_string(ev.license_share) + ", " + span;
+      read_export_control(e, ev, label, span);
       break;
     case EventType::kTradeCut:
       read_between(e, ev);

@@ -228,12 +228,8 @@ py::dict country_material_dict(const Simulation& sim) {
   return d;
 }
 
-}  // namespace
-
-PYBIND11_MODULE(_shortfall, m) {
-  m.doc() = "shortfall's engine (use the package `shortfall`, docs/python.md)";
-  m.attr("version") = kVersion;
-
+/// The package's exception classes, the translator from the library's errors, a test hook.
+void bind_errors(py::module_& m) {
   g_error = new_exception(m, "Error", py::make_tuple(py::handle(PyExc_Exception)),
                           "Any error of shortfall.");
   g_input_error = new_exception(
@@ -258,8 +254,10 @@ PYBIND11_MODULE(_shortfall, m) {
     if (kind == "interrupted") throw Interrupted();
     throw std::runtime_error("unknown kind " + kind);
   });
+}
 
-  // ---- World ----
+/// shortfall.World: a loaded world, its ids and its arrays (views, not copies).
+void bind_world(py::module_& m) {
   py::class_<World, std::shared_ptr<World>>(m, "World")
       .def_static(
           "load",
@@ -320,8 +318,10 @@ PYBIND11_MODULE(_shortfall, m) {
                std::to_string(w.num_firms()) + " firms, " + std::to_string(w.num_links()) +
                " links>";
       });
+}
 
-  // ---- Scenario ----
+/// shortfall.Scenario: a parsed scenario, from a file, YAML text or a dict.
+void bind_scenario(py::module_& m) {
   py::class_<Scenario, std::shared_ptr<Scenario>>(m, "Scenario")
       .def_static(
           "load",
@@ -361,8 +361,10 @@ PYBIND11_MODULE(_shortfall, m) {
         return "<shortfall.Scenario " + s.name + " (" + (s.path.empty() ? "<text>" : s.path) +
                "): " + std::to_string(s.days) + " days>";
       });
+}
 
-  // ---- a whole run into an HDF5 file ----
+/// run_to_file and sweep_to_file: a whole run, or a sweep, into an HDF5 file.
+void bind_runs(py::module_& m) {
   m.def(
       "run_to_file",
       [](std::shared_ptr<const Scenario> sc, std::shared_ptr<const World> world,
@@ -421,8 +423,10 @@ PYBIND11_MODULE(_shortfall, m) {
       },
       py::arg("path"), py::arg("out"), py::arg("threads") = 0, py::arg("resume") = false,
       py::arg("restart") = false);
+}
 
-  // ---- step by step ----
+/// shortfall.Simulation: a run step by step, its state as arrays.
+void bind_simulation(py::module_& m) {
   py::class_<PySimulation>(m, "Simulation")
       .def(py::init([](std::shared_ptr<const World> world, std::shared_ptr<const Scenario> sc,
                        int threads, int days) {
@@ -495,4 +499,17 @@ PYBIND11_MODULE(_shortfall, m) {
         }
         return out;
       });
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_shortfall, m) {
+  m.doc() = "shortfall's engine (use the package `shortfall`, docs/python.md)";
+  m.attr("version") = kVersion;
+
+  bind_errors(m);
+  bind_world(m);
+  bind_scenario(m);
+  bind_runs(m);
+  bind_simulation(m);
 }
