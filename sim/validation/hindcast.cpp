@@ -80,14 +80,6 @@ std::string html_escape(const std::string& s) {
   return r;
 }
 
-std::string md_cell(std::string s) {  // one table cell: no pipes, no line breaks
-  for (auto& ch : s)
-    if (ch == '\n') ch = ' ';
-  std::string r;
-  for (char ch : s) r += ch == '|' ? std::string("\\|") : std::string(1, ch);
-  return r;
-}
-
 std::string trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   std::size_t b = 0;
