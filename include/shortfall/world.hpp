@@ -132,6 +132,13 @@ class World {
   /// Countries that are members of the group (or the country itself, or all for "all").
   [[nodiscard]] std::vector<CountryId> resolve_countries(std::string_view code_or_group) const;
   [[nodiscard]] bool is_group(std::string_view name) const;
+  /// Whether `name` ("all", a country code or a group) names country c: the one rule every
+  /// selection by country (events, policies, trade cuts) follows.
+  [[nodiscard]] bool country_matches(CountryId c, std::string_view name) const;
+  /// Whether any of `names` names country c.
+  [[nodiscard]] bool country_in(CountryId c, const std::vector<std::string>& names) const;
+  /// Whether countries a and b are members of a common group (priority class, substitution bias).
+  [[nodiscard]] bool share_group(CountryId a, CountryId b) const;
 
   [[nodiscard]] WorldStats stats() const;
   [[nodiscard]] const detail::Network& network() const { return *network_; }

@@ -59,6 +59,22 @@ inline std::vector<bool> material_mask(const World& w, const std::vector<std::st
   return mask;
 }
 
+/// The flows an export control reaches (model section 4): from an exporter country, of one of
+/// its materials, across a border to a target country that is not excepted. The one rule for
+/// the links of the world, for final users abroad, and for links added during the run.
+struct ExportControlReach {
+  std::vector<bool> exporter, material, target, excepted;
+  ExportControlReach(const World& w, const Event& ev)
+      : exporter(country_mask(w, ev.exporters, false)),
+        material(material_mask(w, ev.materials, false)),
+        target(country_mask(w, ev.targets, false)),
+        excepted(country_mask(w, ev.except_targets, false)) {}
+  /// Whether the control reaches what a maker of material p in `from` sells to `to`.
+  [[nodiscard]] bool applies(CountryId from, MaterialId p, CountryId to) const {
+    return from != to && exporter[from] && material[p] && target[to] && !excepted[to];
+  }
+};
+
 using util::join;
 
 }  // namespace engine
@@ -359,13 +375,7 @@ struct Simulation::Impl {
   bool between_countries(const Event& ev, CountryId a, CountryId b) const {
     if (a == b) return false;  // trade cuts and transport disruptions act across borders
     auto in = [&](const std::vector<std::string>& side, CountryId c) {
-      for (const auto& n : side)
-        if (n == "all" || n == world.countries[c].code)
-          return true;
-        else
-          for (const auto& g : world.countries[c].groups)
-            if (g == n) return true;
-      return false;
+      return world.country_in(c, side);
     };
     return (in(ev.side_a, a) && in(ev.side_b, b)) || (in(ev.side_b, a) && in(ev.side_a, b));
   }

@@ -119,14 +119,10 @@ void Simulation::Impl::recompute_controls(int t) {
           if (between_countries(ev, world.firm_country[j], world.final_dest_country[k]))
             fd_share[k] = 0.0;
     } else if (ev.type == EventType::kExportControl) {
-      auto exp = country_mask(world, ev.exporters, false);
-      auto mats = material_mask(world, ev.materials, false);
-      auto tgt = country_mask(world, ev.targets, false);
-      auto exc = country_mask(world, ev.except_targets, false);
+      const ExportControlReach reach(world, ev);
       for (Lane l = 0; l < Lane(z0.size()); ++l) {
         FirmId j = sup(l), i = buy(l);
-        CountryId cj = world.firm_country[j], ci = world.firm_country[i];
-        if (cj != ci && exp[cj] && mats[world.firm_material[j]] && tgt[ci] && !exc[ci]) {
+        if (reach.applies(world.firm_country[j], world.firm_material[j], world.firm_country[i])) {
           cap_share[l] = std::min(cap_share[l], ev.license_share);
           ++matched;
         }
@@ -134,11 +130,10 @@ void Simulation::Impl::recompute_controls(int t) {
       // Model 4: exports to final users in the targets, with final_demand_controls.
       for (FirmId j = 0; j < FirmId(world.num_firms()) && !fd_share.empty(); ++j) {
         const CountryId cj = world.firm_country[j];
-        if (!exp[cj] || !mats[world.firm_material[j]]) continue;
-        for (std::uint32_t k = world.final_dest_begin[j]; k < world.final_dest_begin[j + 1]; ++k) {
-          const CountryId d = world.final_dest_country[k];
-          if (d != cj && tgt[d] && !exc[d]) fd_share[k] = std::min(fd_share[k], ev.license_share);
-        }
+        const MaterialId pj = world.firm_material[j];
+        for (std::uint32_t k = world.final_dest_begin[j]; k < world.final_dest_begin[j + 1]; ++k)
+          if (reach.applies(cj, pj, world.final_dest_country[k]))
+            fd_share[k] = std::min(fd_share[k], ev.license_share);
       }
     } else {
       continue;

@@ -74,11 +74,8 @@ void Simulation::Impl::init_lanes_and_slots() {
     PriorityClass cls = PriorityClass::kRest;
     if (cs == cb) {
       cls = PriorityClass::kDomestic;
-    } else {
-      for (const auto& g : w.countries[cs].groups) {
-        const auto& bg = w.countries[cb].groups;
-        if (std::find(bg.begin(), bg.end(), g) != bg.end()) cls = PriorityClass::kGroup;
-      }
+    } else if (w.share_group(cs, cb)) {
+      cls = PriorityClass::kGroup;
     }
     lane_class[l] = static_cast<std::uint8_t>(cls);
   }

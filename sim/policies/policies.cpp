@@ -19,15 +19,6 @@ std::uint64_t keyed_draw(std::uint64_t seed, FirmId buyer, MaterialId material, 
   return detail::mix64(h ^ candidate);
 }
 
-bool in_names(const World& w, const std::vector<std::string>& names, CountryId c) {
-  for (const auto& n : names) {
-    if (n == "all" || n == w.countries[c].code) return true;
-    for (const auto& g : w.countries[c].groups)
-      if (g == n) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void Simulation::Impl::init_policies() {
@@ -76,7 +67,7 @@ void Simulation::Impl::init_policies() {
       MechanismState m;
       m.policy = k;
       m.member.assign(nc, false);
-      for (CountryId c = 0; c < nc; ++c) m.member[c] = in_names(world, p.members, c);
+      for (CountryId c = 0; c < nc; ++c) m.member[c] = world.country_in(c, p.members);
       m.above_days.assign(nc * nm, 0);
       m.request_day.assign(nc * nm, -1);
       m.meeting_day.assign(nc * nm, -1);
@@ -117,7 +108,7 @@ void Simulation::Impl::recompute_alpha_max(int t) {
     if (p.type != PolicyType::kSurge || t < p.start || (p.end && t >= *p.end)) continue;
     auto mats = material_mask(world, p.materials, false);
     for (FirmId i = 0; i < world.num_firms(); ++i)
-      if (mats[world.firm_material[i]] && in_names(world, p.countries, world.firm_country[i]))
+      if (mats[world.firm_material[i]] && world.country_in(world.firm_country[i], p.countries))
         alpha_max[i] = std::max(alpha_max[i], p.alpha_max);
   }
   for (const auto& cs : crisis_surges)
@@ -134,15 +125,9 @@ double Simulation::Impl::control_share(FirmId supplier, FirmId buyer, int t) con
   for (const Event& ev : scenario.events) {
     if (!active(ev, t)) continue;
     if (ev.type == EventType::kTradeCut) {
-      if ((in_names(world, ev.side_a, a) && in_names(world, ev.side_b, b)) ||
-          (in_names(world, ev.side_b, a) && in_names(world, ev.side_a, b)))
-        share = 0.0;
+      if (between_countries(ev, a, b)) share = 0.0;
     } else if (ev.type == EventType::kExportControl) {
-      bool mat = false;
-      for (const auto& m : ev.materials) mat = mat || m == "all" || m == world.materials[p].id;
-      if (mat && in_names(world, ev.exporters, a) && in_names(world, ev.targets, b) &&
-          !in_names(world, ev.except_targets, b))
-        share = std::min(share, ev.license_share);
+      if (ExportControlReach(world, ev).applies(a, p, b)) share = std::min(share, ev.license_share);
     }
   }
   return share;
@@ -183,11 +168,8 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
     double bias = 1.0;
     if (ck == ci) {
       bias = sub.home_bias;
-    } else {
-      for (const auto& g : world.countries[ck].groups) {
-        const auto& bg = world.countries[ci].groups;
-        if (std::find(bg.begin(), bg.end(), g) != bg.end()) bias = std::max(bias, sub.group_bias);
-      }
+    } else if (world.share_group(ck, ci)) {
+      bias = std::max(bias, sub.group_bias);
     }
     const double score = spare[k] * bias;
     const std::uint64_t d = keyed_draw(scenario.seed, i, p, t, k);
@@ -236,11 +218,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
   base_lead.push_back(base);
   lead.push_back(now);
   PriorityClass cls = ck == ci ? PriorityClass::kDomestic : PriorityClass::kRest;
-  if (cls == PriorityClass::kRest)
-    for (const auto& g : world.countries[ck].groups) {
-      const auto& bg = world.countries[ci].groups;
-      if (std::find(bg.begin(), bg.end(), g) != bg.end()) cls = PriorityClass::kGroup;
-    }
+  if (cls == PriorityClass::kRest && world.share_group(ck, ci)) cls = PriorityClass::kGroup;
   lane_class.push_back(std::uint8_t(cls));
   if (!cap_share.empty()) cap_share.push_back(control_share(best, i, t));
   if (!unit_lead) {

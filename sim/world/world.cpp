@@ -44,15 +44,30 @@ bool World::is_group(std::string_view name) const {
   return false;
 }
 
+bool World::country_matches(CountryId c, std::string_view name) const {
+  const auto& country = countries[c];
+  return name == "all" || country.code == name ||
+         std::find(country.groups.begin(), country.groups.end(), name) != country.groups.end();
+}
+
+bool World::country_in(CountryId c, const std::vector<std::string>& names) const {
+  for (const auto& n : names)
+    if (country_matches(c, n)) return true;
+  return false;
+}
+
+bool World::share_group(CountryId a, CountryId b) const {
+  const auto& ga = countries[a].groups;
+  const auto& gb = countries[b].groups;
+  for (const auto& g : ga)
+    if (std::find(gb.begin(), gb.end(), g) != gb.end()) return true;
+  return false;
+}
+
 std::vector<CountryId> World::resolve_countries(std::string_view name) const {
   std::vector<CountryId> out;
-  for (CountryId c = 0; c < countries.size(); ++c) {
-    const auto& country = countries[c];
-    bool match = name == "all" || country.code == name ||
-                 std::find(country.groups.begin(), country.groups.end(), name) !=
-                     country.groups.end();
-    if (match) out.push_back(c);
-  }
+  for (CountryId c = 0; c < countries.size(); ++c)
+    if (country_matches(c, name)) out.push_back(c);
   return out;
 }
 
