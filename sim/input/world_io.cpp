@@ -226,18 +226,9 @@ struct LinkPipe {
   std::array<Pending, kDepth> ring;
   std::size_t head = 0, count = 0;
 };
-}  // namespace
 
-World load_world(const std::string& path) {
-  if (is_world_description(path)) return generate_world(path);
-  Origins origins;
-  YNode root = detail::load_yaml_file(path);
-  root.expect_map();
-  root.check_keys({"countries", "materials", "firms", "firms_csv", "links", "links_csv",
-                   "final_demand_split", "lead_times", "name", "meta"});
-  World w;
-  w.source = path;
-
+/// world.yaml's `countries`: codes, names and groups.
+void read_countries(World& w, const YNode& root) {
   YNode countries = root.at("countries");
   countries.expect_seq();
   for (std::size_t k = 0; k < countries.size(); ++k) {
@@ -251,7 +242,10 @@ World load_world(const std::string& path) {
     if (auto g = c.get("groups")) country.groups = g->as_string_list();
     w.countries.push_back(std::move(country));
   }
+}
 
+/// world.yaml's `materials`.
+void read_materials(World& w, const YNode& root) {
   YNode materials = root.at("materials");
   materials.expect_seq();
   for (std::size_t k = 0; k < materials.size(); ++k) {
@@ -271,7 +265,10 @@ World load_world(const std::string& path) {
     if (auto v = m.get("unit_value")) mat.unit_value = unit_value_of(*v);
     w.materials.push_back(std::move(mat));
   }
+}
 
+/// world.yaml's optional `lead_times`: domestic, default and per pair of countries or groups.
+void read_lead_times(World& w, const YNode& root) {
   if (auto lt = root.get("lead_times")) {
     lt->check_keys({"domestic", "default", "pairs"});
     if (auto d = lt->get("domestic")) w.lead_times.domestic = int(d->as_int_in(1, 3650));
@@ -293,138 +290,144 @@ World load_world(const std::string& path) {
       }
     }
   }
+}
 
+using SplitFirms = std::map<FirmId, SourceLocation>;  // where each firm's split was first given
+
+/// The inline `firms` list, with each firm's inline `final_demand_to`.
+void read_inline_firms(World& w, FirmLookup& lookup, const YNode& firms, Origins& origins,
+                       std::vector<SplitEntry>& split, SplitFirms& split_firm) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  FirmLookup lookup(w.firm_id);
-  std::vector<SplitEntry> split;
-  std::map<FirmId, SourceLocation> split_firm;  // where each firm's split was first given
-  if (root.has("firms") == root.has("firms_csv"))
-    root.fail("expected exactly one of 'firms' (inline) or 'firms_csv' (a table)");
-  if (auto firms = root.get("firms")) {
-    firms->expect_seq();
-    origins.firms = firms->where();
-    for (std::size_t k = 0; k < firms->size(); ++k) {
-      YNode f = firms->item(k);
-      origins.firm.at.push_back(f.where());
-      f.check_keys(
-          {"id", "country", "material", "final_demand", "final_demand_to", "inventory_days"});
-      double fd = f.get("final_demand") ? f.at("final_demand").as_double_in(0, kMaxQuantity) : 0.0;
-      double inv = f.get("inventory_days") ? f.at("inventory_days").as_double_in(0, 3650) : nan;
-      add_firm(w, lookup, f.at("id").as_string(), country_of(w, f.at("country")),
-               material_of(w, f.at("material")), fd, inv,
-               [&](const std::string& what) { f.at("id").fail(what); });
-      if (auto to = f.get("final_demand_to")) {
-        to->expect_map();
-        const FirmId i = FirmId(w.firm_id.size() - 1);
-        split_firm.emplace(i, to->where());
-        for (auto it = to->node.begin(); it != to->node.end(); ++it) {
-          const std::string code = it->first.as<std::string>();
-          YNode key{it->first, to->file, to->path + "." + code};
-          YNode v{it->second, to->file, key.path};
-          CountryId c = destination_of(w, code, [&](const std::string& m) { key.fail(m); });
-          double amount = v.as_double();
-          if (amount < 0) v.fail("expected an amount >= 0, found " + v.as_string());
-          if (amount > kMaxQuantity)
-            v.fail("expected an amount <= 1e100, found " + v.as_string() + kBound);
-          split.push_back(SplitEntry{i, c, amount, v.where(), to->where()});
-        }
+  firms.expect_seq();
+  origins.firms = firms.where();
+  for (std::size_t k = 0; k < firms.size(); ++k) {
+    YNode f = firms.item(k);
+    origins.firm.at.push_back(f.where());
+    f.check_keys(
+        {"id", "country", "material", "final_demand", "final_demand_to", "inventory_days"});
+    double fd = f.get("final_demand") ? f.at("final_demand").as_double_in(0, kMaxQuantity) : 0.0;
+    double inv = f.get("inventory_days") ? f.at("inventory_days").as_double_in(0, 3650) : nan;
+    add_firm(w, lookup, f.at("id").as_string(), country_of(w, f.at("country")),
+             material_of(w, f.at("material")), fd, inv,
+             [&](const std::string& what) { f.at("id").fail(what); });
+    if (auto to = f.get("final_demand_to")) {
+      to->expect_map();
+      const FirmId i = FirmId(w.firm_id.size() - 1);
+      split_firm.emplace(i, to->where());
+      for (auto it = to->node.begin(); it != to->node.end(); ++it) {
+        const std::string code = it->first.as<std::string>();
+        YNode key{it->first, to->file, to->path + "." + code};
+        YNode v{it->second, to->file, key.path};
+        CountryId c = destination_of(w, code, [&](const std::string& m) { key.fail(m); });
+        double amount = v.as_double();
+        if (amount < 0) v.fail("expected an amount >= 0, found " + v.as_string());
+        if (amount > kMaxQuantity)
+          v.fail("expected an amount <= 1e100, found " + v.as_string() + kBound);
+        split.push_back(SplitEntry{i, c, amount, v.where(), to->where()});
       }
     }
-  } else {
-    const YNode key = root.at("firms_csv");
-    const SourceLocation named_at = key.where();
-    std::string csv = detail::resolve_path(path, key.as_string());
-    origins.firms = SourceLocation{csv, 1, 0, ""};
-    origins.firm.file = csv;
-    std::map<std::string, CountryId, std::less<>> cidx;
-    std::map<std::string, MaterialId, std::less<>> midx;
-    for (CountryId c = 0; c < w.countries.size(); ++c) cidx[w.countries[c].code] = c;
-    for (MaterialId p = 0; p < w.materials.size(); ++p) midx[w.materials[p].id] = p;
-    // Rows parsed in parallel blocks, each into its slot; then the ids indexed in file order.
-    // A duplicate id before the first bad row is reported first, as when read row by row.
-    int id_column = 0;
-    auto index_ids = [&](std::size_t before_line) {
-      lookup.reserve(w.firm_id.size());
-      for (FirmId i = 0; i < w.firm_id.size(); ++i) {
-        if (i + 16 < w.firm_id.size()) lookup.prefetch_insert(i + 16);
-        const std::uint32_t line = origins.firm.line[i];
-        if (line == 0 || line >= before_line) break;
-        if (!lookup.insert(i))
-          throw InputError(SourceLocation{csv, int(line), id_column + 1, "column 'id'"},
-                           "duplicate firm id '" + w.firm_id[i] + "'");
-      }
-    };
-    try {
-      detail::read_csv_parallel(
-          csv, {"id", "country", "material", "final_demand"}, {"inventory_days"},
-          [&](std::size_t rows, const detail::CsvColumns& cols) {
-            id_column = cols.index[0];
-            w.firm_id.reserve(rows);
-            detail::FirmIndex::advise_huge_pages(w.firm_id.data(), rows * sizeof(std::string));
-            w.firm_id.resize(rows);
-            w.firm_country.resize(rows);
-            w.firm_material.resize(rows);
-            w.final_demand.resize(rows);
-            w.firm_inventory_days.resize(rows);
-            origins.firm.line.assign(rows, 0);
-          },
-          [&](const detail::CsvRow& row, const detail::CsvColumns& cols, std::size_t k) {
-            const auto& ix = cols.index;
-            origins.firm.line[k] = std::uint32_t(row.line);
-            auto c = cidx.find(row.text(ix[1]));
-            if (c == cidx.end())
-              row.fail(ix[1], "unknown country '" + std::string(row.text(ix[1])) + "'");
-            auto p = midx.find(row.text(ix[2]));
-            if (p == midx.end())
-              row.fail(ix[2], "unknown material '" + std::string(row.text(ix[2])) + "'");
-            const double fd = quantity(row, ix[3], "final_demand", false);
-            double inv = nan;
-            if (ix[4] >= 0 && !row.text(ix[4]).empty()) {
-              inv = row.number(ix[4]);
-              if (inv < 0) row.fail(ix[4], "expected inventory_days >= 0");
-            }
-            if (row.text(ix[0]).empty())
-              row.fail(ix[0], "expected a firm id, found an empty value");
-            w.firm_id[k] = row.text(ix[0]);
-            w.firm_country[k] = c->second;
-            w.firm_material[k] = p->second;
-            w.final_demand[k] = fd;
-            w.firm_inventory_days[k] = inv;
-          },
-          &named_at);
-    } catch (const InputError& e) {
-      if (e.where().file == csv && e.where().line > 0) index_ids(std::size_t(e.where().line));
-      throw;
-    }
-    index_ids(std::numeric_limits<std::size_t>::max());
   }
+}
 
-  if (auto table = root.get("final_demand_split")) {
-    const std::string csv = detail::resolve_path(path, table->as_string());
-    const SourceLocation named_at = table->where();
-    detail::read_csv(
-        csv, {"firm", "country", "amount"}, {},
-        [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
+/// The `firms_csv` table (named at `key`), parsed in parallel, then its ids indexed.
+void read_firms_csv(World& w, FirmLookup& lookup, const std::string& path, const YNode& key,
+                    Origins& origins) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const SourceLocation named_at = key.where();
+  std::string csv = detail::resolve_path(path, key.as_string());
+  origins.firms = SourceLocation{csv, 1, 0, ""};
+  origins.firm.file = csv;
+  std::map<std::string, CountryId, std::less<>> cidx;
+  std::map<std::string, MaterialId, std::less<>> midx;
+  for (CountryId c = 0; c < w.countries.size(); ++c) cidx[w.countries[c].code] = c;
+  for (MaterialId p = 0; p < w.materials.size(); ++p) midx[w.materials[p].id] = p;
+  // Rows parsed in parallel blocks, each into its slot; then the ids indexed in file order.
+  // A duplicate id before the first bad row is reported first, as when read row by row.
+  int id_column = 0;
+  auto index_ids = [&](std::size_t before_line) {
+    lookup.reserve(w.firm_id.size());
+    for (FirmId i = 0; i < w.firm_id.size(); ++i) {
+      if (i + 16 < w.firm_id.size()) lookup.prefetch_insert(i + 16);
+      const std::uint32_t line = origins.firm.line[i];
+      if (line == 0 || line >= before_line) break;
+      if (!lookup.insert(i))
+        throw InputError(SourceLocation{csv, int(line), id_column + 1, "column 'id'"},
+                         "duplicate firm id '" + w.firm_id[i] + "'");
+    }
+  };
+  try {
+    detail::read_csv_parallel(
+        csv, {"id", "country", "material", "final_demand"}, {"inventory_days"},
+        [&](std::size_t rows, const detail::CsvColumns& cols) {
+          id_column = cols.index[0];
+          w.firm_id.reserve(rows);
+          detail::FirmIndex::advise_huge_pages(w.firm_id.data(), rows * sizeof(std::string));
+          w.firm_id.resize(rows);
+          w.firm_country.resize(rows);
+          w.firm_material.resize(rows);
+          w.final_demand.resize(rows);
+          w.firm_inventory_days.resize(rows);
+          origins.firm.line.assign(rows, 0);
+        },
+        [&](const detail::CsvRow& row, const detail::CsvColumns& cols, std::size_t k) {
           const auto& ix = cols.index;
-          auto f = lookup.find(row.text(ix[0]));
-          if (!f)
-            row.fail(ix[0], "unknown firm '" + std::string(row.text(ix[0])) +
-                                "' (expected a firm id from the firms)");
-          const FirmId i = *f;
-          const CountryId c =
-              destination_of(w, row.text(ix[1]), [&](const std::string& m) { row.fail(ix[1], m); });
-          const double amount = quantity(row, ix[2], "an amount", false);
-          const SourceLocation at{csv, int(row.line), int(ix[2] + 1), "column 'amount'"};
-          auto [first, added] = split_firm.emplace(i, at);
-          if (!added && first->second.file != csv)
-            row.fail(ix[0], "firm '" + w.firm_id[i] + "' already has final_demand_to at " +
-                                first->second.str() + "; expected its split in one place");
-          split.push_back(SplitEntry{i, c, amount, at, first->second});
+          origins.firm.line[k] = std::uint32_t(row.line);
+          auto c = cidx.find(row.text(ix[1]));
+          if (c == cidx.end())
+            row.fail(ix[1], "unknown country '" + std::string(row.text(ix[1])) + "'");
+          auto p = midx.find(row.text(ix[2]));
+          if (p == midx.end())
+            row.fail(ix[2], "unknown material '" + std::string(row.text(ix[2])) + "'");
+          const double fd = quantity(row, ix[3], "final_demand", false);
+          double inv = nan;
+          if (ix[4] >= 0 && !row.text(ix[4]).empty()) {
+            inv = row.number(ix[4]);
+            if (inv < 0) row.fail(ix[4], "expected inventory_days >= 0");
+          }
+          if (row.text(ix[0]).empty()) row.fail(ix[0], "expected a firm id, found an empty value");
+          w.firm_id[k] = row.text(ix[0]);
+          w.firm_country[k] = c->second;
+          w.firm_material[k] = p->second;
+          w.final_demand[k] = fd;
+          w.firm_inventory_days[k] = inv;
         },
         &named_at);
+  } catch (const InputError& e) {
+    if (e.where().file == csv && e.where().line > 0) index_ids(std::size_t(e.where().line));
+    throw;
   }
-  add_split(w, std::move(split), origins.split);
+  index_ids(std::numeric_limits<std::size_t>::max());
+}
 
+/// The `final_demand_split` table (named at `table`): rows `firm,country,amount`.
+void read_split_table(const World& w, const FirmLookup& lookup, const std::string& path,
+                      const YNode& table, std::vector<SplitEntry>& split, SplitFirms& split_firm) {
+  const std::string csv = detail::resolve_path(path, table.as_string());
+  const SourceLocation named_at = table.where();
+  detail::read_csv(
+      csv, {"firm", "country", "amount"}, {},
+      [&](const detail::CsvRow& row, const detail::CsvColumns& cols) {
+        const auto& ix = cols.index;
+        auto f = lookup.find(row.text(ix[0]));
+        if (!f)
+          row.fail(ix[0], "unknown firm '" + std::string(row.text(ix[0])) +
+                              "' (expected a firm id from the firms)");
+        const FirmId i = *f;
+        const CountryId c =
+            destination_of(w, row.text(ix[1]), [&](const std::string& m) { row.fail(ix[1], m); });
+        const double amount = quantity(row, ix[2], "an amount", false);
+        const SourceLocation at{csv, int(row.line), int(ix[2] + 1), "column 'amount'"};
+        auto [first, added] = split_firm.emplace(i, at);
+        if (!added && first->second.file != csv)
+          row.fail(ix[0], "firm '" + w.firm_id[i] + "' already has final_demand_to at " +
+                              first->second.str() + "; expected its split in one place");
+        split.push_back(SplitEntry{i, c, amount, at, first->second});
+      },
+      &named_at);
+}
+
+/// The inline `links` list.
+void read_inline_links(World& w, const FirmLookup& lookup, const YNode& links, Origins& origins) {
   auto firm_of = [&](std::string_view id, auto&& fail) {
     auto f = lookup.find(id);
     if (!f) {
@@ -433,127 +436,163 @@ World load_world(const std::string& path) {
     }
     return *f;
   };
+  links.expect_seq();
+  for (std::size_t k = 0; k < links.size(); ++k) {
+    YNode l = links.item(k);
+    l.check_keys({"supplier", "buyer", "flow", "lead_time"});
+    origins.link.at.push_back(l.where());
+    FirmId s = firm_of(l.at("supplier").as_string(), [&](auto& m) { l.at("supplier").fail(m); });
+    FirmId b = firm_of(l.at("buyer").as_string(), [&](auto& m) { l.at("buyer").fail(m); });
+    double flow = l.at("flow").as_double();
+    if (!(flow > 0)) l.at("flow").fail("expected a flow > 0, found " + l.at("flow").as_string());
+    if (flow > kMaxQuantity)
+      l.at("flow").fail("expected a flow <= 1e100, found " + l.at("flow").as_string() + kBound);
+    int lt = l.get("lead_time") ? int(l.at("lead_time").as_int_in(1, 3650)) : 0;
+    w.link_supplier.push_back(s);
+    w.link_buyer.push_back(b);
+    w.link_flow.push_back(flow);
+    w.link_lead_time.push_back(lt);
+  }
+}
+
+/// The `links_csv` table (named at `lc`), parsed in parallel blocks.
+void read_links_csv(World& w, const FirmLookup& lookup, const std::string& path, const YNode& lc,
+                    Origins& origins) {
+  std::string csv = detail::resolve_path(path, lc.as_string());
+  const SourceLocation named_at = lc.where();
+  origins.link.file = csv;
+  // Parsed in parallel blocks (the largest table of a world); rows land at their index. The
+  // firm ids of a row are looked up a few rows later, their hash slots and ids prefetched
+  // meanwhile: each lookup is a cache miss or two, and so they overlap (LinkPipe).
+  std::vector<int> ix;
+  tbb::enumerable_thread_specific<LinkPipe> pipes;
+  auto resolve = [&](LinkPipe::Pending& p) {
+    auto firm = [&](const std::string& id, std::uint64_t h, int col, const char* name) {
+      auto f = lookup.find_hashed(id, h);
+      if (!f)
+        throw InputError(
+            SourceLocation{csv, int(p.line), col + 1, std::string("column '") + name + "'"},
+            "link to a missing firm '" + id + "'");
+      return *f;
+    };
+    w.link_supplier[p.k] = firm(p.supplier, p.supplier_hash, ix[0], "supplier");
+    w.link_buyer[p.k] = firm(p.buyer, p.buyer_hash, ix[1], "buyer");
+  };
+  // Resolves the pending rows in order; the first that fails empties the pipe (the rows
+  // after it are later than its error).
+  auto flush = [&](LinkPipe& pipe) {
+    while (pipe.count > 0) {
+      LinkPipe::Pending& p = pipe.ring[pipe.head];
+      pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
+      --pipe.count;
+      try {
+        resolve(p);
+      } catch (...) {
+        pipe.count = 0;
+        throw;
+      }
+    }
+  };
+  auto push = [&](LinkPipe& pipe, const detail::CsvRow& row, std::size_t k) {
+    if (pipe.count == LinkPipe::kDepth) {
+      LinkPipe::Pending& oldest = pipe.ring[pipe.head];
+      pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
+      --pipe.count;
+      try {
+        resolve(oldest);
+      } catch (...) {
+        pipe.count = 0;
+        throw;
+      }
+    }
+    LinkPipe::Pending& p = pipe.ring[(pipe.head + pipe.count) % LinkPipe::kDepth];
+    ++pipe.count;
+    p.k = k;
+    p.line = std::uint32_t(row.line);
+    p.supplier.assign(row.text(std::size_t(ix[0])));
+    p.buyer.assign(row.text(std::size_t(ix[1])));
+    p.supplier_hash = FirmLookup::hash(p.supplier);
+    p.buyer_hash = FirmLookup::hash(p.buyer);
+    lookup.prefetch_slot(p.supplier_hash);
+    lookup.prefetch_slot(p.buyer_hash);
+    if (pipe.count > LinkPipe::kDepth / 2) {  // its slot is in cache by now: prefetch its id
+      const auto& mid =
+          pipe.ring[(pipe.head + pipe.count - 1 - LinkPipe::kDepth / 2) % LinkPipe::kDepth];
+      lookup.prefetch_id(mid.supplier_hash);
+      lookup.prefetch_id(mid.buyer_hash);
+    }
+  };
+  detail::read_csv_parallel(
+      csv, {"supplier", "buyer", "flow"}, {"lead_time"},
+      [&](std::size_t rows, const detail::CsvColumns& cols) {
+        ix = cols.index;
+        w.link_supplier.resize(rows);
+        w.link_buyer.resize(rows);
+        w.link_flow.resize(rows);
+        w.link_lead_time.resize(rows);
+        origins.link.line.resize(rows);
+      },
+      [&](const detail::CsvRow& row, const detail::CsvColumns&, std::size_t k) {
+        LinkPipe& pipe = pipes.local();
+        double flow = 0;
+        int lt = 0;
+        try {
+          flow = quantity(row, ix[2], "a flow", true);
+          if (ix[3] >= 0 && !row.text(ix[3]).empty()) {
+            double v = row.number(ix[3]);
+            if (v < 1 || v > 3650 || v != std::floor(v))
+              row.fail(ix[3], "expected a whole number of days in [1, 3650], found " +
+                                  std::string(row.text(ix[3])));
+            lt = int(v);
+          }
+        } catch (...) {
+          // The row's firms come before its flow: a missing one (or an earlier row's) first.
+          push(pipe, row, k);
+          flush(pipe);
+          throw;
+        }
+        w.link_flow[k] = flow;
+        w.link_lead_time[k] = lt;
+        origins.link.line[k] = std::uint32_t(row.line);
+        push(pipe, row, k);
+      },
+      &named_at, [&] { flush(pipes.local()); });
+}
+}  // namespace
+
+World load_world(const std::string& path) {
+  if (is_world_description(path)) return generate_world(path);
+  Origins origins;
+  YNode root = detail::load_yaml_file(path);
+  root.expect_map();
+  root.check_keys({"countries", "materials", "firms", "firms_csv", "links", "links_csv",
+                   "final_demand_split", "lead_times", "name", "meta"});
+  World w;
+  w.source = path;
+
+  read_countries(w, root);
+  read_materials(w, root);
+  read_lead_times(w, root);
+
+  FirmLookup lookup(w.firm_id);
+  std::vector<SplitEntry> split;
+  SplitFirms split_firm;
+  if (root.has("firms") == root.has("firms_csv"))
+    root.fail("expected exactly one of 'firms' (inline) or 'firms_csv' (a table)");
+  if (auto firms = root.get("firms"))
+    read_inline_firms(w, lookup, *firms, origins, split, split_firm);
+  else
+    read_firms_csv(w, lookup, path, root.at("firms_csv"), origins);
+  if (auto table = root.get("final_demand_split"))
+    read_split_table(w, lookup, path, *table, split, split_firm);
+  add_split(w, std::move(split), origins.split);
+
   if (root.has("links") && root.has("links_csv"))
     root.fail("expected at most one of 'links' (inline) or 'links_csv' (a table)");
-  if (auto links = root.get("links")) {
-    links->expect_seq();
-    for (std::size_t k = 0; k < links->size(); ++k) {
-      YNode l = links->item(k);
-      l.check_keys({"supplier", "buyer", "flow", "lead_time"});
-      origins.link.at.push_back(l.where());
-      FirmId s = firm_of(l.at("supplier").as_string(), [&](auto& m) { l.at("supplier").fail(m); });
-      FirmId b = firm_of(l.at("buyer").as_string(), [&](auto& m) { l.at("buyer").fail(m); });
-      double flow = l.at("flow").as_double();
-      if (!(flow > 0)) l.at("flow").fail("expected a flow > 0, found " + l.at("flow").as_string());
-      if (flow > kMaxQuantity)
-        l.at("flow").fail("expected a flow <= 1e100, found " + l.at("flow").as_string() + kBound);
-      int lt = l.get("lead_time") ? int(l.at("lead_time").as_int_in(1, 3650)) : 0;
-      w.link_supplier.push_back(s);
-      w.link_buyer.push_back(b);
-      w.link_flow.push_back(flow);
-      w.link_lead_time.push_back(lt);
-    }
-  } else if (auto lc = root.get("links_csv")) {
-    std::string csv = detail::resolve_path(path, lc->as_string());
-    const SourceLocation named_at = lc->where();
-    origins.link.file = csv;
-    // Parsed in parallel blocks (the largest table of a world); rows land at their index. The
-    // firm ids of a row are looked up a few rows later, their hash slots and ids prefetched
-    // meanwhile: each lookup is a cache miss or two, and so they overlap (LinkPipe).
-    std::vector<int> ix;
-    tbb::enumerable_thread_specific<LinkPipe> pipes;
-    auto resolve = [&](LinkPipe::Pending& p) {
-      auto firm = [&](const std::string& id, std::uint64_t h, int col, const char* name) {
-        auto f = lookup.find_hashed(id, h);
-        if (!f)
-          throw InputError(
-              SourceLocation{csv, int(p.line), col + 1, std::string("column '") + name + "'"},
-              "link to a missing firm '" + id + "'");
-        return *f;
-      };
-      w.link_supplier[p.k] = firm(p.supplier, p.supplier_hash, ix[0], "supplier");
-      w.link_buyer[p.k] = firm(p.buyer, p.buyer_hash, ix[1], "buyer");
-    };
-    // Resolves the pending rows in order; the first that fails empties the pipe (the rows
-    // after it are later than its error).
-    auto flush = [&](LinkPipe& pipe) {
-      while (pipe.count > 0) {
-        LinkPipe::Pending& p = pipe.ring[pipe.head];
-        pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
-        --pipe.count;
-        try {
-          resolve(p);
-        } catch (...) {
-          pipe.count = 0;
-          throw;
-        }
-      }
-    };
-    auto push = [&](LinkPipe& pipe, const detail::CsvRow& row, std::size_t k) {
-      if (pipe.count == LinkPipe::kDepth) {
-        LinkPipe::Pending& oldest = pipe.ring[pipe.head];
-        pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
-        --pipe.count;
-        try {
-          resolve(oldest);
-        } catch (...) {
-          pipe.count = 0;
-          throw;
-        }
-      }
-      LinkPipe::Pending& p = pipe.ring[(pipe.head + pipe.count) % LinkPipe::kDepth];
-      ++pipe.count;
-      p.k = k;
-      p.line = std::uint32_t(row.line);
-      p.supplier.assign(row.text(std::size_t(ix[0])));
-      p.buyer.assign(row.text(std::size_t(ix[1])));
-      p.supplier_hash = FirmLookup::hash(p.supplier);
-      p.buyer_hash = FirmLookup::hash(p.buyer);
-      lookup.prefetch_slot(p.supplier_hash);
-      lookup.prefetch_slot(p.buyer_hash);
-      if (pipe.count > LinkPipe::kDepth / 2) {  // its slot is in cache by now: prefetch its id
-        const auto& mid =
-            pipe.ring[(pipe.head + pipe.count - 1 - LinkPipe::kDepth / 2) % LinkPipe::kDepth];
-        lookup.prefetch_id(mid.supplier_hash);
-        lookup.prefetch_id(mid.buyer_hash);
-      }
-    };
-    detail::read_csv_parallel(
-        csv, {"supplier", "buyer", "flow"}, {"lead_time"},
-        [&](std::size_t rows, const detail::CsvColumns& cols) {
-          ix = cols.index;
-          w.link_supplier.resize(rows);
-          w.link_buyer.resize(rows);
-          w.link_flow.resize(rows);
-          w.link_lead_time.resize(rows);
-          origins.link.line.resize(rows);
-        },
-        [&](const detail::CsvRow& row, const detail::CsvColumns&, std::size_t k) {
-          LinkPipe& pipe = pipes.local();
-          double flow = 0;
-          int lt = 0;
-          try {
-            flow = quantity(row, ix[2], "a flow", true);
-            if (ix[3] >= 0 && !row.text(ix[3]).empty()) {
-              double v = row.number(ix[3]);
-              if (v < 1 || v > 3650 || v != std::floor(v))
-                row.fail(ix[3], "expected a whole number of days in [1, 3650], found " +
-                                    std::string(row.text(ix[3])));
-              lt = int(v);
-            }
-          } catch (...) {
-            // The row's firms come before its flow: a missing one (or an earlier row's) first.
-            push(pipe, row, k);
-            flush(pipe);
-            throw;
-          }
-          w.link_flow[k] = flow;
-          w.link_lead_time[k] = lt;
-          origins.link.line[k] = std::uint32_t(row.line);
-          push(pipe, row, k);
-        },
-        &named_at, [&] { flush(pipes.local()); });
-  }
+  if (auto links = root.get("links"))
+    read_inline_links(w, lookup, *links, origins);
+  else if (auto lc = root.get("links_csv"))
+    read_links_csv(w, lookup, path, *lc, origins);
   try {
     w.finalize();
   } catch (const InputError& e) {

@@ -157,6 +157,146 @@ void check_width(const CsvRow& row) {
                        "), found only blank lines and comments" + named);
 }
 
+/// Blocks of whole lines of a table read in parallel (read_csv_parallel), about 1 MiB each.
+struct Block {
+  std::size_t begin = 0, end = 0, lines = 0, rows = 0, first_line = 0, first_row = 0;
+  std::exception_ptr error;
+};
+
+/// The header of a table read in parallel, read as read_csv reads it (the file's start is checked
+/// as UTF-8 first); `pos` and `line_no` end at the header line.
+void read_parallel_header(const std::string& text, const std::string& path,
+                          const std::vector<std::string>& required,
+                          const std::vector<std::string>& optional, const std::string& named,
+                          std::vector<std::string>& header, CsvColumns& cols, std::size_t& pos,
+                          std::size_t& line_no) {
+  std::string scratch;
+  CsvRow row;
+  row.file = path;
+  row.header = &header;
+  while (pos < text.size()) {
+    const std::size_t begin = pos;
+    const std::string_view line = next_line(text, pos);
+    ++line_no;
+    try {
+      check_utf8(std::string_view(text.data() + begin, pos - begin), path);
+    } catch (const InputError& e) {  // it counts from line 1: this line's number
+      throw InputError(SourceLocation{path, int(line_no), 0, ""}, e.detail());
+    }
+    if (line.empty() || line.front() == '#') continue;
+    check_length(line, path, line_no);
+    scratch.reserve(line.size());
+    split(line, row.fields, scratch);
+    row.line = line_no;
+    parse_header(row, header, cols, required, optional);
+    break;
+  }
+  if (header.empty()) no_header(path, required, optional, named);
+}
+
+/// `text` from `pos` cut into blocks of whole lines.
+std::vector<Block> split_blocks(const std::string& text, std::size_t pos) {
+  std::vector<Block> blocks;
+  constexpr std::size_t kBlock = 1u << 20;
+  for (std::size_t b = pos; b < text.size();) {
+    std::size_t e = std::min(text.size(), b + kBlock);
+    if (e < text.size()) {
+      const std::size_t nl = text.find('\n', e - 1);
+      e = nl == std::string::npos ? text.size() : nl + 1;
+    }
+    blocks.push_back(Block{b, e, 0, 0, 0, 0, nullptr});
+    b = e;
+  }
+  return blocks;
+}
+
+/// Pass 1: lines and data rows per block, UTF-8 checked (its line fixed up here); numbers each
+/// block's first line (after the header line `line_no`) and row; returns the number of rows.
+std::size_t count_rows(std::vector<Block>& blocks, std::string_view all, const std::string& path,
+                       std::size_t line_no) {
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks.size(), 1), [&](const auto& r) {
+    for (std::size_t k = r.begin(); k != r.end(); ++k) {
+      Block& b = blocks[k];
+      const std::string_view part = all.substr(b.begin, b.end - b.begin);
+      try {
+        check_utf8(part, path);
+      } catch (const InputError& e) {
+        b.error = std::make_exception_ptr(e);
+      }
+      std::size_t p = 0;
+      while (p < part.size()) {
+        const std::string_view line = next_line(part, p);
+        ++b.lines;
+        if (!line.empty() && line.front() != '#') ++b.rows;
+      }
+    }
+  });
+  std::size_t rows = 0;
+  line_no += 1;  // the line after the header
+  for (auto& b : blocks) {
+    b.first_line = line_no;
+    b.first_row = rows;
+    line_no += b.lines;
+    rows += b.rows;
+    if (b.error) {
+      try {
+        std::rethrow_exception(b.error);
+      } catch (const InputError& e) {
+        SourceLocation at = e.where();
+        at.line += int(b.first_line) - 1;
+        throw InputError(at, e.detail());
+      }
+    }
+  }
+  return rows;
+}
+
+/// Pass 2: the rows; each block stops at its first error, and the first block's error wins.
+void read_blocks(std::vector<Block>& blocks, std::string_view all, const std::string& path,
+                 const std::vector<std::string>& header, const CsvColumns& cols,
+                 const std::function<void(const CsvRow&, const CsvColumns&, std::size_t)>& on_row,
+                 const std::function<void()>& on_block_end) {
+  std::atomic<std::size_t> first_failed{blocks.size()};
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks.size(), 1), [&](const auto& r) {
+    CsvRow row;
+    row.file = path;
+    row.header = &header;
+    std::string block_scratch;
+    block_scratch.reserve(1024);
+    for (std::size_t k = r.begin(); k != r.end(); ++k) {
+      if (k > first_failed.load(std::memory_order_relaxed)) return;
+      Block& b = blocks[k];
+      const std::string_view part = all.substr(b.begin, b.end - b.begin);
+      std::size_t p = 0, ln = b.first_line, index = b.first_row;
+      try {
+        for (; p < part.size(); ++ln) {
+          const std::string_view line = next_line(part, p);
+          if (line.empty() || line.front() == '#') continue;
+          check_length(line, path, ln);
+          block_scratch.reserve(line.size());
+          split(line, row.fields, block_scratch);
+          row.line = ln;
+          check_width(row);
+          on_row(row, cols, index++);
+        }
+        if (on_block_end) on_block_end();
+      } catch (...) {
+        b.error = std::current_exception();
+        if (on_block_end) {
+          try {
+            on_block_end();  // the rows before the failing one: their errors come first
+          } catch (...) {
+            b.error = std::current_exception();
+          }
+        }
+        std::size_t seen = first_failed.load();
+        while (k < seen && !first_failed.compare_exchange_weak(seen, k)) {
+        }
+      }
+    }
+  });
+  if (first_failed.load() < blocks.size()) std::rethrow_exception(blocks[first_failed].error);
+}
 }  // namespace
 
 void read_csv(const std::string& path, const std::vector<std::string>& required,
@@ -205,128 +345,14 @@ void read_csv_parallel(
   const std::string text = read_table(path, required, optional, named, named_at);
   std::vector<std::string> header;
   CsvColumns cols;
-  std::string scratch;
   // The header, read as read_csv reads it (the file's start is checked as UTF-8 first).
   std::size_t pos = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0, line_no = 0;
-  {
-    CsvRow row;
-    row.file = path;
-    row.header = &header;
-    while (pos < text.size()) {
-      const std::size_t begin = pos;
-      const std::string_view line = next_line(text, pos);
-      ++line_no;
-      try {
-        check_utf8(std::string_view(text.data() + begin, pos - begin), path);
-      } catch (const InputError& e) {  // it counts from line 1: this line's number
-        throw InputError(SourceLocation{path, int(line_no), 0, ""}, e.detail());
-      }
-      if (line.empty() || line.front() == '#') continue;
-      check_length(line, path, line_no);
-      scratch.reserve(line.size());
-      split(line, row.fields, scratch);
-      row.line = line_no;
-      parse_header(row, header, cols, required, optional);
-      break;
-    }
-    if (header.empty()) no_header(path, required, optional, named);
-  }
-
-  // Blocks of whole lines, about 1 MiB each.
-  struct Block {
-    std::size_t begin = 0, end = 0, lines = 0, rows = 0, first_line = 0, first_row = 0;
-    std::exception_ptr error;
-  };
-  std::vector<Block> blocks;
-  constexpr std::size_t kBlock = 1u << 20;
-  for (std::size_t b = pos; b < text.size();) {
-    std::size_t e = std::min(text.size(), b + kBlock);
-    if (e < text.size()) {
-      const std::size_t nl = text.find('\n', e - 1);
-      e = nl == std::string::npos ? text.size() : nl + 1;
-    }
-    blocks.push_back(Block{b, e, 0, 0, 0, 0, nullptr});
-    b = e;
-  }
+  read_parallel_header(text, path, required, optional, named, header, cols, pos, line_no);
+  std::vector<Block> blocks = split_blocks(text, pos);
   const std::string_view all(text);
-  // Pass 1: lines and data rows per block, UTF-8 checked (its line fixed up below).
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks.size(), 1), [&](const auto& r) {
-    for (std::size_t k = r.begin(); k != r.end(); ++k) {
-      Block& b = blocks[k];
-      const std::string_view part = all.substr(b.begin, b.end - b.begin);
-      try {
-        check_utf8(part, path);
-      } catch (const InputError& e) {
-        b.error = std::make_exception_ptr(e);
-      }
-      std::size_t p = 0;
-      while (p < part.size()) {
-        const std::string_view line = next_line(part, p);
-        ++b.lines;
-        if (!line.empty() && line.front() != '#') ++b.rows;
-      }
-    }
-  });
-  std::size_t rows = 0;
-  line_no += 1;  // the line after the header
-  for (auto& b : blocks) {
-    b.first_line = line_no;
-    b.first_row = rows;
-    line_no += b.lines;
-    rows += b.rows;
-    if (b.error) {
-      try {
-        std::rethrow_exception(b.error);
-      } catch (const InputError& e) {
-        SourceLocation at = e.where();
-        at.line += int(b.first_line) - 1;
-        throw InputError(at, e.detail());
-      }
-    }
-  }
+  const std::size_t rows = count_rows(blocks, all, path, line_no);
   on_count(rows, cols);
-
-  // Pass 2: the rows; each block stops at its first error, and the first block's error wins.
-  std::atomic<std::size_t> first_failed{blocks.size()};
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks.size(), 1), [&](const auto& r) {
-    CsvRow row;
-    row.file = path;
-    row.header = &header;
-    std::string block_scratch;
-    block_scratch.reserve(1024);
-    for (std::size_t k = r.begin(); k != r.end(); ++k) {
-      if (k > first_failed.load(std::memory_order_relaxed)) return;
-      Block& b = blocks[k];
-      const std::string_view part = all.substr(b.begin, b.end - b.begin);
-      std::size_t p = 0, ln = b.first_line, index = b.first_row;
-      try {
-        for (; p < part.size(); ++ln) {
-          const std::string_view line = next_line(part, p);
-          if (line.empty() || line.front() == '#') continue;
-          check_length(line, path, ln);
-          block_scratch.reserve(line.size());
-          split(line, row.fields, block_scratch);
-          row.line = ln;
-          check_width(row);
-          on_row(row, cols, index++);
-        }
-        if (on_block_end) on_block_end();
-      } catch (...) {
-        b.error = std::current_exception();
-        if (on_block_end) {
-          try {
-            on_block_end();  // the rows before the failing one: their errors come first
-          } catch (...) {
-            b.error = std::current_exception();
-          }
-        }
-        std::size_t seen = first_failed.load();
-        while (k < seen && !first_failed.compare_exchange_weak(seen, k)) {
-        }
-      }
-    }
-  });
-  if (first_failed.load() < blocks.size()) std::rethrow_exception(blocks[first_failed].error);
+  read_blocks(blocks, all, path, header, cols, on_row, on_block_end);
 }
 
 }  // namespace shortfall::detail

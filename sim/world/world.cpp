@@ -80,156 +80,213 @@ std::string num(double v) {
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
 }
+
+/// The world is not empty, its firm columns have one length, and it fits 32-bit ids.
+void check_counts(const World& w) {
+  const std::size_t n = w.firm_id.size();
+  if (w.countries.empty()) fail(w, "countries", "expected at least one country, found none");
+  if (w.materials.empty()) fail(w, "materials", "expected at least one material, found none");
+  if (n == 0) fail(w, "firms", "expected at least one firm, found an empty world");
+  if (n >= std::numeric_limits<std::uint32_t>::max() ||
+      w.link_flow.size() >= std::numeric_limits<std::uint32_t>::max())
+    fail(w, "links", "expected fewer than 2^32 firms and links");
+  if (w.firm_country.size() != n || w.firm_material.size() != n || w.final_demand.size() != n)
+    fail(w, "firms", "firm columns have different lengths");
+}
+
+/// Country codes and material ids are unique; materials' optional values are in range.
+void check_countries_and_materials(World& w) {
+  std::set<std::string_view> seen;
+  for (const auto& c : w.countries)
+    if (!seen.insert(c.code).second)
+      fail(w, "countries", "duplicate country code '" + c.code + "'");
+  seen.clear();
+  for (const auto& p : w.materials)
+    if (!seen.insert(p.id).second) fail(w, "materials", "duplicate material id '" + p.id + "'");
+  for (auto& p : w.materials) {
+    if (p.name.empty()) p.name = p.id;
+    if (p.inventory_days && !(std::isfinite(*p.inventory_days) && *p.inventory_days >= 0))
+      fail(w, "materials[" + p.id + "].inventory_days",
+           "expected a finite number >= 0, found " + num(*p.inventory_days));
+    if (p.utilisation && !(*p.utilisation > 0.0 && *p.utilisation <= 1.0))
+      fail(w, "materials[" + p.id + "].utilisation",
+           "expected a capacity utilisation in (0, 1], found " + num(*p.utilisation));
+    if (p.unit_value &&
+        !(std::isfinite(*p.unit_value) && *p.unit_value > 0.0 && *p.unit_value <= kMaxQuantity))
+      fail(w, "materials[" + p.id + "].unit_value",
+           "expected a value per unit > 0 and <= 1e100, found " + num(*p.unit_value));
+  }
+}
+
+/// Firms: unique ids (placed in `slots`, the firm index), known country and material, and
+/// final demand and inventory days in range.
+void check_firms(const World& w, std::vector<std::uint64_t>& slots) {
+  const std::size_t n = w.firm_id.size();
+  // Keys of messages are built only on failure: a string per firm and link cost seconds on a
+  // 1M-firm / 5M-link world.
+  for (FirmId i = 0; i < n; ++i) {
+    auto key = [&] { return "firms[" + w.firm_id[i] + "]"; };
+    if (i + 16 < n) detail::FirmIndex::prefetch_place(slots, w.firm_id, i + 16);
+    if (!detail::FirmIndex::place(slots, w.firm_id, i))
+      fail(w, key(), "duplicate firm id '" + w.firm_id[i] + "'");
+    if (w.firm_country[i] >= w.countries.size()) fail(w, key() + ".country", "unknown country");
+    if (w.firm_material[i] >= w.materials.size()) fail(w, key() + ".material", "unknown material");
+    if (!(std::isfinite(w.final_demand[i]) && w.final_demand[i] >= 0 &&
+          w.final_demand[i] <= kMaxQuantity))
+      fail(w, key() + ".final_demand",
+           "expected a number >= 0 and <= 1e100, found " + num(w.final_demand[i]));
+    double nd = w.firm_inventory_days[i];
+    if (!std::isnan(nd) && !(std::isfinite(nd) && nd >= 0))
+      fail(w, key() + ".inventory_days", "expected a finite number >= 0, found " + num(nd));
+  }
+}
+
+/// Links: known distinct firms, flows in range; lead times defaulted from the table and checked.
+void check_links(World& w) {
+  const std::size_t n = w.firm_id.size();
+  const std::size_t m = w.link_flow.size();
+  if (w.link_supplier.size() != m || w.link_buyer.size() != m)
+    fail(w, "links", "link columns have different lengths");
+  w.link_lead_time.resize(m, 0);
+  for (LinkId l = 0; l < m; ++l) {
+    auto key = [l] { return "links[" + std::to_string(l) + "]"; };
+    if (w.link_supplier[l] >= n || w.link_buyer[l] >= n) fail(w, key(), "link to a missing firm");
+    if (w.link_supplier[l] == w.link_buyer[l])
+      fail(w, key(), "a firm cannot supply itself ('" + w.firm_id[w.link_supplier[l]] + "')");
+    if (!(std::isfinite(w.link_flow[l]) && w.link_flow[l] > 0 && w.link_flow[l] <= kMaxQuantity))
+      fail(w, key() + ".flow",
+           "expected a flow > 0 and <= 1e100 (" + w.firm_id[w.link_supplier[l]] + " -> " +
+               w.firm_id[w.link_buyer[l]] + "), found " + num(w.link_flow[l]));
+    if (w.link_lead_time[l] == 0)
+      w.link_lead_time[l] =
+          w.lead_times.between(w.firm_country[w.link_supplier[l]], w.firm_country[w.link_buyer[l]]);
+    if (w.link_lead_time[l] < 1 || w.link_lead_time[l] > 3650)
+      fail(w, key() + ".lead_time",
+           "expected a lead time in days in [1, 3650], found " +
+               std::to_string(w.link_lead_time[l]));
+  }
+}
+
+/// The content hash, of the world as given (it does not depend on the adjacency).
+std::string content_hash(const World& w) {
+  const std::size_t n = w.firm_id.size();
+  const std::size_t m = w.link_flow.size();
+  detail::Sha256 h;
+  for (const auto& c : w.countries) {
+    h.update(c.code);
+    h.update("\x1f");
+    h.update(c.name);
+    h.update("\x1f");
+    for (const auto& g : c.groups) {
+      h.update(g);
+      h.update("\x1e");
+    }
+    h.update("\x1d");
+  }
+  for (const auto& p : w.materials) {
+    h.update(p.id);
+    h.update("\x1f");
+    h.update(p.unit);
+    h.update("\x1f");
+    h.update_pod(p.inventory_days.value_or(-1.0));
+    h.update_pod(p.requalification_days.value_or(-1.0));
+  }
+  for (FirmId i = 0; i < n; ++i) {
+    h.update(w.firm_id[i]);
+    h.update("\x1f");
+    h.update_pod(w.firm_country[i]);
+    h.update_pod(w.firm_material[i]);
+    h.update_pod(w.final_demand[i]);
+    h.update_pod(w.firm_inventory_days[i]);
+  }
+  // The lead-time table matters beyond the links given: links added during a run use it.
+  h.update_pod(w.lead_times.domestic);
+  h.update_pod(w.lead_times.international);
+  for (const auto& [pair, days] : w.lead_times.pairs) {
+    h.update_pod(pair.first);
+    h.update_pod(pair.second);
+    h.update_pod(days);
+  }
+  for (LinkId l = 0; l < m; ++l) {
+    h.update_pod(w.link_supplier[l]);
+    h.update_pod(w.link_buyer[l]);
+    h.update_pod(w.link_flow[l]);
+    h.update_pod(w.link_lead_time[l]);
+  }
+  // Material values and utilisation, and destination splits, enter the hash only where given,
+  // so that worlds without them keep their hashes.
+  for (const auto& p : w.materials)
+    if (p.utilisation || p.unit_value) {
+      h.update(
+          "\x1c"
+          "material-v2");
+      h.update(p.id);
+      h.update_pod(p.utilisation.value_or(-1.0));
+      h.update_pod(p.unit_value.value_or(-1.0));
+    }
+  if (w.has_final_demand_split) {
+    h.update(
+        "\x1c"
+        "final-demand-split");
+    for (std::size_t k = 0; k < w.final_dest_country.size(); ++k) {
+      h.update_pod(w.final_dest_country[k]);
+      h.update_pod(w.final_dest_amount[k]);
+    }
+  }
+  return h.hex();
+}
+
+/// Duplicate links: within a slot, suppliers are sorted.
+void check_duplicate_links(const World& w, const detail::Network& net) {
+  const std::size_t n = w.firm_id.size();
+  for (FirmId i = 0; i < n; ++i)
+    for (detail::Lane a = net.slot_lane_begin[net.slot_begin[i]];
+         a + 1 < net.slot_lane_begin[net.slot_begin[i + 1]]; ++a)
+      if (net.lane_supplier[a] == net.lane_supplier[a + 1])
+        fail(w, "links[" + std::to_string(net.lane_link[a + 1]) + "]",
+             "duplicate link " + w.firm_id[net.lane_supplier[a]] + " -> " + w.firm_id[i] +
+                 " (each supplier-buyer pair may appear once)");
+}
+
+/// Baseline output, checked: a firm that buys inputs has some.
+void set_baseline_output(World& w, const detail::Network& net) {
+  const std::size_t n = w.firm_id.size();
+  // Baseline output x0_j = sum_k Z0_jk + C0_j, summed in out-lane order so that the engine's
+  // demand D_j = sum_k O_jk + C_j reproduces it to the last bit at baseline.
+  w.baseline_output.assign(n, 0.0);
+  for (FirmId j = 0; j < n; ++j) {
+    double sales = 0.0;
+    for (detail::Lane k = net.out_begin[j]; k < net.out_begin[j + 1]; ++k)
+      sales += w.link_flow[net.lane_link[net.out_lane[k]]];
+    w.baseline_output[j] = sales + w.final_demand[j];
+  }
+  for (FirmId i = 0; i < n; ++i)
+    if (w.baseline_output[i] == 0.0 && net.slot_begin[i + 1] > net.slot_begin[i])
+      fail(w, "firms[" + w.firm_id[i] + "]",
+           "firm buys inputs but has zero baseline output (no buyers and no final demand)");
+}
 }  // namespace
 
 void World::finalize() {
   const std::size_t n = firm_id.size();
-  if (countries.empty()) fail(*this, "countries", "expected at least one country, found none");
-  if (materials.empty()) fail(*this, "materials", "expected at least one material, found none");
-  if (n == 0) fail(*this, "firms", "expected at least one firm, found an empty world");
-  if (n >= std::numeric_limits<std::uint32_t>::max() ||
-      link_flow.size() >= std::numeric_limits<std::uint32_t>::max())
-    fail(*this, "links", "expected fewer than 2^32 firms and links");
-  if (firm_country.size() != n || firm_material.size() != n || final_demand.size() != n)
-    fail(*this, "firms", "firm columns have different lengths");
+  check_counts(*this);
   firm_inventory_days.resize(n, std::numeric_limits<double>::quiet_NaN());
-
-  {
-    std::set<std::string_view> seen;
-    for (const auto& c : countries)
-      if (!seen.insert(c.code).second) fail(*this, "countries", "duplicate country code '" + c.code + "'");
-    seen.clear();
-    for (const auto& p : materials)
-      if (!seen.insert(p.id).second) fail(*this, "materials", "duplicate material id '" + p.id + "'");
-  }
-  for (auto& p : materials) {
-    if (p.name.empty()) p.name = p.id;
-    if (p.inventory_days && !(std::isfinite(*p.inventory_days) && *p.inventory_days >= 0))
-      fail(*this, "materials[" + p.id + "].inventory_days",
-           "expected a finite number >= 0, found " + num(*p.inventory_days));
-    if (p.utilisation && !(*p.utilisation > 0.0 && *p.utilisation <= 1.0))
-      fail(*this, "materials[" + p.id + "].utilisation",
-           "expected a capacity utilisation in (0, 1], found " + num(*p.utilisation));
-    if (p.unit_value &&
-        !(std::isfinite(*p.unit_value) && *p.unit_value > 0.0 && *p.unit_value <= kMaxQuantity))
-      fail(*this, "materials[" + p.id + "].unit_value",
-           "expected a value per unit > 0 and <= 1e100, found " + num(*p.unit_value));
-  }
+  check_countries_and_materials(*this);
   firm_slots_ = detail::FirmIndex::empty_slots(n);
-  // Keys of messages are built only on failure: a string per firm and link cost seconds on a
-  // 1M-firm / 5M-link world.
-  for (FirmId i = 0; i < n; ++i) {
-    auto key = [&] { return "firms[" + firm_id[i] + "]"; };
-    if (i + 16 < n) detail::FirmIndex::prefetch_place(firm_slots_, firm_id, i + 16);
-    if (!detail::FirmIndex::place(firm_slots_, firm_id, i))
-      fail(*this, key(), "duplicate firm id '" + firm_id[i] + "'");
-    if (firm_country[i] >= countries.size()) fail(*this, key() + ".country", "unknown country");
-    if (firm_material[i] >= materials.size()) fail(*this, key() + ".material", "unknown material");
-    if (!(std::isfinite(final_demand[i]) && final_demand[i] >= 0 &&
-          final_demand[i] <= kMaxQuantity))
-      fail(*this, key() + ".final_demand",
-           "expected a number >= 0 and <= 1e100, found " + num(final_demand[i]));
-    double nd = firm_inventory_days[i];
-    if (!std::isnan(nd) && !(std::isfinite(nd) && nd >= 0))
-      fail(*this, key() + ".inventory_days", "expected a finite number >= 0, found " + num(nd));
-  }
-
-  const std::size_t m = link_flow.size();
-  if (link_supplier.size() != m || link_buyer.size() != m)
-    fail(*this, "links", "link columns have different lengths");
-  link_lead_time.resize(m, 0);
-  for (LinkId l = 0; l < m; ++l) {
-    auto key = [l] { return "links[" + std::to_string(l) + "]"; };
-    if (link_supplier[l] >= n || link_buyer[l] >= n) fail(*this, key(), "link to a missing firm");
-    if (link_supplier[l] == link_buyer[l])
-      fail(*this, key(), "a firm cannot supply itself ('" + firm_id[link_supplier[l]] + "')");
-    if (!(std::isfinite(link_flow[l]) && link_flow[l] > 0 && link_flow[l] <= kMaxQuantity))
-      fail(*this, key() + ".flow",
-           "expected a flow > 0 and <= 1e100 (" + firm_id[link_supplier[l]] + " -> " +
-               firm_id[link_buyer[l]] + "), found " + num(link_flow[l]));
-    if (link_lead_time[l] == 0)
-      link_lead_time[l] =
-          lead_times.between(firm_country[link_supplier[l]], firm_country[link_buyer[l]]);
-    if (link_lead_time[l] < 1 || link_lead_time[l] > 3650)
-      fail(*this, key() + ".lead_time",
-           "expected a lead time in days in [1, 3650], found " + std::to_string(link_lead_time[l]));
-  }
+  check_firms(*this, firm_slots_);
+  check_links(*this);
 
   build_final_destinations();
 
-  // The content hash, of the world as given (it does not depend on the adjacency).
-  auto content_hash = [&] {
-    detail::Sha256 h;
-    for (const auto& c : countries) {
-      h.update(c.code); h.update("\x1f"); h.update(c.name); h.update("\x1f");
-      for (const auto& g : c.groups) { h.update(g); h.update("\x1e"); }
-      h.update("\x1d");
-    }
-    for (const auto& p : materials) {
-      h.update(p.id); h.update("\x1f"); h.update(p.unit); h.update("\x1f");
-      h.update_pod(p.inventory_days.value_or(-1.0));
-      h.update_pod(p.requalification_days.value_or(-1.0));
-    }
-    for (FirmId i = 0; i < n; ++i) {
-      h.update(firm_id[i]); h.update("\x1f");
-      h.update_pod(firm_country[i]); h.update_pod(firm_material[i]);
-      h.update_pod(final_demand[i]); h.update_pod(firm_inventory_days[i]);
-    }
-    // The lead-time table matters beyond the links given: links added during a run use it.
-    h.update_pod(lead_times.domestic);
-    h.update_pod(lead_times.international);
-    for (const auto& [pair, days] : lead_times.pairs) {
-      h.update_pod(pair.first); h.update_pod(pair.second); h.update_pod(days);
-    }
-    for (LinkId l = 0; l < m; ++l) {
-      h.update_pod(link_supplier[l]); h.update_pod(link_buyer[l]);
-      h.update_pod(link_flow[l]); h.update_pod(link_lead_time[l]);
-    }
-    // Material values and utilisation, and destination splits, enter the hash only where given,
-    // so that worlds without them keep their hashes.
-    for (const auto& p : materials)
-      if (p.utilisation || p.unit_value) {
-        h.update("\x1c" "material-v2"); h.update(p.id);
-        h.update_pod(p.utilisation.value_or(-1.0)); h.update_pod(p.unit_value.value_or(-1.0));
-      }
-    if (has_final_demand_split) {
-      h.update("\x1c" "final-demand-split");
-      for (std::size_t k = 0; k < final_dest_country.size(); ++k) {
-        h.update_pod(final_dest_country[k]); h.update_pod(final_dest_amount[k]);
-      }
-    }
-    return h.hex();
-  };
   // The adjacency and the content hash (which does not depend on it) side by side: each takes
   // a few tenths of a second on a 5M-link world.
   std::shared_ptr<detail::Network> net;
   tbb::parallel_invoke(
       [&] { net = std::make_shared<detail::Network>(detail::build_network(*this)); },
-      [&] { sha256 = content_hash(); });
+      [&] { sha256 = content_hash(*this); });
 
-  // Duplicate links: within a slot, suppliers are sorted.
-  for (FirmId i = 0; i < n; ++i)
-    for (detail::Lane a = net->slot_lane_begin[net->slot_begin[i]];
-         a + 1 < net->slot_lane_begin[net->slot_begin[i + 1]]; ++a)
-      if (net->lane_supplier[a] == net->lane_supplier[a + 1])
-        fail(*this, "links[" + std::to_string(net->lane_link[a + 1]) + "]",
-             "duplicate link " + firm_id[net->lane_supplier[a]] + " -> " + firm_id[i] +
-                 " (each supplier-buyer pair may appear once)");
-
-  // Baseline output x0_j = sum_k Z0_jk + C0_j, summed in out-lane order so that the engine's
-  // demand D_j = sum_k O_jk + C_j reproduces it to the last bit at baseline.
-  baseline_output.assign(n, 0.0);
-  for (FirmId j = 0; j < n; ++j) {
-    double sales = 0.0;
-    for (detail::Lane k = net->out_begin[j]; k < net->out_begin[j + 1]; ++k)
-      sales += link_flow[net->lane_link[net->out_lane[k]]];
-    baseline_output[j] = sales + final_demand[j];
-  }
-  for (FirmId i = 0; i < n; ++i)
-    if (baseline_output[i] == 0.0 && net->slot_begin[i + 1] > net->slot_begin[i])
-      fail(*this, "firms[" + firm_id[i] + "]",
-           "firm buys inputs but has zero baseline output (no buyers and no final demand)");
-
+  check_duplicate_links(*this, *net);
+  set_baseline_output(*this, *net);
   network_ = std::move(net);
 }
 
