@@ -58,7 +58,8 @@ inline World random_world(std::uint32_t n, std::uint64_t seed) {
       while (j % 6 >= p) j = std::uint32_t(rng() % n);
       sup.insert(j);
     }
-    for (std::uint32_t j : sup) b.link(j, i, 0.1 + 4.9 * u(rng), rng() % 3 ? 0 : 1 + int(rng() % 6));
+    for (std::uint32_t j : sup)
+      b.link(j, i, 0.1 + 4.9 * u(rng), rng() % 3 ? 0 : 1 + int(rng() % 6));
   }
   return b.build();
 }

@@ -26,11 +26,11 @@
 namespace shortfall {
 
 struct AnalyzeOptions {
-  int top = 20;              ///< rows per table in print_analysis
-  int simulate_top = 10;     ///< knockout candidates per ranking and kind (0: no simulations)
-  int knockout_days = 120;   ///< days simulated per knockout
-  int threads = 0;           ///< worker threads (0: all cores)
-  bool esri = true;          ///< compute the systemic risk index
+  int top = 20;             ///< rows per table in print_analysis
+  int simulate_top = 10;    ///< knockout candidates per ranking and kind (0: no simulations)
+  int knockout_days = 120;  ///< days simulated per knockout
+  int threads = 0;          ///< worker threads (0: all cores)
+  bool esri = true;         ///< compute the systemic risk index
   /// Firm-level betweenness is O(firms x links); above this many firms it is skipped.
   std::size_t max_betweenness_firms = 20000;
   /// The systemic risk index runs one cascade per firm; above this many firms it is skipped.
@@ -41,10 +41,10 @@ struct AnalyzeOptions {
 struct AggregateGraph {
   std::vector<CountryId> node_country;
   std::vector<MaterialId> node_material;
-  std::vector<double> node_output;            ///< X_v = sum of x0 over the node's firms
-  std::vector<std::int32_t> node_of;          ///< [country * M + material] -> node, -1 if none
+  std::vector<double> node_output;                ///< X_v = sum of x0 over the node's firms
+  std::vector<std::int32_t> node_of;              ///< [country * M + material] -> node, -1 if none
   std::vector<std::uint32_t> edge_from, edge_to;  ///< one per (u, v) pair with flow > 0
-  std::vector<double> edge_flow;              ///< Z_uv = sum of Z0 over links u -> v
+  std::vector<double> edge_flow;                  ///< Z_uv = sum of Z0 over links u -> v
   [[nodiscard]] std::size_t num_nodes() const { return node_country.size(); }
 };
 
@@ -90,10 +90,10 @@ struct PassThrough {
   std::vector<double> frequency;
   /// origin[(d * E + e) * C + k]: share of those paths that start in country k.
   std::vector<double> origin;
-  std::vector<double> path_count;        ///< [d * E + e]: number of paths (NaN: no producer)
-  std::vector<double> world_frequency;   ///< [e * C + k]: over all producers of e
-  std::vector<double> world_origin;      ///< [e * C + k]
-  std::size_t dropped_cycle_edges = 0;   ///< back edges left out to make the graph acyclic
+  std::vector<double> path_count;       ///< [d * E + e]: number of paths (NaN: no producer)
+  std::vector<double> world_frequency;  ///< [e * C + k]: over all producers of e
+  std::vector<double> world_origin;     ///< [e * C + k]
+  std::size_t dropped_cycle_edges = 0;  ///< back edges left out to make the graph acyclic
 };
 
 PassThrough pass_through(const World& world, const AggregateGraph& graph);
@@ -101,8 +101,8 @@ PassThrough pass_through(const World& world, const AggregateGraph& graph);
 /// Betweenness centrality (Brandes), directed and unweighted, normalised by the number of
 /// ordered (source, target) pairs other than the vertex itself.
 struct Betweenness {
-  std::vector<double> firm;     ///< per firm, (n-1)(n-2) normalised; empty if skipped
-  std::vector<double> node;     ///< [country * M + material] on the aggregate graph; NaN: no node
+  std::vector<double> firm;  ///< per firm, (n-1)(n-2) normalised; empty if skipped
+  std::vector<double> node;  ///< [country * M + material] on the aggregate graph; NaN: no node
   /// [supplier country * C + buyer country]: sum of the edge betweenness of the aggregate
   /// graph's edges from c to d (c != d; NaN on the diagonal), normalised by N(N-1).
   std::vector<double> link;
@@ -155,9 +155,9 @@ struct Knockout {
 /// without duplicates. Simulated in parallel, each simulation on one thread.
 std::vector<Knockout> knockouts(const World& world, const AggregateGraph& graph,
                                 const ModelParams& model,
-                                const std::vector<MaterialId>& end_product,
-                                const Betweenness& btw, const SystemicRisk* risk,
-                                const Dependency& dep, int k, int days, int threads = 0);
+                                const std::vector<MaterialId>& end_product, const Betweenness& btw,
+                                const SystemicRisk* risk, const Dependency& dep, int k, int days,
+                                int threads = 0);
 
 /// Simulate one knockout and fill its lost_share, worst and mean.
 void simulate_knockout(const World& world, const ModelParams& model,
@@ -171,7 +171,7 @@ struct Analysis {
   SystemicRisk risk;  ///< empty vectors if not computed
   std::vector<Knockout> knock;
   int knockout_days = 0;
-  std::string scenario_name;  ///< when the model parameters came from a scenario
+  std::string scenario_name;       ///< when the model parameters came from a scenario
   std::vector<std::string> notes;  ///< parts skipped or approximated, for the reader
   /// Wall seconds per part: graph, dependency, pass_through, betweenness, esri, knockouts.
   std::vector<std::pair<std::string, double>> seconds;

@@ -37,12 +37,12 @@ struct ModelParams {
   /// "" (version 2) or "inoue_todo_2019" (the published model: see apply_preset).
   std::string preset;
   Orders orders = Orders::kPlanned;
-  bool destocking = false;       ///< may the restock term of an order be negative
-  double utilisation = 0.85;     ///< baseline capacity utilisation u0 (section 3.5)
+  bool destocking = false;            ///< may the restock term of an order be negative
+  double utilisation = 0.85;          ///< baseline capacity utilisation u0 (section 3.5)
   bool final_demand_controls = true;  ///< export controls also cap exports to final users
-  double tau = 6.0;              ///< order adjustment time (days)
-  double alpha_max = 1.0;        ///< overproduction ceiling (ARIO, section 6); 1 = off
-  double tau_alpha = 365.0;      ///< overproduction adjustment time (days)
+  double tau = 6.0;                   ///< order adjustment time (days)
+  double alpha_max = 1.0;             ///< overproduction ceiling (ARIO, section 6); 1 = off
+  double tau_alpha = 365.0;           ///< overproduction adjustment time (days)
   SubstitutionParams substitution;
   double inventory_days = 15.0;  ///< n where neither the firm nor its input material says
   Rationing rationing = Rationing::kProportional;
@@ -85,7 +85,13 @@ struct Selector {
   }
 };
 
-enum class EventType { kCapacityLoss, kExportControl, kTradeCut, kDemandShock, kTransportDisruption };
+enum class EventType {
+  kCapacityLoss,
+  kExportControl,
+  kTradeCut,
+  kDemandShock,
+  kTransportDisruption
+};
 enum class RecoveryType { kNone, kLinear, kExponential, kStep };
 
 /// The event type as written in scenarios ("capacity_loss", ...).
@@ -99,13 +105,13 @@ struct Recovery {
 struct Event {
   EventType type = EventType::kCapacityLoss;
   int start = 0;
-  std::optional<int> end;  ///< first day on which the event no longer applies
+  std::optional<int> end;   ///< first day on which the event no longer applies
   std::string description;  ///< one line for the event log
   SourceLocation where;     ///< where it was defined (for warnings)
 
   // capacity_loss / demand_shock: the affected firms.
   Selector firms;
-  double loss = 0.0;  ///< capacity_loss: delta in [0,1]
+  double loss = 0.0;                                        ///< capacity_loss: delta in [0,1]
   std::vector<std::pair<std::string, double>> firm_losses;  ///< from firms_csv (firm id, loss)
   Recovery recovery;
   double factor = 1.0;  ///< demand_shock: C = C0 * factor
@@ -150,7 +156,7 @@ struct Policy {
   [[nodiscard]] bool has_release_rule() const {
     return release_shortage_ratio || release_cover_days || release_start;
   }
-  double max_daily_share = 0.05;                 ///< of the initial quantity per day
+  double max_daily_share = 0.05;  ///< of the initial quantity per day
 
   // surge
   std::vector<std::string> countries, materials;
@@ -167,9 +173,9 @@ struct RecordConfig {
 
 struct Scenario {
   std::string name;
-  std::string path;       ///< the scenario file ("" if built in code)
-  std::string text;       ///< the YAML text, stored in the output
-  std::string world_path; ///< resolved relative to the scenario file
+  std::string path;            ///< the scenario file ("" if built in code)
+  std::string text;            ///< the YAML text, stored in the output
+  std::string world_path;      ///< resolved relative to the scenario file
   SourceLocation world_where;  ///< the `world:` key's value (for a world that cannot be read)
   int days = 365;
   std::uint64_t seed = 1;

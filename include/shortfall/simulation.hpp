@@ -8,9 +8,9 @@
 #include <atomic>
 #include <cstdint>
 #include <iosfwd>
-#include <stdexcept>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -121,29 +121,29 @@ class Simulation {
   /// Simulate the remaining days after load_checkpoint (record_day, finish; no begin).
   void resume(Recorder* recorder);
 
-  [[nodiscard]] int day() const;       ///< the last simulated day, -1 before the first step
+  [[nodiscard]] int day() const;  ///< the last simulated day, -1 before the first step
   [[nodiscard]] int total_days() const;
   [[nodiscard]] const World& world() const;
   [[nodiscard]] const Scenario& scenario() const;
   [[nodiscard]] int threads() const;
 
   // Firm state after the last simulated day (index = FirmId).
-  [[nodiscard]] std::span<const double> production() const;      ///< x_i
-  [[nodiscard]] std::span<const double> demand() const;          ///< D_i
-  [[nodiscard]] std::span<const double> capacity() const;        ///< x^cap_i
-  [[nodiscard]] std::span<const double> capacity_loss() const;   ///< delta_i (after recovery)
-  [[nodiscard]] std::span<const double> final_demand() const;    ///< C_i, after caps
-  [[nodiscard]] std::span<const double> final_delivered() const; ///< c_i
-  [[nodiscard]] std::span<const double> input_shortfall() const; ///< 1 - min_p fill ratio
+  [[nodiscard]] std::span<const double> production() const;       ///< x_i
+  [[nodiscard]] std::span<const double> demand() const;           ///< D_i
+  [[nodiscard]] std::span<const double> capacity() const;         ///< x^cap_i
+  [[nodiscard]] std::span<const double> capacity_loss() const;    ///< delta_i (after recovery)
+  [[nodiscard]] std::span<const double> final_demand() const;     ///< C_i, after caps
+  [[nodiscard]] std::span<const double> final_delivered() const;  ///< c_i
+  [[nodiscard]] std::span<const double> input_shortfall() const;  ///< 1 - min_p fill ratio
   [[nodiscard]] std::span<const std::uint8_t> binding() const;
   [[nodiscard]] std::span<const std::int32_t> first_shortage_day() const;
 
   // Link state after the last simulated day, by the world's LinkId.
-  [[nodiscard]] double stock(LinkId link) const;      ///< S_ji
-  [[nodiscard]] double order(LinkId link) const;      ///< O_ji as wanted (before export caps)
-  [[nodiscard]] double delivery(LinkId link) const;   ///< y_ji shipped today
-  [[nodiscard]] double in_transit(LinkId link) const; ///< T_ji after today's shipment
-  [[nodiscard]] int lead_time(LinkId link) const;     ///< current l_ji
+  [[nodiscard]] double stock(LinkId link) const;       ///< S_ji
+  [[nodiscard]] double order(LinkId link) const;       ///< O_ji as wanted (before export caps)
+  [[nodiscard]] double delivery(LinkId link) const;    ///< y_ji shipped today
+  [[nodiscard]] double in_transit(LinkId link) const;  ///< T_ji after today's shipment
+  [[nodiscard]] int lead_time(LinkId link) const;      ///< current l_ji
 
   /// Pooled stock S_{i,p} of firm i's input material p (0 if none).
   [[nodiscard]] double pooled_stock(FirmId firm, MaterialId material) const;

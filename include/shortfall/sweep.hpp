@@ -94,8 +94,8 @@ struct SweepPlan {
   std::vector<SweepRun> runs;
   std::string world_path;
   SourceLocation world_where;  ///< the base scenario's `world:` key
-  std::vector<int> days;  ///< recorded days (union over points), the output's `day`
-  std::string sha256;     ///< identity of the sweep (sweep + base text + program version)
+  std::vector<int> days;       ///< recorded days (union over points), the output's `day`
+  std::string sha256;          ///< identity of the sweep (sweep + base text + program version)
 
   [[nodiscard]] std::size_t num_runs() const { return runs.size(); }
   /// The scenario of run k, as parse_scenario(run_scenario_text(k)) gives it (except `text`).
@@ -188,11 +188,11 @@ struct CompareRow {
   std::string material, country, unit;
   std::vector<std::string> by;  ///< labels of the --by coordinates
   std::size_t runs = 0;
-  Spread output_lost_days;  ///< days of baseline output
-  Spread peak_output_loss;  ///< fraction of baseline output
-  Spread shortage_days;     ///< input shortage, days of baseline use
-  Spread unmet_final_days;  ///< days of baseline final use
-  Spread recovery_day;      ///< over the runs that recovered (recovery_day > 0)
+  Spread output_lost_days;        ///< days of baseline output
+  Spread peak_output_loss;        ///< fraction of baseline output
+  Spread shortage_days;           ///< input shortage, days of baseline use
+  Spread unmet_final_days;        ///< days of baseline final use
+  Spread recovery_day;            ///< over the runs that recovered (recovery_day > 0)
   std::size_t undisturbed = 0;    ///< runs with recovery_day 0 (never disturbed)
   std::size_t not_recovered = 0;  ///< runs with recovery_day -1
 };

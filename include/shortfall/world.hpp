@@ -67,7 +67,7 @@ struct FinalDemandShare {
 /// Lead times in days by country pair (docs/model.md section 5).
 struct LeadTimes {
   int domestic = 1;
-  int international = 1;  ///< "default" in YAML
+  int international = 1;                                 ///< "default" in YAML
   std::map<std::pair<CountryId, CountryId>, int> pairs;  ///< (supplier, buyer) overrides
   [[nodiscard]] int between(CountryId supplier, CountryId buyer) const;
 };
@@ -99,7 +99,7 @@ class World {
   // Links j -> i (index = LinkId, in the order given).
   std::vector<FirmId> link_supplier;
   std::vector<FirmId> link_buyer;
-  std::vector<double> link_flow;      ///< Z0_ji, units of the supplier's material per day
+  std::vector<double> link_flow;             ///< Z0_ji, units of the supplier's material per day
   std::vector<std::int32_t> link_lead_time;  ///< l_ji >= 1 days
 
   LeadTimes lead_times;
@@ -156,8 +156,7 @@ class World {
 /// Convenience for building small worlds in code (tests, examples, the generator).
 class WorldBuilder {
  public:
-  CountryId country(std::string code, std::vector<std::string> groups = {},
-                    std::string name = "");
+  CountryId country(std::string code, std::vector<std::string> groups = {}, std::string name = "");
   MaterialId material(std::string id, std::optional<double> inventory_days = std::nullopt,
                       std::string unit = "unit");
   FirmId firm(std::string id, CountryId country, MaterialId material, double final_demand = 0.0,

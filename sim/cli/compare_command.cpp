@@ -134,9 +134,9 @@ int run_compare(const CompareArgs& a) {
       std::cout << "\n" << r.material << (r.unit.empty() ? "" : " (" + r.unit + ")") << "\n";
       std::vector<std::string> head = {"country"};
       for (auto& b : a.by) head.push_back(b);
-      for (const char* h : {"runs", "output lost (days)", "peak loss (%)", "input short (days use)",
-                            "unmet final (days use)", "recovery (day)", "undisturbed",
-                            "not recovered"})
+      for (const char* h :
+           {"runs", "output lost (days)", "peak loss (%)", "input short (days use)",
+            "unmet final (days use)", "recovery (day)", "undisturbed", "not recovered"})
         head.emplace_back(h);
       table.push_back(head);
     }

@@ -11,10 +11,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "util/atomic_file.hpp"
 #include "cli/commands.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/hindcast.hpp"
+#include "util/atomic_file.hpp"
 
 namespace shortfall::cli {
 

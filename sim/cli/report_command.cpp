@@ -49,8 +49,10 @@ std::string find_report_script() {
     if (fs::is_regular_file(c, ec)) return fs::weakly_canonical(c, ec).string();
   std::string tried;
   for (const auto& c : candidates) tried += "\n  " + c.string();
-  throw IoError("cannot find sim/plots/report.py; set SHORTFALL_SOURCE_DIR to the source folder. "
-                "Tried:" + tried);
+  throw IoError(
+      "cannot find sim/plots/report.py; set SHORTFALL_SOURCE_DIR to the source folder. "
+      "Tried:" +
+      tried);
 }
 
 struct ReportArgs {

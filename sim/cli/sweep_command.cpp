@@ -27,8 +27,8 @@
 #include "shortfall/error.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/sweep.hpp"
-#include "sweeps/journal.hpp"
 #include "shortfall/world.hpp"
+#include "sweeps/journal.hpp"
 
 #ifdef SHORTFALL_WITH_MPI
 #include <mpi.h>
@@ -250,10 +250,10 @@ int run_local(const SweepArgs& a) {
 
 #ifdef SHORTFALL_WITH_MPI
 
-/// Started by an MPI launcher (sim/sweeps/launcher.cpp): mpirun, srun --mpi=pmix, ... A process alone
-/// runs without MPI (the same file, and no MPI start-up); so does `srun -n 1` without a plugin.
-/// Every process of a launcher must decide alike: where the launcher gives only a rank, rank 0
-/// cannot tell its size, so any MPI launcher means MPI.
+/// Started by an MPI launcher (sim/sweeps/launcher.cpp): mpirun, srun --mpi=pmix, ... A process
+/// alone runs without MPI (the same file, and no MPI start-up); so does `srun -n 1` without a
+/// plugin. Every process of a launcher must decide alike: where the launcher gives only a rank,
+/// rank 0 cannot tell its size, so any MPI launcher means MPI.
 bool launched_by_mpi() {
   const auto launch = detect_launch();
   return launch && (launch->size > 1 || launch->mpi_wireup);

@@ -34,7 +34,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
   const double* __restrict yy = y.data();
   const Lane* __restrict pos = out_pos.data();
   double* __restrict SS = S.data();
-  double* __restrict O_wanted = O.data();  // O_ji as wanted (model 3.3), by lane
+  double* __restrict O_wanted = O.data();      // O_ji as wanted (model 3.3), by lane
   double* __restrict O_served = o_out.data();  // min(O_ji, k Z0) (section 4), by out-position
   const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
   const Pipeline pipe = pipeline();

@@ -8,8 +8,8 @@
 #include <sstream>
 #include <type_traits>
 
-#include "util/atomic_file.hpp"
 #include "engine/engine.hpp"
+#include "util/atomic_file.hpp"
 #include "util/sha256.hpp"
 
 namespace shortfall {

@@ -15,11 +15,11 @@
 #include <set>
 #include <thread>
 
-#include "util/text.hpp"
 #include "engine/kernels.hpp"
-#include "world/network.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/simulation.hpp"
+#include "util/text.hpp"
+#include "world/network.hpp"
 
 namespace shortfall {
 
@@ -289,7 +289,7 @@ struct Simulation::Impl {
     CountryId country = 0;
     MaterialId material = 0;
     double initial = 0, level = 0, rate = 0;
-    bool released = false;  // release switched on (by day, threshold or a crisis meeting)
+    bool released = false;   // release switched on (by day, threshold or a crisis meeting)
     bool to_target = false;  // opened by a cover trigger: fills gaps to stock targets
   };
   struct MechanismState {
@@ -548,8 +548,8 @@ struct Simulation::Impl {
   };
   struct DayPhase {
     Phase phase;
-    const char* model_steps;     ///< docs/model.md
-    double PhaseTimes::*time;    ///< where --profile adds its seconds
+    const char* model_steps;   ///< docs/model.md
+    double PhaseTimes::*time;  ///< where --profile adds its seconds
     void (Impl::*run)(int t);
   };
   /// The phase running now; the phases' own loops check it in builds with assertions, so a

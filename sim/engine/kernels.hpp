@@ -58,8 +58,8 @@ inline double order_for(double z0, double xr, double xh, bool clip, double n_day
 /// The same with std::max(0.0, .) (= (o > 0 ? o : 0)).
 inline double order_for(double z0, double xr, double xh, bool clip, double n_days, double stock,
                         int lead_time, double transit_count, double transit_dev, double inv_tau) {
-  return order_for(z0, xr, xh, clip, n_days, stock, lead_time, transit_count, transit_dev,
-                   inv_tau, [](double o) { return std::max(0.0, o); });
+  return order_for(z0, xr, xh, clip, n_days, stock, lead_time, transit_count, transit_dev, inv_tau,
+                   [](double o) { return std::max(0.0, o); });
 }
 
 /// max(0, v) with the same result as std::max(0.0, v) for every v (0 for NaN, +0 for -0) but

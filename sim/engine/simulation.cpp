@@ -12,7 +12,9 @@ Simulation::Simulation(const World& world, const Scenario& scenario, RunOptions 
     : impl_(std::make_unique<Impl>(world, scenario, options)) {}
 Simulation::~Simulation() = default;
 
-bool Simulation::step() { return impl_->step(); }
+bool Simulation::step() {
+  return impl_->step();
+}
 
 void Simulation::run(Recorder* recorder) {
   if (recorder) recorder->begin(*this);
@@ -58,26 +60,60 @@ void check_finite(const CountryMaterialDay& cm, int day, const World& world) {
   check(cm.inventory_days, "inventory cover", true);
 }
 
-int Simulation::day() const { return impl_->day; }
-int Simulation::total_days() const { return impl_->total_days; }
-const World& Simulation::world() const { return impl_->world; }
-const Scenario& Simulation::scenario() const { return impl_->scenario; }
-int Simulation::threads() const { return impl_->threads; }
-std::span<const double> Simulation::production() const { return impl_->x; }
-std::span<const double> Simulation::demand() const { return impl_->D; }
-std::span<const double> Simulation::capacity() const { return impl_->cap; }
-std::span<const double> Simulation::capacity_loss() const { return impl_->delta; }
-std::span<const double> Simulation::final_demand() const { return impl_->C; }
-std::span<const double> Simulation::final_delivered() const { return impl_->c; }
-std::span<const double> Simulation::input_shortfall() const { return impl_->input_short; }
-std::span<const std::uint8_t> Simulation::binding() const { return impl_->binding; }
+int Simulation::day() const {
+  return impl_->day;
+}
+int Simulation::total_days() const {
+  return impl_->total_days;
+}
+const World& Simulation::world() const {
+  return impl_->world;
+}
+const Scenario& Simulation::scenario() const {
+  return impl_->scenario;
+}
+int Simulation::threads() const {
+  return impl_->threads;
+}
+std::span<const double> Simulation::production() const {
+  return impl_->x;
+}
+std::span<const double> Simulation::demand() const {
+  return impl_->D;
+}
+std::span<const double> Simulation::capacity() const {
+  return impl_->cap;
+}
+std::span<const double> Simulation::capacity_loss() const {
+  return impl_->delta;
+}
+std::span<const double> Simulation::final_demand() const {
+  return impl_->C;
+}
+std::span<const double> Simulation::final_delivered() const {
+  return impl_->c;
+}
+std::span<const double> Simulation::input_shortfall() const {
+  return impl_->input_short;
+}
+std::span<const std::uint8_t> Simulation::binding() const {
+  return impl_->binding;
+}
 std::span<const std::int32_t> Simulation::first_shortage_day() const {
   return impl_->first_short;
 }
-double Simulation::stock(LinkId link) const { return impl_->S[impl_->net.link_lane[link]]; }
-double Simulation::order(LinkId link) const { return impl_->O[impl_->net.link_lane[link]]; }
-double Simulation::delivery(LinkId link) const { return impl_->y[impl_->net.link_lane[link]]; }
-int Simulation::lead_time(LinkId link) const { return impl_->lead[impl_->net.link_lane[link]]; }
+double Simulation::stock(LinkId link) const {
+  return impl_->S[impl_->net.link_lane[link]];
+}
+double Simulation::order(LinkId link) const {
+  return impl_->O[impl_->net.link_lane[link]];
+}
+double Simulation::delivery(LinkId link) const {
+  return impl_->y[impl_->net.link_lane[link]];
+}
+int Simulation::lead_time(LinkId link) const {
+  return impl_->lead[impl_->net.link_lane[link]];
+}
 double Simulation::in_transit(LinkId link) const {
   const Lane l = impl_->net.link_lane[link];
   if (impl_->unit_lead) return impl_->y[l];  // today's shipment, arriving tomorrow
@@ -105,17 +141,27 @@ void Simulation::country_material(CountryMaterialDay& out, bool headline_only) c
   else
     impl_->country_material<true>(out);
 }
-const std::vector<EventRecord>& Simulation::event_log() const { return impl_->log; }
-RunMetrics Simulation::run_metrics() const { return impl_->metrics.result(); }
-const PairBaselines& Simulation::pair_baselines() const { return impl_->metrics.baselines(); }
-std::span<const double> Simulation::final_demand_wanted() const { return impl_->C_want; }
-PhaseTimes Simulation::phase_seconds() const { return impl_->times; }
+const std::vector<EventRecord>& Simulation::event_log() const {
+  return impl_->log;
+}
+RunMetrics Simulation::run_metrics() const {
+  return impl_->metrics.result();
+}
+const PairBaselines& Simulation::pair_baselines() const {
+  return impl_->metrics.baselines();
+}
+std::span<const double> Simulation::final_demand_wanted() const {
+  return impl_->C_want;
+}
+PhaseTimes Simulation::phase_seconds() const {
+  return impl_->times;
+}
 
 std::vector<StockpileStatus> Simulation::stockpiles() const {
   std::vector<StockpileStatus> out;
   for (const auto& st : impl_->stockpiles)
-    out.push_back(StockpileStatus{impl_->scenario.policies[st.policy].name, st.country,
-                                  st.material, st.initial, st.level});
+    out.push_back(StockpileStatus{impl_->scenario.policies[st.policy].name, st.country, st.material,
+                                  st.initial, st.level});
   return out;
 }
 
@@ -137,8 +183,12 @@ std::vector<CrisisRequest> Simulation::crisis_requests() const {
   return out;
 }
 
-std::span<const double> Simulation::overproduction() const { return impl_->alpha; }
-std::size_t Simulation::added_links() const { return impl_->extra_supplier.size(); }
+std::span<const double> Simulation::overproduction() const {
+  return impl_->alpha;
+}
+std::size_t Simulation::added_links() const {
+  return impl_->extra_supplier.size();
+}
 std::tuple<FirmId, FirmId, double> Simulation::added_link(std::size_t k) const {
   const Lane l = Lane(impl_->net.num_links + k);
   return {impl_->extra_supplier[k], impl_->extra_buyer[k], impl_->z0[l]};

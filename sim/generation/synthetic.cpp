@@ -24,8 +24,8 @@
 
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
-#include "util/random.hpp"
 #include "shortfall/world.hpp"
+#include "util/random.hpp"
 
 namespace shortfall {
 

@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "util/csv.hpp"
 #include "shortfall/error.hpp"
+#include "util/csv.hpp"
 #include "util/yaml_util.hpp"
 
 namespace shortfall {

@@ -2,10 +2,10 @@
 #include <algorithm>
 #include <set>
 
-#include "util/text.hpp"
-#include "util/csv.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/scenario.hpp"
+#include "util/csv.hpp"
+#include "util/text.hpp"
 #include "util/yaml_util.hpp"
 
 namespace shortfall {
@@ -14,11 +14,16 @@ using detail::YNode;
 
 const char* event_type_name(EventType t) {
   switch (t) {
-    case EventType::kCapacityLoss: return "capacity_loss";
-    case EventType::kExportControl: return "export_control";
-    case EventType::kTradeCut: return "trade_cut";
-    case EventType::kDemandShock: return "demand_shock";
-    case EventType::kTransportDisruption: return "transport_disruption";
+    case EventType::kCapacityLoss:
+      return "capacity_loss";
+    case EventType::kExportControl:
+      return "export_control";
+    case EventType::kTradeCut:
+      return "trade_cut";
+    case EventType::kDemandShock:
+      return "demand_shock";
+    case EventType::kTransportDisruption:
+      return "transport_disruption";
   }
   return "?";
 }
@@ -52,7 +57,9 @@ void read_between(const YNode& e, Event& ev) {
 }
 
 /// The listed ids, or "all" for an empty list (a selection that names nothing takes all).
-std::string join(const std::vector<std::string>& v) { return v.empty() ? "all" : util::join(v); }
+std::string join(const std::vector<std::string>& v) {
+  return v.empty() ? "all" : util::join(v);
+}
 
 /// "gallium in CHN", or "firms a,b" when firms are named.
 std::string selection(const Selector& s) {
@@ -68,8 +75,8 @@ std::string selection(const Selector& s) {
 /// An event's type, from its 'type' key, once its keys are checked against those the type takes.
 EventType read_event_type(const YNode& e) {
   std::string type = e.at("type").as_string();
-  static const std::set<std::string_view> kSel = {"firms", "country", "countries", "material",
-                                                  "materials", "except", "except_materials"};
+  static const std::set<std::string_view> kSel = {
+      "firms", "country", "countries", "material", "materials", "except", "except_materials"};
   EventType t{};
   if (type == "capacity_loss") {
     t = EventType::kCapacityLoss;
@@ -237,16 +244,21 @@ Policy parse_policy(const YNode& e, int days) {
       if (auto v = t->get("days")) p.trigger_days = int(v->as_int_in(1, kMaxDays));
     }
     if (auto v = e.get("meeting_days")) p.meeting_days = int(v->as_int_in(0, kMaxDays));
-    if (auto v = e.get("implementation_days")) p.implementation_days = int(v->as_int_in(0, kMaxDays));
+    if (auto v = e.get("implementation_days"))
+      p.implementation_days = int(v->as_int_in(0, kMaxDays));
     YNode actions = e.at("actions");
     for (std::size_t k = 0; k < actions.as_string_list().size(); ++k) {
       std::string a = actions.as_string_list()[k];
-      if (a == "match_suppliers") p.match_suppliers = true;
-      else if (a == "surge") p.surge = true;
-      else if (a == "release_stockpiles") p.release_stockpiles = true;
+      if (a == "match_suppliers")
+        p.match_suppliers = true;
+      else if (a == "surge")
+        p.surge = true;
+      else if (a == "release_stockpiles")
+        p.release_stockpiles = true;
       else
         (actions.is_seq() ? actions.item(k) : actions)
-            .fail("unknown action '" + a + "'; expected match_suppliers, surge or release_stockpiles");
+            .fail("unknown action '" + a +
+                  "'; expected match_suppliers, surge or release_stockpiles");
     }
     if (auto sg = e.get("surge")) {
       sg->check_keys({"alpha_max"});
@@ -264,9 +276,9 @@ Policy parse_policy(const YNode& e, int days) {
       e.fail("expected exactly one of 'days_of_use' or 'quantity'");
     if (auto r = e.get("release")) {
       r->check_keys({"when_shortage_ratio", "when_cover_below_days", "start", "max_daily_share"});
-      if (auto v = r->get("when_shortage_ratio")) p.release_shortage_ratio = v->as_double_in(0, 1e6);
-      if (auto v = r->get("when_cover_below_days"))
-        p.release_cover_days = v->as_double_in(0, 3650);
+      if (auto v = r->get("when_shortage_ratio"))
+        p.release_shortage_ratio = v->as_double_in(0, 1e6);
+      if (auto v = r->get("when_cover_below_days")) p.release_cover_days = v->as_double_in(0, 3650);
       if (auto v = r->get("start")) p.release_start = int(v->as_int_in(0, kMaxDays));
       if (auto v = r->get("max_daily_share")) p.max_daily_share = v->as_double_in(1e-12, 1.0);
     }
@@ -320,8 +332,8 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   s.days = int(root.at("days").as_int_in(1, kMaxDays));
   if (auto seed = root.get("seed")) s.seed = std::uint64_t(seed->as_int_in(0, (1LL << 62)));
   if (auto m = root.get("model")) {
-    m->check_keys({"preset", "orders", "destocking", "utilisation", "final_demand_controls",
-                   "tau", "inventory_days", "rationing", "priority", "alpha_max", "tau_alpha",
+    m->check_keys({"preset", "orders", "destocking", "utilisation", "final_demand_controls", "tau",
+                   "inventory_days", "rationing", "priority", "alpha_max", "tau_alpha",
                    "substitution"});
     if (auto v = m->get("preset")) {
       const std::string name = v->as_string();
@@ -334,9 +346,12 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     }
     if (auto v = m->get("orders")) {
       const std::string o = v->as_string();
-      if (o == "planned") s.model.orders = Orders::kPlanned;
-      else if (o == "output_based") s.model.orders = Orders::kOutputBased;
-      else v->fail("unknown orders '" + o + "'; expected planned or output_based");
+      if (o == "planned")
+        s.model.orders = Orders::kPlanned;
+      else if (o == "output_based")
+        s.model.orders = Orders::kOutputBased;
+      else
+        v->fail("unknown orders '" + o + "'; expected planned or output_based");
     }
     if (auto v = m->get("destocking")) s.model.destocking = v->as_bool();
     if (auto v = m->get("utilisation")) {
@@ -363,10 +378,14 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     if (auto v = m->get("inventory_days")) s.model.inventory_days = v->as_double_in(0, 3650);
     if (auto v = m->get("rationing")) {
       std::string r = v->as_string();
-      if (r == "proportional") s.model.rationing = Rationing::kProportional;
-      else if (r == "final_demand_last") s.model.rationing = Rationing::kFinalDemandLast;
-      else if (r == "waterfill") s.model.rationing = Rationing::kWaterfill;
-      else if (r == "priority") s.model.rationing = Rationing::kPriority;
+      if (r == "proportional")
+        s.model.rationing = Rationing::kProportional;
+      else if (r == "final_demand_last")
+        s.model.rationing = Rationing::kFinalDemandLast;
+      else if (r == "waterfill")
+        s.model.rationing = Rationing::kWaterfill;
+      else if (r == "priority")
+        s.model.rationing = Rationing::kPriority;
       else
         v->fail("unknown rationing '" + r +
                 "'; expected proportional, final_demand_last, waterfill or priority");
@@ -378,11 +397,17 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
       for (std::size_t k = 0; k < v->size(); ++k) {
         std::string c = v->item(k).as_string();
         if (!seen.insert(c).second) v->item(k).fail("class '" + c + "' listed twice");
-        if (c == "domestic") s.model.priority.push_back(PriorityClass::kDomestic);
-        else if (c == "group") s.model.priority.push_back(PriorityClass::kGroup);
-        else if (c == "rest") s.model.priority.push_back(PriorityClass::kRest);
-        else if (c == "final") s.model.priority.push_back(PriorityClass::kFinal);
-        else v->item(k).fail("unknown priority class '" + c + "'; expected domestic, group, rest or final");
+        if (c == "domestic")
+          s.model.priority.push_back(PriorityClass::kDomestic);
+        else if (c == "group")
+          s.model.priority.push_back(PriorityClass::kGroup);
+        else if (c == "rest")
+          s.model.priority.push_back(PriorityClass::kRest);
+        else if (c == "final")
+          s.model.priority.push_back(PriorityClass::kFinal);
+        else
+          v->item(k).fail("unknown priority class '" + c +
+                          "'; expected domestic, group, rest or final");
       }
       if (s.model.priority.size() != 4)
         v->fail("expected all four classes (domestic, group, rest, final) in order of service");
@@ -396,13 +421,15 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   if (auto pol = root.get("policies")) {
     if (!pol->node.IsNull()) {
       pol->expect_seq();
-      for (std::size_t k = 0; k < pol->size(); ++k) s.policies.push_back(parse_policy(pol->item(k), s.days));
+      for (std::size_t k = 0; k < pol->size(); ++k)
+        s.policies.push_back(parse_policy(pol->item(k), s.days));
     }
   }
   if (auto ev = root.get("events")) {
     if (!ev->node.IsNull()) {
       ev->expect_seq();
-      for (std::size_t k = 0; k < ev->size(); ++k) s.events.push_back(parse_event(ev->item(k), path));
+      for (std::size_t k = 0; k < ev->size(); ++k)
+        s.events.push_back(parse_event(ev->item(k), path));
     }
   }
   return s;
@@ -433,8 +460,12 @@ std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
   std::vector<std::string> warnings;
   for (const auto& ev : s.events) {
     auto fail = [&](const std::string& what) { throw InputError(ev.where, what); };
-    auto countries = [&](const auto& names, const char* key) { known_countries(w, names, key, ev.where); };
-    auto materials = [&](const auto& names, const char* key) { known_materials(w, names, key, ev.where); };
+    auto countries = [&](const auto& names, const char* key) {
+      known_countries(w, names, key, ev.where);
+    };
+    auto materials = [&](const auto& names, const char* key) {
+      known_materials(w, names, key, ev.where);
+    };
     countries(ev.firms.countries, "countries");
     countries(ev.firms.except_countries, "except");
     materials(ev.firms.materials, "materials");
@@ -482,8 +513,12 @@ std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
   }
   for (const auto& p : s.policies) {
     auto fail = [&](const std::string& what) { throw InputError(p.where, what); };
-    auto countries = [&](const auto& names, const char* key) { known_countries(w, names, key, p.where); };
-    auto materials = [&](const auto& names, const char* key) { known_materials(w, names, key, p.where); };
+    auto countries = [&](const auto& names, const char* key) {
+      known_countries(w, names, key, p.where);
+    };
+    auto materials = [&](const auto& names, const char* key) {
+      known_materials(w, names, key, p.where);
+    };
     countries(p.members, "members");
     countries(p.countries, "countries");
     materials(p.materials, "materials");

@@ -1,8 +1,8 @@
 // The one set of HDF5 writing helpers of the program's files (the run file, output/
-// hdf5_output.cpp; the sweep file, sweeps/file_writer.cpp; the analysis, analysis/analysis_file.cpp):
-// groups, attributes, datasets with their creation properties, and named dimensions as HDF5
-// dimension scales, so that h5py and xarray.open_dataset(path, engine="h5netcdf") read them.
-// Every failure throws IoError "PATH: cannot write WHAT: DETAIL".
+// hdf5_output.cpp; the sweep file, sweeps/file_writer.cpp; the analysis,
+// analysis/analysis_file.cpp): groups, attributes, datasets with their creation properties, and
+// named dimensions as HDF5 dimension scales, so that h5py and xarray.open_dataset(path,
+// engine="h5netcdf") read them. Every failure throws IoError "PATH: cannot write WHAT: DETAIL".
 #pragma once
 
 #include <hdf5.h>

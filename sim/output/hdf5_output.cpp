@@ -1,8 +1,8 @@
 // HDF5 output with named dimensions (HDF5 dimension scales), readable by h5py and by
 // xarray.open_dataset(path, group=..., engine="h5netcdf").
+#include "shortfall/hdf5_output.hpp"
 #include "output/variables.hpp"
 #include "util/atomic_file.hpp"
-#include "shortfall/hdf5_output.hpp"
 
 #include <fcntl.h>
 #include <hdf5.h>
@@ -79,7 +79,8 @@ class Hdf5Recorder final : public Recorder {
     nsp_ = sim.stockpiles().size();
     stockpile_buf_.assign(nd_ * nsp_, 0.0);
     firm_chunk_cols_ = std::max<std::size_t>(1, std::min<std::size_t>(nf_, 16384));
-    firm_chunk_days_ = std::max<std::size_t>(1, std::min<std::size_t>(nd_, 65536 / firm_chunk_cols_));
+    firm_chunk_days_ =
+        std::max<std::size_t>(1, std::min<std::size_t>(nd_, 65536 / firm_chunk_cols_));
     if (firm_level_) {
       firm_buf_.assign(6, std::vector<double>(firm_chunk_days_ * nf_, 0.0));
       binding_buf_.assign(firm_chunk_days_ * nf_, 0);
@@ -278,8 +279,8 @@ class Hdf5Recorder final : public Recorder {
   }
 
   void finish(const Simulation& sim) override {
-    if (recorded_ != nd_) w_.fail("recorded " + std::to_string(recorded_) + " of " +
-                                  std::to_string(nd_) + " days");
+    if (recorded_ != nd_)
+      w_.fail("recorded " + std::to_string(recorded_) + " of " + std::to_string(nd_) + " days");
     auto fs = sim.first_shortage_day();
     std::vector<std::int32_t> first(fs.begin(), fs.end());
     w_.ints(firm_, "first_shortage_day", first, {nf_}, {},
@@ -302,7 +303,8 @@ class Hdf5Recorder final : public Recorder {
     auto names = sim.mechanisms();
     std::vector<int> req(names.size() * nc * nm, -1), meet(req), impl(req);
     for (const auto& r : sim.crisis_requests()) {
-      std::size_t m = std::size_t(std::find(names.begin(), names.end(), r.mechanism) - names.begin());
+      std::size_t m =
+          std::size_t(std::find(names.begin(), names.end(), r.mechanism) - names.begin());
       std::size_t k = (m * nc + r.country) * nm + r.material;
       req[k] = r.request_day;
       meet[k] = r.meeting_day;
@@ -315,7 +317,8 @@ class Hdf5Recorder final : public Recorder {
     H5Handle pc = coord_strings(policy_, "country", codes);
     H5Handle pm = coord_strings(policy_, "material", ids);
     for (auto [name, data] : {std::pair<const char*, std::vector<int>*>{"request_day", &req},
-                              {"meeting_day", &meet}, {"implementation_day", &impl}}) {
+                              {"meeting_day", &meet},
+                              {"implementation_day", &impl}}) {
       w_.ints(policy_, name, *data, {names.size(), nc, nm}, {},
               {.scales = {mech, pc, pm},
                .long_name = "day of the crisis-response step for (mechanism, requesting "
@@ -466,7 +469,8 @@ class Hdf5Recorder final : public Recorder {
     if (rows == 0) return;
     const std::size_t at = (cm_flushed_ % cm_chunk_days_) * nc_ * nm_;
     for (std::size_t k = 0; k < cm_series_.size(); ++k)
-      write_rows(cm_series_[k], cm_flushed_, rows, nc_ * nm_, cm_buf_[k].data() + at, 3, {nc_, nm_});
+      write_rows(cm_series_[k], cm_flushed_, rows, nc_ * nm_, cm_buf_[k].data() + at, 3,
+                 {nc_, nm_});
     cm_flushed_ = recorded_;
   }
 

@@ -7,9 +7,9 @@
 #include <limits>
 #include <ostream>
 
-#include "world/network.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/simulation.hpp"
+#include "world/network.hpp"
 
 namespace shortfall {
 

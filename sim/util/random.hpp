@@ -18,7 +18,9 @@ inline std::uint64_t splitmix64(std::uint64_t& state) {
 }
 
 /// splitmix64 as a stateless mixing function of one value (for keyed draws).
-inline std::uint64_t mix64(std::uint64_t x) { return splitmix64(x); }
+inline std::uint64_t mix64(std::uint64_t x) {
+  return splitmix64(x);
+}
 
 /// xoshiro256** seeded by splitmix64.
 class Rng {

@@ -47,9 +47,13 @@ SourceLocation YNode::where() const {
   return loc;
 }
 
-void YNode::fail(const std::string& what) const { throw InputError(where(), what); }
+void YNode::fail(const std::string& what) const {
+  throw InputError(where(), what);
+}
 
-bool YNode::has(const char* key) const { return node.IsMap() && node[key].IsDefined(); }
+bool YNode::has(const char* key) const {
+  return node.IsMap() && node[key].IsDefined();
+}
 
 std::optional<YNode> YNode::get(const char* key) const {
   if (!node.IsMap()) return std::nullopt;
@@ -137,7 +141,8 @@ long long YNode::as_int() const {
   char* end = nullptr;
   errno = 0;
   long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || end != s.c_str() + s.size()) fail("expected a whole number, found " + describe(node));
+  if (s.empty() || end != s.c_str() + s.size())
+    fail("expected a whole number, found " + describe(node));
   if (errno == ERANGE) fail("expected a whole number in range, found " + describe(node));
   return v;
 }

@@ -12,9 +12,9 @@ namespace {
 struct EdgeProps {
   LinkId link = 0;
 };
-using CsrGraph = boost::compressed_sparse_row_graph<boost::bidirectionalS, boost::no_property,
-                                                    EdgeProps, boost::no_property, std::uint32_t,
-                                                    std::uint32_t>;
+using CsrGraph =
+    boost::compressed_sparse_row_graph<boost::bidirectionalS, boost::no_property, EdgeProps,
+                                       boost::no_property, std::uint32_t, std::uint32_t>;
 }  // namespace
 
 Network build_network(const World& world) {

@@ -25,14 +25,14 @@ struct Network {
 
   // Buyer side: firm i's input slots are [slot_begin[i], slot_begin[i+1]); slot s covers lanes
   // [slot_lane_begin[s], slot_lane_begin[s+1]). Lanes of firm i are contiguous.
-  std::vector<Slot> slot_begin;          // num_firms + 1
-  std::vector<Lane> slot_lane_begin;     // num_slots + 1
-  std::vector<MaterialId> slot_material; // num_slots
-  std::vector<FirmId> slot_firm;         // num_slots
-  std::vector<FirmId> lane_supplier;     // num_links
-  std::vector<FirmId> lane_buyer;        // num_links
-  std::vector<LinkId> lane_link;         // lane -> world LinkId
-  std::vector<Lane> link_lane;           // world LinkId -> lane
+  std::vector<Slot> slot_begin;           // num_firms + 1
+  std::vector<Lane> slot_lane_begin;      // num_slots + 1
+  std::vector<MaterialId> slot_material;  // num_slots
+  std::vector<FirmId> slot_firm;          // num_slots
+  std::vector<FirmId> lane_supplier;      // num_links
+  std::vector<FirmId> lane_buyer;         // num_links
+  std::vector<LinkId> lane_link;          // lane -> world LinkId
+  std::vector<Lane> link_lane;            // world LinkId -> lane
 
   // Supplier side: firm j's customers are out_lane[out_begin[j] .. out_begin[j+1]).
   std::vector<Lane> out_begin;  // num_firms + 1

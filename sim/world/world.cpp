@@ -5,11 +5,11 @@
 
 #include <tbb/parallel_invoke.h>
 
-#include "world/firm_index.hpp"
-#include "world/network.hpp"
-#include "util/sha256.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/world.hpp"
+#include "util/sha256.hpp"
+#include "world/firm_index.hpp"
+#include "world/network.hpp"
 
 namespace shortfall {
 
@@ -361,9 +361,9 @@ WorldStats World::stats() const {
     if (final_demand[i] > 0) ++s.firms_with_final_demand;
     if (in == 0) ++s.raw_firms;
     if (baseline_output[i] > 0)
-      s.max_balance_residual =
-          std::max(s.max_balance_residual,
-                   std::abs(baseline_output[i] - (sales[i] + final_demand[i])) / baseline_output[i]);
+      s.max_balance_residual = std::max(
+          s.max_balance_residual,
+          std::abs(baseline_output[i] - (sales[i] + final_demand[i])) / baseline_output[i]);
   }
   s.mean_in_degree = num_firms() ? double(num_links()) / double(num_firms()) : 0;
   s.max_in_degree = max_in;

@@ -79,8 +79,10 @@ TEST(Cli, InterruptedRunLeavesNoOutputFile) {
   // (written under another name next to the target) exists, so the handler is installed and
   // recording has begun. Exit 130, nothing left, and an existing file at the target untouched.
   const fs::path dir = temp_dir("sigint");
-  Result g = run_cli("generate --synthetic --firms 4000 --links 16000 --materials 6 --countries 4"
-                     " --seed 3 --out '" + (dir / "world").string() + "'");
+  Result g = run_cli(
+      "generate --synthetic --firms 4000 --links 16000 --materials 6 --countries 4"
+      " --seed 3 --out '" +
+      (dir / "world").string() + "'");
   ASSERT_EQ(g.rc, 0) << g.out;
   {
     std::ofstream sc(dir / "long.yaml");
@@ -98,8 +100,8 @@ TEST(Cli, InterruptedRunLeavesNoOutputFile) {
     std::freopen("/dev/null", "w", stdout);
     std::freopen("/dev/null", "w", stderr);
     const std::string scenario = (dir / "long.yaml").string(), o = out.string();
-    execl(kCli.c_str(), kCli.c_str(), "run", scenario.c_str(), "--out", o.c_str(), "--threads",
-          "1", static_cast<char*>(nullptr));
+    execl(kCli.c_str(), kCli.c_str(), "run", scenario.c_str(), "--out", o.c_str(), "--threads", "1",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   // Wait (at most 60 s) for the temporary output ".long.h5.partial" (util/atomic_file.hpp):

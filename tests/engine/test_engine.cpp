@@ -88,8 +88,8 @@ std::string baseline_mismatch(const Simulation& sim, const Scenario& s) {
     const double x0 = w.baseline_output[i], C0 = w.final_demand[i];
     if (x[i] != x0 || D[i] != x0 || cap[i] != x0 || C[i] != C0 || c[i] != C0 || is[i] != 0.0 ||
         b[i] != kBindDemand || fs[i] != -1)
-      os << "firm " << w.firm_id[i] << ": x " << x[i] << " D " << D[i] << " cap " << cap[i]
-         << " c " << c[i] << " x0 " << x0;
+      os << "firm " << w.firm_id[i] << ": x " << x[i] << " D " << D[i] << " cap " << cap[i] << " c "
+         << c[i] << " x0 " << x0;
     if (!os.str().empty()) return os.str();
   }
   for (LinkId l = 0; l < w.num_links(); ++l) {
@@ -123,8 +123,8 @@ TEST_P(NoShock, StaysAtBaselineToTheLastBitFor365Days) {
   // pipeline of l shipments of Z0). Checked with ==, every day, for every firm and link.
   const auto& [rationing, threads] = GetParam();
   World w = mixed_world();
-  Scenario s = make_scenario("days: 365\nmodel: {tau: 6, inventory_days: 11, rationing: " +
-                             rationing + "}\nevents: []\n");
+  Scenario s = make_scenario(
+      "days: 365\nmodel: {tau: 6, inventory_days: 11, rationing: " + rationing + "}\nevents: []\n");
   RunOptions opt;
   opt.threads = threads;
   Simulation sim(w, s, opt);
@@ -184,8 +184,7 @@ struct Chain {
 Chain make_chain(double na, double nb, double nc, int lead = 1) {
   WorldBuilder b;
   auto X = b.country("XXX");
-  auto ore = b.material("ore"), ma = b.material("ma"), mb = b.material("mb"),
-       mc = b.material("mc");
+  auto ore = b.material("ore"), ma = b.material("ma"), mb = b.material("mb"), mc = b.material("mc");
   b.world().lead_times.domestic = lead;
   Chain ch;
   ch.r = b.firm("r", X, ore);
@@ -353,7 +352,8 @@ TEST(Cycle, RecoversAfterALinearRecovery) {
   }
 }
 
-// ---- (e) export controls and trade cuts (docs/model.md 4) --------------------------------------------
+// ---- (e) export controls and trade cuts (docs/model.md 4)
+// --------------------------------------------
 
 namespace {
 struct ControlWorld {
@@ -426,8 +426,8 @@ TEST(ExportControl, MatchedLinksGetAtMostKZ0AndTheShortageCountsTheFullOrder) {
     EXPECT_NEAR(cm.order_backlog[JPN * nm + ga], sim.order(cw.l1) - 0.5, 1e-12) << t;
     // Input shortage: b1 lacks A min(x^cap, D)/x0 - S of ga once its stock runs below a day.
     const double xt = std::min(sim.capacity()[cw.b1], sim.demand()[cw.b1]);
-    const double lack = std::max(
-        0.0, 2.0 * xt / cw.world.baseline_output[cw.b1] - sim.pooled_stock(cw.b1, ga));
+    const double lack =
+        std::max(0.0, 2.0 * xt / cw.world.baseline_output[cw.b1] - sim.pooled_stock(cw.b1, ga));
     EXPECT_NEAR(cm.shortage[JPN * nm + ga], lack, 1e-12) << t;
     sim.country_material(only, t % 2 == 0);
     EXPECT_EQ(only.shortage, cm.shortage) << t;
@@ -516,9 +516,9 @@ TEST(ExportControl, EndsOnItsEndDay) {
   EXPECT_EQ(sim.event_log()[1].type, "end:export_control");
 }
 
-// DISABLED: engine bug. sim/engine/engine.hpp stores the cap k in `std::vector<float> cap_share`, so
-// k = 0.1 becomes 0.100000001490116 and the served order is 0.2000000029802 instead of
-// min(O, k Z0) = 0.2 (relative error 1.5e-8). Enable once the cap is kept in double.
+// DISABLED: engine bug. sim/engine/engine.hpp stores the cap k in `std::vector<float> cap_share`,
+// so k = 0.1 becomes 0.100000001490116 and the served order is 0.2000000029802 instead of min(O, k
+// Z0) = 0.2 (relative error 1.5e-8). Enable once the cap is kept in double.
 TEST(ExportControl, LicenseShareIsAppliedExactly) {
   // k = 0.1 on a flow of 2: served min(O, 0.1 * 2) = 0.2 (to rounding of 0.1 * 2 in double).
   ControlWorld cw = control_world();
@@ -534,15 +534,15 @@ TEST(TradeCut, BothDirectionsAllMaterialsDomesticUntouched) {
   // Trade cut between CHN and JPN: s -> b1 (CHN -> JPN) and jp -> cn (JPN -> CHN) are served 0;
   // the buyers' shortage is their full order. CHN -> USA and CHN -> CHN are untouched.
   ControlWorld cw = control_world();
-  Scenario s = make_scenario(
-      "days: 3\nevents:\n  - {type: trade_cut, start: 0, between: [[CHN], [JPN]]}\n");
+  Scenario s =
+      make_scenario("days: 3\nevents:\n  - {type: trade_cut, start: 0, between: [[CHN], [JPN]]}\n");
   Simulation sim(cw.world, s, with_threads(1));
   sim.step();
   EXPECT_EQ(sim.delivery(cw.l1), 0.0);
   EXPECT_EQ(sim.delivery(cw.l4), 0.0);
   EXPECT_EQ(sim.delivery(cw.l2), 3.0);
   EXPECT_EQ(sim.delivery(cw.l3), 1.0);
-  EXPECT_EQ(sim.demand()[cw.s], 9.0);  // 3 + 1 + 5
+  EXPECT_EQ(sim.demand()[cw.s], 9.0);   // 3 + 1 + 5
   EXPECT_EQ(sim.demand()[cw.jp], 1.0);  // final demand only
   const std::size_t nm = cw.world.materials.size();
   const auto JPN = *cw.world.find_country("JPN"), CHN = *cw.world.find_country("CHN");
@@ -596,7 +596,8 @@ TEST(EngineRationing, PriorityClassesFromCountriesAndGroups) {
   EXPECT_EQ(a.final_delivered()[pw.s], 0.0);
   Scenario custom = make_scenario(
       "days: 1\nmodel: {rationing: priority, priority: [final, rest, group, domestic]}\n"
-      "events:\n" + loss);
+      "events:\n" +
+      loss);
   Simulation b(pw.world, custom, with_threads(1));
   b.step();
   EXPECT_EQ(b.final_delivered()[pw.s], 4.0);
@@ -668,7 +669,8 @@ TEST(DemandShock, OverlappingShocksMultiply) {
   EXPECT_EQ(C, (std::vector<double>{2.0, 0.5, 2.0, 4.0}));
 }
 
-// ---- (g) capacity-loss recovery rules (docs/model.md 3.7) -------------------------------------------
+// ---- (g) capacity-loss recovery rules (docs/model.md 3.7)
+// -------------------------------------------
 
 namespace {
 /// One raw firm with final demand 1 (x0 = 1) under `event`; returns the capacity x_cap used on
@@ -730,8 +732,7 @@ TEST(Recovery, ExponentialHalfLife) {
 TEST(Recovery, StepBackToZeroAtTheEndDay) {
   // Step: delta = 0.5 on days 2..5, 0 from day 6 (the end day: applied in phase 1 of day 6).
   auto [cap, delta] = recovery_run(
-      "{type: capacity_loss, start: 2, end: 6, firms: [f], loss: 0.5, recovery: {type: step}}",
-      8);
+      "{type: capacity_loss, start: 2, end: 6, firms: [f], loss: 0.5, recovery: {type: step}}", 8);
   EXPECT_EQ(cap, (std::vector<double>{1, 1, 0.5, 0.5, 0.5, 0.5, 1, 1}));
   EXPECT_EQ(delta, (std::vector<double>{0, 0, 0.5, 0.5, 0.5, 0.5, 0, 0}));
 }

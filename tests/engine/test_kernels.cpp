@@ -50,8 +50,8 @@ double step2(std::array<double, N>& stock, const std::array<double, N>& arrivals
   double after = 0.0;
   for (std::size_t k = 0; k < N; ++k) {
     const double draw = sd::draw_down(z0[k], xr, stock[k], n_days, pool, pool0, N == 1);
-    stock[k] = sd::stock_after_day(stock[k], arrivals[k], draw,
-                                   [](double v) { return std::max(0.0, v); });
+    stock[k] =
+        sd::stock_after_day(stock[k], arrivals[k], draw, [](double v) { return std::max(0.0, v); });
     after += stock[k];
   }
   return after;

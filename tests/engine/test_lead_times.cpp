@@ -74,8 +74,8 @@ TEST(LeadTimes, ChainFrontIsDelayedByLeadTimes) {
   auto X = b.country("XXX");
   auto ore = b.material("ore"), ma = b.material("ma"), mb = b.material("mb"), mc = b.material("mc");
   b.world().lead_times.domestic = 3;
-  auto r = b.firm("r", X, ore), a = b.firm("a", X, ma, 0.0, 10.0), bb = b.firm("b", X, mb, 0.0, 20.0),
-       c = b.firm("c", X, mc, 1.0, 5.0);
+  auto r = b.firm("r", X, ore), a = b.firm("a", X, ma, 0.0, 10.0),
+       bb = b.firm("b", X, mb, 0.0, 20.0), c = b.firm("c", X, mc, 1.0, 5.0);
   b.link(r, a, 1.0);
   b.link(a, bb, 1.0);
   b.link(bb, c, 1.0);

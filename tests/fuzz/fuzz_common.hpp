@@ -14,11 +14,12 @@
 namespace shortfall::fuzz {
 
 /// A per-process directory (removed at exit) holding firms.csv, links.csv and losses.csv that
-/// match the example world (and base.yaml, a scenario for sweep files), so inputs like `firms_csv: firms.csv` reach the CSV code paths.
+/// match the example world (and base.yaml, a scenario for sweep files), so inputs like `firms_csv:
+/// firms.csv` reach the CSV code paths.
 inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() /
-             ("shortfall-fuzz-" + std::to_string(::getpid()));
+    auto d =
+        std::filesystem::temp_directory_path() / ("shortfall-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     auto put = [&](const char* name, const char* text) { std::ofstream(d / name) << text; };
     put("firms.csv",

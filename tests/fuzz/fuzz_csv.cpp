@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "util/csv.hpp"
 #include "fuzz_common.hpp"
 #include "shortfall/error.hpp"
+#include "util/csv.hpp"
 
 namespace {
 
@@ -19,7 +19,8 @@ struct Table {
 };
 
 const Table kTables[] = {
-    {{"id", "country", "material", "final_demand"}, {"inventory_days"},
+    {{"id", "country", "material", "final_demand"},
+     {"inventory_days"},
      {false, false, false, true, true}},
     {{"supplier", "buyer", "flow"}, {"lead_time"}, {false, false, true, true}},
     {{"firm", "loss"}, {}, {false, true}},

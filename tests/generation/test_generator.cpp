@@ -237,7 +237,8 @@ TEST(DefaultWorld, WriteThenLoadRoundTrips) {
   EXPECT_EQ(load_world(kDefaultWorld).sha256, w.sha256);
 }
 
-// ---- final demand by destination (docs/model.md section 1) ------------------------------------------
+// ---- final demand by destination (docs/model.md section 1)
+// ------------------------------------------
 
 namespace {
 /// kTiny with extra keys on the ore material.

@@ -28,7 +28,9 @@ struct Result {
   std::string out, err;
 };
 
-std::string slurp(const fs::path& p) { return shortfall::testing_support::read_text(p); }
+std::string slurp(const fs::path& p) {
+  return shortfall::testing_support::read_text(p);
+}
 
 fs::path temp_dir(const std::string& tag) {
   return shortfall::testing_support::fresh_temp_dir("shortfall-fyw", tag);

@@ -1,5 +1,5 @@
-// Worlds from MRIO tables (sim/input/mrio.cpp, docs/mrio.md): one small invented table written in each
-// published layout must give the world that follows from it by hand; balance identities hold
+// Worlds from MRIO tables (sim/input/mrio.cpp, docs/mrio.md): one small invented table written in
+// each published layout must give the world that follows from it by hand; balance identities hold
 // after --min-flow, --map and --firms-per-sector; a run with no events stays at baseline; bad
 // layouts are exit-2 errors naming file, line and column.
 #include <gtest/gtest.h>

@@ -22,8 +22,7 @@ int main(int argc, char** argv) {
       std::printf("firm %zu: %g, baseline %g\n", i, x[i], world.baseline_output[i]);
       return 1;
     }
-  std::printf("shortfall %s: %zu firms at baseline after 5 days; program %s\n",
-              shortfall::kVersion, x.size(),
-              std::filesystem::exists(SHORTFALL_EXE) ? "installed" : "MISSING");
+  std::printf("shortfall %s: %zu firms at baseline after 5 days; program %s\n", shortfall::kVersion,
+              x.size(), std::filesystem::exists(SHORTFALL_EXE) ? "installed" : "MISSING");
   return std::filesystem::exists(SHORTFALL_EXE) ? 0 : 1;
 }

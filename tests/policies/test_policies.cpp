@@ -51,7 +51,9 @@ std::vector<EventRecord> rows(const Simulation& sim, const std::string& type) {
   return out;
 }
 
-FirmId firm(const World& w, const char* id) { return *w.find_firm(id); }
+FirmId firm(const World& w, const char* id) {
+  return *w.find_firm(id);
+}
 
 // ---- Section 7: a buyer switches to the only alternative supplier -----------------------------
 
@@ -257,9 +259,9 @@ INSTANTIATE_TEST_SUITE_P(Biases, CandidateChoice,
 
 TEST(NewSupplier, TiesAreBrokenByTheSeedTheSameForAnyThreadCount) {
   // Two candidates in one country with the same spare capacity 0.5 tie on every score; on day 1
-  // (T_search = 2) the draw keyed on (seed, buyer, material, day, candidate) picks one. Over 16 seeds both must
-  // win at least once (all alike has probability 2^-15), and each seed's pick is the same for
-  // 1 and 4 threads and on a rerun.
+  // (T_search = 2) the draw keyed on (seed, buyer, material, day, candidate) picks one. Over 16
+  // seeds both must win at least once (all alike has probability 2^-15), and each seed's pick is
+  // the same for 1 and 4 threads and on a rerun.
   WorldBuilder wb;
   auto X = wb.country("XXX"), B = wb.country("BBB"), R = wb.country("RRR");
   auto ore = wb.material("ore", 10.0), good = wb.material("good");
@@ -271,12 +273,12 @@ TEST(NewSupplier, TiesAreBrokenByTheSeedTheSameForAnyThreadCount) {
   World w = wb.build();
   std::set<FirmId> winners;
   for (int seed = 1; seed <= 16; ++seed) {
-    Scenario s = make_scenario(
-        "days: 2\nseed: " + std::to_string(seed) +
-        "\nmodel: {substitution: {enabled: true, search_days: 2}}\n"
-        "events:\n"
-        "  - {type: capacity_loss, start: 0, firms: [s1], loss: 1.0}\n"
-        "  - {type: demand_shock, start: 0, firms: [c1, c2], factor: 0.5}\n");
+    Scenario s =
+        make_scenario("days: 2\nseed: " + std::to_string(seed) +
+                      "\nmodel: {substitution: {enabled: true, search_days: 2}}\n"
+                      "events:\n"
+                      "  - {type: capacity_loss, start: 0, firms: [s1], loss: 1.0}\n"
+                      "  - {type: demand_shock, start: 0, firms: [c1, c2], factor: 0.5}\n");
     std::vector<FirmId> pick;
     for (int n : {1, 4, 1}) {
       Simulation sim(w, s, threads(n));
@@ -309,8 +311,8 @@ const char* kCut = "events:\n  - {type: capacity_loss, start: 0, firms: [s1], lo
 
 /// Runs `s` and returns b's stock S (after the day, releases included) and output per day.
 std::pair<std::vector<double>, std::vector<double>> stock_and_output(const World& w,
-                                                                    const Scenario& s,
-                                                                    Simulation* out = nullptr) {
+                                                                     const Scenario& s,
+                                                                     Simulation* out = nullptr) {
   std::unique_ptr<Simulation> own;
   Simulation* sim = out;
   if (!sim) {
@@ -337,11 +339,11 @@ TEST(Stockpile, KUnitsBuyExactlyKDaysOfOutputOnceInputsRunShort) {
   // 1 after step 2) and 0 from day 17: the 6 units buy exactly 6 days of output.
   World w = stockpile_world();
   auto [S0, x0] = stock_and_output(w, make_scenario(std::string("days: 30\n") + kCut));
-  Scenario with = make_scenario(
-      std::string("days: 30\n") + kCut +
-      "policies:\n"
-      "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 6,"
-      " release: {when_shortage_ratio: 0.5, max_daily_share: 1.0}}\n");
+  Scenario with =
+      make_scenario(std::string("days: 30\n") + kCut +
+                    "policies:\n"
+                    "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 6,"
+                    " release: {when_shortage_ratio: 0.5, max_daily_share: 1.0}}\n");
   Simulation sim(w, with, threads(1));
   std::vector<double> S1, x1, level;
   while (sim.step()) {
@@ -384,16 +386,15 @@ TEST(Stockpile, ReleaseIsCappedAtTheMaximumDailyShare) {
   // (it never gets there): exactly 3 / 0.375 = 8 releases of 0.375 on days 10..17, and the
   // level after day t >= 10 is 3 - 0.375 (t - 9).
   World w = stockpile_world();
-  Scenario s = make_scenario(
-      std::string("days: 22\n") + kCut +
-      "policies:\n"
-      "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 3,"
-      " release: {when_shortage_ratio: 0.5, max_daily_share: 0.125}}\n");
+  Scenario s =
+      make_scenario(std::string("days: 22\n") + kCut +
+                    "policies:\n"
+                    "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 3,"
+                    " release: {when_shortage_ratio: 0.5, max_daily_share: 0.125}}\n");
   Simulation sim(w, s, threads(1));
   while (sim.step()) {
     const int t = sim.day();
-    EXPECT_EQ(sim.stockpiles()[0].level, t < 10 ? 3.0 : std::max(0.0, 3.0 - 0.375 * (t - 9)))
-        << t;
+    EXPECT_EQ(sim.stockpiles()[0].level, t < 10 ? 3.0 : std::max(0.0, 3.0 - 0.375 * (t - 9))) << t;
   }
   auto rel = rows(sim, "stockpile_release");
   ASSERT_EQ(rel.size(), 8u);
@@ -477,8 +478,12 @@ TEST_P(CrisisTiming, MeetingOnRequestDayPlusMeetingDaysThenTheMeasures) {
       "    name: scra\n"
       "    members: [ipef]\n"
       "    trigger: {cover_below_days: 60, days: 2}\n"
-      "    meeting_days: " + std::to_string(M) + "\n"
-      "    implementation_days: " + std::to_string(I) + "\n"
+      "    meeting_days: " +
+      std::to_string(M) +
+      "\n"
+      "    implementation_days: " +
+      std::to_string(I) +
+      "\n"
       "    actions: [match_suppliers, surge, release_stockpiles]\n"
       "    surge: {alpha_max: 1.2}\n"
       "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 30,"
@@ -696,18 +701,21 @@ TEST(PolicyDeterminism, NewLinksAndPoliciesBitIdenticalForThreads124) {
   // agree on every state variable, every added link and every event, every day. Under the
   // default model (version 2), with the mechanism triggered by inventory cover.
   World w = random_world(1500, 20240601);
-  Scenario s = parse_scenario("world: unused.yaml\n" +
-      std::string("days: 90\nseed: 42\nmodel: {alpha_max: 1.1, tau_alpha: 60, substitution:"
-                  " {enabled: true, threshold: 0.9, search_days: 3}}\n") +
-      kRandomEvents +
-      "policies:\n"
-      "  - {type: crisis_response, name: m, members: [g1], trigger: {shortage_ratio: 0.001, days: 1},"
-      " meeting_days: 3, implementation_days: 2, actions: [match_suppliers, surge,"
-      " release_stockpiles], surge: {alpha_max: 1.3}}\n"
-      "  - {type: stockpile, country: C0, material: m1, days_of_use: 10}\n"
-      "  - {type: stockpile, country: C1, material: m2, days_of_use: 20,"
-      " release: {max_daily_share: 0.1}}\n"
-      "  - {type: surge, countries: [C2], materials: [m3, m4], start: 20, end: 70, alpha_max: 1.4}\n",
+  Scenario s = parse_scenario(
+      "world: unused.yaml\n" +
+          std::string("days: 90\nseed: 42\nmodel: {alpha_max: 1.1, tau_alpha: 60, substitution:"
+                      " {enabled: true, threshold: 0.9, search_days: 3}}\n") +
+          kRandomEvents +
+          "policies:\n"
+          "  - {type: crisis_response, name: m, members: [g1], trigger: {shortage_ratio: 0.001, "
+          "days: 1},"
+          " meeting_days: 3, implementation_days: 2, actions: [match_suppliers, surge,"
+          " release_stockpiles], surge: {alpha_max: 1.3}}\n"
+          "  - {type: stockpile, country: C0, material: m1, days_of_use: 10}\n"
+          "  - {type: stockpile, country: C1, material: m2, days_of_use: 20,"
+          " release: {max_daily_share: 0.1}}\n"
+          "  - {type: surge, countries: [C2], materials: [m3, m4], start: 20, end: 70, alpha_max: "
+          "1.4}\n",
       "test-scenario.yaml");
   ASSERT_TRUE(check_scenario(s, w).empty());
   std::vector<std::unique_ptr<Simulation>> sims;
@@ -737,7 +745,9 @@ TEST(PolicyDeterminism, NewLinksAndPoliciesBitIdenticalForThreads124) {
 
 // ---- The shipped IPEF response-timing study ---------------------------------------------------
 
-std::string source_path(const std::string& rel) { return std::string(SHORTFALL_SOURCE_DIR) + "/" + rel; }
+std::string source_path(const std::string& rel) {
+  return std::string(SHORTFALL_SOURCE_DIR) + "/" + rel;
+}
 
 /// A run's losses per material, summed over days and over the IPEF members (units of the
 /// material): output lost, input shortage and unmet final demand (docs/model.md section 10).
@@ -771,8 +781,8 @@ TEST(IpefResponseTiming, ShippedVariantsDifferOnlyInTheMeetingDays) {
   EXPECT_EQ(base.policies[0].type, PolicyType::kCrisisResponse);
   EXPECT_EQ(base.policies[0].meeting_days, 15);
   for (int m : {5, 30}) {
-    Scenario v = load_scenario(
-        source_path("scenarios/ipef-response-timing-" + std::to_string(m) + ".yaml"));
+    Scenario v =
+        load_scenario(source_path("scenarios/ipef-response-timing-" + std::to_string(m) + ".yaml"));
     ASSERT_EQ(v.policies.size(), 3u);
     EXPECT_EQ(v.policies[0].meeting_days, m);
     EXPECT_EQ(v.policies[0].implementation_days, base.policies[0].implementation_days);
@@ -809,7 +819,8 @@ TEST(IpefResponseTiming, EarlierMeetingsNeverRaiseAMembersLossesAndCutWaferOutpu
     runs.emplace_back(std::to_string(m), member_losses(w, s));
   }
   Scenario none = base;
-  std::erase_if(none.policies, [](const Policy& p) { return p.type == PolicyType::kCrisisResponse; });
+  std::erase_if(none.policies,
+                [](const Policy& p) { return p.type == PolicyType::kCrisisResponse; });
   runs.emplace_back("none", member_losses(w, none));
 
   for (MaterialId p = 0; p < w.materials.size(); ++p)
@@ -817,8 +828,8 @@ TEST(IpefResponseTiming, EarlierMeetingsNeverRaiseAMembersLossesAndCutWaferOutpu
       const MemberLosses &earlier = runs[k].second, &later = runs[k + 1].second;
       auto no_more = [&](double a, double b, const char* what) {
         EXPECT_LE(a, b * (1.0 + 1e-9) + 1e-300)
-            << w.materials[p].id << " " << what << ": meeting " << runs[k].first << " gives "
-            << a << ", more than " << runs[k + 1].first << " (" << b << ")";
+            << w.materials[p].id << " " << what << ": meeting " << runs[k].first << " gives " << a
+            << ", more than " << runs[k + 1].first << " (" << b << ")";
       };
       no_more(earlier.output_lost[p], later.output_lost[p], "output lost");
       no_more(earlier.shortage[p], later.shortage[p], "input shortage");

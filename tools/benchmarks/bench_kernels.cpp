@@ -41,7 +41,8 @@ struct Case {
 void BM_Proportional(benchmark::State& st) {
   Case c(std::size_t(st.range(0)));
   for (auto _ : st) {
-    benchmark::DoNotOptimize(detail::ration_proportional(0.7 * c.demand, c.demand, c.orders, 1.0, c.y));
+    benchmark::DoNotOptimize(
+        detail::ration_proportional(0.7 * c.demand, c.demand, c.orders, 1.0, c.y));
   }
   st.SetItemsProcessed(st.iterations() * st.range(0));
 }
@@ -66,7 +67,8 @@ void BM_Priority(benchmark::State& st) {
   std::vector<PriorityClass> order{PriorityClass::kDomestic, PriorityClass::kGroup,
                                    PriorityClass::kRest, PriorityClass::kFinal};
   for (auto _ : st) {
-    benchmark::DoNotOptimize(detail::ration_priority(0.7 * c.demand, c.orders, c.cls, 1.0, order, c.y));
+    benchmark::DoNotOptimize(
+        detail::ration_priority(0.7 * c.demand, c.orders, c.cls, 1.0, order, c.y));
   }
   st.SetItemsProcessed(st.iterations() * st.range(0));
 }

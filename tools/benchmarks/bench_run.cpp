@@ -204,8 +204,9 @@ int main(int argc, char** argv) {
         "%15s\n",
         world.num_firms(), world.num_links(), label.c_str(), th, gen_s, run_s,
         link_days / run_s / 1e6, run_s * ms, pt.inventory_orders * ms,
-        pt.demand_production_rationing * ms, pt.shipping * ms, (pt.events + pt.policies + pt.metrics) * ms, rss,
-        gbps, share(kBytesInventory + kBytesDemand + kBytesShip, run_s), gbps > 0 ? phases : "-");
+        pt.demand_production_rationing * ms, pt.shipping * ms,
+        (pt.events + pt.policies + pt.metrics) * ms, rss, gbps,
+        share(kBytesInventory + kBytesDemand + kBytesShip, run_s), gbps > 0 ? phases : "-");
     std::fflush(stdout);
   }
   return 0;
