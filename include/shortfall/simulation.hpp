@@ -145,6 +145,12 @@ class Simulation {
   [[nodiscard]] double in_transit(LinkId link) const;  ///< T_ji after today's shipment
   [[nodiscard]] int lead_time(LinkId link) const;      ///< current l_ji
 
+  /// A per-link variable for every link at once, by the world's LinkId (out.size() must be
+  /// world().num_links(); std::invalid_argument otherwise): the same values as the one-link
+  /// functions above, without a call per link.
+  enum class LinkVariable { kStock, kOrder, kDelivery, kInTransit, kLeadTime };
+  void link_state(LinkVariable variable, std::span<double> out) const;
+
   /// Pooled stock S_{i,p} of firm i's input material p (0 if none).
   [[nodiscard]] double pooled_stock(FirmId firm, MaterialId material) const;
 

@@ -114,6 +114,32 @@ double Simulation::delivery(LinkId link) const {
 int Simulation::lead_time(LinkId link) const {
   return impl_->lead[impl_->net.link_lane[link]];
 }
+void Simulation::link_state(LinkVariable variable, std::span<double> out) const {
+  const Impl& m = *impl_;
+  const std::size_t n = m.world.num_links();
+  if (out.size() != n)
+    throw std::invalid_argument("link_state: expected room for " + std::to_string(n) +
+                                " links, found " + std::to_string(out.size()));
+  const auto& lane = m.net.link_lane;
+  switch (variable) {
+    case LinkVariable::kStock:
+      for (LinkId k = 0; k < n; ++k) out[k] = m.S[lane[k]];
+      break;
+    case LinkVariable::kOrder:
+      for (LinkId k = 0; k < n; ++k) out[k] = m.O[lane[k]];
+      break;
+    case LinkVariable::kDelivery:
+      for (LinkId k = 0; k < n; ++k) out[k] = m.y[lane[k]];
+      break;
+    case LinkVariable::kLeadTime:
+      for (LinkId k = 0; k < n; ++k) out[k] = double(m.lead[lane[k]]);
+      break;
+    case LinkVariable::kInTransit:
+      for (LinkId k = 0; k < n; ++k) out[k] = in_transit(k);
+      break;
+  }
+}
+
 double Simulation::in_transit(LinkId link) const {
   const Lane l = impl_->net.link_lane[link];
   if (impl_->unit_lead) return impl_->y[l];  // today's shipment, arriving tomorrow

@@ -29,6 +29,42 @@ Scenario make_scenario(const std::string& body) {
       parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml"));
 }
 
+TEST(LinkState, BulkReadsEqualTheOneLinkFunctionsEveryDay) {
+  // Three links with lead times 1 and 3 and a transport disruption that changes one of them:
+  // link_state gives, for every link and day, the values the one-link functions give.
+  WorldBuilder wb;
+  auto CHN = wb.country("CHN"), JPN = wb.country("JPN");
+  auto ga = wb.material("ga", 10.0), ch = wb.material("ch", 10.0), wf = wb.material("wf");
+  auto s = wb.firm("s", CHN, ga, 10.0), d = wb.firm("d", JPN, ch), b = wb.firm("b", JPN, wf, 1.0);
+  const LinkId sb = wb.link(s, b, 1.0, 3), db = wb.link(d, b, 1.0);
+  auto u = wb.firm("u", JPN, wf, 1.0);
+  const LinkId su = wb.link(s, u, 2.0);
+  World w = wb.build();
+  Scenario sc = make_scenario(
+      "days: 12\nevents:\n  - {type: capacity_loss, start: 2, end: 6, firms: [s], loss: 0.5}\n"
+      "  - {type: transport_disruption, start: 4, end: 9, between: [[CHN], [JPN]],"
+      " extra_days: 2}\n");
+  Simulation sim(w, sc, with_threads(1));
+  using V = Simulation::LinkVariable;
+  std::vector<double> bulk(w.num_links());
+  while (sim.step()) {
+    for (LinkId k : {sb, db, su}) {
+      sim.link_state(V::kStock, bulk);
+      EXPECT_EQ(bulk[k], sim.stock(k));
+      sim.link_state(V::kOrder, bulk);
+      EXPECT_EQ(bulk[k], sim.order(k));
+      sim.link_state(V::kDelivery, bulk);
+      EXPECT_EQ(bulk[k], sim.delivery(k));
+      sim.link_state(V::kInTransit, bulk);
+      EXPECT_EQ(bulk[k], sim.in_transit(k));
+      sim.link_state(V::kLeadTime, bulk);
+      EXPECT_EQ(bulk[k], double(sim.lead_time(k)));
+    }
+  }
+  std::vector<double> short_buffer(w.num_links() - 1);
+  EXPECT_THROW(sim.link_state(V::kStock, short_buffer), std::invalid_argument);
+}
+
 }  // namespace
 
 TEST(LeadTimes, InitialPipelineDrainsWhenTheSupplierStops) {
