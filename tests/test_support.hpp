@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/world.hpp"
 
@@ -19,6 +20,19 @@ namespace shortfall::testing_support {
 inline Scenario under_preset(Scenario s) {
   s.model.apply_preset("inoue_todo_2019");
   return s;
+}
+
+/// A scenario from YAML text under the published model (the tests written for version 1's
+/// math); `world:` is not read (the Simulation takes the World directly).
+inline Scenario make_scenario(const std::string& body) {
+  return under_preset(parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml"));
+}
+
+/// Run options with a thread count (the rest default).
+inline RunOptions with_threads(int threads) {
+  RunOptions o;
+  o.threads = threads;
+  return o;
 }
 
 inline std::string numbered(const char* prefix, std::uint64_t k) {

@@ -24,20 +24,6 @@ using namespace shortfall::testing_support;
 
 namespace {
 
-/// Run options with a thread count (the rest default).
-RunOptions with_threads(int threads) {
-  RunOptions o;
-  o.threads = threads;
-  return o;
-}
-
-/// A scenario from YAML text; `world:` is not read (the Simulation takes the World directly).
-/// Under the published model (the preset): these tests state version 1's math.
-Scenario make_scenario(const std::string& body) {
-  return testing_support::under_preset(
-      parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml"));
-}
-
 /// Run `sim` to the end, calling `each(t)` after every day t.
 template <class F>
 void run_days(Simulation& sim, F&& each) {

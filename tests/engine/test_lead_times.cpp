@@ -16,18 +16,8 @@ using namespace shortfall;
 
 namespace {
 
-/// Run options with a thread count (the rest default).
-RunOptions with_threads(int threads) {
-  RunOptions o;
-  o.threads = threads;
-  return o;
-}
-
-/// Under the published model (the preset): these tests state version 1's math.
-Scenario make_scenario(const std::string& body) {
-  return testing_support::under_preset(
-      parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml"));
-}
+using testing_support::make_scenario;
+using testing_support::with_threads;
 
 TEST(LinkState, BulkReadsEqualTheOneLinkFunctionsEveryDay) {
   // Three links with lead times 1 and 3 and a transport disruption that changes one of them:

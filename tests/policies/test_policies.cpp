@@ -30,19 +30,6 @@ using namespace shortfall::testing_support;
 
 namespace {
 
-/// A scenario from YAML text; `world:` is not read (the Simulation takes the World directly).
-/// Under the published model (the preset): these tests state version 1's math.
-Scenario make_scenario(const std::string& body) {
-  return testing_support::under_preset(
-      parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml"));
-}
-
-RunOptions threads(int n) {
-  RunOptions opt;
-  opt.threads = n;
-  return opt;
-}
-
 /// The event-log rows of one type, in order.
 std::vector<EventRecord> rows(const Simulation& sim, const std::string& type) {
   std::vector<EventRecord> out;
@@ -87,7 +74,7 @@ TEST(NewSupplier, SwitchesToTheOnlyAlternativeOnDayTSearchWithItsSpareCapacity) 
       "  - {type: capacity_loss, start: 0, firms: [s1], loss: 1.0}\n"
       "  - {type: demand_shock, start: 0, firms: [s2], factor: 0.5}\n");
   ASSERT_TRUE(check_scenario(s, w).empty());
-  Simulation sim(w, s, threads(1));
+  Simulation sim(w, s, with_threads(1));
   double xr_day3 = 0.0;
   while (sim.step()) {
     const int t = sim.day();
@@ -141,7 +128,7 @@ TEST(NewSupplier, FlowIsTheShortfallWhenThatIsSmallerThanTheSpareCapacity) {
       "events:\n"
       "  - {type: capacity_loss, start: 0, firms: [s1], loss: 0.4}\n"
       "  - {type: demand_shock, start: 0, firms: [s2], factor: 0.0}\n");
-  Simulation sim(w, s, threads(1));
+  Simulation sim(w, s, with_threads(1));
   sim.run();
   EXPECT_EQ(sim.order(0), 1.0);
   EXPECT_EQ(sim.delivery(0), 0.6);
@@ -174,7 +161,7 @@ TEST(NewSupplier, WaterfillWeightFollowsTheMovedBaseline) {
       "  - {type: capacity_loss, start: 0, firms: [s1], loss: 0.75}\n"
       "  - {type: demand_shock, start: 0, firms: [s2], factor: 0.0}\n");
   ASSERT_TRUE(check_scenario(s, w).empty());
-  Simulation sim(w, s, threads(1));
+  Simulation sim(w, s, with_threads(1));
   int short_days = 0;
   while (sim.step()) {
     const int t = sim.day();
@@ -240,7 +227,7 @@ TEST_P(CandidateChoice, LargestSpareTimesBiasAmongUnblockedCandidates) {
       "  - {type: demand_shock, start: 0, firms: [g], factor: 0.5}\n"
       "  - {type: demand_shock, start: 0, firms: [r], factor: 0.3}\n");
   ASSERT_TRUE(check_scenario(s, w).empty());
-  Simulation sim(w, s, threads(1));
+  Simulation sim(w, s, with_threads(1));
   sim.step();
   EXPECT_EQ(sim.added_links(), 0u);
   sim.step();
@@ -281,7 +268,7 @@ TEST(NewSupplier, TiesAreBrokenByTheSeedTheSameForAnyThreadCount) {
                       "  - {type: demand_shock, start: 0, firms: [c1, c2], factor: 0.5}\n");
     std::vector<FirmId> pick;
     for (int n : {1, 4, 1}) {
-      Simulation sim(w, s, threads(n));
+      Simulation sim(w, s, with_threads(n));
       sim.run();
       ASSERT_EQ(sim.added_links(), 1u);
       pick.push_back(std::get<0>(sim.added_link(0)));
@@ -316,7 +303,7 @@ std::pair<std::vector<double>, std::vector<double>> stock_and_output(const World
   std::unique_ptr<Simulation> own;
   Simulation* sim = out;
   if (!sim) {
-    own = std::make_unique<Simulation>(w, s, threads(1));
+    own = std::make_unique<Simulation>(w, s, with_threads(1));
     sim = own.get();
   }
   std::vector<double> S, x;
@@ -344,7 +331,7 @@ TEST(Stockpile, KUnitsBuyExactlyKDaysOfOutputOnceInputsRunShort) {
                     "policies:\n"
                     "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 6,"
                     " release: {when_shortage_ratio: 0.5, max_daily_share: 1.0}}\n");
-  Simulation sim(w, with, threads(1));
+  Simulation sim(w, with, with_threads(1));
   std::vector<double> S1, x1, level;
   while (sim.step()) {
     S1.push_back(sim.stock(0));
@@ -391,7 +378,7 @@ TEST(Stockpile, ReleaseIsCappedAtTheMaximumDailyShare) {
                     "policies:\n"
                     "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 3,"
                     " release: {when_shortage_ratio: 0.5, max_daily_share: 0.125}}\n");
-  Simulation sim(w, s, threads(1));
+  Simulation sim(w, s, with_threads(1));
   while (sim.step()) {
     const int t = sim.day();
     EXPECT_EQ(sim.stockpiles()[0].level, t < 10 ? 3.0 : std::max(0.0, 3.0 - 0.375 * (t - 9))) << t;
@@ -416,7 +403,7 @@ TEST(Stockpile, ReleaseFromAStartDayOrNeverWithoutARule) {
       " release: {start: 3}}\n"
       "  - {type: stockpile, name: shut, country: BBB, material: ore, quantity: 6,"
       " release: {max_daily_share: 0.5}}\n");
-  Simulation sim(w, s, threads(1));
+  Simulation sim(w, s, with_threads(1));
   sim.run();
   auto rel = rows(sim, "stockpile_release");
   ASSERT_EQ(rel.size(), 3u);
@@ -489,7 +476,7 @@ TEST_P(CrisisTiming, MeetingOnRequestDayPlusMeetingDaysThenTheMeasures) {
       "  - {type: stockpile, name: reserve, country: BBB, material: ore, quantity: 30,"
       " release: {max_daily_share: 0.1}}\n");
   ASSERT_TRUE(check_scenario(s, w).empty());
-  Simulation sim(w, s, threads(1));
+  Simulation sim(w, s, with_threads(1));
   EXPECT_EQ(sim.mechanisms(), std::vector<std::string>{"scra"});
   while (sim.step()) {
     const int t = sim.day();
@@ -564,7 +551,7 @@ TEST(Overproduction, AlphaFollowsScarcityTowardAlphaMaxThenDecaysToOne) {
   Scenario s = make_scenario(
       "days: 7\nmodel: {alpha_max: 1.25, tau_alpha: 365}\n"
       "events:\n  - {type: demand_shock, start: 0, end: 5, firms: [f], factor: 1.5}\n");
-  Simulation sim(w, s, threads(1));
+  Simulation sim(w, s, with_threads(1));
   double alpha = 1.0;
   while (sim.step()) {
     const int t = sim.day();
@@ -604,7 +591,7 @@ TEST(Overproduction, SurgeRaisesTheCeilingOnlyInItsWindowCountriesAndMaterials) 
       "  - {type: surge, name: push, countries: [AAA], materials: [m], start: 3, end: 6,"
       " alpha_max: 1.5}\n");
   ASSERT_TRUE(check_scenario(s, w).empty());
-  Simulation sim(w, s, threads(1));
+  Simulation sim(w, s, with_threads(1));
   double prev = 1.0;
   while (sim.step()) {
     const int t = sim.day();
@@ -669,7 +656,7 @@ TEST(Inert, PoliciesThatNeverTriggerReproduceTheCoreBitForBit) {
       "  - {type: stockpile, country: C3, material: m2, quantity: 5, release: {start: 1000}}\n"
       "  - {type: surge, countries: [C0, C1], materials: [m0, m3], start: 1000, alpha_max: 2}\n");
   ASSERT_TRUE(check_scenario(inert, w).empty());
-  Simulation a(w, core, threads(2)), b(w, inert, threads(2));
+  Simulation a(w, core, with_threads(2)), b(w, inert, with_threads(2));
   EXPECT_EQ(lockstep(a, b), "");
   EXPECT_EQ(b.added_links(), 0u);
   EXPECT_TRUE(b.crisis_requests().empty());
@@ -690,7 +677,7 @@ TEST(Inert, AlphaMaxOneReproducesTheCoreEvenWithTheOverproductionUpdateRunning) 
       kRandomEvents +
       "policies:\n"
       "  - {type: surge, countries: [all], materials: [all], start: 0, alpha_max: 1.0}\n");
-  Simulation a(w, core, threads(2)), b(w, one, threads(2));
+  Simulation a(w, core, with_threads(2)), b(w, one, with_threads(2));
   EXPECT_EQ(lockstep(a, b), "");
   for (double x : b.overproduction()) ASSERT_EQ(x, 1.0);
 }
@@ -719,7 +706,7 @@ TEST(PolicyDeterminism, NewLinksAndPoliciesBitIdenticalForThreads124) {
       "test-scenario.yaml");
   ASSERT_TRUE(check_scenario(s, w).empty());
   std::vector<std::unique_ptr<Simulation>> sims;
-  for (int n : {1, 2, 4}) sims.push_back(std::make_unique<Simulation>(w, s, threads(n)));
+  for (int n : {1, 2, 4}) sims.push_back(std::make_unique<Simulation>(w, s, with_threads(n)));
   while (sims[0]->step()) {
     for (std::size_t k = 1; k < sims.size(); ++k) {
       ASSERT_TRUE(sims[k]->step());
@@ -755,7 +742,7 @@ struct MemberLosses {
   std::vector<double> output_lost, shortage, unmet_final;
 };
 MemberLosses member_losses(const World& w, const Scenario& s) {
-  Simulation sim(w, s, threads(2));
+  Simulation sim(w, s, with_threads(2));
   sim.run();
   const RunMetrics m = sim.run_metrics();
   const PairBaselines& base = sim.pair_baselines();
