@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "output/variables.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/hdf5_output.hpp"
 #include "shortfall/scenario.hpp"
@@ -178,16 +179,6 @@ void run_interruptible(std::atomic<bool>& cancel, const std::function<void()>& w
   if (failure) std::rethrow_exception(failure);
 }
 
-/// check_output_file for the `out=` argument: InputError at "out" (where the command line names
-/// its option --out).
-void check_out(const std::string& out) {
-  try {
-    check_output_file(out, "out");
-  } catch (const InputError& e) {
-    throw InputError(SourceLocation{"out", 0, 0, ""}, e.detail());
-  }
-}
-
 // ---- Python objects ---------------------------------------------------------------------------
 
 /// A Simulation and what it reads, kept alive together.
@@ -214,17 +205,12 @@ py::dict country_material_dict(const Simulation& sim) {
   const CountryMaterialDay cm = sim.country_material();
   const std::size_t nc = sim.world().countries.size(), nm = sim.world().materials.size();
   py::dict d;
-  auto put = [&](const char* name, const std::vector<double>& v) {
+  for (const auto& series : detail::kCmSeries) {  // the run file's series (output/variables.hpp)
+    const std::vector<double>& v = cm.*series.field;
     py::array_t<double> a({py::ssize_t(nc), py::ssize_t(nm)});
     std::copy(v.begin(), v.end(), a.mutable_data());
-    d[name] = a;
-  };
-  put("production", cm.production);
-  put("output_lost", cm.output_lost);
-  put("shortage", cm.shortage);
-  put("unmet_final_demand", cm.unmet_final_demand);
-  put("order_backlog", cm.order_backlog);
-  put("inventory_days", cm.inventory_days);
+    d[series.name] = a;
+  }
   return d;
 }
 
@@ -377,7 +363,7 @@ void bind_runs(py::module_& m) {
           throw InputError({"days", 0, 0, ""},
                            "expected a number of days in [1, 36500] (0: the scenario's), found " +
                                std::to_string(days));
-        check_out(out);
+        check_output_file(out, "out");  // InputError at "out", as --out
         std::vector<std::string> warnings = check_scenario(*sc, *world);
         std::atomic<bool> cancel{false};
         run_interruptible(cancel, [&] {
@@ -397,7 +383,7 @@ void bind_runs(py::module_& m) {
   m.def(
       "sweep_to_file",
       [](const std::string& path, const std::string& out, int threads, bool resume, bool restart) {
-        check_out(out);
+        check_output_file(out, "out");  // InputError at "out", as --out
         SweepPlan plan;
         World world;
         std::vector<std::string> warnings;

@@ -14,9 +14,9 @@ namespace {
 namespace fs = std::filesystem;
 
 /// InputError unless a file can be created in `dir` (or, if `dir` does not exist yet, in its
-/// nearest existing ancestor, from which the writer creates it).
-void check_writable_directory(fs::path dir, const std::string& out) {
-  const SourceLocation at{"--out", 0, 0, ""};
+/// nearest existing ancestor, from which the writer creates it). The error names `option`.
+void check_writable_directory(fs::path dir, const std::string& out, const char* option) {
+  const SourceLocation at{option, 0, 0, ""};
   std::error_code ec;
   if (dir.empty()) dir = ".";
   while (!fs::exists(dir, ec) && dir.has_parent_path() && dir.parent_path() != dir)
@@ -52,7 +52,7 @@ void check_output_file(const std::string& path, const char* option) {
     throw InputError(at, "'" + path +
                              "' exists and is not a regular file; expected the name of the "
                              "file to write");
-  check_writable_directory(p.parent_path(), path);
+  check_writable_directory(p.parent_path(), path, option);
 }
 
 void check_output_directory(const std::string& path) {
@@ -62,7 +62,7 @@ void check_output_directory(const std::string& path) {
   std::error_code ec;
   if (fs::exists(path, ec) && !fs::is_directory(path, ec))
     throw InputError(at, "'" + path + "' is a file; expected a directory to write into");
-  check_writable_directory(fs::path(path), path);
+  check_writable_directory(fs::path(path), path, "--out");
 }
 
 std::string SourceLocation::str() const {
