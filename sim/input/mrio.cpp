@@ -9,7 +9,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <deque>
 #include <filesystem>
 #include <set>
 #include <unordered_map>
@@ -97,43 +96,12 @@ class Lines {
 
  private:
   void split(std::string_view line, char delim) {
-    cells_.clear();
-    quoted_.clear();
-    std::size_t i = 0;
-    while (true) {
-      if (i < line.size() && line[i] == '"') {
-        std::string cell;
-        for (++i; i < line.size(); ++i) {
-          if (line[i] != '"') {
-            cell += line[i];
-          } else if (i + 1 < line.size() && line[i + 1] == '"') {
-            cell += '"';
-            ++i;
-          } else {
-            ++i;
-            break;
-          }
-        }
-        quoted_.push_back(std::move(cell));
-        cells_.push_back(quoted_.back());
-        std::size_t d = line.find(delim, i);
-        if (d == std::string_view::npos) break;
-        i = d + 1;
-        continue;
-      }
-      std::size_t d = line.find(delim, i);
-      std::string_view f = line.substr(i, d == std::string_view::npos ? line.npos : d - i);
-      while (!f.empty() && (f.back() == ' ' || f.back() == '\t')) f.remove_suffix(1);
-      while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.remove_prefix(1);
-      cells_.push_back(f);
-      if (d == std::string_view::npos) break;
-      i = d + 1;
-    }
+    detail::split_csv_line(line, delim, cells_, scratch_);
   }
   std::string path_, text_;
   std::size_t pos_ = 0, line_ = 0;
   std::vector<std::string_view> cells_;
-  std::deque<std::string> quoted_;  // stable addresses for the quoted cells of a line
+  std::string scratch_;  // the quoted cells of the current line
 };
 
 /// Collects countries, sectors and entries while a table is read.

@@ -28,11 +28,12 @@ double CsvRow::number(std::size_t col) const {
   return v;
 }
 
-namespace {
-void split(std::string_view line, std::vector<std::string_view>& out, std::string& scratch) {
+void split_csv_line(std::string_view line, char delim, std::vector<std::string_view>& out,
+                    std::string& scratch) {
   out.clear();
   std::size_t i = 0;
   scratch.clear();
+  scratch.reserve(line.size());  // quoted cells fit: the views into it stay valid
   while (true) {
     if (i < line.size() && line[i] == '"') {
       // quoted: copy into scratch (rare in world tables)
@@ -50,13 +51,13 @@ void split(std::string_view line, std::vector<std::string_view>& out, std::strin
         }
         scratch += line[i++];
       }
-      out.emplace_back(scratch.data() + start, scratch.size() - start);  // fixed up below
-      std::size_t comma = line.find(',', i);
+      out.emplace_back(scratch.data() + start, scratch.size() - start);
+      std::size_t comma = line.find(delim, i);
       if (comma == std::string_view::npos) break;
       i = comma + 1;
       continue;
     }
-    std::size_t comma = line.find(',', i);
+    std::size_t comma = line.find(delim, i);
     std::string_view f = line.substr(i, comma == std::string_view::npos ? line.npos : comma - i);
     while (!f.empty() && (f.back() == ' ' || f.back() == '\t')) f.remove_suffix(1);
     while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.remove_prefix(1);
@@ -65,7 +66,6 @@ void split(std::string_view line, std::vector<std::string_view>& out, std::strin
     i = comma + 1;
   }
 }
-}  // namespace
 
 namespace {
 
@@ -186,7 +186,7 @@ void read_parallel_header(const std::string& text, const std::string& path,
     if (line.empty() || line.front() == '#') continue;
     check_length(line, path, line_no);
     scratch.reserve(line.size());
-    split(line, row.fields, scratch);
+    split_csv_line(line, ',', row.fields, scratch);
     row.line = line_no;
     parse_header(row, header, cols, required, optional);
     break;
@@ -274,7 +274,7 @@ void read_blocks(std::vector<Block>& blocks, std::string_view all, const std::st
           if (line.empty() || line.front() == '#') continue;
           check_length(line, path, ln);
           block_scratch.reserve(line.size());
-          split(line, row.fields, block_scratch);
+          split_csv_line(line, ',', row.fields, block_scratch);
           row.line = ln;
           check_width(row);
           on_row(row, cols, index++);
@@ -322,7 +322,7 @@ void read_csv(const std::string& path, const std::vector<std::string>& required,
     if (line.empty() || line.front() == '#') continue;
     check_length(line, path, line_no);
     scratch.reserve(line.size());  // quoted fields point into scratch: never reallocate mid-row
-    split(line, row.fields, scratch);
+    split_csv_line(line, ',', row.fields, scratch);
     row.line = line_no;
     if (!have_header) {
       have_header = true;

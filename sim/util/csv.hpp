@@ -28,6 +28,12 @@ struct CsvColumns {
   std::vector<int> index;
 };
 
+/// Splits one line into cells at `delim` (quoted cells with '"' and "" for a quote; unquoted
+/// cells trimmed of spaces and tabs) into `out`: views into `line`, or into `scratch` for
+/// quoted cells, valid until the next call with the same scratch.
+void split_csv_line(std::string_view line, char delim, std::vector<std::string_view>& out,
+                    std::string& scratch);
+
 /// Stream the CSV file `path`: `required` and `optional` column names are looked up in the
 /// header (unknown columns are an error), then `on_row` is called for each data row with the
 /// fields in file order and the column indices. Blank lines and lines starting with '#' are
