@@ -64,6 +64,7 @@ inline std::vector<bool> material_mask(const World& w, const std::vector<std::st
 /// the links of the world, for final users abroad, and for links added during the run.
 struct ExportControlReach {
   std::vector<bool> exporter, material, target, excepted;
+  ExportControlReach() = default;  // reaches nothing
   ExportControlReach(const World& w, const Event& ev)
       : exporter(country_mask(w, ev.exporters, false)),
         material(material_mask(w, ev.materials, false)),
@@ -331,7 +332,8 @@ struct Simulation::Impl {
   [[nodiscard]] bool blocked(FirmId supplier, FirmId buyer, int t) const;
 
   // ---- events ----
-  std::vector<FirmSet> event_firms;  // per scenario event
+  std::vector<FirmSet> event_firms;               // per scenario event
+  std::vector<ExportControlReach> control_reach;  // per scenario event (none for other types)
   std::vector<EventRecord> log;
 
   // Per-thread scratch for the gathered rationing kernels.

@@ -119,7 +119,7 @@ void Simulation::Impl::recompute_controls(int t) {
           if (between_countries(ev, world.firm_country[j], world.final_dest_country[k]))
             fd_share[k] = 0.0;
     } else if (ev.type == EventType::kExportControl) {
-      const ExportControlReach reach(world, ev);
+      const ExportControlReach& reach = control_reach[k];
       for (Lane l = 0; l < Lane(z0.size()); ++l) {
         FirmId j = sup(l), i = buy(l);
         if (reach.applies(world.firm_country[j], world.firm_material[j], world.firm_country[i])) {

@@ -122,6 +122,8 @@ std::vector<std::int32_t> Simulation::Impl::init_events() {
   bool any_control = false;
   for (const auto& ev : scenario.events) {
     event_firms.push_back(resolve_firms(ev));
+    control_reach.push_back(ev.type == EventType::kExportControl ? ExportControlReach(w, ev)
+                                                                 : ExportControlReach{});
     if (ev.type == EventType::kExportControl || ev.type == EventType::kTradeCut) any_control = true;
     if (ev.type == EventType::kTransportDisruption) {
       for (Lane l = 0; l < m; ++l)

@@ -122,12 +122,13 @@ double Simulation::Impl::control_share(FirmId supplier, FirmId buyer, int t) con
   double share = std::numeric_limits<double>::infinity();
   if (a == b) return share;
   const MaterialId p = world.firm_material[supplier];
-  for (const Event& ev : scenario.events) {
+  for (std::size_t k = 0; k < scenario.events.size(); ++k) {
+    const Event& ev = scenario.events[k];
     if (!active(ev, t)) continue;
     if (ev.type == EventType::kTradeCut) {
       if (between_countries(ev, a, b)) share = 0.0;
     } else if (ev.type == EventType::kExportControl) {
-      if (ExportControlReach(world, ev).applies(a, p, b)) share = std::min(share, ev.license_share);
+      if (control_reach[k].applies(a, p, b)) share = std::min(share, ev.license_share);
     }
   }
   return share;
