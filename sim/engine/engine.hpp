@@ -20,6 +20,7 @@
 #include "shortfall/simulation.hpp"
 #include "util/text.hpp"
 #include "world/network.hpp"
+#include "world/selection.hpp"
 
 namespace shortfall {
 
@@ -37,43 +38,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct FirmSet {
   std::vector<FirmId> firms;
   std::vector<double> losses;  // capacity_loss: per firm (same length) or empty
-};
-
-inline std::vector<bool> country_mask(const World& w, const std::vector<std::string>& names,
-                                      bool empty_means_all) {
-  std::vector<bool> mask(w.countries.size(), names.empty() && empty_means_all);
-  for (const auto& n : names)
-    for (CountryId c : w.resolve_countries(n)) mask[c] = true;
-  return mask;
-}
-
-inline std::vector<bool> material_mask(const World& w, const std::vector<std::string>& names,
-                                       bool empty_means_all) {
-  std::vector<bool> mask(w.materials.size(), names.empty() && empty_means_all);
-  for (const auto& n : names) {
-    if (n == "all")
-      std::fill(mask.begin(), mask.end(), true);
-    else if (auto p = w.find_material(n))
-      mask[*p] = true;
-  }
-  return mask;
-}
-
-/// The flows an export control reaches (model section 4): from an exporter country, of one of
-/// its materials, across a border to a target country that is not excepted. The one rule for
-/// the links of the world, for final users abroad, and for links added during the run.
-struct ExportControlReach {
-  std::vector<bool> exporter, material, target, excepted;
-  ExportControlReach() = default;  // reaches nothing
-  ExportControlReach(const World& w, const Event& ev)
-      : exporter(country_mask(w, ev.exporters, false)),
-        material(material_mask(w, ev.materials, false)),
-        target(country_mask(w, ev.targets, false)),
-        excepted(country_mask(w, ev.except_targets, false)) {}
-  /// Whether the control reaches what a maker of material p in `from` sells to `to`.
-  [[nodiscard]] bool applies(CountryId from, MaterialId p, CountryId to) const {
-    return from != to && exporter[from] && material[p] && target[to] && !excepted[to];
-  }
 };
 
 using util::join;

@@ -32,23 +32,6 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return util::join(v, sep);
 }
 
-std::vector<bool> country_mask(const World& w, const std::vector<std::string>& names,
-                               bool empty_all) {
-  std::vector<bool> m(w.countries.size(), empty_all && names.empty());
-  for (const auto& n : names)
-    for (CountryId c : w.resolve_countries(n)) m[c] = true;
-  return m;
-}
-
-std::vector<bool> material_mask(const World& w, const std::vector<std::string>& names,
-                                bool empty_all) {
-  std::vector<bool> m(w.materials.size(), empty_all && names.empty());
-  for (const auto& n : names)
-    for (MaterialId p = 0; p < w.materials.size(); ++p)
-      if (n == "all" || n == w.materials[p].id) m[p] = true;
-  return m;
-}
-
 std::size_t count(const std::vector<bool>& v) {
   return std::size_t(std::count(v.begin(), v.end(), true));
 }
@@ -120,23 +103,16 @@ std::vector<FirmId> selected_firms(const World& w, const Event& ev) {
 std::pair<std::size_t, std::size_t> reach(const World& w, const Event& ev, bool final_controls) {
   std::size_t links = 0, finals = 0;
   if (ev.type == EventType::kExportControl) {
-    const auto exp = country_mask(w, ev.exporters, false), tgt = country_mask(w, ev.targets, false),
-               exc = country_mask(w, ev.except_targets, false);
-    const auto mats = material_mask(w, ev.materials, false);
+    const ExportControlReach control(w, ev);
     for (LinkId l = 0; l < w.num_links(); ++l) {
       const FirmId j = w.link_supplier[l];
-      const CountryId cj = w.firm_country[j], ci = w.firm_country[w.link_buyer[l]];
-      links += cj != ci && exp[cj] && mats[w.firm_material[j]] && tgt[ci] && !exc[ci];
+      links +=
+          control.applies(w.firm_country[j], w.firm_material[j], w.firm_country[w.link_buyer[l]]);
     }
     if (final_controls)
-      for (FirmId j = 0; j < w.num_firms(); ++j) {
-        const CountryId cj = w.firm_country[j];
-        if (!exp[cj] || !mats[w.firm_material[j]]) continue;
-        for (auto k = w.final_dest_begin[j]; k < w.final_dest_begin[j + 1]; ++k) {
-          const CountryId d = w.final_dest_country[k];
-          finals += d != cj && tgt[d] && !exc[d];
-        }
-      }
+      for (FirmId j = 0; j < w.num_firms(); ++j)
+        for (auto k = w.final_dest_begin[j]; k < w.final_dest_begin[j + 1]; ++k)
+          finals += control.applies(w.firm_country[j], w.firm_material[j], w.final_dest_country[k]);
   } else if (ev.type == EventType::kTradeCut || ev.type == EventType::kTransportDisruption) {
     const auto a = country_mask(w, ev.side_a, false), b = country_mask(w, ev.side_b, false);
     auto between = [&](CountryId x, CountryId y) {

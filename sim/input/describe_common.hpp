@@ -16,6 +16,7 @@
 #include "shortfall/world.hpp"
 #include "util/text.hpp"
 #include "util/yaml_util.hpp"
+#include "world/selection.hpp"
 
 namespace shortfall::describing {
 
@@ -26,11 +27,6 @@ std::string percent(double share);
 std::string join(const std::vector<std::string>& v, const char* sep = ", ");
 using util::plural;
 
-/// Countries named by codes, groups or "all"; an empty list means all where `empty_all`.
-std::vector<bool> country_mask(const World& w, const std::vector<std::string>& names,
-                               bool empty_all);
-std::vector<bool> material_mask(const World& w, const std::vector<std::string>& names,
-                                bool empty_all);
 std::size_t count(const std::vector<bool>& v);
 
 /// Lines of at most `width` characters (or one atom, where an atom is longer) made of `atoms`,

@@ -7,6 +7,7 @@
 #include "util/csv.hpp"
 #include "util/text.hpp"
 #include "util/yaml_util.hpp"
+#include "world/selection.hpp"
 
 namespace shortfall {
 
@@ -484,24 +485,12 @@ std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
     if (ev.type == EventType::kExportControl) {
       // Does any cross-border link go from an exporter's firm of a controlled material to a
       // target country? If not, the control changes nothing: say so.
-      auto in = [&](const std::vector<std::string>& names, CountryId c) {
-        for (const auto& n : names) {
-          if (n == "all" || n == w.countries[c].code) return true;
-          for (const auto& g : w.countries[c].groups)
-            if (g == n) return true;
-        }
-        return false;
-      };
-      std::vector<bool> mat(w.materials.size(), false);
-      for (const auto& m : ev.materials)
-        for (MaterialId p = 0; p < w.materials.size(); ++p)
-          if (m == "all" || m == w.materials[p].id) mat[p] = true;
+      const ExportControlReach control(w, ev);
       bool any = false;
       for (LinkId l = 0; l < w.num_links() && !any; ++l) {
-        const FirmId j = w.link_supplier[l], i = w.link_buyer[l];
-        const CountryId cj = w.firm_country[j], ci = w.firm_country[i];
-        any = cj != ci && mat[w.firm_material[j]] && in(ev.exporters, cj) && in(ev.targets, ci) &&
-              !in(ev.except_targets, ci);
+        const FirmId j = w.link_supplier[l];
+        any =
+            control.applies(w.firm_country[j], w.firm_material[j], w.firm_country[w.link_buyer[l]]);
       }
       if (!any)
         warnings.push_back(ev.where.str() + ": export control matches no link of the world (" +
