@@ -126,6 +126,7 @@ class Simulation {
   [[nodiscard]] const World& world() const;
   [[nodiscard]] const Scenario& scenario() const;
   [[nodiscard]] int threads() const;
+  [[nodiscard]] const RunOptions& options() const;
 
   // Firm state after the last simulated day (index = FirmId).
   [[nodiscard]] std::span<const double> production() const;       ///< x_i

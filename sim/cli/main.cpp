@@ -73,9 +73,6 @@ class SummaryRecorder final : public Recorder {
     if (next_) next_->begin(sim);
   }
   void record_day(const Simulation& sim) override {
-    // Testing hook: die like a killed process after recording day N (tests of --resume).
-    static const char* abort_day = std::getenv("SHORTFALL_TEST_KILL_AFTER_DAY");
-    if (abort_day && sim.day() == std::atoi(abort_day)) std::_Exit(137);
     if (next_) next_->record_day(sim);
   }
   void finish(const Simulation& sim) override {

@@ -75,6 +75,9 @@ const Scenario& Simulation::scenario() const {
 int Simulation::threads() const {
   return impl_->threads;
 }
+const RunOptions& Simulation::options() const {
+  return impl_->options;
+}
 std::span<const double> Simulation::production() const {
   return impl_->x;
 }

@@ -4,9 +4,9 @@
 #include "output/variables.hpp"
 #include "util/atomic_file.hpp"
 
-#include <fcntl.h>
 #include <hdf5.h>
-#include <unistd.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "output/chunk_sink.hpp"
 #include "output/h5_writer.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/version.hpp"
@@ -35,8 +36,28 @@ struct Series {
   hid_t mem_type = -1;
 };
 
+/// One chunk to filter and store: `rows` of the block buffer `block` (rows of `row_len`
+/// elements of `elem_size` bytes, the chunk's first row first) recorded so far, columns
+/// [col0, col0 + cols) of them, into a chunk of `chunk_rows` x `cols` elements whose unrecorded
+/// rows and columns past the edge hold `fill` (the dataset's fill value).
+struct ChunkJob {
+  std::uint32_t series = 0;
+  std::vector<hsize_t> offset;
+  const unsigned char* block = nullptr;
+  std::size_t elem_size = 8, row_len = 0, rows = 0, chunk_rows = 0, col0 = 0, cols = 0;
+  const unsigned char* fill = nullptr;
+};
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::uint8_t kZero = 0;
+constexpr char kRecorderMagic[] = "hdf5-recorder-v2";
+
 using detail::kCmSeries;
 constexpr std::size_t kNumCm = detail::kNumCmSeries;
+// The firm group's series: six doubles, then `binding` (one byte).
+constexpr const char* kFirmDoubles[] = {"production",      "demand",          "capacity",
+                                        "production_loss", "input_shortfall", "unmet_final_demand"};
+constexpr std::size_t kNumFirmSeries = std::size(kFirmDoubles) + 1;
 
 }  // namespace
 
@@ -50,13 +71,15 @@ class Hdf5Recorder final : public Recorder {
     std::error_code ec;
     if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
     tmp_path_ = util::temporary_name(final_path_);
+    spool_path_ = util::temporary_name(final_path_ + ".chunks");
   }
 
   ~Hdf5Recorder() override {
     if (!finished_) {
       close_all(/*may_throw=*/false);
-      // A run that wrote a checkpoint keeps its partial output for `--resume`.
-      if (!checkpointed_) std::remove(tmp_path_.c_str());
+      std::remove(tmp_path_.c_str());
+      // A run that wrote a checkpoint keeps its partial output (the spool) for `--resume`.
+      sink_.close(/*keep=*/checkpointed_);
     }
   }
 
@@ -64,6 +87,7 @@ class Hdf5Recorder final : public Recorder {
   void geometry(const Simulation& sim) {
     const World& world = sim.world();
     const Scenario& sc = sim.scenario();
+    arena_ = std::make_unique<tbb::task_arena>(std::max(1, sim.threads()));
     nf_ = world.num_firms();
     nc_ = world.countries.size();
     nm_ = world.materials.size();
@@ -82,54 +106,55 @@ class Hdf5Recorder final : public Recorder {
     firm_chunk_days_ =
         std::max<std::size_t>(1, std::min<std::size_t>(nd_, 65536 / firm_chunk_cols_));
     if (firm_level_) {
-      firm_buf_.assign(6, std::vector<double>(firm_chunk_days_ * nf_, 0.0));
+      firm_buf_.assign(kNumFirmSeries - 1, std::vector<double>(firm_chunk_days_ * nf_, 0.0));
       binding_buf_.assign(firm_chunk_days_ * nf_, 0);
     }
   }
 
   void checkpoint(const Simulation&, std::ostream& state) override {
+    if (!sink_.spooling())
+      throw InternalError("the HDF5 recorder was begun for a run without checkpoints");
     flush_cm();
     if (firm_level_) flush_firm();
-    if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) w_.fail("flushing for a checkpoint");
+    const std::uint64_t length = sink_.sync();
     checkpointed_ = true;
-    std::uint64_t n = recorded_;
+    const std::uint64_t n = recorded_;
+    state.write(kRecorderMagic, sizeof kRecorderMagic);
     state.write(reinterpret_cast<const char*>(&n), sizeof n);
+    state.write(reinterpret_cast<const char*>(&length), sizeof length);
     state.write(reinterpret_cast<const char*>(stockpile_buf_.data()),
                 std::streamsize(stockpile_buf_.size() * sizeof(double)));
+    partial_rows([&](void* p, std::size_t n) { state.write(static_cast<const char*>(p), n); });
   }
 
   void restore(const Simulation& sim, std::istream& state) override {
     geometry(sim);
-    std::uint64_t n = 0;
+    char magic[sizeof kRecorderMagic] = {};
+    std::uint64_t n = 0, length = 0;
+    state.read(magic, sizeof magic);
     state.read(reinterpret_cast<char*>(&n), sizeof n);
+    state.read(reinterpret_cast<char*>(&length), sizeof length);
     state.read(reinterpret_cast<char*>(stockpile_buf_.data()),
                std::streamsize(stockpile_buf_.size() * sizeof(double)));
-    if (!state || n > nd_) w_.fail("the checkpoint's recorder state is damaged");
+    if (!state || n > nd_ || std::memcmp(magic, kRecorderMagic, sizeof magic) != 0)
+      w_.fail("the checkpoint's recorder state is damaged");
     recorded_ = cm_flushed_ = firm_flushed_ = std::size_t(n);
-    file_ = H5Handle(H5Fopen(tmp_path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
-    if (file_.get() < 0)
-      throw IoError(tmp_path_ + ": cannot reopen the partial output of the checkpointed run");
-    auto open_group = [&](const char* name) {
-      return H5Handle(w_.check(H5Gopen2(file_, name, H5P_DEFAULT), name), H5Gclose);
-    };
-    auto open_series = [&](hid_t g, const char* name, hid_t mem) {
-      return Series{name, H5Handle(w_.check(H5Dopen2(g, name, H5P_DEFAULT), name), H5Dclose), mem};
-    };
-    cm_ = open_group("country_material");
-    for (const auto& cs : kCmSeries)
-      cm_series_.push_back(open_series(cm_, cs.name, H5T_NATIVE_DOUBLE));
-    firm_ = open_group("firm");
-    firm_coord_ = H5Handle(w_.check(H5Dopen2(firm_, "firm", H5P_DEFAULT), "firm"), H5Dclose);
-    if (firm_level_) {
-      for (const char* name : {"production", "demand", "capacity", "production_loss",
-                               "input_shortfall", "unmet_final_demand"})
-        firm_series_.push_back(open_series(firm_, name, H5T_NATIVE_DOUBLE));
-      firm_series_.push_back(open_series(firm_, "binding", H5T_NATIVE_UINT8));
-    }
-    if (has_policy_) {
-      policy_ = open_group("policy");
-      stockpile_level_ = open_series(policy_, "stockpile_level", H5T_NATIVE_DOUBLE);
-    }
+    partial_rows([&](void* p, std::size_t n) { state.read(static_cast<char*>(p), n); });
+    if (!state) w_.fail("the checkpoint's recorder state is damaged");
+    sink_.open_spool(spool_path_, &length);
+    checkpointed_ = true;
+  }
+
+  /// The rows of the chunks not yet complete (a chunk is written whole, so a resumed run
+  /// needs the rows recorded before the checkpoint): `io(pointer, bytes)` on each buffer.
+  template <class Io>
+  void partial_rows(Io&& io) {
+    const std::size_t cm_rows = recorded_ % cm_chunk_days_;
+    for (auto& b : cm_buf_) io(b.data(), cm_rows * nc_ * nm_ * sizeof(double));
+    if (!firm_level_) return;
+    const std::size_t firm_rows = recorded_ % firm_chunk_days_;
+    for (auto& b : firm_buf_) io(b.data(), firm_rows * nf_ * sizeof(double));
+    io(binding_buf_.data(), firm_rows * nf_);
   }
 
   void begin(const Simulation& sim) override {
@@ -138,6 +163,17 @@ class Hdf5Recorder final : public Recorder {
       if (std::filesystem::is_directory(final_path_, ec)) w_.fail("it is a directory");
     }
     geometry(sim);
+    // A run that writes checkpoints spools its chunks (output/chunk_sink.hpp) and creates the
+    // HDF5 file when it is finished; any other writes the file as it goes.
+    const RunOptions& o = sim.options();
+    if (o.checkpoint_every > 0 && !o.checkpoint_path.empty())
+      sink_.open_spool(spool_path_);
+    else
+      create_file(sim);
+  }
+
+  /// The file, its coordinates and attributes, and its series datasets (empty until written).
+  void create_file(const Simulation& sim) {
     const World& world = sim.world();
     const Scenario& sc = sim.scenario();
 
@@ -222,8 +258,7 @@ class Hdf5Recorder final : public Recorder {
     if (firm_level_) {
       H5Handle fday = coord_int(firm_, "day", days_);
       const std::size_t cf = firm_chunk_cols_;
-      for (const char* name : {"production", "demand", "capacity", "production_loss",
-                               "input_shortfall", "unmet_final_demand"})
+      for (const char* name : kFirmDoubles)
         firm_series_.push_back(series(firm_, name, {nd_, nf_}, {firm_chunk_days_, cf},
                                       H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
                                       {.scales = {fday, firm_coord_}}));
@@ -232,6 +267,10 @@ class Hdf5Recorder final : public Recorder {
                                     {.scales = {fday, firm_coord_}}));
       w_.attr_string(firm_series_.back().dset, "flag_meanings", "0 demand, 1 capacity, 2 inputs");
     }
+    std::vector<hid_t> datasets;
+    for (const auto& x : cm_series_) datasets.push_back(x.dset);
+    for (const auto& x : firm_series_) datasets.push_back(x.dset);
+    sink_.set_datasets(std::move(datasets));
   }
 
   void record_day(const Simulation& sim) override {
@@ -281,6 +320,10 @@ class Hdf5Recorder final : public Recorder {
   void finish(const Simulation& sim) override {
     if (recorded_ != nd_)
       w_.fail("recorded " + std::to_string(recorded_) + " of " + std::to_string(nd_) + " days");
+    if (sink_.spooling()) {
+      create_file(sim);
+      sink_.replay();
+    }
     auto fs = sim.first_shortage_day();
     std::vector<std::int32_t> first(fs.begin(), fs.end());
     w_.ints(firm_, "first_shortage_day", first, {nf_}, {},
@@ -462,26 +505,70 @@ class Hdf5Recorder final : public Recorder {
     w_.write_slab(s.dset, s.mem_type, rank, start.data(), count.data(), data, s.name);
   }
 
-  // A flush writes the rows recorded since the last one; they start at buffer row
-  // (first row % chunk days), since a checkpoint may flush in the middle of a chunk.
+  // A flush writes the chunk holding the rows recorded since the last flush, whole: the rows
+  // of the chunk recorded so far (the buffers hold a chunk's rows from its first one; a
+  // checkpoint may flush in the middle of a chunk, which is then written again when complete)
+  // and the fill value for the others. Chunks are filtered on the run's threads.
   void flush_cm() {
-    std::size_t rows = recorded_ - cm_flushed_;
-    if (rows == 0) return;
-    const std::size_t at = (cm_flushed_ % cm_chunk_days_) * nc_ * nm_;
-    for (std::size_t k = 0; k < cm_series_.size(); ++k)
-      write_rows(cm_series_[k], cm_flushed_, rows, nc_ * nm_, cm_buf_[k].data() + at, 3,
-                 {nc_, nm_});
+    if (recorded_ == cm_flushed_) return;
+    const std::size_t first = cm_flushed_ / cm_chunk_days_ * cm_chunk_days_, ncm = nc_ * nm_;
+    std::vector<ChunkJob> jobs;
+    for (std::size_t q = 0; q < kNumCm; ++q)
+      jobs.push_back({.series = std::uint32_t(q),
+                      .offset = {first, 0, 0},
+                      .block = reinterpret_cast<const unsigned char*>(cm_buf_[q].data()),
+                      .row_len = ncm,
+                      .rows = recorded_ - first,
+                      .chunk_rows = cm_chunk_days_,
+                      .cols = ncm,
+                      .fill = reinterpret_cast<const unsigned char*>(&kNaN)});
+    store(jobs);
     cm_flushed_ = recorded_;
   }
 
   void flush_firm() {
-    std::size_t rows = recorded_ - firm_flushed_;
-    if (rows == 0) return;
-    const std::size_t at = (firm_flushed_ % firm_chunk_days_) * nf_;
-    for (std::size_t k = 0; k + 1 < firm_series_.size(); ++k)
-      write_rows(firm_series_[k], firm_flushed_, rows, nf_, firm_buf_[k].data() + at, 2, {nf_});
-    write_rows(firm_series_.back(), firm_flushed_, rows, nf_, binding_buf_.data() + at, 2, {nf_});
+    if (recorded_ == firm_flushed_) return;
+    const std::size_t first = firm_flushed_ / firm_chunk_days_ * firm_chunk_days_;
+    std::vector<ChunkJob> jobs;
+    // The series are created only at the end in a spooled run: they are counted, not looked at.
+    for (std::size_t k = 0; k < kNumFirmSeries; ++k) {
+      const bool binding = k + 1 == kNumFirmSeries;
+      for (std::size_t c0 = 0; c0 < nf_; c0 += firm_chunk_cols_)
+        jobs.push_back({.series = std::uint32_t(kNumCm + k),
+                        .offset = {first, c0},
+                        .block = binding
+                                     ? binding_buf_.data()
+                                     : reinterpret_cast<const unsigned char*>(firm_buf_[k].data()),
+                        .elem_size = binding ? 1u : sizeof(double),
+                        .row_len = nf_,
+                        .rows = recorded_ - first,
+                        .chunk_rows = firm_chunk_days_,
+                        .col0 = c0,
+                        .cols = firm_chunk_cols_,
+                        .fill = binding ? &kZero : reinterpret_cast<const unsigned char*>(&kNaN)});
+    }
+    store(jobs);
     firm_flushed_ = recorded_;
+  }
+
+  /// Filters the chunks in parallel, then stores them in order (into the file or the spool).
+  void store(const std::vector<ChunkJob>& jobs) {
+    std::vector<detail::FilteredChunk> out(jobs.size());
+    arena_->execute([&] {
+      tbb::parallel_for(std::size_t(0), jobs.size(), [&](std::size_t j) {
+        const ChunkJob& b = jobs[j];
+        const std::size_t es = b.elem_size, width = std::min(b.cols, b.row_len - b.col0);
+        std::vector<unsigned char> chunk(b.chunk_rows * b.cols * es);
+        for (std::size_t r = 0; r < b.chunk_rows; ++r) {
+          unsigned char* dst = chunk.data() + r * b.cols * es;
+          const std::size_t have = r < b.rows ? width : 0;
+          if (have > 0) std::memcpy(dst, b.block + (r * b.row_len + b.col0) * es, have * es);
+          for (std::size_t i = have; i < b.cols; ++i) std::memcpy(dst + i * es, b.fill, es);
+        }
+        out[j] = detail::shuffle_deflate(chunk.data(), b.chunk_rows * b.cols, es, "HDF5 output");
+      });
+    });
+    for (std::size_t j = 0; j < jobs.size(); ++j) sink_.put(jobs[j].series, jobs[j].offset, out[j]);
   }
 
   void write_events(const std::vector<EventRecord>& log) {
@@ -525,6 +612,9 @@ class Hdf5Recorder final : public Recorder {
   std::size_t recorded_ = 0, cm_flushed_ = 0, firm_flushed_ = 0;
   std::size_t cm_chunk_days_ = 1, firm_chunk_days_ = 1, firm_chunk_cols_ = 1;
   bool firm_level_ = true, finished_ = false, checkpointed_ = false;
+  std::string spool_path_;
+  detail::ChunkSink sink_;
+  std::unique_ptr<tbb::task_arena> arena_;  // the run's number of threads
 };
 
 std::unique_ptr<Recorder> make_hdf5_recorder(const std::string& path) {

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <tbb/parallel_for.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -18,6 +17,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "output/chunk_filter.hpp"
 #include "output/h5_writer.hpp"
 #include "shortfall/version.hpp"
 #include "sweeps/sweep_internal.hpp"
@@ -73,26 +73,16 @@ class SweepFileWriter {
     SeriesChunks out;
     if (chunk_days_ == 0 || !native_le_) return out;
     const std::size_t ncm = d_.ncm(), nd = std::size_t(d_.days), cd = chunk_days_;
-    const std::size_t elems = cd * ncm, bytes = elems * sizeof(double);
+    const std::size_t elems = cd * ncm;
     std::vector<double> chunk(elems);
-    std::vector<unsigned char> shuffled(bytes);
     for (std::size_t k = 0; k < kNumSeries; ++k) {
       const std::vector<double>& series = r.*kSeries[k].run;
       for (std::size_t d0 = 0; d0 < nd; d0 += cd) {
         const std::size_t n = std::min(cd, nd - d0) * ncm;
         std::copy_n(series.begin() + std::ptrdiff_t(d0 * ncm), n, chunk.begin());
         std::fill(chunk.begin() + std::ptrdiff_t(n), chunk.end(), kNaN);
-        // Shuffle: byte b of every element, then byte b + 1, ... (HDF5's H5Z shuffle).
-        const auto* raw = reinterpret_cast<const unsigned char*>(chunk.data());
-        for (std::size_t b = 0; b < sizeof(double); ++b)
-          for (std::size_t i = 0; i < elems; ++i)
-            shuffled[b * elems + i] = raw[i * sizeof(double) + b];
-        uLongf len = compressBound(uLong(bytes));
-        std::vector<unsigned char> z(len);
-        if (compress2(z.data(), &len, shuffled.data(), uLong(bytes), 1) != Z_OK)
-          throw IoError(path_ + ": compressing run " + std::to_string(r.run) + " failed");
-        z.resize(len);
-        out[k].push_back(std::move(z));
+        out[k].push_back(
+            detail::shuffle_deflate(chunk.data(), elems, sizeof(double), path_.c_str()).bytes);
       }
     }
     return out;

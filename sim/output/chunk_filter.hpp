@@ -1,0 +1,26 @@
+// The filters of the program's chunked series, applied outside HDF5 so that chunks are
+// compressed on all threads and written with H5Dwrite_chunk (HDF5 would run its filters one
+// chunk at a time on the writing thread). The bytes decode with HDF5's own pipeline as
+// declared on the datasets: shuffle, then deflate (a zlib stream), level 1.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace shortfall::detail {
+
+/// A chunk as stored: its bytes and HDF5's filter mask (bit k set: filter k of the pipeline
+/// was skipped; always 0 here: both filters are applied).
+struct FilteredChunk {
+  std::vector<unsigned char> bytes;
+  std::uint32_t filter_mask = 0;
+};
+
+/// Shuffle (byte b of every element, then byte b + 1, ...: HDF5's H5Z shuffle) and deflate
+/// `elems` elements of `elem_size` bytes at `data` (native little-endian). Thread-safe.
+/// Throws IoError naming `what` if compression fails.
+[[nodiscard]] FilteredChunk shuffle_deflate(const void* data, std::size_t elems,
+                                            std::size_t elem_size, const char* what);
+
+}  // namespace shortfall::detail
