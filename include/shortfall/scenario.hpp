@@ -169,6 +169,9 @@ struct Policy {
 struct RecordConfig {
   bool firm_level = true;  ///< per-firm daily series
   int every = 1;           ///< record every k-th day (and the last day)
+  /// Series chunks shuffled and deflated (smaller files) or stored as they are (faster to
+  /// write: deflate costs about a core-second per 300 MB of series; docs/output.md).
+  bool compress = true;
 };
 
 struct Scenario {

@@ -355,7 +355,8 @@ void print_scenario_plan(const Scenario& s, const World& w, const std::string& o
   os << "record      " << (s.record.firm_level ? "per-firm and " : "")
      << "country x material daily series, every "
      << (s.record.every == 1 ? std::string("day") : std::to_string(s.record.every) + " days")
-     << ": " << recorded << " of " << s.days << " days recorded\n";
+     << ": " << recorded << " of " << s.days << " days recorded"
+     << (s.record.compress ? "" : ", stored uncompressed") << "\n";
   if (!out.empty()) os << "output      " << out << "\n";
 }
 

@@ -415,9 +415,15 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     }
   }
   if (auto r = root.get("record")) {
-    r->check_keys({"firm_level", "every"});
+    r->check_keys({"firm_level", "every", "compression"});
     if (auto v = r->get("firm_level")) s.record.firm_level = v->as_bool();
     if (auto v = r->get("every")) s.record.every = int(v->as_int_in(1, kMaxDays));
+    if (auto v = r->get("compression")) {
+      const std::string c = v->as_string();
+      if (c != "deflate" && c != "none")
+        v->fail("unknown compression '" + c + "'; expected deflate or none");
+      s.record.compress = c == "deflate";
+    }
   }
   if (auto pol = root.get("policies")) {
     if (!pol->node.IsNull()) {

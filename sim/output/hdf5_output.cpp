@@ -92,6 +92,7 @@ class Hdf5Recorder final : public Recorder {
     nc_ = world.countries.size();
     nm_ = world.materials.size();
     firm_level_ = sc.record.firm_level;
+    compress_ = sc.record.compress;
     const int every = std::max(1, sc.record.every);
     days_.clear();
     for (int t = 0; t < sim.total_days(); ++t)
@@ -479,7 +480,8 @@ class Hdf5Recorder final : public Recorder {
     w_.doubles(g, name, values, {values.size()}, {}, {.scales = std::move(scales)});
   }
 
-  /// A series: chunked, shuffled and deflated (contiguous where empty), NaN before written.
+  /// A series: chunked (contiguous where empty), shuffled and deflated unless the scenario says
+  /// `record: {compression: none}`, NaN before written.
   Series series(hid_t g, const char* name, std::vector<std::size_t> dims_in,
                 std::vector<std::size_t> chunk_in, hid_t mem_type, hid_t file_type,
                 const detail::H5Meta& meta) {
@@ -487,8 +489,8 @@ class Hdf5Recorder final : public Recorder {
     H5Layout layout{.nan_fill = mem_type == H5T_NATIVE_DOUBLE};
     if (std::none_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; })) {
       for (std::size_t c : chunk_in) layout.chunk.push_back(std::max<hsize_t>(1, c));
-      layout.shuffle = true;
-      layout.deflate = 1;
+      layout.shuffle = compress_;
+      layout.deflate = compress_ ? 1 : 0;
     }
     return Series{name, w_.dataset(g, name, file_type, dims, layout, mem_type, nullptr, meta),
                   mem_type};
@@ -565,7 +567,10 @@ class Hdf5Recorder final : public Recorder {
           if (have > 0) std::memcpy(dst, b.block + (r * b.row_len + b.col0) * es, have * es);
           for (std::size_t i = have; i < b.cols; ++i) std::memcpy(dst + i * es, b.fill, es);
         }
-        out[j] = detail::shuffle_deflate(chunk.data(), b.chunk_rows * b.cols, es, "HDF5 output");
+        if (compress_)
+          out[j] = detail::shuffle_deflate(chunk.data(), b.chunk_rows * b.cols, es, "HDF5 output");
+        else
+          out[j].bytes = std::move(chunk);
       });
     });
     for (std::size_t j = 0; j < jobs.size(); ++j) sink_.put(jobs[j].series, jobs[j].offset, out[j]);
@@ -611,7 +616,7 @@ class Hdf5Recorder final : public Recorder {
   std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;
   std::size_t recorded_ = 0, cm_flushed_ = 0, firm_flushed_ = 0;
   std::size_t cm_chunk_days_ = 1, firm_chunk_days_ = 1, firm_chunk_cols_ = 1;
-  bool firm_level_ = true, finished_ = false, checkpointed_ = false;
+  bool firm_level_ = true, compress_ = true, finished_ = false, checkpointed_ = false;
   std::string spool_path_;
   detail::ChunkSink sink_;
   std::unique_ptr<tbb::task_arena> arena_;  // the run's number of threads

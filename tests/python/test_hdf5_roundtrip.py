@@ -64,6 +64,15 @@ def checks(binary, tmp, cut_yaml, base_yaml, world_yaml):
     run(binary, ["run", cut_yaml, "--out", cut1, "--threads", "1", "--quiet"])
     run(binary, ["run", cut_yaml, "--out", cut2, "--threads", "2", "--quiet"])
     run(binary, ["run", base_yaml, "--out", base, "--threads", "1", "--quiet"])
+    # The same run with its series stored uncompressed (record: {compression: none}).
+    raw_yaml, raw = os.path.join(tmp, "cut-raw.yaml"), os.path.join(tmp, "cut-raw.h5")
+    with open(cut_yaml, encoding="utf-8") as f:
+        text = f.read()
+    text = re.sub(r"^world:\s*(\S+)", lambda m: "world: " + os.path.join(os.path.dirname(cut_yaml), m.group(1)),
+                  text, flags=re.M)
+    with open(raw_yaml, "w", encoding="utf-8") as f:
+        f.write(text + "\nrecord: {compression: none}\n")
+    run(binary, ["run", raw_yaml, "--out", raw, "--threads", "2", "--quiet"])
 
     countries = ["CHN", "JPN", "USA", "DEU"]
     materials = ["gallium", "gan_wafer", "power_device", "ev"]
@@ -203,16 +212,17 @@ def checks(binary, tmp, cut_yaml, base_yaml, world_yaml):
             assert (f["country_material/shortage"][()] == 0).all()
             assert (f["firm/first_shortage_day"][()] == -1).all()
 
-    def threads_give_identical_datasets():
-        def datasets(path):
-            out = {}
-            with h5py.File(path, "r") as f:
-                def visit(name, obj):
-                    if isinstance(obj, h5py.Dataset):
-                        out[name] = obj[()]
-                f.visititems(visit)
-            return out
-        a, b = datasets(cut1), datasets(cut2)
+    def datasets(path):
+        out = {}
+        with h5py.File(path, "r") as f:
+            def visit(name, obj):
+                if isinstance(obj, h5py.Dataset):
+                    out[name] = obj[()]
+            f.visititems(visit)
+        return out
+
+    def identical(path_a, path_b):
+        a, b = datasets(path_a), datasets(path_b)
         assert sorted(a) == sorted(b), (sorted(a), sorted(b))
         assert len(a) >= 20, sorted(a)
         for name in a:
@@ -221,6 +231,16 @@ def checks(binary, tmp, cut_yaml, base_yaml, world_yaml):
                 assert va.shape == vb.shape and va.tobytes() == vb.tobytes(), name
             else:
                 assert np.array_equal(va, vb), name
+
+    def threads_give_identical_datasets():
+        identical(cut1, cut2)
+
+    def uncompressed_series_hold_the_same_values():
+        identical(cut1, raw)
+        with h5py.File(cut1, "r") as a, h5py.File(raw, "r") as b:
+            for name in ("firm/production", "firm/binding", "country_material/shortage"):
+                assert a[name].compression == "gzip" and a[name].shuffle, name
+                assert b[name].compression is None and not b[name].shuffle, name
 
     check("every group opens with xarray (h5netcdf)", groups_open_with_xarray)
     check("root attributes", root_attributes)
@@ -231,6 +251,8 @@ def checks(binary, tmp, cut_yaml, base_yaml, world_yaml):
     check("events group", events_group)
     check("baseline run: production == baseline_output exactly", baseline_stays_exact)
     check("--threads 1 and --threads 2 give identical datasets", threads_give_identical_datasets)
+    check("record.compression none: the same values, stored unfiltered",
+          uncompressed_series_hold_the_same_values)
 
 
 if __name__ == "__main__":
