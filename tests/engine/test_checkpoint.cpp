@@ -152,23 +152,34 @@ TEST(CheckpointFields, ATruncatedStateIsRefused) {
 
 // ---- a run resumed from a checkpoint ----------------------------------------------------------
 
-// On the example world: lead times, an export control and every policy, so that the state holds
-// rings, caps, new links, stockpiles, mechanisms and crisis surges.
+// On the example world: lead times, an export control (on final users too), capacity losses with
+// both recoveries, a demand shock and every policy, so that the state holds rings, caps, new
+// links, losses, stockpiles, mechanisms and crisis surges.
 Scenario resume_scenario(const std::string& rule) {
   return parse_scenario(
       "name: checkpoint-test\nworld: unused.yaml\ndays: 150\nseed: 7\n"
       "model: {rationing: " +
           rule +
-          ", alpha_max: 1.2, tau_alpha: 30, substitution: {enabled: true, search_days: 5}}\n"
+          ", alpha_max: 1.1, tau_alpha: 30, final_demand_controls: true,"
+          " substitution: {enabled: true, search_days: 5}}\n"
           "events:\n"
           "  - {type: export_control, start: 0, end: 90, exporters: [CHN], materials: [gallium],"
           " targets: [ipef], license_share: 0.1}\n"
           "  - {type: transport_disruption, start: 20, end: 60, between: [[JPN], [USA]],"
           " extra_days: 7}\n"
+          "  - {type: capacity_loss, start: 30, loss: 0.5, country: DEU, material: gan_wafer,"
+          " recovery: {type: linear, days: 80}}\n"
+          "  - {type: capacity_loss, start: 45, loss: 0.3, country: USA, material: power_device,"
+          " recovery: {type: exponential, half_life: 25}}\n"
+          "  - {type: demand_shock, start: 30, end: 130, country: DEU, material: ev, factor: 1.3}\n"
           "policies:\n"
           "  - {type: crisis_response, name: scra, members: ipef, meeting_days: 10,"
           " implementation_days: 3, actions: [match_suppliers, surge, release_stockpiles]}\n"
-          "  - {type: stockpile, country: JPN, material: gallium, days_of_use: 30}\n",
+          "  - {type: stockpile, country: JPN, material: gallium, days_of_use: 30}\n"
+          // No firm of its own, but its start recomputes every ceiling, the crisis surge's
+          // from the state's surges (which no later day reads otherwise).
+          "  - {type: surge, countries: [DEU], materials: [gallium], start: 125, alpha_max: "
+          "1.05}\n",
       "checkpoint-test.yaml");
 }
 
@@ -202,7 +213,9 @@ TEST_P(CheckpointResume, ResumedRunIsBitIdenticalToAnUninterruptedOne) {
   Simulation whole(w, s);
   while (whole.step()) {
   }
-  for (int at : {0, 37, 95}) {  // before, during and after the export control
+  // Day 0; during the export control, the transport disruption and the losses (lanes added,
+  // lead times changed); a crisis request pending; after its surge, a stockpile releasing.
+  for (int at : {0, 37, 90, 105}) {
     Simulation first(w, s);
     for (int t = 0; t <= at; ++t) ASSERT_TRUE(first.step());
     first.save_checkpoint(path, nullptr);
@@ -222,8 +235,18 @@ TEST_P(CheckpointResume, ResumedRunIsBitIdenticalToAnUninterruptedOne) {
     for (std::size_t k = 0; k < sa.size(); ++k)
       EXPECT_EQ(std::memcmp(&sa[k].level, &sb[k].level, sizeof(double)), 0) << k;
   }
-  EXPECT_GT(whole.added_links(), 0u) << "the scenario should add links (substitution)";
-  EXPECT_FALSE(whole.stockpiles().empty());
+  // The state the checkpoints carry is there: links added, a stockpile released, a surge.
+  EXPECT_GT(whole.added_links(), 0u);
+  auto logged = [&](const std::string& type, int from, int to) {
+    for (const auto& e : whole.event_log())
+      if (e.type == type && e.day >= from && e.day <= to) return true;
+    return false;
+  };
+  EXPECT_TRUE(logged("crisis_request", 0, 90));
+  EXPECT_TRUE(logged("crisis_meeting", 91, 150));
+  EXPECT_TRUE(logged("crisis_implementation", 0, 105));
+  EXPECT_TRUE(logged("stockpile_release", 0, 105));
+  EXPECT_TRUE(logged("stockpile_release", 106, 150));
   std::remove(path.c_str());
 }
 
