@@ -162,13 +162,6 @@ std::string identity(const Simulation& sim) {
   return h.hex();
 }
 
-}  // namespace
-
-void Recorder::checkpoint(const Simulation&, std::ostream&) {}
-void Recorder::restore(const Simulation&, std::istream&) {
-  throw std::runtime_error("this recorder cannot resume from a checkpoint");
-}
-
 /// The checkpoint of a run, one list for writing (Out, from a const Impl) and reading (In): the
 /// run options that shape the state, then the state (RunState) whole, member by member as
 /// RunState::fields() and the field lists of the structs it holds name them.
@@ -177,6 +170,13 @@ void run_state(Archive& a, Self& s) {
   a.expect(std::uint8_t(s.options.metrics), "metrics");
   using State = std::conditional_t<std::is_const_v<Self>, const RunState, RunState>;
   a.field(static_cast<State&>(s));
+}
+
+}  // namespace
+
+void Recorder::checkpoint(const Simulation&, std::ostream&) {}
+void Recorder::restore(const Simulation&, std::istream&) {
+  throw std::runtime_error("this recorder cannot resume from a checkpoint");
 }
 
 void engine::write_state(std::ostream& os, const RunState& state) {

@@ -44,12 +44,13 @@ struct FirmSet {
 
 using util::join;
 
-/// The mutable state of a run: what one day changes and a later day reads, and so exactly what a
-/// checkpoint stores (checkpoint.cpp writes and reads it whole, member by member through
-/// fields(), for saving and loading alike). Every member here is listed in fields(): the
-/// static_asserts below fail to compile otherwise. What the set-up derives from the world and
-/// the scenario, what a day recomputes before reading it, and what is rebuilt from this state
-/// after a load belong to Simulation::Impl instead, each with a comment saying which.
+/// The mutable state of a run: what a day leaves for the next days and for the accessors and
+/// recorders that read a day's results, and so exactly what a checkpoint stores (checkpoint.cpp
+/// writes and reads it whole, member by member through fields(), for saving and loading alike).
+/// Every member here is listed in fields(): the static_asserts below fail to compile otherwise.
+/// What the set-up derives from the world and the scenario, what a day recomputes before
+/// reading it, and what is rebuilt from this state after a load belong to Simulation::Impl
+/// instead, each with a comment saying which.
 struct RunState {
   int day = -1;  // the last simulated day
 
@@ -176,10 +177,6 @@ static_assert(util::lists_every_member<RunState::CrisisSurge>());
 static_assert(util::lists_every_member<EventRecord>());
 static_assert(util::lists_every_member<RunMetrics>());
 
-/// The state's bytes in a checkpoint, as Simulation::save_checkpoint writes and load_checkpoint
-/// reads them (checkpoint.cpp; read_state throws InputError on a truncated stream).
-void write_state(std::ostream& out, const RunState& state);
-void read_state(std::istream& in, RunState& state);
 // MetricsAccumulator's members are private (not an aggregate to count): its size against theirs
 // catches a member added without being listed in its fields() or marked as not state, unless
 // it is small enough to fit in the padding after its last int.
@@ -192,6 +189,11 @@ struct MetricsAccumulatorMembers {
 static_assert(
     sizeof(MetricsAccumulator) == sizeof(MetricsAccumulatorMembers),
     "MetricsAccumulator has a new member: add it to its fields() (or say it is not state)");
+
+/// The state's bytes in a checkpoint, as Simulation::save_checkpoint writes and load_checkpoint
+/// reads them (checkpoint.cpp; read_state throws InputError on a truncated stream).
+void write_state(std::ostream& out, const RunState& state);
+void read_state(std::istream& in, RunState& state);
 
 }  // namespace engine
 
