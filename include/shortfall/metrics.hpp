@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <tuple>
 #include <vector>
 
 #include "shortfall/world.hpp"
@@ -47,6 +48,13 @@ struct RunMetrics {
   std::vector<std::int32_t> recovery_day;
   /// Any output lost, input shortage or unmet final demand above kNoiseShare of its baseline.
   [[nodiscard]] bool affected(std::size_t k) const;
+  /// Every member, for a checkpoint (a member added above must be added here).
+  template <class Self>
+  static auto fields(Self& s) {
+    return std::tie(s.countries, s.materials, s.days, s.output_lost_days, s.peak_output_loss,
+                    s.shortage_days, s.unmet_final_days, s.output_lost_units, s.unmet_final_units,
+                    s.first_shortage_day, s.recovery_day);
+  }
 };
 
 /// Accumulates RunMetrics day by day (every simulated day, in order).
@@ -60,9 +68,15 @@ class MetricsAccumulator {
   [[nodiscard]] const PairBaselines& baselines() const { return base_; }
   void save(std::ostream& out) const;
   void load(std::istream& in);
+  /// The accumulated state, for a checkpoint of a run: every member but the baselines, which
+  /// the constructor derives from the world. A member added below must be added here.
+  template <class Self>
+  static auto fields(Self& s) {
+    return std::tie(s.m_, s.last_unrecovered_, s.last_day_);
+  }
 
  private:
-  PairBaselines base_;
+  PairBaselines base_;  // from the world (constructor): not state
   RunMetrics m_;
   std::vector<std::int32_t> last_unrecovered_;  ///< last day the recovery test failed; -1 none
   int last_day_ = -1;

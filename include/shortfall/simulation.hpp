@@ -57,6 +57,11 @@ struct EventRecord {
   std::string material;     ///< where relevant, else ""
   std::int64_t firms = 0;   ///< number of firms or links affected
   double quantity = 0.0;    ///< loss, share, factor or days, by type
+  /// Every member, for a checkpoint of the run's event log.
+  template <class Self>
+  static auto fields(Self& s) {
+    return std::tie(s.day, s.type, s.description, s.country, s.material, s.firms, s.quantity);
+  }
 };
 
 /// Which constraint set a firm's output (docs/model.md 3.5).

@@ -6,7 +6,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "engine/engine.hpp"
 #include "util/atomic_file.hpp"
@@ -16,49 +18,60 @@ namespace shortfall {
 
 namespace {
 
-// v3: model version 2 (planned orders, final demand by destination, run metrics).
-constexpr char kMagic[] = "shortfall-checkpoint-v3";
+// v4: the state written whole from its field list (RunState::fields()), the set-up's members of
+// stockpiles and mechanisms and every member of the run metrics included; v3 listed it by hand.
+constexpr char kMagic[] = "shortfall-checkpoint-v4";
 
+template <class T>
+concept Number = std::is_arithmetic_v<T> || std::is_enum_v<T>;
+template <class T>
+constexpr bool kIsVector = false;
+template <class T>
+constexpr bool kIsVector<std::vector<T>> = true;
+template <class T>
+constexpr bool kNoWay = false;
+
+// Out and In: one field() each, for every type the state holds, so that a struct's field list
+// (its static fields()) writes and reads it alike. Numbers as their bytes (bool as one byte),
+// strings and vectors as a 64-bit count and their elements (numbers in one block), structs as
+// their fields in the order listed.
 class Out {
  public:
   explicit Out(std::ostream& os) : os_(os) {}
-  template <class T>
+  template <Number T>
   void pod(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
     os_.write(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
-  template <class T>
-  void vec(const std::vector<T>& v) {
-    pod<std::uint64_t>(v.size());
-    if constexpr (std::is_same_v<T, bool>) {
-      for (bool b : v) pod<std::uint8_t>(b);
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      for (const auto& s : v) str(s);
-    } else {
-      if (!v.empty())
-        os_.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(T)));
-    }
-  }
-  template <class T>
-  void vecvec(const std::vector<std::vector<T>>& v) {
-    pod<std::uint64_t>(v.size());
-    for (const auto& x : v) vec(x);
   }
   void str(const std::string& s) {
     pod<std::uint64_t>(s.size());
     os_.write(s.data(), std::streamsize(s.size()));
   }
-  // field(): one name for reading and writing, so that state_arrays() lists the state once.
-  template <class T>
-  void field(const std::vector<std::vector<T>>& v) {
-    vecvec(v);
-  }
-  template <class T>
-  void field(const std::vector<T>& v) {
-    vec(v);
-  }
   template <class T>
   void field(const T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      pod<std::uint8_t>(v);
+    } else if constexpr (Number<T>) {
+      pod(v);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      str(v);
+    } else if constexpr (kIsVector<T>) {
+      pod<std::uint64_t>(v.size());
+      using E = typename T::value_type;
+      if constexpr (Number<E> && !std::is_same_v<E, bool>) {
+        if (!v.empty())
+          os_.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * sizeof(E)));
+      } else {
+        for (const E& e : v) field(e);  // std::vector<bool>: each a bool
+      }
+    } else if constexpr (util::HasFields<T>) {
+      std::apply([this](const auto&... m) { (field(m), ...); }, T::fields(v));
+    } else {
+      static_assert(kNoWay<T>, "a checkpoint cannot write this type: give it a fields() list");
+    }
+  }
+  /// A run option that shapes the state, which a load checks (In::expect).
+  template <Number T>
+  void expect(const T& v, const char*) {
     pod(v);
   }
 
@@ -68,66 +81,77 @@ class Out {
 
 class In {
  public:
-  In(std::istream& is, std::string what) : is_(is), what_(std::move(what)) {}
-  void check() {
-    if (!is_)
-      throw InputError(SourceLocation{what_, 0, 0, ""}, "checkpoint is truncated or unreadable");
+  In(std::istream& is, std::string what) : is_(is), what_(std::move(what)) {
+    const auto here = is_.tellg();
+    is_.seekg(0, std::ios::end);
+    end_ = is_.tellg();
+    is_.seekg(here);
+    check();
   }
-  template <class T>
+  void check() {
+    if (!is_) fail("checkpoint is truncated or unreadable");
+  }
+  [[noreturn]] void fail(const std::string& why) const {
+    throw InputError(SourceLocation{what_, 0, 0, ""}, why);
+  }
+  template <Number T>
   T pod() {
     T v{};
     is_.read(reinterpret_cast<char*>(&v), sizeof(T));
     check();
     return v;
   }
-  std::uint64_t size(std::uint64_t limit = (1ULL << 40)) {
-    auto n = pod<std::uint64_t>();
-    if (n > limit)
-      throw InputError(SourceLocation{what_, 0, 0, ""}, "checkpoint has an absurd size field");
+  /// A count of elements of at least `each` bytes, no more than the bytes left can hold.
+  std::uint64_t size(std::uint64_t each) {
+    const auto n = pod<std::uint64_t>();
+    if (n > std::uint64_t(end_ - is_.tellg()) / each)
+      fail("checkpoint is truncated or has an absurd size field");
     return n;
   }
-  template <class T>
-  void vec(std::vector<T>& v) {
-    const std::uint64_t n = size();
-    if constexpr (std::is_same_v<T, bool>) {
-      v.assign(n, false);
-      for (std::uint64_t k = 0; k < n; ++k) v[k] = pod<std::uint8_t>() != 0;
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      v.resize(n);
-      for (auto& s : v) s = str();
-    } else {
-      v.resize(n);
-      if (n) is_.read(reinterpret_cast<char*>(v.data()), std::streamsize(n * sizeof(T)));
-      check();
-    }
-  }
-  template <class T>
-  void vecvec(std::vector<std::vector<T>>& v) {
-    v.resize(size());
-    for (auto& x : v) vec(x);
-  }
-  template <class T>
-  void field(std::vector<std::vector<T>>& v) {
-    vecvec(v);
-  }
-  template <class T>
-  void field(std::vector<T>& v) {
-    vec(v);
-  }
-  template <class T>
-  void field(T& v) {
-    v = pod<T>();
-  }
   std::string str() {
-    std::string s(size(1ULL << 32), '\0');
+    std::string s(size(1), '\0');
     is_.read(s.data(), std::streamsize(s.size()));
     check();
     return s;
+  }
+  template <class T>
+  void field(T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      v = pod<std::uint8_t>() != 0;
+    } else if constexpr (Number<T>) {
+      v = pod<T>();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      v = str();
+    } else if constexpr (std::is_same_v<T, std::vector<bool>>) {
+      v.assign(size(1), false);
+      for (std::size_t k = 0; k < v.size(); ++k) v[k] = pod<std::uint8_t>() != 0;
+    } else if constexpr (kIsVector<T>) {
+      using E = typename T::value_type;
+      if constexpr (Number<E>) {
+        v.resize(size(sizeof(E)));
+        if (!v.empty())
+          is_.read(reinterpret_cast<char*>(v.data()), std::streamsize(v.size() * sizeof(E)));
+        check();
+      } else {
+        v.resize(size(1));
+        for (E& e : v) field(e);
+      }
+    } else if constexpr (util::HasFields<T>) {
+      std::apply([this](auto&... m) { (field(m), ...); }, T::fields(v));
+    } else {
+      static_assert(kNoWay<T>, "a checkpoint cannot read this type: give it a fields() list");
+    }
+  }
+  template <Number T>
+  void expect(const T& v, const char* option) {
+    if (pod<T>() != v)
+      fail(std::string("checkpoint was written with other run options (") + option + ")");
   }
 
  private:
   std::istream& is_;
   std::string what_;
+  std::streampos end_;
 };
 
 std::string identity(const Simulation& sim) {
@@ -138,6 +162,16 @@ std::string identity(const Simulation& sim) {
   return h.hex();
 }
 
+/// The checkpoint of a run, one list for writing (Out, from a const Impl) and reading (In): the
+/// run options that shape the state, then the state (RunState) whole, member by member as
+/// RunState::fields() and the field lists of the structs it holds name them.
+template <class Archive, class Self>
+void run_state(Archive& a, Self& s) {
+  a.expect(std::uint8_t(s.options.metrics), "metrics");
+  using State = std::conditional_t<std::is_const_v<Self>, const RunState, RunState>;
+  a.field(static_cast<State&>(s));
+}
+
 }  // namespace
 
 void Recorder::checkpoint(const Simulation&, std::ostream&) {}
@@ -145,149 +179,52 @@ void Recorder::restore(const Simulation&, std::istream&) {
   throw std::runtime_error("this recorder cannot resume from a checkpoint");
 }
 
-/// The simulation's day and flat state arrays, in checkpoint order, for writing (Out) and
-/// reading (In) alike.
-template <class Archive, class Impl>
-void state_arrays(Archive& a, Impl& s) {
-  a.field(s.day);
-  for (auto* v : {&s.x,
-                  &s.x_new,
-                  &s.D,
-                  &s.cap,
-                  &s.C,
-                  &s.c,
-                  &s.delta,
-                  &s.delta0,
-                  &s.input_short,
-                  &s.alpha,
-                  &s.demand_factor,
-                  &s.recovery_rate,
-                  &s.slot_A,
-                  &s.slot_n,
-                  &s.slot_stock,
-                  &s.slot_ordered,
-                  &s.slot_received,
-                  &s.z0,
-                  &s.S,
-                  &s.O,
-                  &s.y,
-                  &s.ring_dev,
-                  &s.o_out,
-                  &s.alpha_max,
-                  &s.cm_ratio,
-                  &s.cm_cover,
-                  &s.x_inp,
-                  &s.fd_share,
-                  &s.fd_capped,
-                  &s.C_want})
-    a.field(*v);
-  a.field(s.binding);
-  a.field(s.first_short);
-  a.field(s.recovery_type);
-  a.field(s.cap_share);
-  a.field(s.lead);
-  a.field(s.base_lead);
-  a.field(s.lane_class);
-  a.field(s.ring_off);
-  a.field(s.ring_len);
-  a.field(s.ring_cnt);
-  a.field(s.transit_cnt);
-  a.field(s.transit_nz);
-  a.field(s.ring_pos);
-  a.field(s.extra_supplier);
-  a.field(s.extra_buyer);
-  a.field(s.slot_extra);
-  a.field(s.out_extra);
-  a.field(s.out_pos);
-  a.field(s.z0_out);
-  a.field(s.class_out);
-  a.field(s.low_days);
+void engine::write_state(std::ostream& os, const RunState& state) {
+  Out o(os);
+  o.field(state);
+}
+
+void engine::read_state(std::istream& is, RunState& state) {
+  In i(is, "checkpoint");
+  i.field(state);
 }
 
 void Simulation::Impl::save(std::ostream& os) const {
   Out o(os);
-  state_arrays(o, *this);
-  o.pod<std::uint64_t>(stockpiles.size());
-  for (const auto& st : stockpiles) {
-    o.pod(st.initial);
-    o.pod(st.level);
-    o.pod(st.rate);
-    o.pod<std::uint8_t>(st.released);
-    o.pod<std::uint8_t>(st.to_target);
-  }
-  o.pod<std::uint64_t>(mechanisms.size());
-  for (const auto& m : mechanisms) {
-    o.vec(m.above_days);
-    o.vec(m.request_day);
-    o.vec(m.meeting_day);
-    o.vec(m.implementation_day);
-  }
-  o.pod<std::uint64_t>(crisis_surges.size());
-  for (const auto& cs : crisis_surges) {
-    o.vec(cs.member);
-    o.pod(cs.material);
-    o.pod(cs.alpha_max);
-  }
-  o.pod<std::uint64_t>(log.size());
-  for (const auto& e : log) {
-    o.pod(e.day);
-    o.str(e.type);
-    o.str(e.description);
-    o.str(e.country);
-    o.str(e.material);
-    o.pod(e.firms);
-    o.pod(e.quantity);
-  }
-  o.pod<std::uint8_t>(options.metrics);
-  if (options.metrics) metrics.save(os);
+  run_state(o, *this);
 }
 
 void Simulation::Impl::load(std::istream& is) {
+  const std::size_t n_stockpiles = stockpiles.size(), n_mechanisms = mechanisms.size();
   In i(is, "checkpoint");
-  state_arrays(i, *this);
-  if (i.size() != stockpiles.size())
-    throw InputError(SourceLocation{"checkpoint", 0, 0, ""},
-                     "stockpiles do not match the scenario");
-  for (auto& st : stockpiles) {
-    st.initial = i.pod<double>();
-    st.level = i.pod<double>();
-    st.rate = i.pod<double>();
-    st.released = i.pod<std::uint8_t>() != 0;
-    st.to_target = i.pod<std::uint8_t>() != 0;
+  run_state(i, *this);
+  const SourceLocation where{"checkpoint", 0, 0, ""};
+  if (stockpiles.size() != n_stockpiles)
+    throw InputError(where, "stockpiles do not match the scenario");
+  if (mechanisms.size() != n_mechanisms)
+    throw InputError(where, "mechanisms do not match the scenario");
+  if (options.metrics) {
+    const PairBaselines& base = metrics.baselines();
+    const std::size_t pairs = base.countries * base.materials;
+    const auto state = MetricsAccumulator::fields(std::as_const(metrics));
+    const RunMetrics& m = std::get<0>(state);
+    bool fits = m.countries == base.countries && m.materials == base.materials &&
+                std::get<1>(state).size() == pairs;
+    auto per_pair = [&](const auto& f) {  // every vector of the metrics has one per pair
+      if constexpr (kIsVector<std::decay_t<decltype(f)>>)
+        return f.size() == pairs;
+      else
+        return true;
+    };
+    std::apply([&](const auto&... f) { fits = (fits && ... && per_pair(f)); },
+               RunMetrics::fields(m));
+    if (!fits) throw InputError(where, "run metrics do not fit this world");
   }
-  if (i.size() != mechanisms.size())
-    throw InputError(SourceLocation{"checkpoint", 0, 0, ""},
-                     "mechanisms do not match the scenario");
-  for (auto& m : mechanisms) {
-    i.vec(m.above_days);
-    i.vec(m.request_day);
-    i.vec(m.meeting_day);
-    i.vec(m.implementation_day);
-  }
-  crisis_surges.resize(i.size(1 << 20));
-  for (auto& cs : crisis_surges) {
-    i.vec(cs.member);
-    cs.material = i.pod<MaterialId>();
-    cs.alpha_max = i.pod<double>();
-  }
-  log.resize(i.size(1ULL << 32));
-  for (auto& e : log) {
-    e.day = i.pod<int>();
-    e.type = i.str();
-    e.description = i.str();
-    e.country = i.str();
-    e.material = i.str();
-    e.firms = i.pod<std::int64_t>();
-    e.quantity = i.pod<double>();
-  }
-  if ((i.pod<std::uint8_t>() != 0) != options.metrics)
-    throw InputError(SourceLocation{"checkpoint", 0, 0, ""},
-                     "checkpoint was written with other run options (metrics)");
-  if (options.metrics) metrics.load(is);
-  const std::size_t m = z0.size();
-  if (S.size() != m || out_pos.size() != m || x.size() != world.num_firms())
-    throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "checkpoint does not fit this world");
-  if (!wf_weight.empty()) refresh_weights();  // derived from z0_out, not stored
+  const std::size_t lanes = z0.size();
+  if (S.size() != lanes || out_pos.size() != lanes || x.size() != world.num_firms())
+    throw InputError(where, "checkpoint does not fit this world");
+  // Not state: waterfill's weights are rebuilt from the loaded z0_out and out_extra.
+  if (!wf_weight.empty()) refresh_weights();
 }
 
 void Simulation::save_checkpoint(const std::string& path, Recorder* recorder) const {

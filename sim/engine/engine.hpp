@@ -14,10 +14,12 @@
 #include <limits>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "engine/kernels.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/simulation.hpp"
+#include "util/fields.hpp"
 #include "util/text.hpp"
 #include "world/network.hpp"
 #include "world/selection.hpp"
@@ -42,27 +44,17 @@ struct FirmSet {
 
 using util::join;
 
-}  // namespace engine
-
-using namespace engine;
-
-struct Simulation::Impl {
-  const World& world;
-  const detail::Network& net;
-  Scenario scenario;
-  int total_days;
-  int day = -1;
-  int threads;
-  mutable tbb::task_arena arena;  // mutable: country_material (const) runs in it too
-  double inv_tau;
-  const std::atomic<bool>* cancel;
-  RunOptions options;
-  bool profile;
-  PhaseTimes times;
+/// The mutable state of a run: what a day leaves for the next days and for the accessors and
+/// recorders that read a day's results, and so exactly what a checkpoint stores (checkpoint.cpp
+/// writes and reads it whole, member by member through fields(), for saving and loading alike).
+/// Every member here is listed in fields(): the static_asserts below fail to compile otherwise.
+/// What the set-up derives from the world and the scenario, what a day recomputes before
+/// reading it, and what is rebuilt from this state after a load belong to Simulation::Impl
+/// instead, each with a comment saying which.
+struct RunState {
+  int day = -1;  // the last simulated day
 
   // ---- firm state (index FirmId) ----
-  const std::vector<double>& x0;
-  std::vector<double> cap_base;  // x0 / u0: capacity at delta = 0, alpha = 1 (model 3.5)
   // C: today's final demand after export-control caps (the claim rationed in step 6);
   // x_inp: today's input-constrained output (model 3.5), kept for spare capacity (model 7).
   std::vector<double> x, x_new, D, cap, C, c, delta, delta0, input_short, x_inp;
@@ -75,11 +67,8 @@ struct Simulation::Impl {
   // C_{j,d} (empty where no firm's final demand can be capped).
   std::vector<double> fd_share, fd_capped;
   std::vector<double> C_want;  // C0_i f_i: what final users wanted today, before caps
-  // The run metrics of model 10, accumulated every day (RunOptions::metrics).
+  // The run metrics of model 10, accumulated every day (RunOptions::metrics; empty without).
   MetricsAccumulator metrics;
-  CountryMaterialDay metrics_day;
-  bool planned_orders = true;  // orders: planned (x̂ from capacity and demand) or output_based
-  bool destocking = false;
   std::vector<std::uint8_t> recovery_type;
   std::vector<double> recovery_rate;  // linear: delta0/R is recomputed; exponential: factor
 
@@ -90,7 +79,7 @@ struct Simulation::Impl {
   std::vector<double> slot_ordered;   // sum O (wanted)
   std::vector<double> slot_received;  // sum y shipped today
 
-  // ---- lane state (index Lane: one per link, buyer-major) ----
+  // ---- lane state (index Lane: one per link, buyer-major; lanes added during the run last) ----
   std::vector<double> z0, S, O, y;
   std::vector<double> cap_share;  // export-control cap k, +inf where none; empty if no controls
   std::vector<std::int32_t> lead, base_lead;
@@ -108,6 +97,132 @@ struct Simulation::Impl {
   std::vector<std::int32_t> transit_cnt;
   std::vector<std::uint16_t> transit_nz;
   std::vector<std::int32_t> ring_pos;  // t mod ring_len for today's t (no division in the loop)
+  // Served orders by out-position (see Simulation::Impl::rule).
+  std::vector<Lane> out_pos;  // lane -> out-position
+  std::vector<double> o_out;
+  // Waterfill and priority rationing read Z0 and the buyer's class per customer: supplier-major
+  // copies keep those reads sequential (filled only for those rules).
+  std::vector<double> z0_out;
+  std::vector<std::uint8_t> class_out;
+  // Lanes added during the run (new suppliers, sections 7-8): index >= num_links.
+  std::vector<FirmId> extra_supplier, extra_buyer;  // by lane - num_links
+  std::vector<std::vector<Lane>> slot_extra;  // per slot; left empty when no links can be added
+  std::vector<std::vector<Lane>> out_extra;   // per firm; likewise
+
+  // ---- policies (sections 6-9; policies.cpp) ----
+  std::vector<double> alpha_max;  // per firm, current ceiling
+  struct StockpileState {
+    std::size_t policy = 0;
+    CountryId country = 0;
+    MaterialId material = 0;
+    double initial = 0, level = 0, rate = 0;
+    bool released = false;   // release switched on (by day, threshold or a crisis meeting)
+    bool to_target = false;  // opened by a cover trigger: fills gaps to stock targets
+    template <class Self>    // every member (the set-up's too: a checkpoint restores them as set)
+    static auto fields(Self& s) {
+      return std::tie(s.policy, s.country, s.material, s.initial, s.level, s.rate, s.released,
+                      s.to_target);
+    }
+  };
+  struct MechanismState {
+    std::size_t policy = 0;
+    std::vector<bool> member;     // by country
+    std::vector<int> above_days;  // by country x material: consecutive days over trigger
+    std::vector<int> request_day, meeting_day, implementation_day;  // by country x material
+    template <class Self>
+    static auto fields(Self& s) {
+      return std::tie(s.policy, s.member, s.above_days, s.request_day, s.meeting_day,
+                      s.implementation_day);
+    }
+  };
+  std::vector<StockpileState> stockpiles;  // one per stockpile policy (the set-up's number)
+  std::vector<MechanismState> mechanisms;  // one per crisis-response policy (likewise)
+  std::vector<double> cm_ratio;            // today's input shortage / baseline use
+  std::vector<double> cm_cover;            // today's inventory cover (days of use)
+  std::vector<std::uint16_t> low_days;     // per slot: consecutive days below theta
+  struct CrisisSurge {
+    std::vector<bool> member;
+    MaterialId material = 0;
+    double alpha_max = 1.0;
+    template <class Self>
+    static auto fields(Self& s) {
+      return std::tie(s.member, s.material, s.alpha_max);
+    }
+  };
+  std::vector<CrisisSurge> crisis_surges;  // implemented by crisis meetings
+
+  // ---- events ----
+  std::vector<EventRecord> log;
+
+  /// Every member above, in the order of the checkpoint file.
+  template <class Self>
+  static auto fields(Self& s) {
+    return std::tie(s.day, s.x, s.x_new, s.D, s.cap, s.C, s.c, s.delta, s.delta0, s.input_short,
+                    s.x_inp, s.alpha, s.binding, s.first_short, s.demand_factor, s.fd_share,
+                    s.fd_capped, s.C_want, s.metrics, s.recovery_type, s.recovery_rate, s.slot_A,
+                    s.slot_n, s.slot_stock, s.slot_ordered, s.slot_received, s.z0, s.S, s.O, s.y,
+                    s.cap_share, s.lead, s.base_lead, s.lane_class, s.ring_off, s.ring_len,
+                    s.ring_dev, s.ring_cnt, s.transit_cnt, s.transit_nz, s.ring_pos, s.out_pos,
+                    s.o_out, s.z0_out, s.class_out, s.extra_supplier, s.extra_buyer, s.slot_extra,
+                    s.out_extra, s.alpha_max, s.stockpiles, s.mechanisms, s.cm_ratio, s.cm_cover,
+                    s.low_days, s.crisis_surges, s.log);
+  }
+};
+// A member added above but not to its struct's fields() fails here: list it there (it is
+// state), or move it to Simulation::Impl with a comment on how it is set up or rebuilt.
+static_assert(util::lists_every_member<RunState>(), "RunState::fields() misses a member");
+static_assert(util::lists_every_member<RunState::StockpileState>());
+static_assert(util::lists_every_member<RunState::MechanismState>());
+static_assert(util::lists_every_member<RunState::CrisisSurge>());
+static_assert(util::lists_every_member<EventRecord>());
+static_assert(util::lists_every_member<RunMetrics>());
+
+// MetricsAccumulator's members are private (not an aggregate to count): its size against theirs
+// catches a member added without being listed in its fields() or marked as not state, unless
+// it is small enough to fit in the padding after its last int.
+struct MetricsAccumulatorMembers {
+  PairBaselines base;
+  RunMetrics m;
+  std::vector<std::int32_t> last_unrecovered;
+  int last_day;
+};
+static_assert(
+    sizeof(MetricsAccumulator) == sizeof(MetricsAccumulatorMembers),
+    "MetricsAccumulator has a new member: add it to its fields() (or say it is not state)");
+
+/// The state's bytes in a checkpoint, as Simulation::save_checkpoint writes and load_checkpoint
+/// reads them (checkpoint.cpp; read_state throws InputError on a truncated stream).
+void write_state(std::ostream& out, const RunState& state);
+void read_state(std::istream& in, RunState& state);
+
+}  // namespace engine
+
+using namespace engine;
+
+/// A run: its set-up (world, scenario, options, what they imply) and, as its base, the state
+/// (RunState). Data members here are NOT in a checkpoint: each is set up from the world,
+/// scenario and options, recomputed every day before it is read, or rebuilt after a load
+/// (Impl::load). State that a later day reads belongs in RunState.
+struct Simulation::Impl : RunState {
+  const World& world;
+  const detail::Network& net;
+  Scenario scenario;
+  int total_days;
+  int threads;
+  mutable tbb::task_arena arena;  // mutable: country_material (const) runs in it too
+  double inv_tau;
+  const std::atomic<bool>* cancel;
+  RunOptions options;
+  bool profile;
+  PhaseTimes times;  // --profile's seconds of this process (a resumed run counts afresh)
+
+  // ---- firms (index FirmId): set up from the world and scenario ----
+  const std::vector<double>& x0;
+  std::vector<double> cap_base;    // x0 / u0: capacity at delta = 0, alpha = 1 (model 3.5)
+  CountryMaterialDay metrics_day;  // the metrics' buffers: filled afresh every day, then read
+  bool planned_orders = true;      // orders: planned (x̂ from capacity and demand) or output_based
+  bool destocking = false;
+
   /// The in-transit rings of all lanes behind restrict pointers: the one implementation of a
   /// lane's arrivals, pipeline totals and shipments, for the fast and the general loops and
   /// the policies.
@@ -192,8 +307,7 @@ struct Simulation::Impl {
   // flow back without a second scatter: the supplier leaves one number, `rule` (encoding
   // below), and the shipping phase computes each lane's delivery from it and the lane's own
   // served order, gathering from the firm array.
-  std::vector<Lane> out_pos;  // lane -> out-position
-  std::vector<double> o_out;
+  // rule and allot: written by every supplier every day before shipping reads them (not state).
   std::vector<double> rule;              // per supplier, today: see encode_* below
   std::vector<detail::Allotment> allot;  // per supplier, today; priority rationing only
   // rule[j]: sign bit clear, a share s >= 0: y = served x s (s = 1 when all are served in full,
@@ -222,18 +336,12 @@ struct Simulation::Impl {
         return 1.0;
     }
   }
-  // Waterfill and priority rationing read Z0 and the buyer's class per customer: supplier-major
-  // copies keep those reads sequential (filled only for those rules).
-  std::vector<double> z0_out;
-  std::vector<std::uint8_t> class_out;
   // Waterfill's weight per supplier: its customers' Z0 summed in customers()' order, plus C0.
-  // Kept between days; refresh_weight(j) wherever supplier j's customers' Z0 change.
+  // Kept between days; refresh_weight(j) wherever supplier j's customers' Z0 change. Derived,
+  // not state: a checkpoint's load rebuilds it from z0_out and out_extra (refresh_weights).
   std::vector<double> wf_weight;
 
   // ---- lanes added during the run (new suppliers, sections 7-8): index >= num_links ----
-  std::vector<FirmId> extra_supplier, extra_buyer;  // by lane - num_links
-  std::vector<std::vector<Lane>> slot_extra;  // per slot; left empty when no links can be added
-  std::vector<std::vector<Lane>> out_extra;   // per firm; likewise
   [[nodiscard]] FirmId sup(Lane l) const {
     return l < net.num_links ? net.lane_supplier[l] : extra_supplier[l - net.num_links];
   }
@@ -246,36 +354,10 @@ struct Simulation::Impl {
     if (!slot_extra.empty())
       for (Lane l : slot_extra[s]) f(l);
   }
-  // ---- policies (sections 6-9; policies.cpp) ----
-  bool overproduction = false;    // any alpha_max > 1 possible
-  std::vector<double> alpha_max;  // per firm, current ceiling
-  struct StockpileState {
-    std::size_t policy = 0;
-    CountryId country = 0;
-    MaterialId material = 0;
-    double initial = 0, level = 0, rate = 0;
-    bool released = false;   // release switched on (by day, threshold or a crisis meeting)
-    bool to_target = false;  // opened by a cover trigger: fills gaps to stock targets
-  };
-  struct MechanismState {
-    std::size_t policy = 0;
-    std::vector<bool> member;     // by country
-    std::vector<int> above_days;  // by country x material: consecutive days over trigger
-    std::vector<int> request_day, meeting_day, implementation_day;  // by country x material
-  };
-  std::vector<StockpileState> stockpiles;
-  std::vector<MechanismState> mechanisms;
+  // ---- policies (sections 6-9; policies.cpp): set up by init_policies ----
+  bool overproduction = false;                 // any alpha_max > 1 possible
   std::vector<double> cm_use;                  // baseline daily input use by country x material
-  std::vector<double> cm_ratio;                // today's input shortage / baseline use
-  std::vector<double> cm_cover;                // today's inventory cover (days of use)
-  std::vector<std::uint16_t> low_days;         // per slot: consecutive days below theta
-  std::vector<std::vector<FirmId>> producers;  // per material
-  struct CrisisSurge {
-    std::vector<bool> member;
-    MaterialId material = 0;
-    double alpha_max = 1.0;
-  };
-  std::vector<CrisisSurge> crisis_surges;  // implemented by crisis meetings
+  std::vector<std::vector<FirmId>> producers;  // per material (the world's firms)
   bool policies_on = false;
   void init_policies();
   void save(std::ostream& out) const;  // checkpoint.cpp
@@ -295,10 +377,9 @@ struct Simulation::Impl {
                        std::vector<double>& spare, const char* why);
   [[nodiscard]] bool blocked(FirmId supplier, FirmId buyer, int t) const;
 
-  // ---- events ----
+  // ---- events: resolved against the world at set-up ----
   std::vector<FirmSet> event_firms;               // per scenario event
   std::vector<ExportControlReach> control_reach;  // per scenario event (none for other types)
-  std::vector<EventRecord> log;
 
   // Per-thread scratch for the gathered rationing kernels.
   struct Scratch {
