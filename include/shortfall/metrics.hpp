@@ -66,8 +66,6 @@ class MetricsAccumulator {
   void add_day(int t, const CountryMaterialDay& cm);
   [[nodiscard]] RunMetrics result() const;
   [[nodiscard]] const PairBaselines& baselines() const { return base_; }
-  void save(std::ostream& out) const;
-  void load(std::istream& in);
   /// The accumulated state, for a checkpoint of a run: every member but the baselines, which
   /// the constructor derives from the world. A member added below must be added here.
   template <class Self>

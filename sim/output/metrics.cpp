@@ -89,43 +89,6 @@ RunMetrics MetricsAccumulator::result() const {
   return r;
 }
 
-namespace {
-template <class T>
-void put(std::ostream& os, const std::vector<T>& v) {
-  const std::uint64_t n = v.size();
-  os.write(reinterpret_cast<const char*>(&n), sizeof n);
-  os.write(reinterpret_cast<const char*>(v.data()), std::streamsize(n * sizeof(T)));
-}
-template <class T>
-void get(std::istream& is, std::vector<T>& v) {
-  std::uint64_t n = 0;
-  is.read(reinterpret_cast<char*>(&n), sizeof n);
-  if (!is || n != v.size())
-    throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "run metrics do not fit this world");
-  is.read(reinterpret_cast<char*>(v.data()), std::streamsize(n * sizeof(T)));
-}
-}  // namespace
-
-void MetricsAccumulator::save(std::ostream& os) const {
-  for (const auto* v : {&m_.output_lost_days, &m_.peak_output_loss, &m_.shortage_days,
-                        &m_.unmet_final_days, &m_.output_lost_units, &m_.unmet_final_units})
-    put(os, *v);
-  put(os, m_.first_shortage_day);
-  put(os, last_unrecovered_);
-  os.write(reinterpret_cast<const char*>(&last_day_), sizeof last_day_);
-  os.write(reinterpret_cast<const char*>(&m_.days), sizeof m_.days);
-}
-
-void MetricsAccumulator::load(std::istream& is) {
-  for (auto* v : {&m_.output_lost_days, &m_.peak_output_loss, &m_.shortage_days,
-                  &m_.unmet_final_days, &m_.output_lost_units, &m_.unmet_final_units})
-    get(is, *v);
-  get(is, m_.first_shortage_day);
-  get(is, last_unrecovered_);
-  is.read(reinterpret_cast<char*>(&last_day_), sizeof last_day_);
-  is.read(reinterpret_cast<char*>(&m_.days), sizeof m_.days);
-  if (!is) throw InputError(SourceLocation{"checkpoint", 0, 0, ""}, "checkpoint is truncated");
-}
 
 CountryValues country_values(const RunMetrics& m, const PairBaselines& base) {
   CountryValues v;
