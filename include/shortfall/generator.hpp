@@ -79,6 +79,16 @@ double balance_residual(const World& world, const std::string& description_path)
 /// Write a world as explicit YAML + firms.csv + links.csv into `dir` (created if missing).
 void write_world(const World& world, const std::string& dir);
 
+/// The binary world of `shortfall convert` (docs/input.md, "Binary worlds"): every table in one
+/// HDF5 file, written under a temporary name and renamed. Throws IoError.
+void write_binary_world(const World& world, const std::string& path);
+/// Read a binary world back: the same World, bit for bit (its content hash is checked against
+/// the stored one). load_world() calls it for any file with the HDF5 signature. Throws
+/// InputError naming the file and dataset.
+World load_binary_world(const std::string& path);
+/// Whether `path` starts with the HDF5 signature.
+bool is_binary_world(const std::string& path);
+
 struct SyntheticSpec {
   std::uint64_t firms = 1000;
   std::uint64_t links = 5000;

@@ -1,5 +1,5 @@
 // The analysis's HDF5 file (write_analysis in include/shortfall/analyze.hpp; the layout in
-// docs/analysis.md), written through the common writer (output/h5_writer.hpp) under a
+// docs/analysis.md), written through the common writer (util/h5_writer.hpp) under a
 // temporary name, then renamed.
 #include <hdf5.h>
 #include <unistd.h>
@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "analysis/analysis_common.hpp"
-#include "output/h5_writer.hpp"
 #include "shortfall/analyze.hpp"
 #include "shortfall/version.hpp"
 #include "util/atomic_file.hpp"
+#include "util/h5_writer.hpp"
 
 namespace shortfall {
 
@@ -26,7 +26,7 @@ namespace {
 
 using analysis_common::kNaN;
 
-/// The analysis file's writer: the common one (output/h5_writer.hpp), with timestamps, and the
+/// The analysis file's writer: the common one (util/h5_writer.hpp), with timestamps, and the
 /// analysis's datasets.
 class H5 : public detail::H5Writer {
  public:

@@ -1,6 +1,6 @@
-// Extra subcommands of the shortfall program. Each lives in sim/cli/<name>_command.cpp, is
-// compiled in when that file exists (CMakeLists.txt), and registers itself through one
-// function: it adds its options to `app` and returns the action to run when it was chosen.
+// Extra subcommands of the shortfall program. Each lives in sim/cli/<name>_command.cpp (listed
+// in sim/cli/CMakeLists.txt) and registers itself through one function: it adds its options to
+// `app` and returns the action to run when it was chosen.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -20,5 +20,6 @@ Command add_analyze_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
 Command add_hindcast_command(CLI::App& app);
 Command add_import_mrio_command(CLI::App& app);
+Command add_convert_command(CLI::App& app);
 
 }  // namespace shortfall::cli

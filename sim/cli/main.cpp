@@ -414,6 +414,7 @@ int main(int argc, char** argv) {
   commands.push_back(cli::add_report_command(app));
   commands.push_back(cli::add_hindcast_command(app));
   commands.push_back(cli::add_import_mrio_command(app));
+  commands.push_back(cli::add_convert_command(app));
 
   try {
     app.parse(argc, argv);

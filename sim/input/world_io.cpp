@@ -561,6 +561,7 @@ void read_links_csv(World& w, const FirmLookup& lookup, const std::string& path,
 }  // namespace
 
 World load_world(const std::string& path) {
+  if (is_binary_world(path)) return load_binary_world(path);
   if (is_world_description(path)) return generate_world(path);
   Origins origins;
   YNode root = detail::load_yaml_file(path);

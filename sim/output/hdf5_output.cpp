@@ -17,9 +17,9 @@
 #include <limits>
 
 #include "output/chunk_sink.hpp"
-#include "output/h5_writer.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/version.hpp"
+#include "util/h5_writer.hpp"
 
 namespace shortfall {
 

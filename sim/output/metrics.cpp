@@ -89,7 +89,6 @@ RunMetrics MetricsAccumulator::result() const {
   return r;
 }
 
-
 CountryValues country_values(const RunMetrics& m, const PairBaselines& base) {
   CountryValues v;
   v.output_lost.assign(m.countries, 0.0);

@@ -18,10 +18,10 @@
 #include <numeric>
 
 #include "output/chunk_filter.hpp"
-#include "output/h5_writer.hpp"
 #include "shortfall/version.hpp"
 #include "sweeps/sweep_internal.hpp"
 #include "util/atomic_file.hpp"
+#include "util/h5_writer.hpp"
 
 namespace shortfall {
 

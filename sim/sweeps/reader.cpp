@@ -10,8 +10,8 @@
 #include <numeric>
 #include <sstream>
 
-#include "output/h5_writer.hpp"
 #include "sweeps/sweep_internal.hpp"
+#include "util/h5_writer.hpp"
 
 namespace shortfall {
 

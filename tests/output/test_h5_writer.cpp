@@ -1,8 +1,8 @@
-// The HDF5 writing helpers (output/h5_writer.hpp) that the run, sweep and analysis files share:
+// The HDF5 writing helpers (util/h5_writer.hpp) that the run, sweep and analysis files share:
 // their error messages, and the datasets' creation properties, dimension scales and attributes,
 // read back with the HDF5 C API. (The files they make are compared whole by the golden test and
 // tests/python/.)
-#include "output/h5_writer.hpp"
+#include "util/h5_writer.hpp"
 
 #include <gtest/gtest.h>
 #include <hdf5_hl.h>

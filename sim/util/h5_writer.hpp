@@ -1,8 +1,9 @@
 // The one set of HDF5 writing helpers of the program's files (the run file, output/
 // hdf5_output.cpp; the sweep file, sweeps/file_writer.cpp; the analysis,
-// analysis/analysis_file.cpp): groups, attributes, datasets with their creation properties, and
-// named dimensions as HDF5 dimension scales, so that h5py and xarray.open_dataset(path,
-// engine="h5netcdf") read them. Every failure throws IoError "PATH: cannot write WHAT: DETAIL".
+// analysis/analysis_file.cpp; the binary world, input/world_binary.cpp): groups, attributes,
+// datasets with their creation properties, and named dimensions as HDF5 dimension scales, so that
+// h5py and xarray.open_dataset(path, engine="h5netcdf") read them. Every failure throws IoError
+// "PATH: cannot write WHAT: DETAIL".
 #pragma once
 
 #include <hdf5.h>
@@ -13,7 +14,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "output/h5_handle.hpp"
+#include "util/h5_handle.hpp"
 
 namespace shortfall::detail {
 
@@ -53,6 +54,10 @@ hid_t h5_native_type() {
     return H5T_NATIVE_INT64;
   else if constexpr (std::is_same_v<T, std::uint64_t>)
     return H5T_NATIVE_UINT64;
+  else if constexpr (std::is_same_v<T, std::uint32_t>)
+    return H5T_NATIVE_UINT32;
+  else if constexpr (std::is_same_v<T, unsigned char>)
+    return H5T_NATIVE_UCHAR;
   else
     static_assert(!sizeof(T), "no HDF5 type for T");
 }

@@ -1,5 +1,5 @@
-// HDF5 writing helpers (output/h5_writer.hpp).
-#include "output/h5_writer.hpp"
+// HDF5 writing helpers (util/h5_writer.hpp).
+#include "util/h5_writer.hpp"
 
 #include <hdf5_hl.h>
 
