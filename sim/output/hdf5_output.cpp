@@ -383,6 +383,7 @@ class Hdf5Recorder final : public Recorder {
                                    "model.utilisation");
     w_.attr_string(file_, "model.final_demand_controls",
                    m.final_demand_controls ? "true" : "false");
+    w_.attr_string(file_, "model.distinct_parts", m.distinct_parts ? "true" : "false");
     w_.attr_scalar<double>(file_, "model.tau", H5T_NATIVE_DOUBLE, m.tau);
     w_.attr_scalar<double>(file_, "model.inventory_days", H5T_NATIVE_DOUBLE, m.inventory_days);
     w_.attr_scalar<double>(file_, "model.alpha_max", H5T_NATIVE_DOUBLE, m.alpha_max);
