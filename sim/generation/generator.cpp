@@ -291,9 +291,9 @@ double material_output(const Description& d, MaterialId p, double use,
 /// (sales of supplier countries to firms) and column sums R (needs of buyer countries). Cells
 /// with a sourced share f (`sourcing:`) are fixed at f R_b; the others are fitted to the row and
 /// column sums less the fixed cells.
-std::vector<double> country_pairs(const DescMaterial& m, const std::vector<double>& bias,
-                                  const std::vector<double>& S, const std::vector<double>& R,
-                                  double use) {
+std::vector<double> country_pairs(const Description& d, const DescMaterial& m,
+                                  const std::vector<double>& bias, const std::vector<double>& S,
+                                  const std::vector<double>& R, double use) {
   const std::size_t nc = S.size();
   std::vector<double> T(nc * nc, 0.0), F(nc * nc, 0.0);
   std::vector<char> fixed(nc * nc, 0);
@@ -306,7 +306,8 @@ std::vector<double> country_pairs(const DescMaterial& m, const std::vector<doubl
     Sf[fs.supplier] -= F[k];
     Rf[fs.buyer] -= F[k];
     if (Sf[fs.supplier] < -1e-9 * S[fs.supplier])
-      fs.node.fail("expected sourcing shares that the supplier country can meet: its firms sell " +
+      fs.node.fail("expected sourcing shares that supplier country " +
+                   d.countries[fs.supplier].code + " can meet: its firms sell " +
                    fmt(S[fs.supplier]) + " a day of " + m.id + " to firms, the shares ask " +
                    fmt(S[fs.supplier] - Sf[fs.supplier]));
   }
@@ -338,6 +339,18 @@ std::vector<double> country_pairs(const DescMaterial& m, const std::vector<doubl
   }
   for (std::size_t k = 0; k < T.size(); ++k)
     if (fixed[k]) T[k] = F[k];
+  // Fixed cells can leave a supplier country nobody free to sell the rest to (every buyer
+  // country it could sell to fixed): its output would not be its share, so say so.
+  if (!m.sourcing.empty())
+    for (CountryId c = 0; c < nc; ++c) {
+      double row = 0;
+      for (CountryId b = 0; b < nc; ++b) row += T[c * nc + b];
+      if (std::abs(row - S[c]) > 1e-9 * S[c])
+        m.sourcing.front().node.fail(
+            "expected sourcing shares that leave supplier country " + d.countries[c].code +
+            "'s sales to firms (" + fmt(S[c]) + " a day of " + m.id +
+            ") a buyer country to go to; the fixed and fitted shares take " + fmt(row));
+    }
   return T;
 }
 
@@ -482,7 +495,7 @@ MaterialBalance generate_material(const Description& d, MaterialId p, std::uint6
   std::vector<double> R(nc, 0.0), S(nc, 0.0);
   for (auto& b : buyers) R[firms[b.firm].country] += b.need;
   for (CountryId c = 0; c < nc; ++c) S[c] = m.share[c] * output * (1 - final_share);
-  const std::vector<double> T = country_pairs(m, bias, S, R, use);
+  const std::vector<double> T = country_pairs(d, m, bias, S, R, use);
   const std::vector<Piece> pieces = buyers_to_countries(buyers, firms, R, T, rng);
   std::vector<Flow> local_flows = countries_to_firms(p, pieces, firms, firms_of, rng);
   rescale_to_needs(local_flows, buyers, firms, flows);  // 6
