@@ -32,7 +32,9 @@ bool is_world_description(const std::string& path);
 ///                producing firm's C0_i is split C0_{i,d} = share_d C0_i; a group's share is
 ///                divided equally among its members; shares sum to at most 1 and the rest
 ///                stays in the producing firm's own country; only with world_output or
-///                final_demand)}],
+///                final_demand),
+///                sourcing: {BUYER: {SUPPLIER: share}} (fixed cells of the country-pair
+///                matrix, step 3), distinct_parts: bool (copied to the world's material)}],
 ///   recipes: [{output, inputs: {material: units per unit of output}}]   (no cycles),
 ///   firms: {per_material, min_per_country, max_per_country, pareto_alpha, max_size_ratio},
 ///   linking: {sourcing_slots, max_sourcing_slots, home_bias, group_bias, bias_groups},

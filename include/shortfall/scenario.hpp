@@ -40,9 +40,12 @@ struct ModelParams {
   bool destocking = false;            ///< may the restock term of an order be negative
   double utilisation = 0.85;          ///< baseline capacity utilisation u0 (section 3.5)
   bool final_demand_controls = true;  ///< export controls also cap exports to final users
-  double tau = 6.0;                   ///< order adjustment time (days)
-  double alpha_max = 1.0;             ///< overproduction ceiling (ARIO, section 6); 1 = off
-  double tau_alpha = 365.0;           ///< overproduction adjustment time (days)
+  /// Honour the world's `distinct_parts` materials (section 3.5): a buyer makes no more than
+  /// its scarcest supplier's part allows. false (and under the preset): every input is pooled.
+  bool distinct_parts = true;
+  double tau = 6.0;          ///< order adjustment time (days)
+  double alpha_max = 1.0;    ///< overproduction ceiling (ARIO, section 6); 1 = off
+  double tau_alpha = 365.0;  ///< overproduction adjustment time (days)
   SubstitutionParams substitution;
   double inventory_days = 15.0;  ///< n where neither the firm nor its input material says
   Rationing rationing = Rationing::kProportional;
@@ -68,6 +71,7 @@ inline bool ModelParams::apply_preset(const std::string& name) {
   orders = Orders::kOutputBased;
   destocking = true;
   utilisation = 1.0;
+  distinct_parts = false;
   return true;
 }
 

@@ -55,6 +55,10 @@ struct Material {
   /// Value of one unit (currency per unit, e.g. USD per tonne); unset: not known. Only values
   /// may be summed across materials (model section 10).
   std::optional<double> unit_value;
+  /// Each supplier link of this material carries a distinct part that no other supplier's
+  /// replaces (model section 3.5, `model.distinct_parts`): a buyer makes no more than its
+  /// scarcest part allows. false: the suppliers' goods are pooled.
+  bool distinct_parts = false;
 };
 
 /// One destination of a firm's final demand (model section 1): C0_{i,d} = amount.

@@ -43,7 +43,10 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
   const Slot* __restrict slot_begin = net.slot_begin.data();
   const double* __restrict slot_days = slot_n.data();
   double* __restrict stock_after = slot_stock.data();
+  const double* __restrict use = slot_A.data();
   double* __restrict slot_sum = slot_ordered.data();
+  const std::uint8_t* __restrict distinct = slot_distinct.empty() ? nullptr : slot_distinct.data();
+  double* __restrict limit = slot_limit.empty() ? nullptr : slot_limit.data();
   for (FirmId i = ib; i < ie; ++i) {
     const double xr = output_ratio(i), xh = planned_ratio(i);
     for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
@@ -54,8 +57,10 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
         pool += SS[l];
         pool0 += n_days * zz[l];
       }
-      const bool single = le - lb == 1;
-      double after = 0.0, ordered = 0.0;
+      // Distinct parts (model 3.5): each lane is drawn as a single supplier's, Z0 xr.
+      const bool own_part = distinct && distinct[s];
+      const bool single = le - lb == 1 || own_part;
+      double after = 0.0, ordered = 0.0, scarcest = std::numeric_limits<double>::infinity();
       for (Lane l = lb; l < le; ++l) {
         // The scattered write below misses the cache; ask for its line a few lanes ahead.
         __builtin_prefetch(O_served + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
@@ -72,6 +77,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
         const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<!kUnitLead>);
         SS[l] = stock;
         after += stock;
+        if (own_part) scarcest = std::min(scarcest, stock / z);
         // Step 3.
         if constexpr (kUnitLead) {
           double restock = (n_days * z) * xh - stock;
@@ -92,6 +98,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
       }
       stock_after[s] = after;
       slot_sum[s] = ordered;
+      if (limit) limit[s] = own_part ? use[s] * scarcest : after;
     }
   }
 }

@@ -78,6 +78,11 @@ struct RunState {
   std::vector<double> slot_stock;     // S_ip after the day's update
   std::vector<double> slot_ordered;   // sum O (wanted)
   std::vector<double> slot_received;  // sum y shipped today
+  // Distinct parts (model 3.5): per slot 1 where each lane carries its own part; empty where no
+  // slot does. slot_limit: the stock the input limit and the input shortage read, A min_l S_l/Z0_l
+  // on those slots, the pooled stock on the others (empty with slot_distinct).
+  std::vector<std::uint8_t> slot_distinct;
+  std::vector<double> slot_limit;
 
   // ---- lane state (index Lane: one per link, buyer-major; lanes added during the run last) ----
   std::vector<double> z0, S, O, y;
@@ -640,11 +645,13 @@ struct Simulation::Impl : RunState {
   void check_finite(int t) const;
 
   /// The input shortage of slot s today (model 10): max(0, A x~/x0 - S) with x~ = min(x^cap, D)
-  /// and S the pooled stock after step 2; 0 for a firm without baseline output.
+  /// and S the pooled stock after step 2 (A min_l S_l/Z0_l for distinct parts, model 3.5); 0 for
+  /// a firm without baseline output.
   [[nodiscard]] double slot_shortage(Slot s, FirmId i) const {
     if (!(x0[i] > 0.0)) return 0.0;
     const double sellable = std::min(cap[i], D[i]);
-    return std::max(0.0, slot_A[s] * (sellable / x0[i]) - slot_stock[s]);
+    const double stock = slot_limit.empty() ? slot_stock[s] : slot_limit[s];
+    return std::max(0.0, slot_A[s] * (sellable / x0[i]) - stock);
   }
 
   /// The day's country x material aggregates (model 10) into out's buffers. kAll false: the

@@ -110,6 +110,25 @@ void Simulation::Impl::init_lanes_and_slots() {
   }
   O = z0;
   y = z0;
+  // Distinct parts (model 3.5): where the switch is on and no new supplier can join a slot
+  // (section 7 and crisis matching pool what they add, so they turn it off).
+  bool matching = scenario.model.substitution.enabled;
+  for (const auto& p : scenario.policies)
+    if (p.type == PolicyType::kCrisisResponse && p.match_suppliers) matching = true;
+  if (scenario.model.distinct_parts && !matching) {
+    std::vector<std::uint8_t> flag(ns, 0);
+    bool any = false;
+    for (Slot s = 0; s < ns; ++s)
+      if (w.materials[net.slot_material[s]].distinct_parts &&
+          net.slot_lane_begin[s + 1] - net.slot_lane_begin[s] > 1) {
+        flag[s] = 1;
+        any = true;
+      }
+    if (any) {
+      slot_distinct = std::move(flag);
+      slot_limit = slot_stock;
+    }
+  }
 }
 
 /// Resolves each event's selection once; export controls' caps. Returns, per lane, the longest

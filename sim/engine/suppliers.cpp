@@ -15,7 +15,8 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
   const double* __restrict C_claim = C.data();  // C_j after export caps (model 3.4)
   const double* __restrict al = alpha.data();
   const double* __restrict de = delta.data();
-  const double* __restrict stock = slot_stock.data();
+  // The pooled stock, or each slot's scarcest part where some input has distinct parts (3.5).
+  const double* __restrict stock = slot_limit.empty() ? slot_stock.data() : slot_limit.data();
   const double* __restrict use = slot_A.data();
   double* __restrict DD = D.data();
   double* __restrict cp = cap.data();

@@ -269,12 +269,45 @@ void parse_firm_counts(const YNode& f, const Description& d, DescMaterial& mat) 
   }
 }
 
+/// `sourcing: {BUYER: {SUPPLIER: share, ...}, ...}`: sourced shares of a buyer country's need
+/// taken from a supplier country (step 3). Shares of one buyer sum to at most 1.
+void parse_sourcing(const YNode& sr, const Description& d, DescMaterial& mat) {
+  sr.expect_map();
+  for (auto it = sr.node.begin(); it != sr.node.end(); ++it) {
+    const std::string buyer = it->first.as<std::string>();
+    YNode key{it->first, sr.file, sr.path + "." + buyer};
+    YNode row{it->second, sr.file, key.path};
+    auto b = find_country(d, buyer);
+    if (!b) key.fail("expected a buyer country code, found '" + buyer + "'");
+    row.expect_map();
+    double sum = 0;
+    for (auto jt = row.node.begin(); jt != row.node.end(); ++jt) {
+      const std::string supplier = jt->first.as<std::string>();
+      YNode skey{jt->first, sr.file, key.path + "." + supplier};
+      YNode v{jt->second, sr.file, skey.path};
+      auto c = find_country(d, supplier);
+      if (!c) skey.fail("expected a supplier country code, found '" + supplier + "'");
+      if (mat.share[*c] <= 0)
+        skey.fail("country '" + supplier + "' has no producer share of " + mat.id +
+                  "; expected a producing country");
+      const double share = v.as_double();
+      if (!(share >= 0 && share <= 1)) v.fail("expected a share in [0, 1], found " + v.as_string());
+      sum += share;
+      mat.sourcing.push_back({*c, *b, share, v});
+    }
+    if (sum > 1 + 1e-9)
+      row.fail("expected sourcing shares of one buyer country that sum to at most 1, found " +
+               std::to_string(sum));
+  }
+}
+
 /// One material of the list (checked against those before it).
 DescMaterial parse_material(const YNode& m, const Description& d,
                             std::optional<CountryId> remainder) {
   m.check_keys({"id", "name", "unit", "tier", "world_output", "final_demand", "producers",
                 "inventory_days", "requalification_days", "requalification_months", "firms",
-                "utilisation", "unit_value", "final_use_shares", "notes"});
+                "utilisation", "unit_value", "final_use_shares", "sourcing", "distinct_parts",
+                "notes"});
   DescMaterial mat;
   mat.node = m;
   mat.id = m.at("id").as_string();
@@ -314,6 +347,8 @@ DescMaterial parse_material(const YNode& m, const Description& d,
   }
   if (auto fu = m.get("final_use_shares")) parse_final_use_shares(*fu, d, mat);
   if (auto f = m.get("firms")) parse_firm_counts(*f, d, mat);
+  if (auto sr = m.get("sourcing")) parse_sourcing(*sr, d, mat);
+  if (auto v = m.get("distinct_parts")) mat.distinct_parts = v->as_bool();
   return mat;
 }
 

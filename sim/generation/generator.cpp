@@ -288,34 +288,69 @@ double material_output(const Description& d, MaterialId p, double use,
 }
 
 /// 3. Country-pair matrix T_{c,b} by RAS: the prior share_c bias(c, b) fitted to row sums S
-/// (sales of supplier countries to firms) and column sums R (needs of buyer countries).
-std::vector<double> country_pairs(const DescMaterial& m, const std::vector<double>& bias,
-                                  const std::vector<double>& S, const std::vector<double>& R,
-                                  double use) {
+/// (sales of supplier countries to firms) and column sums R (needs of buyer countries). Cells
+/// with a sourced share f (`sourcing:`) are fixed at f R_b; the others are fitted to the row and
+/// column sums less the fixed cells.
+std::vector<double> country_pairs(const Description& d, const DescMaterial& m,
+                                  const std::vector<double>& bias, const std::vector<double>& S,
+                                  const std::vector<double>& R, double use) {
   const std::size_t nc = S.size();
-  std::vector<double> T(nc * nc, 0.0);
+  std::vector<double> T(nc * nc, 0.0), F(nc * nc, 0.0);
+  std::vector<char> fixed(nc * nc, 0);
+  std::vector<double> Sf = S, Rf = R;  // what the free cells must add up to
+  for (const auto& fs : m.sourcing) {
+    const std::size_t k = fs.supplier * nc + fs.buyer;
+    if (!(R[fs.buyer] > 0) || fixed[k]) continue;  // no buyers of this material there
+    F[k] = fs.share * R[fs.buyer];
+    fixed[k] = 1;
+    Sf[fs.supplier] -= F[k];
+    Rf[fs.buyer] -= F[k];
+    if (Sf[fs.supplier] < -1e-9 * S[fs.supplier])
+      fs.node.fail("expected sourcing shares that supplier country " +
+                   d.countries[fs.supplier].code + " can meet: its firms sell " +
+                   fmt(S[fs.supplier]) + " a day of " + m.id + " to firms, the shares ask " +
+                   fmt(S[fs.supplier] - Sf[fs.supplier]));
+  }
+  auto positive = [](double rest, double whole) { return rest > 1e-12 * whole; };
   if (use > 0) {
     for (CountryId c = 0; c < nc; ++c)
       for (CountryId b = 0; b < nc; ++b)
-        if (S[c] > 0 && R[b] > 0) T[c * nc + b] = m.share[c] * bias[c * nc + b];
+        if (!fixed[c * nc + b] && positive(Sf[c], S[c]) && positive(Rf[b], R[b]))
+          T[c * nc + b] = m.share[c] * bias[c * nc + b];
     for (int it = 0; it < 10000; ++it) {
       double worst = 0;
       for (CountryId c = 0; c < nc; ++c) {
-        if (S[c] <= 0) continue;
+        if (!positive(Sf[c], S[c])) continue;
         double s = 0;
         for (CountryId b = 0; b < nc; ++b) s += T[c * nc + b];
-        worst = std::max(worst, std::abs(s - S[c]) / S[c]);
-        for (CountryId b = 0; b < nc; ++b) T[c * nc + b] *= S[c] / s;
+        if (!(s > 0)) continue;
+        worst = std::max(worst, std::abs(s - Sf[c]) / Sf[c]);
+        for (CountryId b = 0; b < nc; ++b) T[c * nc + b] *= Sf[c] / s;
       }
       for (CountryId b = 0; b < nc; ++b) {
-        if (R[b] <= 0) continue;
+        if (!positive(Rf[b], R[b])) continue;
         double s = 0;
         for (CountryId c = 0; c < nc; ++c) s += T[c * nc + b];
-        for (CountryId c = 0; c < nc; ++c) T[c * nc + b] *= R[b] / s;
+        if (!(s > 0)) continue;
+        for (CountryId c = 0; c < nc; ++c) T[c * nc + b] *= Rf[b] / s;
       }
       if (worst < 1e-13) break;
     }
   }
+  for (std::size_t k = 0; k < T.size(); ++k)
+    if (fixed[k]) T[k] = F[k];
+  // Fixed cells can leave a supplier country nobody free to sell the rest to (every buyer
+  // country it could sell to fixed): its output would not be its share, so say so.
+  if (!m.sourcing.empty())
+    for (CountryId c = 0; c < nc; ++c) {
+      double row = 0;
+      for (CountryId b = 0; b < nc; ++b) row += T[c * nc + b];
+      if (std::abs(row - S[c]) > 1e-9 * S[c])
+        m.sourcing.front().node.fail(
+            "expected sourcing shares that leave supplier country " + d.countries[c].code +
+            "'s sales to firms (" + fmt(S[c]) + " a day of " + m.id +
+            ") a buyer country to go to; the fixed and fitted shares take " + fmt(row));
+    }
   return T;
 }
 
@@ -460,7 +495,7 @@ MaterialBalance generate_material(const Description& d, MaterialId p, std::uint6
   std::vector<double> R(nc, 0.0), S(nc, 0.0);
   for (auto& b : buyers) R[firms[b.firm].country] += b.need;
   for (CountryId c = 0; c < nc; ++c) S[c] = m.share[c] * output * (1 - final_share);
-  const std::vector<double> T = country_pairs(m, bias, S, R, use);
+  const std::vector<double> T = country_pairs(d, m, bias, S, R, use);
   const std::vector<Piece> pieces = buyers_to_countries(buyers, firms, R, T, rng);
   std::vector<Flow> local_flows = countries_to_firms(p, pieces, firms, firms_of, rng);
   rescale_to_needs(local_flows, buyers, firms, flows);  // 6
@@ -482,6 +517,7 @@ World build_world(const Description& d, const std::vector<GenFirm>& firms, std::
     mat.requalification_days = m.requalification_days;
     mat.utilisation = m.utilisation;
     mat.unit_value = m.unit_value;
+    mat.distinct_parts = m.distinct_parts;
   }
   std::vector<std::uint32_t> new_id(firms.size(), std::numeric_limits<std::uint32_t>::max());
   for (std::uint32_t i = 0; i < firms.size(); ++i) {

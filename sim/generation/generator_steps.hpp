@@ -34,6 +34,17 @@ struct DescMaterial {
   std::vector<double> final_use;
   std::optional<long long> firms_total;             // overrides firms.per_material
   std::map<CountryId, long long> firms_by_country;  // explicit counts
+  /// Sourced sourcing concentration (`sourcing:`): fixed shares of a buyer country's need of
+  /// this material taken from a supplier country, as (supplier, buyer, share); step 3 keeps
+  /// these cells of T at share x R_b and fits the others to what is left.
+  struct FixedShare {
+    CountryId supplier, buyer;
+    double share;
+    detail::YNode node;
+  };
+  std::vector<FixedShare> sourcing;
+  /// `distinct_parts: true`: each supplier link carries a distinct part (docs/model.md 3.5).
+  bool distinct_parts = false;
   detail::YNode node;
 };
 

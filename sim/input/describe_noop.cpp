@@ -214,6 +214,12 @@ void model_key_warnings(const Scenario& s, const World& w, Warnings& warn) {
                              ", not priority");
       if (auto k = model->get("final_demand_controls"); k && !has_controls(s))
         warn(k->where(), "unused: no export control or trade cut");
+      if (auto k = model->get("distinct_parts"); k && f.distinct_materials == 0)
+        warn(k->where(), "unused: the world marks no material distinct_parts");
+      else if (k && matching(s))
+        warn(k->where(),
+             "unused: substitution or a crisis_response that matches suppliers pools every "
+             "material (docs/model.md 3.5)");
       if (auto sub = model->get("substitution");
           sub && sub->is_map() && !s.model.substitution.enabled) {
         bool match = matching(s);

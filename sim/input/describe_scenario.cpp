@@ -127,6 +127,12 @@ void print_model(const Scenario& s, const WorldFacts& facts, std::ostream& os) {
   key("final_demand_controls",
       std::string(fdc ? "true" : "false") +
           (has_controls(s) ? "" : " (no export control or trade cut to apply it to)"));
+  if (facts.distinct_materials > 0)
+    key("distinct_parts",
+        std::string(m.distinct_parts ? "true" : "false") + " (" +
+            std::to_string(facts.distinct_materials) + " materials marked in the world" +
+            (m.distinct_parts && matching(s) ? "; pooled here, as new suppliers can join" : "") +
+            ")");
   key("tau", num(m.tau) + " days");
   if (facts.inputs == 0)
     key("inventory_days", num(m.inventory_days));
@@ -273,6 +279,8 @@ WorldFacts world_facts(const World& w) {
       ++f.materials_made;
       if (!w.materials[m].utilisation) ++f.made_on_default;
     }
+  for (const auto& p : w.materials)
+    if (p.distinct_parts) ++f.distinct_materials;
   return f;
 }
 
@@ -292,6 +300,10 @@ std::string effective_settings(const Scenario& s, const WorldFacts& facts) {
     o << "utilisation " << exact(m.is_preset() ? 1.0 : m.utilisation) << "\n";
   if (facts.inputs_on_default > 0) o << "inventory_days " << exact(m.inventory_days) << "\n";
   if (has_controls(s)) o << "final_demand_controls " << m.final_demand_controls << "\n";
+  // Distinct parts act only on a world that marks some material, and not where new suppliers
+  // can join a buyer (sim/engine/setup.cpp).
+  if (facts.distinct_materials > 0 && !matching(s))
+    o << "distinct_parts " << m.distinct_parts << "\n";
   if (m.rationing == Rationing::kPriority) {
     o << "priority";
     for (auto c : m.priority) o << " " << int(c);

@@ -251,7 +251,7 @@ void read_materials(World& w, const YNode& root) {
   for (std::size_t k = 0; k < materials.size(); ++k) {
     YNode m = materials.item(k);
     m.check_keys({"id", "name", "unit", "tier", "inventory_days", "requalification_days",
-                  "utilisation", "unit_value"});
+                  "utilisation", "unit_value", "distinct_parts"});
     Material mat;
     mat.id = m.at("id").as_string();
     if (w.find_material(mat.id)) m.at("id").fail("duplicate material id '" + mat.id + "'");
@@ -263,6 +263,7 @@ void read_materials(World& w, const YNode& root) {
       mat.requalification_days = v->as_double_in(0, 36500);
     if (auto v = m.get("utilisation")) mat.utilisation = utilisation_of(*v);
     if (auto v = m.get("unit_value")) mat.unit_value = unit_value_of(*v);
+    if (auto v = m.get("distinct_parts")) mat.distinct_parts = v->as_bool();
     w.materials.push_back(std::move(mat));
   }
 }

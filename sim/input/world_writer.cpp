@@ -133,6 +133,7 @@ void write_world(const World& world, const std::string& dir) {
       y << YAML::Key << "requalification_days" << YAML::Value << shortest(*m.requalification_days);
     if (m.utilisation) y << YAML::Key << "utilisation" << YAML::Value << shortest(*m.utilisation);
     if (m.unit_value) y << YAML::Key << "unit_value" << YAML::Value << shortest(*m.unit_value);
+    if (m.distinct_parts) y << YAML::Key << "distinct_parts" << YAML::Value << true;
     y << YAML::EndMap;
   }
   y << YAML::EndSeq;

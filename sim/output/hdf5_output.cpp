@@ -188,7 +188,7 @@ class Hdf5Recorder final : public Recorder {
     w_.attr_string(file_, "program_version", kVersion);
     w_.attr_scalar<std::uint64_t>(file_, "seed", H5T_NATIVE_UINT64, sc.seed);
     w_.attr_scalar<std::int32_t>(file_, "days", H5T_NATIVE_INT32, sim.total_days());
-    write_model_attributes(sc.model);
+    write_model_attributes(sc.model, world);
 
     // country_material group
     cm_ = w_.group(file_, "country_material");
@@ -414,7 +414,7 @@ class Hdf5Recorder final : public Recorder {
   }
 
   /// Every model switch and parameter in force, after the preset (model 10's metadata).
-  void write_model_attributes(const ModelParams& m) {
+  void write_model_attributes(const ModelParams& m, const World& world) {
     w_.attr_scalar<double>(file_, "tau", H5T_NATIVE_DOUBLE, m.tau);
     w_.attr_string(file_, "model.preset", m.preset.empty() ? "none" : m.preset);
     w_.attr_string(file_, "model.orders",
@@ -427,6 +427,11 @@ class Hdf5Recorder final : public Recorder {
                                    "model.utilisation");
     w_.attr_string(file_, "model.final_demand_controls",
                    m.final_demand_controls ? "true" : "false");
+    // Only where the world marks a material distinct_parts: without one the switch means
+    // nothing, and files of such worlds stay as they were.
+    if (std::any_of(world.materials.begin(), world.materials.end(),
+                    [](const Material& p) { return p.distinct_parts; }))
+      w_.attr_string(file_, "model.distinct_parts", m.distinct_parts ? "true" : "false");
     w_.attr_scalar<double>(file_, "model.tau", H5T_NATIVE_DOUBLE, m.tau);
     w_.attr_scalar<double>(file_, "model.inventory_days", H5T_NATIVE_DOUBLE, m.inventory_days);
     w_.attr_scalar<double>(file_, "model.alpha_max", H5T_NATIVE_DOUBLE, m.alpha_max);

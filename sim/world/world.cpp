@@ -224,6 +224,13 @@ std::string content_hash(const World& w) {
       h.update_pod(p.utilisation.value_or(-1.0));
       h.update_pod(p.unit_value.value_or(-1.0));
     }
+  for (const auto& p : w.materials)
+    if (p.distinct_parts) {
+      h.update(
+          "\x1c"
+          "distinct-parts");
+      h.update(p.id);
+    }
   if (w.has_final_demand_split) {
     h.update(
         "\x1c"

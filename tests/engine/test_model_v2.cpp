@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "shortfall/error.hpp"
 #include "shortfall/metrics.hpp"
 #include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
@@ -520,3 +521,79 @@ TEST(Stockpile, NeverReleasesIntoFullWarehouses) {
 }
 
 }  // namespace
+
+// ---- Section 3.5: distinct parts ----------------------------------------------------------------
+
+namespace {
+
+/// s1 and s2 (AAA, raw, x0 = 1 each, all sold to b; u0 = 1, so neither can ship more) and b
+/// (BBB, good, x0 = 2, C0 = 2, n = 10) with Z0 = 1 from each; lead times 1. raw is marked
+/// distinct_parts.
+World two_part_world() {
+  WorldBuilder b;
+  auto AAA = b.country("AAA"), BBB = b.country("BBB");
+  auto raw = b.material("raw"), good = b.material("good");
+  b.world().materials[raw].utilisation = 1.0;
+  b.world().materials[raw].distinct_parts = true;
+  auto s1 = b.firm("s1", AAA, raw, 0.0);
+  auto s2 = b.firm("s2", AAA, raw, 0.0);
+  auto buyer = b.firm("b", BBB, good, 2.0, 10.0);
+  b.link(s1, buyer, 1.0, 1);
+  b.link(s2, buyer, 1.0, 1);
+  return b.build();
+}
+
+const char* kStopS1 =
+    "days: 30\n"
+    "events:\n"
+    "  - {type: capacity_loss, firms: [s1], loss: 1.0, start: 0}\n";
+
+}  // namespace
+
+TEST(DistinctParts, OneMissingPartStopsTheBuyerWhenItsStockIsGone) {
+  // s1 stops on day 0. b draws Z0 xr = 1 a day from each part's stock (3.2, single-supplier
+  // form), so s1's part falls 10, 9, ..., 0: S1 = 10 - t after step 2 of day t >= 1 (day 0's
+  // arrival is the initial shipment). x_b = min(x^cap, 2 min(S1, S2), D = 2) = 2 for t <= 9 and
+  // 0 from day 10 (S1 = 0, and nothing draws it any more): 20 days of b's output lost in 30,
+  // and the input shortage A x~/x0 - A min(S_l/Z0_l) = 2 - 0 = 2 a day (1 day of use) from day
+  // 10: 20 days of use.
+  World w = two_part_world();
+  Simulation sim(w, v2_scenario(kStopS1), one_thread());
+  while (sim.step()) {
+    const int t = sim.day();
+    EXPECT_EQ(sim.production()[2], t <= 9 ? 2.0 : 0.0) << t;
+  }
+  const RunMetrics m = sim.run_metrics();
+  EXPECT_EQ(m.output_lost_days[cm_index(w, "BBB", "good")], 20.0);
+  EXPECT_EQ(m.shortage_days[cm_index(w, "BBB", "raw")], 20.0);
+}
+
+TEST(DistinctParts, PooledTheOtherSuppliersPartKeepsTheBuyerAtHalf) {
+  // The same with model.distinct_parts: false: b's pooled stock P gets 1 a day (s2, at its
+  // capacity) and gives 2 while b makes 2: P = 20 - t after step 2 of day t >= 1, so x_b = 2
+  // through day 18, then P = 1 and x_b = 1 from day 19 (arrivals 1 = draw 1): 11 days at half,
+  // 5.5 days of b's output lost in 30.
+  World w = two_part_world();
+  Simulation sim(w, v2_scenario(std::string("model: {distinct_parts: false}\n") + kStopS1),
+                 one_thread());
+  while (sim.step()) {
+    const int t = sim.day();
+    EXPECT_NEAR(sim.production()[2], t <= 18 ? 2.0 : 1.0, 1e-12) << t;
+  }
+  EXPECT_NEAR(sim.run_metrics().output_lost_days[cm_index(w, "BBB", "good")], 5.5, 1e-9);
+}
+
+TEST(DistinctParts, ChangesNothingWithoutAShockAndTheSwitchIsWritten) {
+  // At baseline S_l = n Z0_l for every part, so A min_l S_l/Z0_l = n A = the pooled stock.
+  World w = two_part_world();
+  Scenario s = v2_scenario("days: 40\n");
+  EXPECT_TRUE(s.model.distinct_parts);
+  Simulation sim(w, s, one_thread());
+  while (sim.step())
+    for (FirmId i = 0; i < w.num_firms(); ++i)
+      EXPECT_EQ(sim.production()[i], w.baseline_output[i]) << sim.day();
+  // The preset pools, as the published model does, and rejects the switch.
+  EXPECT_FALSE(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019}\n").model.distinct_parts);
+  EXPECT_THROW(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019, distinct_parts: true}\n"),
+               InputError);
+}

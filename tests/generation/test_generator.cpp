@@ -696,3 +696,83 @@ TEST(ShippedScenarios, BaselineStaysAtBaseline) {
     worst = std::max(worst, std::abs(x[i] - world.baseline_output[i]) / world.baseline_output[i]);
   EXPECT_LT(worst, 1e-9);
 }
+
+// ---- sourced sourcing concentration (`sourcing:`, docs/model.md section 1) ---------------------
+
+namespace {
+
+// kTiny with widget made half in AAA and half in BBB: ore needs R_AAA = R_BBB = 10 a day; ore
+// sales to firms S_AAA = 0.6 x 20 = 12, S_BBB = 0.4 x 20 = 8 (use 20 of output 25).
+std::string tiny_two_buyers(const std::string& ore_keys) {
+  std::string s = tiny_with(ore_keys);
+  const std::string from = "producers: {AAA: 1.0}}";
+  return s.replace(s.find(from), from.size(), "producers: {AAA: 0.5, BBB: 0.5}}");
+}
+
+/// Sum of Z0 of `material` from suppliers in `from` to buyers in `to`.
+double country_flow(const World& w, const std::string& material, const std::string& from,
+                    const std::string& to) {
+  const MaterialId p = *w.find_material(material);
+  const CountryId f = *w.find_country(from), t = *w.find_country(to);
+  double sum = 0;
+  for (LinkId l = 0; l < w.num_links(); ++l)
+    if (w.firm_material[w.link_supplier[l]] == p && w.firm_country[w.link_supplier[l]] == f &&
+        w.firm_country[w.link_buyer[l]] == t)
+      sum += w.link_flow[l];
+  return sum;
+}
+
+}  // namespace
+
+// AAA's buyers take 0.3 of their need (10) from BBB: the cell is fixed at 3. The rest is
+// determined by the margins: BBB sells 8 - 3 = 5 to BBB, AAA 10 - 3 = 7 to AAA and
+// 12 - 7 = 5 to BBB (10 - 5 = 5, consistent). Without the fixed cell the home bias would
+// decide instead (BBB -> AAA is then not 3).
+TEST(GeneratorTiny, SourcingFixesTheCountryPairAndTheRestFollowsTheMargins) {
+  TempDir dir;
+  World w = generate_world(dir.file("t.yaml", tiny_two_buyers("sourcing: {AAA: {BBB: 0.3}}")));
+  EXPECT_NEAR(country_flow(w, "ore", "BBB", "AAA"), 3.0, 1e-9);
+  EXPECT_NEAR(country_flow(w, "ore", "AAA", "AAA"), 7.0, 1e-9);
+  EXPECT_NEAR(country_flow(w, "ore", "AAA", "BBB"), 5.0, 1e-9);
+  EXPECT_NEAR(country_flow(w, "ore", "BBB", "BBB"), 5.0, 1e-9);
+  EXPECT_NEAR(total_output(w, "ore", "BBB"), 10.0, 1e-9);  // the producer shares still hold
+  World free = generate_world(dir.file("f.yaml", tiny_two_buyers("")));
+  EXPECT_GT(std::abs(country_flow(free, "ore", "BBB", "AAA") - 3.0), 0.1);
+}
+
+// Bad sourcing: a share the supplier cannot meet (0.9 x 10 = 9 > BBB's 8 a day), shares of one
+// buyer above 1, a country that makes none: input errors naming the key path.
+TEST(GeneratorTiny, SourcingRejectsWhatCannotBeMet) {
+  TempDir dir;
+  auto message = [&](const std::string& keys) {
+    try {
+      generate_world(dir.file("bad.yaml", tiny_two_buyers(keys)));
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string m = message("sourcing: {AAA: {BBB: 0.9}}");
+  EXPECT_NE(m.find("materials[0].sourcing.AAA.BBB"), std::string::npos) << m;
+  EXPECT_NE(m.find("supplier country BBB can meet"), std::string::npos) << m;
+  m = message("sourcing: {AAA: {BBB: 0.6, AAA: 0.6}}");
+  EXPECT_NE(m.find("sum to at most 1"), std::string::npos) << m;
+  m = message("sourcing: {CCC: {BBB: 0.1}}");
+  EXPECT_NE(m.find("expected a buyer country code, found 'CCC'"), std::string::npos) << m;
+}
+
+// The default world's sourced concentrations (critical-materials.yaml): Korean assemblers take
+// 0.75 of their harnesses from China (ETN-20), Japanese assemblers 0.80 of their parts from
+// Japan (TTAC-12); both marked distinct_parts and written back that way.
+TEST(DefaultWorld, KoreanHarnessesFromChinaJapanesePartsFromJapan) {
+  World w = generate_world(kDefaultWorld);
+  // One harness set and one parts set per vehicle: the need is the assemblers' output.
+  EXPECT_NEAR(
+      country_flow(w, "wiring_harness", "CHN", "KOR") / total_output(w, "automobiles", "KOR"), 0.75,
+      1e-9);
+  EXPECT_NEAR(country_flow(w, "auto_parts", "JPN", "JPN") / total_output(w, "automobiles", "JPN"),
+              0.80, 1e-9);
+  EXPECT_TRUE(w.materials[*w.find_material("wiring_harness")].distinct_parts);
+  EXPECT_TRUE(w.materials[*w.find_material("auto_parts")].distinct_parts);
+  EXPECT_FALSE(w.materials[*w.find_material("gallium")].distinct_parts);
+}

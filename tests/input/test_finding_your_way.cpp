@@ -354,6 +354,23 @@ TEST(FindingYourWay, SweepOfModelInventoryDaysOnTheDefaultWorldIsReported) {
   fs::remove_all(d);
 }
 
+TEST(FindingYourWay, SweepOfDistinctPartsMattersOnlyWhereTheWorldMarksAMaterial) {
+  // The default world marks the automotive parts distinct_parts (docs/model.md 3.5): the
+  // switch reaches the run. The example world marks none: the axis changes nothing.
+  const fs::path d = temp_dir("distinct");
+  const fs::path on = sweep_file(d, kSource + "/scenarios/validation/tohoku-2011.scenario.yaml",
+                                 "  model.distinct_parts: [false, true]\n", 1);
+  Result r = run_cli("sweep '" + on.string() + "' --dry-run");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err.find("changes nothing"), std::string::npos) << r.err;
+  const fs::path off = sweep_file(d, kSource + "/scenarios/example-gallium-cut.yaml",
+                                  "  model.distinct_parts: [false, true]\n", 1);
+  r = run_cli("sweep '" + off.string() + "' --dry-run");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("model.distinct_parts) changes nothing"), std::string::npos) << r.err;
+  fs::remove_all(d);
+}
+
 TEST(FindingYourWay, ShippedSweepsVaryWhatMatters) {
   // graphite-lhs sweeps licence shares and tau, all of which reach the run; ipef-meeting-days
   // matches suppliers (seeded draws), so its replicates differ.
