@@ -162,15 +162,15 @@ struct RunState {
   /// Every member above, in the order of the checkpoint file.
   template <class Self>
   static auto fields(Self& s) {
-    return std::tie(s.day, s.x, s.x_new, s.D, s.cap, s.C, s.c, s.delta, s.delta0, s.input_short,
-                    s.x_inp, s.alpha, s.binding, s.first_short, s.demand_factor, s.fd_share,
-                    s.fd_capped, s.C_want, s.metrics, s.recovery_type, s.recovery_rate, s.slot_A,
-                    s.slot_n, s.slot_stock, s.slot_ordered, s.slot_received, s.z0, s.S, s.O, s.y,
-                    s.cap_share, s.lead, s.base_lead, s.lane_class, s.ring_off, s.ring_len,
-                    s.ring_dev, s.ring_cnt, s.transit_cnt, s.transit_nz, s.ring_pos, s.out_pos,
-                    s.o_out, s.z0_out, s.class_out, s.extra_supplier, s.extra_buyer, s.slot_extra,
-                    s.out_extra, s.alpha_max, s.stockpiles, s.mechanisms, s.cm_ratio, s.cm_cover,
-                    s.low_days, s.crisis_surges, s.log);
+    return std::tie(
+        s.day, s.x, s.x_new, s.D, s.cap, s.C, s.c, s.delta, s.delta0, s.input_short, s.x_inp,
+        s.alpha, s.binding, s.first_short, s.demand_factor, s.fd_share, s.fd_capped, s.C_want,
+        s.metrics, s.recovery_type, s.recovery_rate, s.slot_A, s.slot_n, s.slot_stock,
+        s.slot_ordered, s.slot_received, s.slot_distinct, s.slot_limit, s.z0, s.S, s.O, s.y,
+        s.cap_share, s.lead, s.base_lead, s.lane_class, s.ring_off, s.ring_len, s.ring_dev,
+        s.ring_cnt, s.transit_cnt, s.transit_nz, s.ring_pos, s.out_pos, s.o_out, s.z0_out,
+        s.class_out, s.extra_supplier, s.extra_buyer, s.slot_extra, s.out_extra, s.alpha_max,
+        s.stockpiles, s.mechanisms, s.cm_ratio, s.cm_cover, s.low_days, s.crisis_surges, s.log);
   }
 };
 // A member added above but not to its struct's fields() fails here: list it there (it is

@@ -64,7 +64,9 @@ void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
     detail::H5Handle g = w.group(file, "materials");
     std::vector<std::string> id, mname, unit, tier;
     std::vector<double> inv, requal, util, value;
+    std::vector<unsigned char> distinct;
     for (const auto& m : world.materials) {
+      distinct.push_back(m.distinct_parts ? 1 : 0);
       id.push_back(m.id), mname.push_back(m.name), unit.push_back(m.unit), tier.push_back(m.tier);
       inv.push_back(opt(m.inventory_days)), requal.push_back(opt(m.requalification_days));
       util.push_back(opt(m.utilisation)), value.push_back(opt(m.unit_value));
@@ -77,6 +79,7 @@ void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
     w.doubles(g, "requalification_days", requal, {requal.size()}, {});
     w.doubles(g, "utilisation", util, {util.size()}, {});
     w.doubles(g, "unit_value", value, {value.size()}, {});
+    put(w, g, "distinct_parts", distinct, H5T_STD_U8LE);
   }
   {
     // Firm ids as one block of characters and the end of each id: a million short texts read
@@ -186,10 +189,12 @@ World load_binary_world(const std::string& path) {
              requal = r.array<double>("materials/requalification_days", nm),
              util = r.array<double>("materials/utilisation", nm),
              value = r.array<double>("materials/unit_value", nm);
+  const auto distinct = r.array<unsigned char>("materials/distinct_parts", nm);
   w.materials.resize(nm);
   for (std::size_t m = 0; m < nm; ++m)
-    w.materials[m] = Material{id[m],       mname[m],       unit[m],      tier[m],
-                              opt(inv[m]), opt(requal[m]), opt(util[m]), opt(value[m])};
+    w.materials[m] =
+        Material{id[m],          mname[m],     unit[m],       tier[m],         opt(inv[m]),
+                 opt(requal[m]), opt(util[m]), opt(value[m]), distinct[m] != 0};
 
   const auto chars = r.array<unsigned char>("firms/id_chars");
   const auto end = r.array<std::uint64_t>("firms/id_end");

@@ -62,6 +62,7 @@ void expect_same_world(const World& a, const World& b) {
     EXPECT_TRUE(same_opt(p.requalification_days, q.requalification_days)) << p.id;
     EXPECT_TRUE(same_opt(p.utilisation, q.utilisation)) << p.id;
     EXPECT_TRUE(same_opt(p.unit_value, q.unit_value)) << p.id;
+    EXPECT_EQ(p.distinct_parts, q.distinct_parts) << p.id;
   }
   EXPECT_EQ(a.firm_id, b.firm_id);
   EXPECT_TRUE(same_bits(a.firm_country, b.firm_country));
@@ -102,6 +103,7 @@ World everything_world() {
   b.world().materials[wafer].unit_value = 1234.5;
   b.world().materials[wafer].tier = "component";
   b.world().materials[wafer].name = "GaN wafer";
+  b.world().materials[wafer].distinct_parts = true;
   const FirmId mine = b.firm("mine, \"quoted\" id", chn, ga, 1.0 / 3.0);
   const FirmId fab = b.firm("fab-ü", jpn, wafer, 4.5, 12.5);
   const FirmId fab2 = b.firm("fab2", usa, wafer, 7.0);
