@@ -64,6 +64,9 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
 
 template <bool kAll>
 void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) const {
+  // Every array behind a local restrict pointer, loaded once (not reloaded from `this` after
+  // each store into the sums), and max(0, .) of the shortage without a branch (its sign comes
+  // and goes with the shock): the same operations in the same order as slot_shortage.
   const std::size_t nm = world.materials.size();
   double* __restrict production = dst[0];
   double* __restrict lost = dst[1];
@@ -72,33 +75,55 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
   double* __restrict backlog = dst[4];
   double* __restrict stock = dst[5];
   double* __restrict use = dst[6];
-  const auto& dest_begin = world.final_dest_begin;
-  const auto& dest_country = world.final_dest_country;
+  const std::uint32_t* __restrict dest_begin = world.final_dest_begin.data();
+  const CountryId* __restrict dest_country = world.final_dest_country.data();
+  const double* __restrict dest_amount = world.final_dest_amount.data();
+  const double* __restrict capped = fd_capped.empty() ? nullptr : fd_capped.data();
+  const CountryId* __restrict firm_country = world.firm_country.data();
+  const MaterialId* __restrict firm_material = world.firm_material.data();
+  const double* __restrict xs = x.data();
+  const double* __restrict x0s = x0.data();
+  const double* __restrict caps = cap.data();
+  const double* __restrict Ds = D.data();
+  const double* __restrict Cs = C.data();
+  const double* __restrict cs = c.data();
+  const double* __restrict factor = demand_factor.data();
+  const Slot* __restrict slot_begin = net.slot_begin.data();
+  const MaterialId* __restrict slot_material = net.slot_material.data();
+  const double* __restrict A = slot_A.data();
+  const double* __restrict S = slot_stock.data();
+  const double* __restrict ordered = slot_ordered.data();
+  const double* __restrict received = slot_received.data();
   for (FirmId i = ib; i < ie; ++i) {
-    const CountryId ci = world.firm_country[i];
-    const MaterialId pi = world.firm_material[i];
+    const CountryId ci = firm_country[i];
+    const MaterialId pi = firm_material[i];
     const std::size_t country = ci * nm;
     const std::size_t own = country + pi;
-    production[own] += x[i];
-    lost[own] += std::max(0.0, x0[i] - x[i]);
+    const double xi = xs[i], x0i = x0s[i];
+    production[own] += xi;
+    lost[own] += std::max(0.0, x0i - xi);
     // Unmet final demand, attributed to the destination (model 10).
     const std::uint32_t kb = dest_begin[i], ke = dest_begin[i + 1];
     if (ke == kb + 1 && dest_country[kb] == ci) {
-      unmet_final[own] += C[i] - c[i];  // all at home: nothing can be capped
+      unmet_final[own] += Cs[i] - cs[i];  // all at home: nothing can be capped
     } else if (ke > kb) {
-      const double served = C[i] > 0.0 ? c[i] / C[i] : 0.0;
+      const double served = Cs[i] > 0.0 ? cs[i] / Cs[i] : 0.0;
       for (std::uint32_t k = kb; k < ke; ++k) {
-        const double claim = fd_capped.empty() ? final_want(i, k) : fd_capped[k];
-        unmet_final[dest_country[k] * nm + pi] += final_want(i, k) - claim * served;
+        const double want = dest_amount[k] * factor[i];  // final_want(i, k)
+        const double claim = capped ? capped[k] : want;
+        unmet_final[dest_country[k] * nm + pi] += want - claim * served;
       }
     }
-    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
-      const std::size_t k = country + net.slot_material[s];
-      shortage[k] += slot_shortage(s, i);
+    // slot_shortage(s, i): max(0, A (min(cap, D) / x0) - S), 0 without baseline output.
+    const bool made = x0i > 0.0;
+    const double ratio = made ? std::min(caps[i], Ds[i]) / x0i : 0.0;
+    for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
+      const std::size_t k = country + slot_material[s];
+      shortage[k] += made ? detail::max0_select(A[s] * ratio - S[s]) : 0.0;
       if constexpr (kAll) {
-        backlog[k] += slot_ordered[s] - slot_received[s];
-        stock[k] += slot_stock[s];
-        use[k] += slot_A[s];
+        backlog[k] += ordered[s] - received[s];
+        stock[k] += S[s];
+        use[k] += A[s];
       }
     }
   }
