@@ -1,41 +1,55 @@
 // The day's country x material aggregates (docs/model.md section 10) in a fixed order of summation:
 // the same bits for any number of threads.
+#include <array>
+
 #include "engine/engine.hpp"
 
 namespace shortfall {
 
-template <bool kAll>
+namespace {
+
+/// Which of country_material's sums a mode computes, in the order of its buffers: production,
+/// output lost, shortage, unmet final demand, order backlog, stock, use.
+constexpr std::array<bool, 7> cm_sums(bool all, bool cover) {
+  std::array<bool, 7> on{};
+  for (std::size_t q = 0; q < on.size(); ++q)
+    on[q] = cover ? (q == 2 || q == 5 || q == 6) : (all || q < 4);
+  return on;
+}
+
+}  // namespace
+
+template <bool kAll, bool kCover>
 void Simulation::Impl::country_material(CountryMaterialDay& out) const {
+  static_assert(!(kAll && kCover));
+  constexpr std::array<bool, 7> kOn = cm_sums(kAll, kCover);
+  constexpr std::size_t kSeries = std::size_t(std::count(kOn.begin(), kOn.end(), true));
   const std::size_t ncm = world.countries.size() * world.materials.size();
   const std::size_t n = world.num_firms();
-  constexpr std::size_t kSeries = kAll ? 7 : 4;  // the last is the use, for inventory_days
   std::vector<double>* series[6] = {&out.production,    &out.output_lost,
                                     &out.shortage,      &out.unmet_final_demand,
                                     &out.order_backlog, &out.inventory_days};
-  for (std::size_t q = 0; q < (kAll ? 6 : 4); ++q) series[q]->assign(ncm, 0.0);
+  for (std::size_t q = 0; q < 6; ++q)
+    if (kOn[q]) series[q]->assign(ncm, 0.0);
   const std::size_t blocks = std::min(kCmMaxBlocks, std::max<std::size_t>(1, n / kCmBlock));
-  std::vector<double> use_sum(kAll ? ncm : 0, 0.0);
+  std::vector<double> use_sum(kOn[6] ? ncm : 0, 0.0);
+  auto total_of = [&](std::size_t q) { return q < 6 ? series[q]->data() : use_sum.data(); };
   auto block_range = [&](std::size_t b) {
     return std::pair{FirmId(b * n / blocks), FirmId((b + 1) * n / blocks)};
   };
   if (blocks == 1) {
-    double* dst[7] = {series[0]->data(),
-                      series[1]->data(),
-                      series[2]->data(),
-                      series[3]->data(),
-                      kAll ? series[4]->data() : nullptr,
-                      kAll ? series[5]->data() : nullptr,
-                      use_sum.data()};
-    cm_accumulate<kAll>(0, FirmId(n), dst);
+    double* dst[7];
+    for (std::size_t q = 0; q < 7; ++q) dst[q] = kOn[q] ? total_of(q) : nullptr;
+    cm_accumulate<kAll, kCover>(0, FirmId(n), dst);
   } else {
+    // Per block, the sums it computes one after another (kSeries of them).
     std::vector<double> part(blocks * kSeries * ncm, 0.0);
     auto run_block = [&](std::size_t b) {
       double* dst[7];
-      for (std::size_t q = 0; q < 7; ++q)
-        dst[q] = q < kSeries ? part.data() + (b * kSeries + q) * ncm : nullptr;
-      if constexpr (!kAll) dst[4] = dst[5] = dst[6] = nullptr;
+      for (std::size_t q = 0, c = 0; q < 7; ++q)
+        dst[q] = kOn[q] ? part.data() + (b * kSeries + c++) * ncm : nullptr;
       const auto [ib, ie] = block_range(b);
-      cm_accumulate<kAll>(ib, ie, dst);
+      cm_accumulate<kAll, kCover>(ib, ie, dst);
     };
     if (threads == 1) {
       for (std::size_t b = 0; b < blocks; ++b) run_block(b);
@@ -47,22 +61,24 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
                           });
       });
     }
-    for (std::size_t q = 0; q < kSeries; ++q) {
-      double* total = q < 6 ? series[q]->data() : use_sum.data();
+    for (std::size_t q = 0, c = 0; q < 7; ++q) {
+      if (!kOn[q]) continue;
+      double* total = total_of(q);
       for (std::size_t b = 0; b < blocks; ++b) {
-        const double* p = part.data() + (b * kSeries + q) * ncm;
+        const double* p = part.data() + (b * kSeries + c) * ncm;
         for (std::size_t k = 0; k < ncm; ++k) total[k] += p[k];
       }
+      ++c;
     }
   }
-  if constexpr (kAll) {
+  if constexpr (kOn[6]) {
     double* stock = out.inventory_days.data();
     for (std::size_t k = 0; k < ncm; ++k)
       stock[k] = use_sum[k] > 0.0 ? stock[k] / use_sum[k] : kNaN;
   }
 }
 
-template <bool kAll>
+template <bool kAll, bool kCover>
 void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) const {
   // Every array behind a local restrict pointer, loaded once (not reloaded from `this` after
   // each store into the sums), and max(0, .) of the shortage without a branch (its sign comes
@@ -99,19 +115,22 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
     const MaterialId pi = firm_material[i];
     const std::size_t country = ci * nm;
     const std::size_t own = country + pi;
-    const double xi = xs[i], x0i = x0s[i];
-    production[own] += xi;
-    lost[own] += std::max(0.0, x0i - xi);
-    // Unmet final demand, attributed to the destination (model 10).
-    const std::uint32_t kb = dest_begin[i], ke = dest_begin[i + 1];
-    if (ke == kb + 1 && dest_country[kb] == ci) {
-      unmet_final[own] += Cs[i] - cs[i];  // all at home: nothing can be capped
-    } else if (ke > kb) {
-      const double served = Cs[i] > 0.0 ? cs[i] / Cs[i] : 0.0;
-      for (std::uint32_t k = kb; k < ke; ++k) {
-        const double want = dest_amount[k] * factor[i];  // final_want(i, k)
-        const double claim = capped ? capped[k] : want;
-        unmet_final[dest_country[k] * nm + pi] += want - claim * served;
+    const double x0i = x0s[i];
+    if constexpr (!kCover) {
+      const double xi = xs[i];
+      production[own] += xi;
+      lost[own] += std::max(0.0, x0i - xi);
+      // Unmet final demand, attributed to the destination (model 10).
+      const std::uint32_t kb = dest_begin[i], ke = dest_begin[i + 1];
+      if (ke == kb + 1 && dest_country[kb] == ci) {
+        unmet_final[own] += Cs[i] - cs[i];  // all at home: nothing can be capped
+      } else if (ke > kb) {
+        const double served = Cs[i] > 0.0 ? cs[i] / Cs[i] : 0.0;
+        for (std::uint32_t k = kb; k < ke; ++k) {
+          const double want = dest_amount[k] * factor[i];  // final_want(i, k)
+          const double claim = capped ? capped[k] : want;
+          unmet_final[dest_country[k] * nm + pi] += want - claim * served;
+        }
       }
     }
     // slot_shortage(s, i): max(0, A (min(cap, D) / x0) - S), 0 without baseline output.
@@ -120,8 +139,8 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
     for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
       const std::size_t k = country + slot_material[s];
       shortage[k] += made ? detail::max0_select(A[s] * ratio - S[s]) : 0.0;
-      if constexpr (kAll) {
-        backlog[k] += ordered[s] - received[s];
+      if constexpr (kAll) backlog[k] += ordered[s] - received[s];
+      if constexpr (kAll || kCover) {
         stock[k] += S[s];
         use[k] += A[s];
       }
@@ -131,5 +150,6 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
 
 template void Simulation::Impl::country_material<true>(CountryMaterialDay&) const;
 template void Simulation::Impl::country_material<false>(CountryMaterialDay&) const;
+template void Simulation::Impl::country_material<false, true>(CountryMaterialDay&) const;
 
 }  // namespace shortfall
