@@ -1,41 +1,55 @@
 // The day's country x material aggregates (docs/model.md section 10) in a fixed order of summation:
 // the same bits for any number of threads.
+#include <array>
+
 #include "engine/engine.hpp"
 
 namespace shortfall {
 
-template <bool kAll>
+namespace {
+
+/// Which of country_material's sums a mode computes, in the order of its buffers: production,
+/// output lost, shortage, unmet final demand, order backlog, stock, use.
+constexpr std::array<bool, 7> cm_sums(bool all, bool cover) {
+  std::array<bool, 7> on{};
+  for (std::size_t q = 0; q < on.size(); ++q)
+    on[q] = cover ? (q == 2 || q == 5 || q == 6) : (all || q < 4);
+  return on;
+}
+
+}  // namespace
+
+template <bool kAll, bool kCover>
 void Simulation::Impl::country_material(CountryMaterialDay& out) const {
+  static_assert(!(kAll && kCover));
+  constexpr std::array<bool, 7> kOn = cm_sums(kAll, kCover);
+  constexpr std::size_t kSeries = std::size_t(std::count(kOn.begin(), kOn.end(), true));
   const std::size_t ncm = world.countries.size() * world.materials.size();
   const std::size_t n = world.num_firms();
-  constexpr std::size_t kSeries = kAll ? 7 : 4;  // the last is the use, for inventory_days
   std::vector<double>* series[6] = {&out.production,    &out.output_lost,
                                     &out.shortage,      &out.unmet_final_demand,
                                     &out.order_backlog, &out.inventory_days};
-  for (std::size_t q = 0; q < (kAll ? 6 : 4); ++q) series[q]->assign(ncm, 0.0);
+  for (std::size_t q = 0; q < 6; ++q)
+    if (kOn[q]) series[q]->assign(ncm, 0.0);
   const std::size_t blocks = std::min(kCmMaxBlocks, std::max<std::size_t>(1, n / kCmBlock));
-  std::vector<double> use_sum(kAll ? ncm : 0, 0.0);
+  std::vector<double> use_sum(kOn[6] ? ncm : 0, 0.0);
+  auto total_of = [&](std::size_t q) { return q < 6 ? series[q]->data() : use_sum.data(); };
   auto block_range = [&](std::size_t b) {
     return std::pair{FirmId(b * n / blocks), FirmId((b + 1) * n / blocks)};
   };
   if (blocks == 1) {
-    double* dst[7] = {series[0]->data(),
-                      series[1]->data(),
-                      series[2]->data(),
-                      series[3]->data(),
-                      kAll ? series[4]->data() : nullptr,
-                      kAll ? series[5]->data() : nullptr,
-                      use_sum.data()};
-    cm_accumulate<kAll>(0, FirmId(n), dst);
+    double* dst[7];
+    for (std::size_t q = 0; q < 7; ++q) dst[q] = kOn[q] ? total_of(q) : nullptr;
+    cm_accumulate<kAll, kCover>(0, FirmId(n), dst);
   } else {
+    // Per block, the sums it computes one after another (kSeries of them).
     std::vector<double> part(blocks * kSeries * ncm, 0.0);
     auto run_block = [&](std::size_t b) {
       double* dst[7];
-      for (std::size_t q = 0; q < 7; ++q)
-        dst[q] = q < kSeries ? part.data() + (b * kSeries + q) * ncm : nullptr;
-      if constexpr (!kAll) dst[4] = dst[5] = dst[6] = nullptr;
+      for (std::size_t q = 0, c = 0; q < 7; ++q)
+        dst[q] = kOn[q] ? part.data() + (b * kSeries + c++) * ncm : nullptr;
       const auto [ib, ie] = block_range(b);
-      cm_accumulate<kAll>(ib, ie, dst);
+      cm_accumulate<kAll, kCover>(ib, ie, dst);
     };
     if (threads == 1) {
       for (std::size_t b = 0; b < blocks; ++b) run_block(b);
@@ -47,23 +61,28 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
                           });
       });
     }
-    for (std::size_t q = 0; q < kSeries; ++q) {
-      double* total = q < 6 ? series[q]->data() : use_sum.data();
+    for (std::size_t q = 0, c = 0; q < 7; ++q) {
+      if (!kOn[q]) continue;
+      double* total = total_of(q);
       for (std::size_t b = 0; b < blocks; ++b) {
-        const double* p = part.data() + (b * kSeries + q) * ncm;
+        const double* p = part.data() + (b * kSeries + c) * ncm;
         for (std::size_t k = 0; k < ncm; ++k) total[k] += p[k];
       }
+      ++c;
     }
   }
-  if constexpr (kAll) {
+  if constexpr (kOn[6]) {
     double* stock = out.inventory_days.data();
     for (std::size_t k = 0; k < ncm; ++k)
       stock[k] = use_sum[k] > 0.0 ? stock[k] / use_sum[k] : kNaN;
   }
 }
 
-template <bool kAll>
+template <bool kAll, bool kCover>
 void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) const {
+  // Every array behind a local restrict pointer, loaded once (not reloaded from `this` after
+  // each store into the sums), and max(0, .) of the shortage without a branch (its sign comes
+  // and goes with the shock): the same operations in the same order as slot_shortage.
   const std::size_t nm = world.materials.size();
   double* __restrict production = dst[0];
   double* __restrict lost = dst[1];
@@ -72,33 +91,58 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
   double* __restrict backlog = dst[4];
   double* __restrict stock = dst[5];
   double* __restrict use = dst[6];
-  const auto& dest_begin = world.final_dest_begin;
-  const auto& dest_country = world.final_dest_country;
+  const std::uint32_t* __restrict dest_begin = world.final_dest_begin.data();
+  const CountryId* __restrict dest_country = world.final_dest_country.data();
+  const double* __restrict dest_amount = world.final_dest_amount.data();
+  const double* __restrict capped = fd_capped.empty() ? nullptr : fd_capped.data();
+  const CountryId* __restrict firm_country = world.firm_country.data();
+  const MaterialId* __restrict firm_material = world.firm_material.data();
+  const double* __restrict xs = x.data();
+  const double* __restrict x0s = x0.data();
+  const double* __restrict caps = cap.data();
+  const double* __restrict Ds = D.data();
+  const double* __restrict Cs = C.data();
+  const double* __restrict cs = c.data();
+  const double* __restrict factor = demand_factor.data();
+  const Slot* __restrict slot_begin = net.slot_begin.data();
+  const MaterialId* __restrict slot_material = net.slot_material.data();
+  const double* __restrict A = slot_A.data();
+  const double* __restrict S = slot_stock.data();
+  const double* __restrict ordered = slot_ordered.data();
+  const double* __restrict received = slot_received.data();
   for (FirmId i = ib; i < ie; ++i) {
-    const CountryId ci = world.firm_country[i];
-    const MaterialId pi = world.firm_material[i];
+    const CountryId ci = firm_country[i];
+    const MaterialId pi = firm_material[i];
     const std::size_t country = ci * nm;
     const std::size_t own = country + pi;
-    production[own] += x[i];
-    lost[own] += std::max(0.0, x0[i] - x[i]);
-    // Unmet final demand, attributed to the destination (model 10).
-    const std::uint32_t kb = dest_begin[i], ke = dest_begin[i + 1];
-    if (ke == kb + 1 && dest_country[kb] == ci) {
-      unmet_final[own] += C[i] - c[i];  // all at home: nothing can be capped
-    } else if (ke > kb) {
-      const double served = C[i] > 0.0 ? c[i] / C[i] : 0.0;
-      for (std::uint32_t k = kb; k < ke; ++k) {
-        const double claim = fd_capped.empty() ? final_want(i, k) : fd_capped[k];
-        unmet_final[dest_country[k] * nm + pi] += final_want(i, k) - claim * served;
+    const double x0i = x0s[i];
+    if constexpr (!kCover) {
+      const double xi = xs[i];
+      production[own] += xi;
+      lost[own] += std::max(0.0, x0i - xi);
+      // Unmet final demand, attributed to the destination (model 10).
+      const std::uint32_t kb = dest_begin[i], ke = dest_begin[i + 1];
+      if (ke == kb + 1 && dest_country[kb] == ci) {
+        unmet_final[own] += Cs[i] - cs[i];  // all at home: nothing can be capped
+      } else if (ke > kb) {
+        const double served = Cs[i] > 0.0 ? cs[i] / Cs[i] : 0.0;
+        for (std::uint32_t k = kb; k < ke; ++k) {
+          const double want = dest_amount[k] * factor[i];  // final_want(i, k)
+          const double claim = capped ? capped[k] : want;
+          unmet_final[dest_country[k] * nm + pi] += want - claim * served;
+        }
       }
     }
-    for (Slot s = net.slot_begin[i]; s < net.slot_begin[i + 1]; ++s) {
-      const std::size_t k = country + net.slot_material[s];
-      shortage[k] += slot_shortage(s, i);
-      if constexpr (kAll) {
-        backlog[k] += slot_ordered[s] - slot_received[s];
-        stock[k] += slot_stock[s];
-        use[k] += slot_A[s];
+    // slot_shortage(s, i): max(0, A (min(cap, D) / x0) - S), 0 without baseline output.
+    const bool made = x0i > 0.0;
+    const double ratio = made ? std::min(caps[i], Ds[i]) / x0i : 0.0;
+    for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
+      const std::size_t k = country + slot_material[s];
+      shortage[k] += made ? detail::max0_select(A[s] * ratio - S[s]) : 0.0;
+      if constexpr (kAll) backlog[k] += ordered[s] - received[s];
+      if constexpr (kAll || kCover) {
+        stock[k] += S[s];
+        use[k] += A[s];
       }
     }
   }
@@ -106,5 +150,6 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
 
 template void Simulation::Impl::country_material<true>(CountryMaterialDay&) const;
 template void Simulation::Impl::country_material<false>(CountryMaterialDay&) const;
+template void Simulation::Impl::country_material<false, true>(CountryMaterialDay&) const;
 
 }  // namespace shortfall

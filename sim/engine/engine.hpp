@@ -655,19 +655,20 @@ struct Simulation::Impl : RunState {
   }
 
   /// The day's country x material aggregates (model 10) into out's buffers. kAll false: the
-  /// headline series alone (the same sums, so the same bits). The firms are summed in order
-  /// within fixed blocks of at least kCmBlock firms (at most kCmMaxBlocks blocks: the blocks
+  /// headline series alone (the same sums, so the same bits); kCover: the shortage and the
+  /// inventory cover alone (the policies' triggers; the same bits again). The firms are summed in
+  /// order within fixed blocks of at least kCmBlock firms (at most kCmMaxBlocks blocks: the blocks
   /// depend on the number of firms alone), the blocks in parallel, and the block sums added in
   /// block order: the same bits for any number of threads (and a single block, the plain sum in
   /// firm order, for worlds of up to kCmBlock firms).
   static constexpr std::size_t kCmBlock = 16384, kCmMaxBlocks = 64;
-  template <bool kAll>
+  template <bool kAll, bool kCover = false>
   void country_material(CountryMaterialDay& out) const;
 
   /// country_material's sums over the firms [ib, ie), in firm order, into dst: production,
   /// output lost, shortage, unmet final demand, and with kAll the order backlog, the stock and
-  /// the use.
-  template <bool kAll>
+  /// the use; with kCover the shortage, the stock and the use alone.
+  template <bool kAll, bool kCover>
   void cm_accumulate(FirmId ib, FirmId ie, double* const* dst) const;
 };
 

@@ -271,7 +271,7 @@ void Simulation::Impl::policy_ratios_today() {
   if (mechanisms.empty() && stockpiles.empty()) return;
   const std::size_t nc = world.countries.size(), nm = world.materials.size();
   CountryMaterialDay today;
-  country_material<true>(today);
+  country_material<false, true>(today);  // the shortage and the cover alone
   for (std::size_t k = 0; k < nc * nm; ++k) {
     cm_ratio[k] = cm_use[k] > 0.0 ? today.shortage[k] / cm_use[k] : 0.0;
     cm_cover[k] = today.inventory_days[k];

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "shortfall/describe.hpp"
 #include "sweeps/sweep_internal.hpp"
 
 namespace shortfall {
@@ -58,6 +59,33 @@ RunResult simulate_run(const SweepPlan& plan, const World& world, std::size_t ru
   return simulate(plan, world, run, cancel);
 }
 
+namespace {
+
+/// The runs to do, in groups that one simulation serves: a point whose scenario draws no random
+/// numbers (uses_seed false: its seed only breaks ties between candidate suppliers, and nothing
+/// switches suppliers) gives the same bits for every seed, so its replicates among `runs` are one
+/// group (issue 21, item 4: 1,000 runs of the default world are 200 points x 5 replicates);
+/// every other run is a group of its own. Groups keep the order of their first run.
+std::vector<std::vector<std::size_t>> run_groups(const SweepPlan& plan,
+                                                 const std::vector<std::size_t>& runs) {
+  std::vector<std::vector<std::size_t>> groups;
+  std::vector<std::size_t> group_of_point(plan.point_scenarios.size(), std::size_t(-1));
+  std::vector<signed char> seeded(plan.point_scenarios.size(), -1);
+  for (std::size_t run : runs) {
+    const std::size_t p = plan.runs.at(run).point;
+    if (seeded[p] < 0) seeded[p] = uses_seed(plan.point_scenarios[p]) ? 1 : 0;
+    if (seeded[p] == 0 && group_of_point[p] != std::size_t(-1)) {
+      groups[group_of_point[p]].push_back(run);
+      continue;
+    }
+    if (seeded[p] == 0) group_of_point[p] = groups.size();
+    groups.push_back({run});
+  }
+  return groups;
+}
+
+}  // namespace
+
 std::size_t execute_runs(const SweepPlan& plan, const World& world,
                          const std::vector<std::size_t>& runs, const std::string& journal,
                          const SweepOptions& options) {
@@ -71,25 +99,30 @@ std::size_t execute_runs(const SweepPlan& plan, const World& world,
   JournalWriter writer(journal, plan, world);
   const int threads = options.threads > 0 ? options.threads
                                           : int(std::max(1u, std::thread::hardware_concurrency()));
+  const std::vector<std::vector<std::size_t>> groups = run_groups(plan, runs);
   std::mutex mu;
   std::size_t done = 0;
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, runs.size(), 1),
+        tbb::blocked_range<std::size_t>(0, groups.size(), 1),
         [&](const tbb::blocked_range<std::size_t>& range) {
-          for (std::size_t i = range.begin(); i < range.end(); ++i) {
+          for (std::size_t g = range.begin(); g < range.end(); ++g) {
             if (options.cancel && options.cancel->load()) return;
             RunResult r;
             try {
-              r = simulate(plan, world, runs[i], options.cancel);
+              r = simulate(plan, world, groups[g].front(), options.cancel);
             } catch (const Interrupted&) {
               return;
             }
+            // The group's other runs are the same run under another seed, which it never read.
             std::lock_guard<std::mutex> lock(mu);
-            writer.append(r);
-            ++done;
-            if (options.progress) options.progress(done, runs.size());
+            for (std::size_t run : groups[g]) {
+              r.run = run;
+              writer.append(r);
+              ++done;
+              if (options.progress) options.progress(done, runs.size());
+            }
           }
         },
         tbb::simple_partitioner());

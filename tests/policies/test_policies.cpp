@@ -20,6 +20,8 @@
 #include <tuple>
 #include <vector>
 
+#include "shortfall/generator.hpp"
+#include "shortfall/metrics.hpp"
 #include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/world.hpp"
@@ -829,6 +831,56 @@ TEST(IpefResponseTiming, EarlierMeetingsNeverRaiseAMembersLossesAndCutWaferOutpu
   for (std::size_t k = 0; k + 1 < runs.size(); ++k)
     EXPECT_LT(runs[k].second.output_lost[wafer], 0.99 * runs[k + 1].second.output_lost[wafer])
         << "wafers: meeting " << runs[k].first << " vs " << runs[k + 1].first;
+}
+
+// The stockpiles' triggers read the day's input shortage and inventory cover (docs/model.md 9)
+// from the same sums as the recorded series (the policies sum only those two): on a world of
+// more than one summation block (country_material sums blocks of 16,384 firms), a stockpile
+// opens on the first day its pair's recorded cover falls below its threshold, another on the
+// first day its pair's recorded shortage over baseline use exceeds its ratio, at one and two
+// threads. The thresholds sit where the series cross them slowly (the cover falls by about
+// 0.76 days a day through 4.47 and 3.71; the shortage climbs through 0.84 and 0.88 of use), so
+// sums off by a percent move the day.
+TEST(StockpileTriggers, OpenOnTheDayTheRecordedSeriesCrossTheThreshold) {
+  SyntheticSpec spec;
+  spec.firms = 40000;
+  spec.links = 120000;
+  spec.materials = 4;
+  spec.countries = 4;
+  const World w = generate_synthetic(spec);
+  ASSERT_GT(w.num_firms(), 2u * 16384u);
+  const Scenario s = parse_scenario(
+      "world: unused.yaml\ndays: 40\nmodel: {inventory_days: 6}\nevents:\n"
+      "  - {type: capacity_loss, start: 0, loss: 0.8, material: m0}\npolicies:\n"
+      "  - {type: stockpile, name: by cover, country: C1, material: m0, days_of_use: 30,\n"
+      "     release: {when_cover_below_days: 4.45, max_daily_share: 0.02}}\n"
+      "  - {type: stockpile, name: by shortage, country: C2, material: m0, days_of_use: 30,\n"
+      "     release: {when_shortage_ratio: 0.85, max_daily_share: 0.02}}\n",
+      "test-scenario.yaml");
+  const std::size_t nm = w.materials.size();
+  const MaterialId m0 = *w.find_material("m0");
+  const std::size_t k1 = *w.find_country("C1") * nm + m0, k2 = *w.find_country("C2") * nm + m0;
+  const std::vector<double> use = pair_baselines(w).use;
+  ASSERT_GT(use[k1], 0.0);
+  ASSERT_GT(use[k2], 0.0);
+  for (int threads : {1, 2}) {
+    Simulation sim(w, s, with_threads(threads));
+    int cover_day = -1, short_day = -1;
+    while (sim.step()) {
+      const CountryMaterialDay cm = sim.country_material();
+      if (cover_day < 0 && cm.inventory_days[k1] < 4.45) cover_day = sim.day();
+      if (short_day < 0 && cm.shortage[k2] / use[k2] > 0.85) short_day = sim.day();
+    }
+    ASSERT_GE(cover_day, 0) << "the cover of C1 m0 never fell below 4.45 days";
+    ASSERT_GE(short_day, 0) << "the shortage of C2 m0 never exceeded 85% of its use";
+    int cover_open = -1, short_open = -1;
+    for (const auto& e : rows(sim, "stockpile_release")) {
+      if (cover_open < 0 && e.description.rfind("by cover:", 0) == 0) cover_open = e.day;
+      if (short_open < 0 && e.description.rfind("by shortage:", 0) == 0) short_open = e.day;
+    }
+    EXPECT_EQ(cover_open, cover_day) << threads << " threads";
+    EXPECT_EQ(short_open, short_day) << threads << " threads";
+  }
 }
 
 }  // namespace

@@ -20,12 +20,33 @@ lines = r.stdout.splitlines()
 loading_at = next((k for k, line in enumerate(lines) if line.startswith("loading:")), len(lines))
 rows = [line.split() for line in lines[:loading_at] if line.startswith("10000 ")]
 loads = [line.split() for line in lines[loading_at:] if line.startswith("10000 ")]
+
+
+def section(title):
+    """The rows under a section's title line and its header, up to the next title."""
+    at = next((k for k, line in enumerate(lines) if line == title), None)
+    if at is None:
+        return []
+    rows = []
+    for line in lines[at + 2:]:
+        if not line[:1].isdigit():
+            break
+        rows.append(line.split())
+    return rows
+
+
+small = section("small world:")  # firms links thr setup_ms run_s cpu_s us/day ...
+ensemble = section("ensemble:")  # runs thr wall_s cpu_s runs/s cpu_ms/run rss_MB sweep
 for ok, what in [
     (r.returncode == 0, f"tools/bench --quick exits 0 (got {r.returncode}: {r.stderr[-500:]})"),
     ("Mlinkd/s" in r.stdout, "prints the table header"),
     (len(rows) >= 2, "prints a row per case"),
     (all(float(row[6]) > 0 for row in rows), "link-days per second are positive"),
     (len(loads) == 1 and float(loads[0][3]) > 0, "prints the loading case with links per second"),
+    (len(small) == 1 and float(small[0][4]) > 0 and float(small[0][5]) > 0,
+     "prints the small-world case with its engine and CPU seconds"),
+    (len(ensemble) == 1 and ensemble[0][0] == "50" and float(ensemble[0][4]) > 0
+     and float(ensemble[0][6]) > 0, "prints the ensemble case: 50 runs, runs per second, RSS"),
     ("BM_Waterfill" in r.stdout, "runs the kernel benchmarks"),
 ]:
     passed += ok

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "shortfall/describe.hpp"
 #include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/sweep.hpp"
@@ -473,6 +474,33 @@ TEST_F(SweepRuns, ResumeAfterAnInterruptGivesTheSameFile) {
   EXPECT_EQ(st2.done_before + st2.done_now, 36u);
   EXPECT_FALSE(fs::exists(journal_path(part.out, 0)));
   EXPECT_TRUE(read_bytes(part.out) == read_bytes(full.out)) << "files differ";
+  fs::remove_all(dir);
+}
+
+// A point whose scenario draws no random numbers is simulated once for all its replicates
+// (issue 21, item 4): the file equals the one from the same runs each simulated alone (one run
+// per call, so no call holds two replicates of a point).
+TEST_F(SweepRuns, ReplicatesSimulatedOnceEqualRunsAlone) {
+  ASSERT_EQ(plan_->spec.replicates, 2);
+  ASSERT_FALSE(uses_seed(plan_->point_scenarios[0]));  // so the replicates are shared
+  const std::string dir = tmpdir("replicates");
+  SweepOptions o;
+  o.threads = 2;
+  std::vector<std::size_t> all(plan_->num_runs());
+  for (std::size_t k = 0; k < all.size(); ++k) all[k] = all.size() - 1 - k;  // any order
+  const std::string together = dir + "/together.h5", alone = dir + "/alone.h5";
+  EXPECT_EQ(execute_runs(*plan_, *world_, all, journal_path(together, 0), o), all.size());
+  join_journals(*plan_, *world_, together);
+  for (std::size_t k = 0; k < all.size(); ++k)
+    EXPECT_EQ(execute_runs(*plan_, *world_, {k}, journal_path(alone, 0), o), 1u);
+  join_journals(*plan_, *world_, alone);
+  EXPECT_TRUE(read_bytes(together) == read_bytes(alone)) << "files differ";
+  // And each replicate's metrics are those of its own run alone (seed included).
+  SweepOutput out = read_sweep_output(together);
+  ASSERT_EQ(out.metrics.size(), all.size());
+  for (std::size_t k : {0u, 1u, 17u})
+    expect_same_metrics(out.metrics[k], simulate_run(*plan_, *world_, k).metrics,
+                        "run " + std::to_string(k));
   fs::remove_all(dir);
 }
 
