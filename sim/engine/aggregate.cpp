@@ -108,6 +108,8 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
   const MaterialId* __restrict slot_material = net.slot_material.data();
   const double* __restrict A = slot_A.data();
   const double* __restrict S = slot_stock.data();
+  // What the input shortage reads: A min_l S_l/Z0_l on distinct-part slots (model 3.5).
+  const double* __restrict S_short = slot_limit.empty() ? S : slot_limit.data();
   const double* __restrict ordered = slot_ordered.data();
   const double* __restrict received = slot_received.data();
   for (FirmId i = ib; i < ie; ++i) {
@@ -133,12 +135,13 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
         }
       }
     }
-    // slot_shortage(s, i): max(0, A (min(cap, D) / x0) - S), 0 without baseline output.
+    // slot_shortage(s, i): max(0, A (min(cap, D) / x0) - S), 0 without baseline output (S the
+    // stock the input limit reads: slot_limit where parts are distinct).
     const bool made = x0i > 0.0;
     const double ratio = made ? std::min(caps[i], Ds[i]) / x0i : 0.0;
     for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
       const std::size_t k = country + slot_material[s];
-      shortage[k] += made ? detail::max0_select(A[s] * ratio - S[s]) : 0.0;
+      shortage[k] += made ? detail::max0_select(A[s] * ratio - S_short[s]) : 0.0;
       if constexpr (kAll) backlog[k] += ordered[s] - received[s];
       if constexpr (kAll || kCover) {
         stock[k] += S[s];
