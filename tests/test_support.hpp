@@ -2,7 +2,10 @@
 // comparison of two simulations' state.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <random>
 #include <set>
@@ -26,6 +29,17 @@ inline Scenario under_preset(Scenario s) {
 /// math); `world:` is not read (the Simulation takes the World directly).
 inline Scenario make_scenario(const std::string& body) {
   return under_preset(parse_scenario("world: unused.yaml\n" + body, "test-scenario.yaml"));
+}
+
+/// A fresh, empty directory under the system's temporary directory, named after the test
+/// (`prefix`, `name`) and this process.
+inline std::filesystem::path scratch_dir(const std::string& prefix, const std::string& name) {
+  const std::filesystem::path d =
+      std::filesystem::temp_directory_path() /
+      ("shortfall-" + prefix + "-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
 }
 
 /// Run options with a thread count (the rest default).

@@ -48,9 +48,7 @@ class Reader {
     H5Handle a(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose);
     H5Handle type(H5Aget_type(a), H5Tclose);
     if (H5Tget_class(type) != H5T_STRING) bad("attribute '" + std::string(name) + "' is not text");
-    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem, H5T_VARIABLE);
-    H5Tset_cset(mem, H5T_CSET_UTF8);
+    H5Handle mem = detail::h5_text_type();
     char* p = nullptr;
     if (H5Aread(a, mem, &p) < 0) bad("cannot read attribute '" + std::string(name) + "'");
     std::string s = p ? p : "";
@@ -68,9 +66,7 @@ class Reader {
   std::string dset_attr(hid_t d, const char* name) const {
     if (H5Aexists(d, name) <= 0) return "";
     H5Handle a(H5Aopen(d, name, H5P_DEFAULT), H5Aclose);
-    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem, H5T_VARIABLE);
-    H5Tset_cset(mem, H5T_CSET_UTF8);
+    H5Handle mem = detail::h5_text_type();
     char* p = nullptr;
     if (H5Aread(a, mem, &p) < 0) return "";
     std::string s = p ? p : "";
@@ -106,9 +102,7 @@ class Reader {
   }
   std::vector<std::string> texts(hid_t d) const {
     std::size_t n = size(d);
-    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem, H5T_VARIABLE);
-    H5Tset_cset(mem, H5T_CSET_UTF8);
+    H5Handle mem = detail::h5_text_type();
     std::vector<char*> p(n, nullptr);
     if (n && H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
       bad("cannot read strings");

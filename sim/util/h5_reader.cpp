@@ -9,31 +9,6 @@
 
 namespace shortfall::detail {
 
-namespace {
-template <class T>
-hid_t mem_type_of() {
-  if constexpr (std::is_same_v<T, double>)
-    return H5T_NATIVE_DOUBLE;
-  else if constexpr (std::is_same_v<T, std::int32_t>)
-    return H5T_NATIVE_INT32;
-  else if constexpr (std::is_same_v<T, std::uint32_t>)
-    return H5T_NATIVE_UINT32;
-  else if constexpr (std::is_same_v<T, std::uint64_t>)
-    return H5T_NATIVE_UINT64;
-  else if constexpr (std::is_same_v<T, unsigned char>)
-    return H5T_NATIVE_UCHAR;
-  else
-    static_assert(!sizeof(T), "no HDF5 type for T");
-}
-
-H5Handle text_type() {
-  H5Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(t, H5T_VARIABLE);
-  H5Tset_cset(t, H5T_CSET_UTF8);
-  return t;
-}
-}  // namespace
-
 H5Reader::H5Reader(std::string path, std::string what)
     : path_(std::move(path)), what_(std::move(what)) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -55,7 +30,7 @@ bool H5Reader::has(const std::string& name) const {
 std::string H5Reader::attr_text(const char* name) const {
   if (H5Aexists(file_, name) <= 0) return "";
   H5Handle a(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose);
-  H5Handle mem = text_type();
+  H5Handle mem = h5_text_type();
   char* p = nullptr;
   if (H5Aread(a, mem, &p) < 0) bad(name, "expected a text attribute, found another type");
   std::string s = p ? p : "";
@@ -103,7 +78,7 @@ std::vector<T> H5Reader::array(const std::string& name, std::size_t expect) cons
   std::size_t n = 0;
   { H5Handle d = open(name, expect, n); }
   std::vector<T> v(n);
-  read(name, mem_type_of<T>(), v.data(), expect, n);
+  read(name, h5_native_type<T>(), v.data(), expect, n);
   return v;
 }
 
@@ -118,7 +93,7 @@ std::vector<std::string> H5Reader::texts(const std::string& name, std::size_t ex
   H5Handle d = open(name, expect, n);
   H5Handle type(H5Dget_type(d), H5Tclose);
   if (H5Tget_class(type) != H5T_STRING) bad(name, "expected text");
-  H5Handle mem = text_type();
+  H5Handle mem = h5_text_type();
   std::vector<char*> p(n, nullptr);
   if (n && H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
     bad(name, "cannot read the text");

@@ -36,15 +36,6 @@ H5Handle H5Writer::group(hid_t loc, const char* name) const {
   return H5Handle(check(H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT), name), H5Gclose);
 }
 
-namespace {
-H5Handle text_type() {
-  H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type, H5T_VARIABLE);
-  H5Tset_cset(type, H5T_CSET_UTF8);
-  return type;
-}
-}  // namespace
-
 void H5Writer::attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type,
                     const void* value) const {
   H5Handle space(H5Screate(H5S_SCALAR), H5Sclose);
@@ -54,7 +45,7 @@ void H5Writer::attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type
 }
 
 void H5Writer::attr_string(hid_t obj, const char* name, const std::string& value) const {
-  H5Handle type = text_type();
+  H5Handle type = h5_text_type();
   const char* p = value.c_str();
   attr(obj, name, type, type, &p);
 }
@@ -92,7 +83,7 @@ H5Handle H5Writer::dataset(hid_t loc, const char* name, hid_t file_type,
 
 H5Handle H5Writer::strings(hid_t loc, const char* name, const std::vector<std::string>& values,
                            const H5Layout& layout, const H5Meta& meta) const {
-  H5Handle type = text_type();
+  H5Handle type = h5_text_type();
   std::vector<const char*> ptrs(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
   return dataset(loc, name, type, {values.size()}, layout, type, ptrs.data(), meta);

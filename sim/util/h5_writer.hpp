@@ -43,25 +43,6 @@ struct H5FileOptions {
 /// Create (truncate) `path`; the handle is invalid (get() < 0) on failure, errno telling why.
 [[nodiscard]] H5Handle h5_create_file(const std::string& path, const H5FileOptions& options);
 
-/// The memory type of T.
-template <class T>
-hid_t h5_native_type() {
-  if constexpr (std::is_same_v<T, double>)
-    return H5T_NATIVE_DOUBLE;
-  else if constexpr (std::is_same_v<T, std::int32_t>)
-    return H5T_NATIVE_INT32;
-  else if constexpr (std::is_same_v<T, std::int64_t>)
-    return H5T_NATIVE_INT64;
-  else if constexpr (std::is_same_v<T, std::uint64_t>)
-    return H5T_NATIVE_UINT64;
-  else if constexpr (std::is_same_v<T, std::uint32_t>)
-    return H5T_NATIVE_UINT32;
-  else if constexpr (std::is_same_v<T, unsigned char>)
-    return H5T_NATIVE_UCHAR;
-  else
-    static_assert(!sizeof(T), "no HDF5 type for T");
-}
-
 /// Writes the objects of one file. Knows the file's path and what the file is ("the sweep
 /// output"), for its error messages, and whether objects record timestamps.
 class H5Writer {

@@ -27,11 +27,7 @@ using namespace shortfall;
 namespace {
 
 fs::path scratch(const std::string& name) {
-  fs::path d =
-      fs::temp_directory_path() / ("shortfall-binary-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return testing_support::scratch_dir("binary", name);
 }
 
 template <class T>

@@ -14,6 +14,7 @@
 #include "shortfall/error.hpp"
 #include "shortfall/generator.hpp"
 #include "shortfall/world.hpp"
+#include "test_support.hpp"
 #include "util/csv.hpp"
 
 namespace fs = std::filesystem;
@@ -22,11 +23,7 @@ using namespace shortfall;
 namespace {
 
 fs::path scratch_dir(const std::string& name) {
-  fs::path d =
-      fs::temp_directory_path() / ("shortfall-loading-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return shortfall::testing_support::scratch_dir("loading", name);
 }
 
 void write(const fs::path& p, const std::string& text) {
