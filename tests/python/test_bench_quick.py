@@ -20,11 +20,15 @@ lines = r.stdout.splitlines()
 loading_at = next((k for k, line in enumerate(lines) if line.startswith("loading:")), len(lines))
 rows = [line.split() for line in lines[:loading_at] if line.startswith("10000 ")]
 loads = [line.split() for line in lines[loading_at:] if line.startswith("10000 ")]
+peer_at = next((k for k, line in enumerate(lines) if line.startswith("peer-like:")), len(lines))
+peer = [line.split() for line in lines[peer_at + 1:loading_at] if "scenario" in line.split()]
 for ok, what in [
     (r.returncode == 0, f"tools/bench --quick exits 0 (got {r.returncode}: {r.stderr[-500:]})"),
     ("Mlinkd/s" in r.stdout, "prints the table header"),
     (len(rows) >= 2, "prints a row per case"),
     (all(float(row[6]) > 0 for row in rows), "link-days per second are positive"),
+    (len(peer) == 1 and int(peer[0][1]) > 40000 and float(peer[0][6]) > 0,
+     "prints the peer-like case (about 50k links) with link-days per second"),
     (len(loads) == 1 and float(loads[0][3]) > 0, "prints the loading case with links per second"),
     ("BM_Waterfill" in r.stdout, "runs the kernel benchmarks"),
 ]:

@@ -2,7 +2,9 @@
 // Prints one row per case: link-days per second, ms per day by phase, peak RSS, and the share
 // of this machine's measured streaming bandwidth that the day's estimated traffic reaches.
 // With --load WORLD.yaml it times loading that world instead (issue 21): seconds, links per
-// second and peak RSS of the loading process.
+// second and peak RSS of the loading process. With --scenario FILE.yaml it runs that scenario
+// on its own world (loaded once, not timed; e.g. the peer-like world of peer_like_world.py)
+// instead of a synthetic one, for the scenario's days or --days.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,75 +95,9 @@ double stream_bandwidth_forked(int threads) {
 //     supplier's rule gathered (one line read, 64; an 8-byte-per-firm array that may sit in L3).
 constexpr double kBytesInventory = 44 + 128, kBytesDemand = 24, kBytesShip = 28 + 64;
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"shortfall_bench: time simulated years on synthetic worlds"};
-  SyntheticSpec spec;
-  spec.firms = 1000000;
-  spec.links = 5000000;
-  spec.materials = 10;
-  spec.countries = 20;
-  int days = 365;
-  std::vector<int> threads{1};
-  std::string rationing = "proportional";
-  bool header = true, stream = true;
-  int repeat = 1;
-  std::string model = "default";
-  bool metrics = true;
-  app.add_option("--firms", spec.firms);
-  app.add_option("--links", spec.links);
-  app.add_option("--materials", spec.materials);
-  app.add_option("--countries", spec.countries);
-  app.add_option("--seed", spec.seed);
-  app.add_option("--days", days);
-  app.add_option("--threads", threads, "Thread counts to run, e.g. 1 2 4");
-  app.add_option("--rationing", rationing);
-  app.add_option("--model", model, "default (model version 2) or preset (inoue_todo_2019)")
-      ->check(CLI::IsMember({"default", "preset"}));
-  app.add_flag("!--no-metrics", metrics, "Do not accumulate the run metrics every day");
-  app.add_flag("!--no-header", header);
-  app.add_flag("!--no-stream", stream);
-  app.add_option("--repeat", repeat,
-                 "Runs per case; the fastest is reported (a shared machine's noise only slows)")
-      ->check(CLI::Range(1, 100));
-  std::string load;
-  app.add_option("--load", load, "Time loading this world file (best of --repeat) and exit");
-  CLI11_PARSE(app, argc, argv);
-
-  if (!load.empty()) {
-    double best = 0.0;
-    std::size_t firms = 0, links = 0;
-    for (int r = 0; r < repeat; ++r) {
-      auto t1 = Clock::now();
-      World w = load_world(load);
-      const double s = since(t1);
-      if (r == 0 || s < best) best = s;
-      firms = w.num_firms(), links = w.num_links();
-    }
-    if (header)
-      std::printf("%-9s %-9s %8s %10s %8s  %s\n", "firms", "links", "load_s", "Mlinks/s", "rss_MB",
-                  "world");
-    std::printf("%-9zu %-9zu %8.2f %10.2f %8.0f  %s\n", firms, links, best,
-                double(links) / best / 1e6, peak_rss_mb(), load.c_str());
-    return 0;
-  }
-
-  auto t0 = Clock::now();
-  World world = generate_synthetic(spec);
-  const double gen_s = since(t0);
-
-  // A shock that propagates: half of the raw-material capacity lost, recovering over 120 days.
-  std::string yaml = "name: bench\nworld: none\ndays: " + std::to_string(days) +
-                     "\nmodel: {rationing: " + rationing +
-                     (model == "preset" ? ", preset: inoue_todo_2019" : "") +
-                     "}\nrecord: {firm_level: false}\nevents:\n"
-                     "  - {type: capacity_loss, start: 10, loss: 0.5, material: " +
-                     world.materials[0].id + ", recovery: {type: linear, days: 120}}\n";
-  Scenario sc = parse_scenario(yaml, "<bench>");
-
-  const std::string label =
-      rationing + (model == "preset" ? "/preset" : "/default") + (metrics ? "" : "/nometrics");
+int run_cases(const World& world, const Scenario& sc, const std::string& label, int days,
+              const std::vector<int>& threads, int repeat, bool metrics, bool header, bool stream,
+              double gen_s) {
   if (header) {
     std::printf("%-9s %-9s %-26s %3s %8s %8s %9s %7s %7s %7s %7s %7s %8s %8s %6s %15s\n", "firms",
                 "links", "rationing/model", "thr", "gen_s", "run_s", "Mlinkd/s", "ms/day",
@@ -210,4 +146,89 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"shortfall_bench: time simulated years on synthetic worlds"};
+  SyntheticSpec spec;
+  spec.firms = 1000000;
+  spec.links = 5000000;
+  spec.materials = 10;
+  spec.countries = 20;
+  int days = 365;
+  std::vector<int> threads{1};
+  std::string rationing = "proportional";
+  bool header = true, stream = true;
+  int repeat = 1;
+  std::string model = "default";
+  bool metrics = true;
+  app.add_option("--firms", spec.firms);
+  app.add_option("--links", spec.links);
+  app.add_option("--materials", spec.materials);
+  app.add_option("--countries", spec.countries);
+  app.add_option("--seed", spec.seed);
+  app.add_option("--days", days);
+  app.add_option("--threads", threads, "Thread counts to run, e.g. 1 2 4");
+  app.add_option("--rationing", rationing);
+  app.add_option("--model", model, "default (model version 2) or preset (inoue_todo_2019)")
+      ->check(CLI::IsMember({"default", "preset"}));
+  app.add_flag("!--no-metrics", metrics, "Do not accumulate the run metrics every day");
+  app.add_flag("!--no-header", header);
+  app.add_flag("!--no-stream", stream);
+  app.add_option("--repeat", repeat,
+                 "Runs per case; the fastest is reported (a shared machine's noise only slows)")
+      ->check(CLI::Range(1, 100));
+  std::string load, scenario_file;
+  app.add_option("--load", load, "Time loading this world file (best of --repeat) and exit");
+  auto* days_opt = app.get_option("--days");
+  app.add_option("--scenario", scenario_file,
+                 "Run this scenario on its world instead of a synthetic world (its days unless "
+                 "--days; --rationing, --model and the synthetic options are ignored)");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!load.empty()) {
+    double best = 0.0;
+    std::size_t firms = 0, links = 0;
+    for (int r = 0; r < repeat; ++r) {
+      auto t1 = Clock::now();
+      World w = load_world(load);
+      const double s = since(t1);
+      if (r == 0 || s < best) best = s;
+      firms = w.num_firms(), links = w.num_links();
+    }
+    if (header)
+      std::printf("%-9s %-9s %8s %10s %8s  %s\n", "firms", "links", "load_s", "Mlinks/s", "rss_MB",
+                  "world");
+    std::printf("%-9zu %-9zu %8.2f %10.2f %8.0f  %s\n", firms, links, best,
+                double(links) / best / 1e6, peak_rss_mb(), load.c_str());
+    return 0;
+  }
+
+  auto t0 = Clock::now();
+  if (!scenario_file.empty()) {
+    Scenario sc = load_scenario(scenario_file);
+    if (days_opt->count() > 0) sc.days = days;
+    days = sc.days;
+    sc.record.firm_level = false;
+    World world = load_world(sc.world_path);
+    return run_cases(world, sc, "scenario", days, threads, repeat, metrics, header, stream,
+                     since(t0));
+  }
+  World world = generate_synthetic(spec);
+  const double gen_s = since(t0);
+
+  // A shock that propagates: half of the raw-material capacity lost, recovering over 120 days.
+  std::string yaml = "name: bench\nworld: none\ndays: " + std::to_string(days) +
+                     "\nmodel: {rationing: " + rationing +
+                     (model == "preset" ? ", preset: inoue_todo_2019" : "") +
+                     "}\nrecord: {firm_level: false}\nevents:\n"
+                     "  - {type: capacity_loss, start: 10, loss: 0.5, material: " +
+                     world.materials[0].id + ", recovery: {type: linear, days: 120}}\n";
+  Scenario sc = parse_scenario(yaml, "<bench>");
+
+  const std::string label =
+      rationing + (model == "preset" ? "/preset" : "/default") + (metrics ? "" : "/nometrics");
+  return run_cases(world, sc, label, days, threads, repeat, metrics, header, stream, gen_s);
 }
