@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <thread>
@@ -412,6 +413,16 @@ struct Simulation::Impl {
     return std::isinf(k) ? o : std::min(o, k * z);
   }
   static constexpr FirmId kSuppliersAhead = 8;  // suppliers ahead for waterfill's Z0 reads
+  /// Customers of a supplier summed without a branch on the list's length (supplier_range).
+  static constexpr Lane kListHead = 4;
+  /// v where keep, else +0.0, without a branch (a mask on the bits).
+  static double keep_or_zero(double v, bool keep) {
+    std::uint64_t b;
+    std::memcpy(&b, &v, sizeof b);
+    b &= -std::uint64_t(keep);
+    std::memcpy(&v, &b, sizeof v);
+    return v;
+  }
   /// Steps 4-6 for the suppliers [jb, je), with the arrays behind restrict pointers; the
   /// rationing of a supplier that cannot serve everyone is left to ration().
   void supplier_range(FirmId jb, FirmId je);
