@@ -52,6 +52,30 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
     for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
       const Lane lb = lane_begin[s], le = lane_begin[s + 1];
       const double n_days = slot_days[s];
+      if (kUnitLead && le - lb == 1) {
+        // A slot of one lane (most slots where suppliers are drawn regardless of sector: 88% on
+        // the peer-like world): the loops below for that one lane, straight, with the same
+        // operations in the same order (the sums over the slot's lanes are 0.0 + that lane's
+        // term). 0.92-0.97 of the inventory+orders phase there, day against day.
+        const Lane l = lb;
+        __builtin_prefetch(O_served + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
+        const double z = zz[l];
+        const double arrival = yy[l];
+        const double pool = 0.0 + SS[l], pool0 = 0.0 + n_days * z;
+        const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, true);
+        const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<!kUnitLead>);
+        SS[l] = stock;
+        double restock = (n_days * z) * xh - stock;
+        if constexpr (kClip) restock = std::max(0.0, restock);
+        double o = z * xr + restock * itau;
+        o = std::max(0.0, o);  // (NaN -> 0)
+        O_wanted[l] = o;
+        const double served = share ? serve(o, share[l], z) : o;
+        O_served[pos[l]] = served;
+        stock_after[s] = 0.0 + stock;
+        slot_sum[s] = 0.0 + o;
+        continue;
+      }
       double pool = 0.0, pool0 = 0.0;
       for (Lane l = lb; l < le; ++l) {
         pool += SS[l];

@@ -31,6 +31,7 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
   // stream it): ask for the first and last line a few suppliers ahead.
   const double* __restrict zo = z0_out.empty() ? nullptr : z0_out.data();
   Scratch& sc = thread_scratch();
+  const Lane last_pos = o_out.empty() ? 0 : Lane(o_out.size() - 1);
   for (FirmId j = jb; j < je; ++j) {
     if (zo && j + kSuppliersAhead < je) {
       const Lane b = out_begin[j + kSuppliersAhead], e = out_begin[j + kSuppliersAhead + 1];
@@ -39,7 +40,17 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
     }
     // Step 4: D_j = sum_i O_ji + C_j (summed in the order that defined x0_j).
     double orders = 0.0;
-    for (Lane k = out_begin[j]; k < out_begin[j + 1]; ++k) orders += O_served[k];
+    // The first kListHead customers without a branch on the list's length: most suppliers of a
+    // scale-free world have 0-4 customers, a different number from one to the next, so the
+    // loop's exit mispredicted on most suppliers. Past the list a position is still read (the
+    // next suppliers', within the array) but +0.0 added instead, which leaves the sum as it is
+    // (served orders are >= +0, never -0 or NaN, so the running sum is never -0): the same
+    // additions, in the same order, the same bits.
+    const Lane kb = out_begin[j], ke = out_begin[j + 1];
+    if (!o_out.empty())
+      for (Lane q = 0; q < kListHead; ++q)
+        orders += keep_or_zero(O_served[std::min(kb + q, last_pos)], kb + q < ke);
+    for (Lane k = kb + kListHead; k < ke; ++k) orders += O_served[k];
     if (extra)
       for (Lane l : out_extra[j]) orders += O_served[l];
     const double demand = orders + C_claim[j];

@@ -24,7 +24,7 @@ loads = [line.split() for line in lines[loading_at:] if line.startswith("10000 "
 
 def section(title):
     """The rows under a section's title line and its header, up to the next title."""
-    at = next((k for k, line in enumerate(lines) if line == title), None)
+    at = next((k for k, line in enumerate(lines) if line.startswith(title)), None)
     if at is None:
         return []
     rows = []
@@ -35,13 +35,16 @@ def section(title):
     return rows
 
 
-small = section("small world:")  # firms links thr setup_ms run_s cpu_s us/day ...
+small = section("small world:")  # firms links thr setup_ms run_s cpu_s Mlinkd/s us/day ...
+peer = section("peer-like:")  # the same columns
 ensemble = section("ensemble:")  # runs thr wall_s cpu_s runs/s cpu_ms/run rss_MB sweep
 for ok, what in [
     (r.returncode == 0, f"tools/bench --quick exits 0 (got {r.returncode}: {r.stderr[-500:]})"),
     ("Mlinkd/s" in r.stdout, "prints the table header"),
     (len(rows) >= 2, "prints a row per case"),
     (all(float(row[6]) > 0 for row in rows), "link-days per second are positive"),
+    (len(peer) >= 1 and int(peer[0][1]) > 40000 and float(peer[0][6]) > 0,
+     "prints the peer-like case (about 50k links) with link-days per second"),
     (len(loads) == 1 and float(loads[0][3]) > 0, "prints the loading case with links per second"),
     (len(small) == 1 and float(small[0][4]) > 0 and float(small[0][5]) > 0,
      "prints the small-world case with its engine and CPU seconds"),

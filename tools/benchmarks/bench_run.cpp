@@ -2,7 +2,9 @@
 // Prints one row per case: link-days per second, ms per day by phase, peak RSS, and the share
 // of this machine's measured streaming bandwidth that the day's estimated traffic reaches.
 // With --load WORLD.yaml it times loading that world instead (issue 21): seconds, links per
-// second and peak RSS of the loading process.
+// second and peak RSS of the loading process. With --scenario FILE.yaml it times that scenario
+// on its own world (e.g. the default world, or the peer-like world of peer_like_world.py):
+// set-up, run and CPU seconds, link-days per second and microseconds a day by phase.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,9 +149,9 @@ int main(int argc, char** argv) {
     const Scenario sc = load_scenario(scenario_path);
     const World w = load_world(sc.world_path);
     if (header)
-      std::printf("%-7s %-7s %3s %8s %8s %8s %7s %7s %7s %7s %7s %7s %7s  %s\n", "firms", "links",
-                  "thr", "setup_ms", "run_s", "cpu_s", "us/day", "events", "inv+ord", "dem+rat",
-                  "ship", "policy", "metrics", "scenario");
+      std::printf("%-7s %-7s %3s %8s %8s %8s %9s %7s %7s %7s %7s %7s %7s %7s  %s\n", "firms",
+                  "links", "thr", "setup_ms", "run_s", "cpu_s", "Mlinkd/s", "us/day", "events",
+                  "inv+ord", "dem+rat", "ship", "policy", "metrics", "scenario");
     for (int th : threads) {
       RunOptions opt;
       opt.threads = th;
@@ -168,8 +170,9 @@ int main(int argc, char** argv) {
       }
       const double us = 1e6 / double(sc.days);
       std::printf(
-          "%-7zu %-7zu %3d %8.2f %8.3f %8.3f %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f  %s\n",
-          w.num_firms(), w.num_links(), th, setup_s * 1e3, run_s, cpu_s, run_s * us, pt.events * us,
+          "%-7zu %-7zu %3d %8.2f %8.3f %8.3f %9.1f %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f  %s\n",
+          w.num_firms(), w.num_links(), th, setup_s * 1e3, run_s, cpu_s,
+          double(w.num_links()) * sc.days / (run_s - setup_s) / 1e6, run_s * us, pt.events * us,
           pt.inventory_orders * us, pt.demand_production_rationing * us, pt.shipping * us,
           pt.policies * us, pt.metrics * us, scenario_path.c_str());
       std::fflush(stdout);
