@@ -69,8 +69,8 @@ inline World random_world(std::uint32_t n, std::uint64_t seed) {
   for (int p = 0; p < 6; ++p)
     ms.push_back(b.material(numbered("m", std::uint64_t(p)),
                             p % 2 ? std::optional<double>(5.0 + 10 * p) : std::nullopt));
-  b.world().lead_times.domestic = 1;
-  b.world().lead_times.international = 4;
+  b.tables().lead_times.domestic = 1;
+  b.tables().lead_times.international = 4;
   for (std::uint32_t i = 0; i < n; ++i) {
     std::optional<double> inv;
     if (i % 7 == 0) inv = 3.0 + 20.0 * u(rng);

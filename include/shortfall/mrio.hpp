@@ -80,7 +80,7 @@ struct MrioReport {
 /// Firm shares of a sector split into k firms: Zipf, s_j = (1/j) / sum_{i<=k} 1/i, j = 1..k.
 std::vector<double> zipf_shares(std::uint32_t k);
 
-/// The explicit world of a table (finalized). Throws InputError for options that do not fit.
+/// The explicit world of a table (checked). Throws InputError for options that do not fit.
 World build_mrio_world(const MrioTable& table, const MrioOptions& options,
                        MrioReport* report = nullptr);
 

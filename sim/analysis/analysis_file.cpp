@@ -86,21 +86,21 @@ class H5 : public detail::H5Writer {
 
 std::vector<std::string> codes(const World& w) {
   std::vector<std::string> v;
-  for (auto& c : w.countries) v.push_back(c.code);
+  for (auto& c : w.countries()) v.push_back(c.code);
   return v;
 }
 std::vector<std::string> names(const World& w) {
   std::vector<std::string> v;
-  for (auto& c : w.countries) v.push_back(c.name);
+  for (auto& c : w.countries()) v.push_back(c.name);
   return v;
 }
 std::vector<std::string> material_ids(const World& w, const std::vector<MaterialId>& ids) {
   std::vector<std::string> v;
-  for (auto p : ids) v.push_back(w.materials[p].id);
+  for (auto p : ids) v.push_back(w.materials()[p].id);
   return v;
 }
 std::vector<MaterialId> all_materials(const World& w) {
-  std::vector<MaterialId> v(w.materials.size());
+  std::vector<MaterialId> v(w.materials().size());
   std::iota(v.begin(), v.end(), MaterialId(0));
   return v;
 }
@@ -122,8 +122,8 @@ struct AnalysisFile {
   void close() { open.clear(); }
 
   void attributes() {
-    h.attr_string(file, "world_sha256", w.sha256);
-    h.attr_string(file, "world_source", w.source);
+    h.attr_string(file, "world_sha256", w.sha256());
+    h.attr_string(file, "world_source", w.source());
     h.attr_string(file, "program_version", kVersion);
     h.attr_string(file, "scenario_name", a.scenario_name);
     h.attr_string(file, "definitions", "docs/analysis.md");
@@ -191,11 +191,11 @@ struct AnalysisFile {
     h.doubles(g, "link_betweenness", a.btw.link, {sc, bc}, "1",
               "sum of the edge betweenness of (country, material) edges from supplier to "
               "buyer country, normalised by N(N-1)");
-    hid_t fm = keep(h.strings(g, "firm", w.firm_id, true));
+    hid_t fm = keep(h.strings(g, "firm", w.firm_id(), true));
     std::vector<std::string> fc(w.num_firms()), fmat(w.num_firms());
     for (FirmId i = 0; i < w.num_firms(); ++i) {
-      fc[i] = w.countries[w.firm_country[i]].code;
-      fmat[i] = w.materials[w.firm_material[i]].id;
+      fc[i] = w.countries()[w.firm_country()[i]].code;
+      fmat[i] = w.materials()[w.firm_material()[i]].id;
     }
     h.attach_strings(g, "firm_country", fc, fm);
     h.attach_strings(g, "firm_material", fmat, fm);
@@ -251,7 +251,7 @@ struct AnalysisFile {
 
   void esri() {
     hid_t g = grp("esri");
-    hid_t fm = keep(h.strings(g, "firm", w.firm_id, true));
+    hid_t fm = keep(h.strings(g, "firm", w.firm_id(), true));
     h.doubles(g, "esri", a.risk.esri, {fm}, "1",
               "mean over materials of the share of the material's world output lost when the "
               "firm stops (downstream and upstream cascade)");

@@ -41,11 +41,11 @@ Csr simple_graph(std::size_t n, std::vector<std::pair<std::uint32_t, std::uint32
 
 AggregateGraph aggregate_graph(const World& w) {
   AggregateGraph g;
-  const std::size_t C = w.countries.size(), M = w.materials.size();
+  const std::size_t C = w.countries().size(), M = w.materials().size();
   g.node_of.assign(C * M, -1);
   std::vector<char> present(C * M, 0);
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    present[w.firm_country[i] * M + w.firm_material[i]] = 1;
+    present[w.firm_country()[i] * M + w.firm_material()[i]] = 1;
   for (std::size_t key = 0; key < C * M; ++key) {
     if (!present[key]) continue;
     g.node_of[key] = std::int32_t(g.node_country.size());
@@ -54,9 +54,9 @@ AggregateGraph aggregate_graph(const World& w) {
   }
   g.node_output.assign(g.num_nodes(), 0.0);
   auto node = [&](FirmId i) {
-    return std::uint32_t(g.node_of[w.firm_country[i] * M + w.firm_material[i]]);
+    return std::uint32_t(g.node_of[w.firm_country()[i] * M + w.firm_material()[i]]);
   };
-  for (FirmId i = 0; i < w.num_firms(); ++i) g.node_output[node(i)] += w.baseline_output[i];
+  for (FirmId i = 0; i < w.num_firms(); ++i) g.node_output[node(i)] += w.baseline_output()[i];
   struct E {
     std::uint32_t u, v;
     LinkId link;
@@ -64,7 +64,8 @@ AggregateGraph aggregate_graph(const World& w) {
   std::vector<E> edges;
   edges.reserve(w.num_links());
   for (LinkId l = 0; l < w.num_links(); ++l)
-    if (w.link_flow[l] > 0) edges.push_back({node(w.link_supplier[l]), node(w.link_buyer[l]), l});
+    if (w.link_flow()[l] > 0)
+      edges.push_back({node(w.link_supplier()[l]), node(w.link_buyer()[l]), l});
   // Sorted by (u, v, link) so that the sums are taken in a fixed order.
   std::sort(edges.begin(), edges.end(), [](const E& a, const E& b) {
     return std::tie(a.u, a.v, a.link) < std::tie(b.u, b.v, b.link);
@@ -75,21 +76,21 @@ AggregateGraph aggregate_graph(const World& w) {
       g.edge_to.push_back(edges[k].v);
       g.edge_flow.push_back(0.0);
     }
-    g.edge_flow.back() += w.link_flow[edges[k].link];
+    g.edge_flow.back() += w.link_flow()[edges[k].link];
   }
   return g;
 }
 
 std::vector<MaterialId> end_products(const World& w) {
-  const std::size_t M = w.materials.size();
+  const std::size_t M = w.materials().size();
   std::vector<char> bought(M, 0), has_inputs(M, 0);
   for (LinkId l = 0; l < w.num_links(); ++l) {
-    bought[w.firm_material[w.link_supplier[l]]] = 1;
-    has_inputs[w.firm_material[w.link_buyer[l]]] = 1;
+    bought[w.firm_material()[w.link_supplier()[l]]] = 1;
+    has_inputs[w.firm_material()[w.link_buyer()[l]]] = 1;
   }
   std::vector<MaterialId> out;
   for (MaterialId p = 0; p < M; ++p)
-    if (w.materials[p].tier == "end" || (!bought[p] && has_inputs[p])) out.push_back(p);
+    if (w.materials()[p].tier == "end" || (!bought[p] && has_inputs[p])) out.push_back(p);
   return out;
 }
 
@@ -103,7 +104,7 @@ std::vector<MaterialId> end_products(const World& w) {
 
 Dependency dependency(const World& w, const AggregateGraph& g) {
   Dependency dep;
-  const std::size_t C = w.countries.size(), M = w.materials.size(), N = g.num_nodes();
+  const std::size_t C = w.countries().size(), M = w.materials().size(), N = g.num_nodes();
   dep.countries = C;
   dep.materials = M;
   dep.end_product = end_products(w);
@@ -221,7 +222,7 @@ struct BackEdgeRecorder : boost::default_dfs_visitor {
 
 PassThrough pass_through(const World& w, const AggregateGraph& g) {
   PassThrough pt;
-  const std::size_t C = w.countries.size(), M = w.materials.size(), N = g.num_nodes();
+  const std::size_t C = w.countries().size(), M = w.materials().size(), N = g.num_nodes();
   pt.countries = C;
   pt.end_product = end_products(w);
   const std::size_t E = pt.end_product.size();
@@ -312,13 +313,13 @@ PassThrough pass_through(const World& w, const AggregateGraph& g) {
 
 Betweenness betweenness(const World& w, const AggregateGraph& g, std::size_t max_firms) {
   Betweenness b;
-  const std::size_t C = w.countries.size(), M = w.materials.size(), N = g.num_nodes();
+  const std::size_t C = w.countries().size(), M = w.materials().size(), N = g.num_nodes();
   const std::size_t n = w.num_firms();
   if (n <= max_firms && n > 0) {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;
     edges.reserve(w.num_links());
     for (LinkId l = 0; l < w.num_links(); ++l)
-      edges.emplace_back(w.link_supplier[l], w.link_buyer[l]);
+      edges.emplace_back(w.link_supplier()[l], w.link_buyer()[l]);
     Csr csr = simple_graph(n, std::move(edges));
     b.firm.assign(n, 0.0);
     boost::brandes_betweenness_centrality(

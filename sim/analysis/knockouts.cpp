@@ -35,8 +35,8 @@ void simulate_knockout(const World& w, const ModelParams& model,
   ev.description = "knockout of " + ko.label;
   if (ko.kind == Knockout::kCountryLink) {
     ev.type = EventType::kExportControl;
-    ev.exporters = {w.countries[ko.a].code};
-    ev.targets = {w.countries[ko.b].code};
+    ev.exporters = {w.countries()[ko.a].code};
+    ev.targets = {w.countries()[ko.b].code};
     ev.materials = {"all"};
     ev.license_share = 0.0;
   } else {
@@ -44,10 +44,10 @@ void simulate_knockout(const World& w, const ModelParams& model,
     ev.loss = 1.0;
     ev.recovery.type = RecoveryType::kNone;
     if (ko.kind == Knockout::kFirm) {
-      ev.firms.firms = {w.firm_id[ko.a]};
+      ev.firms.firms = {w.firm_id()[ko.a]};
     } else {
-      ev.firms.countries = {w.countries[ko.a].code};
-      ev.firms.materials = {w.materials[ko.b].id};
+      ev.firms.countries = {w.countries()[ko.a].code};
+      ev.firms.materials = {w.materials()[ko.b].id};
     }
   }
   sc.events.push_back(std::move(ev));
@@ -55,23 +55,23 @@ void simulate_knockout(const World& w, const ModelParams& model,
   opt.threads = 1;
   opt.days = days;
   Simulation sim(w, sc, opt);
-  const std::size_t E = end_product.size(), M = w.materials.size();
+  const std::size_t E = end_product.size(), M = w.materials().size();
   std::vector<std::int32_t> slot(M, -1);
   for (std::size_t e = 0; e < E; ++e) slot[end_product[e]] = std::int32_t(e);
   std::vector<FirmId> firms;
   std::vector<double> base(E, 0.0), lost(E, 0.0);
   for (FirmId i = 0; i < w.num_firms(); ++i) {
-    std::int32_t e = slot[w.firm_material[i]];
-    if (e >= 0 && w.final_demand[i] > 0) {
+    std::int32_t e = slot[w.firm_material()[i]];
+    if (e >= 0 && w.final_demand()[i] > 0) {
       firms.push_back(i);
-      base[std::size_t(e)] += w.final_demand[i];
+      base[std::size_t(e)] += w.final_demand()[i];
     }
   }
   // Firms removed by the knockout itself (their own final deliveries are not knock-on losses).
   auto removed = [&](FirmId i) {
     if (ko.kind == Knockout::kFirm) return i == ko.a;
     if (ko.kind == Knockout::kCountryMaterial)
-      return w.firm_country[i] == ko.a && w.firm_material[i] == ko.b;
+      return w.firm_country()[i] == ko.a && w.firm_material()[i] == ko.b;
     return false;
   };
   std::vector<double> lost_other(E, 0.0);
@@ -80,9 +80,9 @@ void simulate_knockout(const World& w, const ModelParams& model,
     ++simulated;
     auto c = sim.final_delivered();
     for (FirmId i : firms) {
-      const double l = std::max(0.0, w.final_demand[i] - c[i]);
-      lost[std::size_t(slot[w.firm_material[i]])] += l;
-      if (!removed(i)) lost_other[std::size_t(slot[w.firm_material[i]])] += l;
+      const double l = std::max(0.0, w.final_demand()[i] - c[i]);
+      lost[std::size_t(slot[w.firm_material()[i]])] += l;
+      if (!removed(i)) lost_other[std::size_t(slot[w.firm_material()[i]])] += l;
     }
   }
   ko.lost_share.assign(E, kNaN);
@@ -111,7 +111,7 @@ std::vector<Knockout> knockouts(const World& w, const AggregateGraph& g, const M
                                 int threads) {
   std::vector<Knockout> out;
   if (k <= 0) return out;
-  const std::size_t C = w.countries.size(), M = w.materials.size(), E = end_product.size();
+  const std::size_t C = w.countries().size(), M = w.materials().size(), E = end_product.size();
   const std::size_t kk = std::size_t(k);
   auto add = [&](Knockout::Kind kind, std::uint32_t a, std::uint32_t b) {
     for (const auto& o : out)
@@ -166,17 +166,17 @@ std::vector<Knockout> knockouts(const World& w, const AggregateGraph& g, const M
   for (auto& ko : out) {
     switch (ko.kind) {
       case Knockout::kFirm:
-        ko.label = w.firm_id[ko.a];
+        ko.label = w.firm_id()[ko.a];
         ko.betweenness = btw.firm.empty() ? kNaN : btw.firm[ko.a];
         ko.static_score = firm_static[ko.a];
         break;
       case Knockout::kCountryMaterial:
-        ko.label = w.countries[ko.a].code + " " + w.materials[ko.b].id;
+        ko.label = w.countries()[ko.a].code + " " + w.materials()[ko.b].id;
         ko.betweenness = btw.node[ko.a * M + ko.b];
         ko.static_score = node_static[ko.a * M + ko.b];
         break;
       case Knockout::kCountryLink:
-        ko.label = w.countries[ko.a].code + "->" + w.countries[ko.b].code;
+        ko.label = w.countries()[ko.a].code + "->" + w.countries()[ko.b].code;
         ko.betweenness = btw.link[ko.a * C + ko.b];
         ko.static_score = link_static[ko.a * C + ko.b];
         break;

@@ -124,11 +124,11 @@ struct Tables {
   const World& w;
   std::ostream& os;
   std::size_t top;  ///< rows per table
-  std::size_t C = w.countries.size(), M = w.materials.size();
+  std::size_t C = w.countries().size(), M = w.materials().size();
   const std::vector<MaterialId>& E = a.dep.end_product;
 
-  std::string cname(std::size_t c) const { return w.countries[c].name; }
-  std::string mid(std::size_t p) const { return w.materials[p].id; }
+  std::string cname(std::size_t c) const { return w.countries()[c].name; }
+  std::string mid(std::size_t p) const { return w.materials()[p].id; }
 
   /// The dependency table, world level.
   void world_dependency() const {
@@ -241,7 +241,7 @@ struct Tables {
       os << "Chokepoints by betweenness: firms\n";
       TextTable t({{"firm"}, {"country"}, {"material"}, {"betweenness", true}});
       for (auto i : top_k(a.btw.firm, top))
-        t.add({w.firm_id[i], w.countries[w.firm_country[i]].code, mid(w.firm_material[i]),
+        t.add({w.firm_id()[i], w.countries()[w.firm_country()[i]].code, mid(w.firm_material()[i]),
                num(a.btw.firm[i], "%.4g")});
       t.print(os);
     } else {
@@ -286,7 +286,7 @@ struct Tables {
         if (ko.knock_on_share[e] > ko.knock_on_share[we] || !std::isfinite(ko.knock_on_share[we]))
           we = e;
       std::string prod =
-          ko.knock_on_share.empty() || !(ko.knock_on_worst > 0) ? "-" : w.materials[E[we]].id;
+          ko.knock_on_share.empty() || !(ko.knock_on_worst > 0) ? "-" : w.materials()[E[we]].id;
       t.add({kinds[ko.kind], ko.label, pct(ko.knock_on_worst), pct(ko.worst), prod, pct(ko.mean),
              num(ko.betweenness, "%.4g"), num(ko.static_score, "%.3g")});
     }
@@ -312,9 +312,9 @@ struct Tables {
         std::size_t wp = 0;
         for (std::size_t p = 1; p < M; ++p)
           if (a.risk.loss_by_material[i * M + p] > a.risk.loss_by_material[i * M + wp]) wp = p;
-        worst = w.materials[wp].id;
+        worst = w.materials()[wp].id;
       }
-      t.add({w.firm_id[i], w.countries[w.firm_country[i]].code, mid(w.firm_material[i]),
+      t.add({w.firm_id()[i], w.countries()[w.firm_country()[i]].code, mid(w.firm_material()[i]),
              pct(a.risk.esri[i]), pct(a.risk.esri_max[i]), worst, pct(a.risk.esri_downstream[i]),
              pct(a.risk.esri_upstream[i])});
     }
@@ -330,7 +330,7 @@ void print_analysis(const Analysis& a, const World& w, std::ostream& os, int top
   const auto& E = a.dep.end_product;
   for (const auto& n : a.notes) os << "Note: " << n << "\n";
   os << "End products: ";
-  for (std::size_t e = 0; e < E.size(); ++e) os << (e ? ", " : "") << w.materials[E[e]].id;
+  for (std::size_t e = 0; e < E.size(); ++e) os << (e ? ", " : "") << w.materials()[E[e]].id;
   if (E.empty()) os << "none (no material of tier 'end', and every material is bought as input)";
   os << "\n\n";
   Tables t{a, w, os, top};

@@ -106,7 +106,7 @@ void run_cascade(const World& w, const detail::Network& net, FirmId failed, Casc
           for (detail::Slot sl = net.slot_begin[i]; sl < net.slot_begin[i + 1]; ++sl) {
             double got = 0.0, base = 0.0;
             for (detail::Lane l = net.slot_lane_begin[sl]; l < net.slot_lane_begin[sl + 1]; ++l) {
-              const double z = w.link_flow[net.lane_link[l]];
+              const double z = w.link_flow()[net.lane_link[l]];
               got += z * s.hd[net.lane_supplier[l]];
               base += z;
             }
@@ -123,14 +123,14 @@ void run_cascade(const World& w, const detail::Network& net, FirmId failed, Casc
     drain(
         s, s.hu, s.touched_u,
         [&](FirmId i) {
-          if (!(w.baseline_output[i] > 0)) return 1.0;
+          if (!(w.baseline_output()[i] > 0)) return 1.0;
           double lost = 0.0;
           for (detail::Lane q = net.out_begin[i]; q < net.out_begin[i + 1]; ++q) {
             const detail::Lane l = net.out_lane[q];
             const FirmId k = net.lane_buyer[l];
-            lost += w.link_flow[net.lane_link[l]] * (1.0 - std::min(s.hd[k], s.hu[k]));
+            lost += w.link_flow()[net.lane_link[l]] * (1.0 - std::min(s.hd[k], s.hu[k]));
           }
-          return 1.0 - lost / w.baseline_output[i];
+          return 1.0 - lost / w.baseline_output()[i];
         },
         push_suppliers);
   }
@@ -145,7 +145,7 @@ void material_loss(const World& w, CascadeScratch& s, std::vector<FirmId>& firms
   firms.erase(std::unique(firms.begin(), firms.end()), firms.end());
   std::fill(loss.begin(), loss.end(), 0.0);
   for (FirmId j : firms)
-    loss[w.firm_material[j]] += w.baseline_output[j] * (1.0 - std::min(s.hd[j], s.hu[j]));
+    loss[w.firm_material()[j]] += w.baseline_output()[j] * (1.0 - std::min(s.hd[j], s.hu[j]));
 }
 
 }  // namespace
@@ -160,7 +160,7 @@ std::vector<double> cascade(const World& world, FirmId failed, CascadeMode mode)
 
 SystemicRisk systemic_risk(const World& w, int threads) {
   SystemicRisk r;
-  const std::size_t n = w.num_firms(), M = w.materials.size();
+  const std::size_t n = w.num_firms(), M = w.materials().size();
   r.materials = M;
   r.esri.assign(n, 0.0);
   r.esri_max.assign(n, 0.0);
@@ -169,7 +169,7 @@ SystemicRisk systemic_risk(const World& w, int threads) {
   const bool keep_matrix = double(n) * double(M) <= 5e7;
   if (keep_matrix) r.loss_by_material.assign(n * M, 0.0);
   std::vector<double> out(M, 0.0);
-  for (FirmId i = 0; i < n; ++i) out[w.firm_material[i]] += w.baseline_output[i];
+  for (FirmId i = 0; i < n; ++i) out[w.firm_material()[i]] += w.baseline_output()[i];
   std::size_t with_output = 0;
   for (double x : out) with_output += x > 0;
   if (n == 0 || with_output == 0) return r;

@@ -56,9 +56,9 @@ Command add_analyze_command(CLI::App& app) {
     args->opt.esri = !args->no_esri;
     Analysis a = analyze(in.world, in.scenario.model, args->opt);
     if (in.from_scenario) a.scenario_name = in.scenario.name;
-    std::cout << "world       " << in.world.source << " (" << in.world.num_firms() << " firms, "
-              << in.world.num_links() << " links, " << in.world.countries.size() << " countries, "
-              << in.world.materials.size() << " materials; " << a.graph.num_nodes()
+    std::cout << "world       " << in.world.source() << " (" << in.world.num_firms() << " firms, "
+              << in.world.num_links() << " links, " << in.world.countries().size() << " countries, "
+              << in.world.materials().size() << " materials; " << a.graph.num_nodes()
               << " (country, material) nodes, " << a.graph.edge_from.size() << " edges)\n";
     if (in.from_scenario) std::cout << "parameters  from scenario " << in.scenario.name << "\n";
     if (args->quiet)

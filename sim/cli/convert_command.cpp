@@ -32,11 +32,11 @@ int run_convert(const ConvertArgs& a) {
   const auto t2 = Clock::now();
   const World back = load_binary_world(a.out);  // what every later load will do, checked once
   const auto t3 = Clock::now();
-  if (back.sha256 != w.sha256)
+  if (back.sha256() != w.sha256())
     throw InternalError(a.out + ": the binary world does not read back as the world written");
   auto s = [](auto d) { return std::chrono::duration<double>(d).count(); };
   std::printf("world       %s: %zu firms, %zu links (sha256 %s)\n", a.world.c_str(), w.num_firms(),
-              w.num_links(), w.sha256.c_str());
+              w.num_links(), w.sha256().c_str());
   std::printf("written to  %s\n", a.out.c_str());
   std::printf("seconds     %.3f to load the original, %.3f to write, %.3f to load the binary\n",
               s(t1 - t0), s(t2 - t1), s(t3 - t2));

@@ -43,7 +43,7 @@ void publish_world(const World& w, const std::string& dir) {
       throw IoError((target / entry.path().filename()).string() +
                     ": cannot move the file into place (" + ec.message() + ")");
   }
-  if (w.final_demand_split.empty()) fs::remove(target / "final_demand_split.csv", ec);
+  if (w.final_demand_split().empty()) fs::remove(target / "final_demand_split.csv", ec);
   fs::remove_all(partial, ec);
 }
 
@@ -62,7 +62,7 @@ int run_import(const ImportArgs& a) {
   MrioReport r;
   const World w = build_mrio_world(table, opt, &r);
   publish_world(w, a.out);
-  const std::string unit = w.materials.front().unit;
+  const std::string unit = w.materials().front().unit;
   std::printf(
       "table       %s (%s): %zu countries, %zu sectors, %zu entries, %zu missing cells "
       "read as 0\n",

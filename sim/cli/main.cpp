@@ -51,8 +51,8 @@ double seconds_since(Clock::time_point t0) {
 
 void print_world(const World& w, std::ostream& os) {
   WorldStats s = w.stats();
-  os << "world       " << w.source << "\n"
-     << "sha256      " << w.sha256 << "\n"
+  os << "world       " << w.source() << "\n"
+     << "sha256      " << w.sha256() << "\n"
      << "countries   " << s.countries << "\n"
      << "materials   " << s.materials << "\n"
      << "firms       " << s.firms << " (" << s.raw_firms << " without inputs, "
@@ -122,7 +122,7 @@ class SummaryRecorder final : public Recorder {
     for (std::size_t r = 0; r < std::min(top, idx.size()); ++r) {
       const std::size_t k = idx[r];
       std::snprintf(line, sizeof line, "  %-8s %-24s %12s %10s %12s %12s %9d %9d\n",
-                    w.countries[k / nm].code.c_str(), w.materials[k % nm].id.c_str(),
+                    w.countries()[k / nm].code.c_str(), w.materials()[k % nm].id.c_str(),
                     num(m.output_lost_days[k], base.output[k] > 0).c_str(),
                     num(100.0 * m.peak_output_loss[k], base.output[k] > 0).c_str(),
                     num(m.shortage_days[k], base.use[k] > 0).c_str(),
@@ -146,7 +146,7 @@ class SummaryRecorder final : public Recorder {
                   "unmet final demand");
     os << line;
     for (std::size_t r = 0; r < std::min(top, cs.size()); ++r) {
-      std::snprintf(line, sizeof line, "  %-8s %16.4g %20.4g\n", w.countries[cs[r]].code.c_str(),
+      std::snprintf(line, sizeof line, "  %-8s %16.4g %20.4g\n", w.countries()[cs[r]].code.c_str(),
                     v.output_lost[cs[r]], v.unmet_final[cs[r]]);
       os << line;
     }
@@ -195,8 +195,8 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
   if (!quiet) {
     std::cout << "scenario    " << sc.name << " (" << scenario_path << ")\n";
     std::cout << "world       " << world.num_firms() << " firms, " << world.num_links()
-              << " links, " << world.countries.size() << " countries, " << world.materials.size()
-              << " materials\n";
+              << " links, " << world.countries().size() << " countries, "
+              << world.materials().size() << " materials\n";
     char buf[200];
     double link_days = double(world.num_links()) * sim.total_days();
     std::snprintf(buf, sizeof buf,
@@ -295,10 +295,10 @@ cli::Command add_validate_command(CLI::App& app) {
 /// split by destination (docs/model.md section 1).
 void print_world_v2(const World& w) {
   std::size_t u = 0, v = 0, split = 0;
-  for (const auto& m : w.materials) u += m.utilisation ? 1 : 0, v += m.unit_value ? 1 : 0;
+  for (const auto& m : w.materials()) u += m.utilisation ? 1 : 0, v += m.unit_value ? 1 : 0;
   for (FirmId i = 0; i < w.num_firms(); ++i) {
-    const auto b = w.final_dest_begin[i], e = w.final_dest_begin[i + 1];
-    split += e > b + 1 || (e == b + 1 && w.final_dest_country[b] != w.firm_country[i]);
+    const auto b = w.final_dest_begin()[i], e = w.final_dest_begin()[i + 1];
+    split += e > b + 1 || (e == b + 1 && w.final_dest_country()[b] != w.firm_country()[i]);
   }
   std::cout << "materials   " << u << " with utilisation, " << v << " with unit_value\n"
             << "final use   " << split

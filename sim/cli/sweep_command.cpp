@@ -181,7 +181,7 @@ void install_signals() {
 void print_summary(const Loaded& l, const std::string& out, std::size_t ran, std::size_t before,
                    double seconds, int threads, int ranks) {
   char buf[256];
-  std::cout << "world       " << l.world.source << ": " << l.world.num_firms() << " firms, "
+  std::cout << "world       " << l.world.source() << ": " << l.world.num_firms() << " firms, "
             << l.world.num_links() << " links\n";
   std::snprintf(buf, sizeof buf, "ran         %zu runs in %.2f s (%.1f runs/s) on %d thread%s%s",
                 ran, seconds, seconds > 0 ? double(ran) / seconds : 0.0, threads,

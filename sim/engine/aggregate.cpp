@@ -24,7 +24,7 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
   static_assert(!(kAll && kCover));
   constexpr std::array<bool, 7> kOn = cm_sums(kAll, kCover);
   constexpr std::size_t kSeries = std::size_t(std::count(kOn.begin(), kOn.end(), true));
-  const std::size_t ncm = world.countries.size() * world.materials.size();
+  const std::size_t ncm = world.countries().size() * world.materials().size();
   const std::size_t n = world.num_firms();
   std::vector<double>* series[6] = {&out.production,    &out.output_lost,
                                     &out.shortage,      &out.unmet_final_demand,
@@ -83,7 +83,7 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
   // Every array behind a local restrict pointer, loaded once (not reloaded from `this` after
   // each store into the sums), and max(0, .) of the shortage without a branch (its sign comes
   // and goes with the shock): the same operations in the same order as slot_shortage.
-  const std::size_t nm = world.materials.size();
+  const std::size_t nm = world.materials().size();
   double* __restrict production = dst[0];
   double* __restrict lost = dst[1];
   double* __restrict shortage = dst[2];
@@ -91,12 +91,12 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
   double* __restrict backlog = dst[4];
   double* __restrict stock = dst[5];
   double* __restrict use = dst[6];
-  const std::uint32_t* __restrict dest_begin = world.final_dest_begin.data();
-  const CountryId* __restrict dest_country = world.final_dest_country.data();
-  const double* __restrict dest_amount = world.final_dest_amount.data();
+  const std::uint32_t* __restrict dest_begin = world.final_dest_begin().data();
+  const CountryId* __restrict dest_country = world.final_dest_country().data();
+  const double* __restrict dest_amount = world.final_dest_amount().data();
   const double* __restrict capped = fd_capped.empty() ? nullptr : fd_capped.data();
-  const CountryId* __restrict firm_country = world.firm_country.data();
-  const MaterialId* __restrict firm_material = world.firm_material.data();
+  const CountryId* __restrict firm_country = world.firm_country().data();
+  const MaterialId* __restrict firm_material = world.firm_material().data();
   const double* __restrict xs = x.data();
   const double* __restrict x0s = x0.data();
   const double* __restrict caps = cap.data();

@@ -156,7 +156,7 @@ class In {
 
 std::string identity(const Simulation& sim) {
   detail::Sha256 h;
-  h.update(sim.world().sha256);
+  h.update(sim.world().sha256());
   h.update(sim.scenario().text);
   h.update_pod(sim.total_days());
   return h.hex();

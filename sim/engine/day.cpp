@@ -59,13 +59,13 @@ void Simulation::Impl::check_finite(int t) const {
     for (std::size_t k = 0; k < v.size(); ++k)
       if (!std::isfinite(v[k])) fail(std::string(name) + " " + who(k), v[k]);
   };
-  auto firm = [&](std::size_t i) { return "of firm '" + world.firm_id[i] + "'"; };
+  auto firm = [&](std::size_t i) { return "of firm '" + world.firm_id()[i] + "'"; };
   auto lane = [&](std::size_t l) {
-    return "of the link " + world.firm_id[sup(Lane(l))] + " -> " + world.firm_id[buy(Lane(l))];
+    return "of the link " + world.firm_id()[sup(Lane(l))] + " -> " + world.firm_id()[buy(Lane(l))];
   };
   auto slot = [&](std::size_t s) {
-    return "of firm '" + world.firm_id[net.slot_firm[s]] + "' (input " +
-           world.materials[net.slot_material[s]].id + ")";
+    return "of firm '" + world.firm_id()[net.slot_firm[s]] + "' (input " +
+           world.materials()[net.slot_material[s]].id + ")";
   };
   check(x, "production", firm);
   check(D, "demand", firm);
@@ -86,8 +86,8 @@ void Simulation::Impl::check_finite(int t) const {
   if (options.metrics) {
     const RunMetrics m = metrics.result();
     auto pair = [&](std::size_t k) {
-      return "of " + world.countries[k / m.materials].code + " " +
-             world.materials[k % m.materials].id;
+      return "of " + world.countries()[k / m.materials].code + " " +
+             world.materials()[k % m.materials].id;
     };
     check(m.output_lost_days, "output lost", pair);
     check(m.shortage_days, "input shortage", pair);

@@ -416,14 +416,14 @@ struct Simulation::Impl : RunState {
   bool firm_selected(const Selector& sel, const std::vector<bool>& cmask,
                      const std::vector<bool>& exc, const std::vector<bool>& mmask,
                      const std::vector<bool>& mexc, FirmId i) const {
-    return cmask[world.firm_country[i]] && !exc[world.firm_country[i]] &&
-           mmask[world.firm_material[i]] && !mexc[world.firm_material[i]] && (void(sel), true);
+    return cmask[world.firm_country()[i]] && !exc[world.firm_country()[i]] &&
+           mmask[world.firm_material()[i]] && !mexc[world.firm_material()[i]] && (void(sel), true);
   }
 
   FirmSet resolve_firms(const Event& ev) const;
 
   bool between_match(const Event& ev, Lane l) const {
-    return between_countries(ev, world.firm_country[sup(l)], world.firm_country[buy(l)]);
+    return between_countries(ev, world.firm_country()[sup(l)], world.firm_country()[buy(l)]);
   }
   bool between_countries(const Event& ev, CountryId a, CountryId b) const {
     if (a == b) return false;  // trade cuts and transport disruptions act across borders
@@ -444,7 +444,7 @@ struct Simulation::Impl : RunState {
   void recompute_final_demand();
   /// What the final users of destination entry k wanted today, before any cap.
   [[nodiscard]] double final_want(FirmId j, std::uint32_t k) const {
-    return world.final_dest_amount[k] * demand_factor[j];
+    return world.final_dest_amount()[k] * demand_factor[j];
   }
 
   void recompute_controls(int t);
@@ -540,7 +540,7 @@ struct Simulation::Impl : RunState {
   /// Waterfill's weight of supplier j from its customers' Z0 now.
   void refresh_weight(FirmId j) {
     std::vector<double> buf;
-    wf_weight[j] = detail::waterfill_weight(customers(j, z0_out, buf), world.final_demand[j]);
+    wf_weight[j] = detail::waterfill_weight(customers(j, z0_out, buf), world.final_demand()[j]);
   }
   void refresh_weights() {
     for (FirmId j = 0; j < FirmId(wf_weight.size()); ++j) refresh_weight(j);

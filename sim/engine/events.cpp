@@ -85,11 +85,11 @@ void Simulation::Impl::apply_events(int t) {
 }
 
 void Simulation::Impl::recompute_final_demand() {
-  const auto& begin = world.final_dest_begin;
-  const auto& amount = world.final_dest_amount;
+  const auto& begin = world.final_dest_begin();
+  const auto& amount = world.final_dest_amount();
   for (FirmId i = 0; i < world.num_firms(); ++i) {
     const double f = demand_factor[i];
-    double claim = world.final_demand[i] * f;
+    double claim = world.final_demand()[i] * f;
     for (std::uint32_t k = begin[i]; k < begin[i + 1]; ++k) {
       const double want = amount[k] * f;
       double capped = want;
@@ -100,7 +100,7 @@ void Simulation::Impl::recompute_final_demand() {
       if (!fd_capped.empty()) fd_capped[k] = capped;
     }
     C[i] = std::max(0.0, claim);
-    C_want[i] = world.final_demand[i] * f;
+    C_want[i] = world.final_demand()[i] * f;
   }
 }
 
@@ -115,24 +115,27 @@ void Simulation::Impl::recompute_controls(int t) {
       for (Lane l = 0; l < Lane(z0.size()); ++l)
         if (between_match(ev, l)) cap_share[l] = 0.0, ++matched;
       for (FirmId j = 0; j < FirmId(world.num_firms()) && !fd_share.empty(); ++j)
-        for (std::uint32_t k = world.final_dest_begin[j]; k < world.final_dest_begin[j + 1]; ++k)
-          if (between_countries(ev, world.firm_country[j], world.final_dest_country[k]))
+        for (std::uint32_t k = world.final_dest_begin()[j]; k < world.final_dest_begin()[j + 1];
+             ++k)
+          if (between_countries(ev, world.firm_country()[j], world.final_dest_country()[k]))
             fd_share[k] = 0.0;
     } else if (ev.type == EventType::kExportControl) {
       const ExportControlReach& reach = control_reach[k];
       for (Lane l = 0; l < Lane(z0.size()); ++l) {
         FirmId j = sup(l), i = buy(l);
-        if (reach.applies(world.firm_country[j], world.firm_material[j], world.firm_country[i])) {
+        if (reach.applies(world.firm_country()[j], world.firm_material()[j],
+                          world.firm_country()[i])) {
           cap_share[l] = std::min(cap_share[l], ev.license_share);
           ++matched;
         }
       }
       // Model 4: exports to final users in the targets, with final_demand_controls.
       for (FirmId j = 0; j < FirmId(world.num_firms()) && !fd_share.empty(); ++j) {
-        const CountryId cj = world.firm_country[j];
-        const MaterialId pj = world.firm_material[j];
-        for (std::uint32_t k = world.final_dest_begin[j]; k < world.final_dest_begin[j + 1]; ++k)
-          if (reach.applies(cj, pj, world.final_dest_country[k]))
+        const CountryId cj = world.firm_country()[j];
+        const MaterialId pj = world.firm_material()[j];
+        for (std::uint32_t k = world.final_dest_begin()[j]; k < world.final_dest_begin()[j + 1];
+             ++k)
+          if (reach.applies(cj, pj, world.final_dest_country()[k]))
             fd_share[k] = std::min(fd_share[k], ev.license_share);
       }
     } else {

@@ -15,7 +15,7 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
       cancel(opt.cancel),
       options(opt),
       profile(opt.profile),
-      x0(w.baseline_output) {
+      x0(w.baseline_output()) {
   init_firms();
   init_lanes_and_slots();
   const std::vector<std::int32_t> max_lead = init_events();
@@ -35,7 +35,7 @@ void Simulation::Impl::init_firms() {
   destocking = s.model.destocking;
   cap_base.resize(n);
   for (FirmId i = 0; i < n; ++i) {
-    const auto& own = w.materials[w.firm_material[i]].utilisation;
+    const auto& own = w.materials()[w.firm_material()[i]].utilisation;
     const double u0 = own && !s.model.is_preset() ? *own : s.model.utilisation;
     cap_base[i] = x0[i] / u0;  // x0 itself where u0 = 1
   }
@@ -43,10 +43,10 @@ void Simulation::Impl::init_firms() {
   x_new = x0;
   D = x0;
   cap = cap_base;
-  C = w.final_demand;
-  C_want = w.final_demand;
+  C = w.final_demand();
+  C_want = w.final_demand();
   if (opt.metrics) metrics = MetricsAccumulator(w);
-  c = w.final_demand;
+  c = w.final_demand();
   delta.assign(n, 0.0);
   delta0.assign(n, 0.0);
   alpha.assign(n, 1.0);
@@ -68,9 +68,9 @@ void Simulation::Impl::init_lanes_and_slots() {
   lane_class.resize(m);
   for (Lane l = 0; l < m; ++l) {
     LinkId link = net.lane_link[l];
-    z0[l] = w.link_flow[link];
-    base_lead[l] = w.link_lead_time[link];
-    CountryId cs = w.firm_country[net.lane_supplier[l]], cb = w.firm_country[net.lane_buyer[l]];
+    z0[l] = w.link_flow()[link];
+    base_lead[l] = w.link_lead_time()[link];
+    CountryId cs = w.firm_country()[net.lane_supplier[l]], cb = w.firm_country()[net.lane_buyer[l]];
     PriorityClass cls = PriorityClass::kRest;
     if (cs == cb) {
       cls = PriorityClass::kDomestic;
@@ -89,13 +89,14 @@ void Simulation::Impl::init_lanes_and_slots() {
   S.resize(m);
   for (Slot s = 0; s < ns; ++s) {
     FirmId i = net.slot_firm[s];
-    double nd = w.firm_inventory_days[i];
-    if (std::isnan(nd)) nd = w.materials[net.slot_material[s]].inventory_days.value_or(kNaN);
+    double nd = w.firm_inventory_days()[i];
+    if (std::isnan(nd)) nd = w.materials()[net.slot_material[s]].inventory_days.value_or(kNaN);
     if (std::isnan(nd)) nd = s_model_inventory_days();
     if (!(nd > 0.0))
-      throw InputError(SourceLocation{w.source, 0, 0, "inventory_days"},
-                       "expected inventory days > 0 for firm '" + w.firm_id[i] + "' input '" +
-                           w.materials[net.slot_material[s]].id + "', found " + std::to_string(nd));
+      throw InputError(SourceLocation{w.source(), 0, 0, "inventory_days"},
+                       "expected inventory days > 0 for firm '" + w.firm_id()[i] + "' input '" +
+                           w.materials()[net.slot_material[s]].id + "', found " +
+                           std::to_string(nd));
     slot_n[s] = nd;
     double a = 0.0, pool = 0.0;
     for (Lane l = net.slot_lane_begin[s]; l < net.slot_lane_begin[s + 1]; ++l) {
@@ -119,7 +120,7 @@ void Simulation::Impl::init_lanes_and_slots() {
     std::vector<std::uint8_t> flag(ns, 0);
     bool any = false;
     for (Slot s = 0; s < ns; ++s)
-      if (w.materials[net.slot_material[s]].distinct_parts &&
+      if (w.materials()[net.slot_material[s]].distinct_parts &&
           net.slot_lane_begin[s + 1] - net.slot_lane_begin[s] > 1) {
         flag[s] = 1;
         any = true;
@@ -151,8 +152,8 @@ std::vector<std::int32_t> Simulation::Impl::init_events() {
   }
   if (any_control) cap_share.assign(m, std::numeric_limits<double>::infinity());
   if (any_control && s.model.final_demand_controls)
-    fd_share.assign(w.final_dest_country.size(), std::numeric_limits<double>::infinity());
-  if (!fd_share.empty() || w.has_final_demand_split) fd_capped = w.final_dest_amount;
+    fd_share.assign(w.final_dest_country().size(), std::numeric_limits<double>::infinity());
+  if (!fd_share.empty() || w.has_final_demand_split()) fd_capped = w.final_dest_amount();
   return max_lead;
 }
 
@@ -183,9 +184,9 @@ void Simulation::Impl::init_rationing() {
 void Simulation::Impl::init_pipeline(const std::vector<std::int32_t>& max_lead) {
   const World& w = world;
   const std::size_t m = w.num_links();
-  unit_lead = w.lead_times.domestic == 1 && w.lead_times.international == 1 &&
+  unit_lead = w.lead_times().domestic == 1 && w.lead_times().international == 1 &&
               std::all_of(max_lead.begin(), max_lead.end(), [](auto v) { return v == 1; }) &&
-              std::all_of(w.lead_times.pairs.begin(), w.lead_times.pairs.end(),
+              std::all_of(w.lead_times().pairs.begin(), w.lead_times().pairs.end(),
                           [](const auto& kv) { return kv.second == 1; });
   fixed_lead = !unit_lead && max_lead == base_lead;
   ring_off.resize(unit_lead ? 0 : m);

@@ -37,7 +37,7 @@ void Simulation::resume(Recorder* recorder) {
 }
 
 void check_finite(const CountryMaterialDay& cm, int day, const World& world) {
-  const std::size_t nm = world.materials.size();
+  const std::size_t nm = world.materials().size();
   auto check = [&](const std::vector<double>& v, const char* name, bool nan_ok) {
     bool ok = true;
     for (double d : v)
@@ -46,7 +46,7 @@ void check_finite(const CountryMaterialDay& cm, int day, const World& world) {
     for (std::size_t k = 0; k < v.size(); ++k)
       if (!(std::isfinite(v[k]) || (nan_ok && std::isnan(v[k]))))
         throw InternalError("day " + std::to_string(day) + ": " + name + " of " +
-                            world.countries[k / nm].code + " " + world.materials[k % nm].id +
+                            world.countries()[k / nm].code + " " + world.materials()[k % nm].id +
                             " is " + std::to_string(v[k]) +
                             ", not a finite number: the model's state overflowed (a bug, or an "
                             "input beyond the documented bounds); no output is written. Please "
@@ -202,7 +202,7 @@ std::vector<std::string> Simulation::mechanisms() const {
 
 std::vector<CrisisRequest> Simulation::crisis_requests() const {
   std::vector<CrisisRequest> out;
-  const std::size_t nm = impl_->world.materials.size();
+  const std::size_t nm = impl_->world.materials().size();
   for (const auto& m : impl_->mechanisms)
     for (std::size_t k = 0; k < m.request_day.size(); ++k)
       if (m.request_day[k] >= 0)

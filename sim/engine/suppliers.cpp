@@ -94,7 +94,7 @@ std::pair<double, double> Simulation::Impl::ration(FirmId j, double xj, double d
       break;
     case Rationing::kWaterfill:
       a = detail::allot_waterfill_short(xj, wf_weight[j], customers(j, o_out, sc.orders),
-                                        customers(j, z0_out, sc.z0), C[j], world.final_demand[j],
+                                        customers(j, z0_out, sc.z0), C[j], world.final_demand()[j],
                                         sc.waterfill);
       code = encode_waterfill(a.level);
       break;

@@ -121,7 +121,7 @@ void overlap(const std::vector<double>& a, const std::vector<double>& b, Emit&& 
 /// and the remainder to `home`, the firm's own country. C0_{i,d} = share_d C0 for every
 /// destination but the one with the largest share (the first such in country order), which
 /// takes C0 minus the others; the others are rounded to multiples of ulp(C0) so that the parts
-/// add up to C0 exactly, in any order (World::finalize and the engine add them).
+/// add up to C0 exactly, in any order (World and the engine add them).
 /// Returns (country, amount) in country order; a single entry (home, C0) means no split.
 constexpr double kHuge = std::numeric_limits<double>::max();
 
@@ -511,7 +511,7 @@ World build_world(const Description& d, const std::vector<GenFirm>& firms, std::
   for (const auto& c : d.countries) builder.country(c.code, c.groups, c.name);
   for (const auto& m : d.materials) {
     MaterialId id = builder.material(m.id, m.inventory_days, m.unit);
-    Material& mat = builder.world().materials[id];
+    Material& mat = builder.tables().materials[id];
     mat.name = m.name;
     mat.tier = m.tier;
     mat.requalification_days = m.requalification_days;
@@ -535,14 +535,14 @@ World build_world(const Description& d, const std::vector<GenFirm>& firms, std::
     builder.link(s, b, f.amount, d.lead[firms[f.supplier].country][firms[f.buyer].country]);
   }
   for (const auto& e : destinations) builder.final_demand_to(new_id[e.firm], e.country, e.amount);
-  World& w = builder.world();
-  w.source = d.file;
-  w.lead_times.domestic = d.domestic;
-  w.lead_times.international = d.international;
+  WorldTables& t = builder.tables();
+  t.source = d.file;
+  t.lead_times.domestic = d.domestic;
+  t.lead_times.international = d.international;
   for (CountryId a = 0; a < nc; ++a)
     for (CountryId b = 0; b < nc; ++b) {
       int expected = a == b ? d.domestic : d.international;
-      if (d.lead[a][b] != expected) w.lead_times.pairs[{a, b}] = d.lead[a][b];
+      if (d.lead[a][b] != expected) t.lead_times.pairs[{a, b}] = d.lead[a][b];
     }
   return builder.build();
 }
@@ -568,7 +568,7 @@ Generated generate(const Description& d, std::uint64_t seed) {
 /// Recipes indexed by the world's material ids (matched by material id).
 std::vector<std::vector<std::pair<MaterialId, double>>> world_recipes(const Description& d,
                                                                       const World& w) {
-  std::vector<std::vector<std::pair<MaterialId, double>>> out(w.materials.size());
+  std::vector<std::vector<std::pair<MaterialId, double>>> out(w.materials().size());
   for (MaterialId q = 0; q < d.materials.size(); ++q) {
     auto wq = w.find_material(d.materials[q].id);
     if (!wq) continue;
@@ -584,25 +584,25 @@ double residual(const World& w,
                 const std::vector<std::vector<std::pair<MaterialId, double>>>& recipes) {
   const std::size_t n = w.num_firms();
   std::vector<std::size_t> begin(n + 1, 0);
-  for (FirmId i = 0; i < n; ++i) begin[i + 1] = begin[i] + recipes[w.firm_material[i]].size();
+  for (FirmId i = 0; i < n; ++i) begin[i + 1] = begin[i] + recipes[w.firm_material()[i]].size();
   std::vector<double> got(begin[n], 0.0);
   double worst = 0;
   for (LinkId l = 0; l < w.num_links(); ++l) {
-    FirmId i = w.link_buyer[l];
-    MaterialId q = w.firm_material[w.link_supplier[l]];
-    const auto& r = recipes[w.firm_material[i]];
+    FirmId i = w.link_buyer()[l];
+    MaterialId q = w.firm_material()[w.link_supplier()[l]];
+    const auto& r = recipes[w.firm_material()[i]];
     std::size_t k = 0;
     while (k < r.size() && r[k].first != q) ++k;
     if (k == r.size()) {
       worst = 1.0;  // an input that is not in the recipe
       continue;
     }
-    got[begin[i] + k] += w.link_flow[l];
+    got[begin[i] + k] += w.link_flow()[l];
   }
   for (FirmId i = 0; i < n; ++i) {
-    const auto& r = recipes[w.firm_material[i]];
+    const auto& r = recipes[w.firm_material()[i]];
     for (std::size_t k = 0; k < r.size(); ++k) {
-      double want = r[k].second * w.baseline_output[i];
+      double want = r[k].second * w.baseline_output()[i];
       if (want <= 0) continue;
       worst = std::max(worst, std::abs(got[begin[i] + k] - want) / want);
     }
@@ -639,8 +639,8 @@ World generate_world(const std::string& description_path, const GenerateOptions&
   Generated g = generate(d, seed);
   if (report) {
     report->seed = seed;
-    report->countries = g.world.countries.size();
-    report->materials = g.world.materials.size();
+    report->countries = g.world.countries().size();
+    report->materials = g.world.materials().size();
     report->firms = g.world.num_firms();
     report->links = g.world.num_links();
     report->balances = std::move(g.balances);

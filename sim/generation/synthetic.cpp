@@ -177,7 +177,7 @@ World generate_synthetic(const SyntheticSpec& spec) {
 
   const SyntheticRecipes rec = make_recipes(K, spec.seed);
 
-  World w;
+  WorldTables w;
   w.source = "<synthetic>";
   for (std::uint32_t c = 0; c < C; ++c)
     w.countries.push_back(Country{
@@ -251,7 +251,7 @@ World generate_synthetic(const SyntheticSpec& spec) {
     const auto& inputs = rec.inputs[p];
     for (std::uint64_t i = b; i < e; ++i) {
       Rng rng = stream(spec.seed, kFirm, i);
-      const double x = sales[i] + w.final_demand[i];  // = x0_i, derived again by finalize()
+      const double x = sales[i] + w.final_demand[i];  // = x0_i, derived again by World
       const std::uint64_t degree = base + ((i - first[rec.raw]) < extra ? 1 : 0);
       for (std::size_t k = 0; k < inputs.size(); ++k) {
         const auto [q, a] = inputs[k];
@@ -276,8 +276,7 @@ World generate_synthetic(const SyntheticSpec& spec) {
     }
   }
   w.link_lead_time.assign(w.link_flow.size(), 1);
-  w.finalize();
-  return w;
+  return World(std::move(w));
 }
 
 }  // namespace shortfall

@@ -63,11 +63,11 @@ void print_wrapped(std::ostream& os, const std::string& label,
 }
 
 std::vector<double> country_material_use(const World& w) {
-  const std::size_t nm = w.materials.size();
-  std::vector<double> use(w.countries.size() * nm, 0.0);
+  const std::size_t nm = w.materials().size();
+  std::vector<double> use(w.countries().size() * nm, 0.0);
   for (LinkId l = 0; l < w.num_links(); ++l)
-    use[w.firm_country[w.link_buyer[l]] * nm + w.firm_material[w.link_supplier[l]]] +=
-        w.link_flow[l];
+    use[w.firm_country()[w.link_buyer()[l]] * nm + w.firm_material()[w.link_supplier()[l]]] +=
+        w.link_flow()[l];
   return use;
 }
 
@@ -85,8 +85,8 @@ std::vector<FirmId> selected_firms(const World& w, const Event& ev) {
   const auto mm = material_mask(w, sel.materials, true),
              mx = material_mask(w, sel.except_materials, false);
   auto ok = [&](FirmId i) {
-    return cm[w.firm_country[i]] && !ex[w.firm_country[i]] && mm[w.firm_material[i]] &&
-           !mx[w.firm_material[i]];
+    return cm[w.firm_country()[i]] && !ex[w.firm_country()[i]] && mm[w.firm_material()[i]] &&
+           !mx[w.firm_material()[i]];
   };
   if (!sel.firms.empty()) {
     for (const auto& id : sel.firms)
@@ -105,25 +105,26 @@ std::pair<std::size_t, std::size_t> reach(const World& w, const Event& ev, bool 
   if (ev.type == EventType::kExportControl) {
     const ExportControlReach control(w, ev);
     for (LinkId l = 0; l < w.num_links(); ++l) {
-      const FirmId j = w.link_supplier[l];
-      links +=
-          control.applies(w.firm_country[j], w.firm_material[j], w.firm_country[w.link_buyer[l]]);
+      const FirmId j = w.link_supplier()[l];
+      links += control.applies(w.firm_country()[j], w.firm_material()[j],
+                               w.firm_country()[w.link_buyer()[l]]);
     }
     if (final_controls)
       for (FirmId j = 0; j < w.num_firms(); ++j)
-        for (auto k = w.final_dest_begin[j]; k < w.final_dest_begin[j + 1]; ++k)
-          finals += control.applies(w.firm_country[j], w.firm_material[j], w.final_dest_country[k]);
+        for (auto k = w.final_dest_begin()[j]; k < w.final_dest_begin()[j + 1]; ++k)
+          finals +=
+              control.applies(w.firm_country()[j], w.firm_material()[j], w.final_dest_country()[k]);
   } else if (ev.type == EventType::kTradeCut || ev.type == EventType::kTransportDisruption) {
     const auto a = country_mask(w, ev.side_a, false), b = country_mask(w, ev.side_b, false);
     auto between = [&](CountryId x, CountryId y) {
       return x != y && ((a[x] && b[y]) || (b[x] && a[y]));
     };
     for (LinkId l = 0; l < w.num_links(); ++l)
-      links += between(w.firm_country[w.link_supplier[l]], w.firm_country[w.link_buyer[l]]);
+      links += between(w.firm_country()[w.link_supplier()[l]], w.firm_country()[w.link_buyer()[l]]);
     if (ev.type == EventType::kTradeCut && final_controls)
       for (FirmId j = 0; j < w.num_firms(); ++j)
-        for (auto k = w.final_dest_begin[j]; k < w.final_dest_begin[j + 1]; ++k)
-          finals += between(w.firm_country[j], w.final_dest_country[k]);
+        for (auto k = w.final_dest_begin()[j]; k < w.final_dest_begin()[j + 1]; ++k)
+          finals += between(w.firm_country()[j], w.final_dest_country()[k]);
   }
   return {links, finals};
 }

@@ -65,7 +65,7 @@ void event_warnings(const Scenario& s, const World& w, Warnings& warn) {
       }
       case EventType::kDemandShock: {
         std::size_t n = 0, fd = 0;
-        for (FirmId i : selected_firms(w, ev)) ++n, fd += w.final_demand[i] > 0.0;
+        for (FirmId i : selected_firms(w, ev)) ++n, fd += w.final_demand()[i] > 0.0;
         if (n == 0)
           warn(ev.where, "demand shock selects no firm of the world: it changes nothing (" +
                              ev.description + ")");
@@ -106,7 +106,7 @@ void event_warnings(const Scenario& s, const World& w, Warnings& warn) {
 
 /// Policies that can never trigger or act, stockpiles that never open.
 void policy_warnings(const Scenario& s, const World& w, Warnings& warn) {
-  const std::size_t nm = w.materials.size();
+  const std::size_t nm = w.materials().size();
   const auto use = country_material_use(w);
   for (const auto& p : s.policies) {
     switch (p.type) {
@@ -114,7 +114,7 @@ void policy_warnings(const Scenario& s, const World& w, Warnings& warn) {
         const auto members = country_mask(w, p.members, false);
         const auto mats = material_mask(w, p.materials, true);
         bool used = false;
-        for (CountryId c = 0; c < w.countries.size() && !used; ++c)
+        for (CountryId c = 0; c < w.countries().size() && !used; ++c)
           for (MaterialId m = 0; m < nm && !used; ++m)
             used = members[c] && mats[m] && use[c * nm + m] > 0.0;
         const int earliest = p.trigger_days - 1 + p.meeting_days + p.implementation_days;
@@ -177,7 +177,7 @@ void policy_warnings(const Scenario& s, const World& w, Warnings& warn) {
         const auto mm = material_mask(w, p.materials, false);
         std::size_t n = 0;
         for (FirmId i = 0; i < w.num_firms(); ++i)
-          n += cm[w.firm_country[i]] && mm[w.firm_material[i]];
+          n += cm[w.firm_country()[i]] && mm[w.firm_material()[i]];
         if (n == 0)
           warn(p.where, p.name + ": no firm of " + join(p.countries) + " makes " +
                             join(p.materials) + ": the surge changes nothing");

@@ -75,7 +75,7 @@ void print_events(const Scenario& s, const World& w, std::ostream& os) {
         break;
       case EventType::kDemandShock: {
         std::size_t n = 0, fd = 0;
-        for (FirmId i : selected_firms(w, ev)) ++n, fd += w.final_demand[i] > 0.0;
+        for (FirmId i : selected_firms(w, ev)) ++n, fd += w.final_demand()[i] > 0.0;
         what = plural(n, "firm", "firms") + ", " + std::to_string(fd) + " with final demand";
         break;
       }
@@ -177,14 +177,14 @@ void print_model(const Scenario& s, const WorldFacts& facts, std::ostream& os) {
 void print_lead_times(const Scenario& s, const World& w, std::ostream& os) {
   int lo = 0, hi = 0;
   for (LinkId l = 0; l < w.num_links(); ++l) {
-    const int d = w.link_lead_time[l];
+    const int d = w.link_lead_time()[l];
     lo = l ? std::min(lo, d) : d;
     hi = l ? std::max(hi, d) : d;
   }
-  std::string t = "domestic " + plural(std::size_t(w.lead_times.domestic), "day", "days") +
-                  ", otherwise " + plural(std::size_t(w.lead_times.international), "day", "days");
-  if (!w.lead_times.pairs.empty())
-    t += " except " + plural(w.lead_times.pairs.size(), "country pair", "country pairs") +
+  std::string t = "domestic " + plural(std::size_t(w.lead_times().domestic), "day", "days") +
+                  ", otherwise " + plural(std::size_t(w.lead_times().international), "day", "days");
+  if (!w.lead_times().pairs.empty())
+    t += " except " + plural(w.lead_times().pairs.size(), "country pair", "country pairs") +
          " set in the world";
   if (w.num_links()) t += "; links " + std::to_string(lo) + " to " + std::to_string(hi) + " days";
   for (const auto& ev : s.events)
@@ -197,7 +197,7 @@ void print_lead_times(const Scenario& s, const World& w, std::ostream& os) {
 
 /// One policy in words (docs/model.md sections 6-9); `use`: country_material_use(w).
 std::string policy_text(const Policy& p, const World& w, const std::vector<double>& use) {
-  const std::size_t nm = w.materials.size();
+  const std::size_t nm = w.materials().size();
   std::string t;
   switch (p.type) {
     case PolicyType::kCrisisResponse: {
@@ -221,7 +221,7 @@ std::string policy_text(const Policy& p, const World& w, const std::vector<doubl
         t += num(*p.quantity) + " units";
       } else if (c && mm) {
         t += num(*p.days_of_use) + " days of use (" + num(*p.days_of_use * use[*c * nm + *mm]) +
-             " " + w.materials[*mm].unit + ")";
+             " " + w.materials()[*mm].unit + ")";
       }
       t += ", " + release_text(p) + ", at most " + percent(p.max_daily_share) + " of it a day";
       break;
@@ -231,7 +231,7 @@ std::string policy_text(const Policy& p, const World& w, const std::vector<doubl
       const auto cm = country_mask(w, p.countries, false);
       const auto mm = material_mask(w, p.materials, false);
       for (FirmId i = 0; i < w.num_firms(); ++i)
-        n += cm[w.firm_country[i]] && mm[w.firm_material[i]];
+        n += cm[w.firm_country()[i]] && mm[w.firm_material()[i]];
       t = p.name + ": capacity ceiling alpha_max " + num(p.alpha_max) + " for " +
           join(p.countries) + " on " + join(p.materials) + " (" + plural(n, "firm", "firms") +
           "), " + span(p.start, p.end);
@@ -258,28 +258,29 @@ void print_policies(const Scenario& s, const World& w, std::ostream& os) {
 
 WorldFacts world_facts(const World& w) {
   WorldFacts f;
-  const std::size_t nm = w.materials.size();
+  const std::size_t nm = w.materials().size();
   std::vector<std::uint64_t> inputs;
   inputs.reserve(w.num_links());
   for (LinkId l = 0; l < w.num_links(); ++l)
-    inputs.push_back(std::uint64_t(w.link_buyer[l]) * nm + w.firm_material[w.link_supplier[l]]);
+    inputs.push_back(std::uint64_t(w.link_buyer()[l]) * nm +
+                     w.firm_material()[w.link_supplier()[l]]);
   std::sort(inputs.begin(), inputs.end());
   inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
   f.inputs = inputs.size();
   for (std::uint64_t k : inputs) {
     const FirmId i = FirmId(k / nm);
     const MaterialId m = MaterialId(k % nm);
-    if (std::isnan(w.firm_inventory_days[i]) && !w.materials[m].inventory_days)
+    if (std::isnan(w.firm_inventory_days()[i]) && !w.materials()[m].inventory_days)
       ++f.inputs_on_default;
   }
   std::vector<bool> made(nm, false);
-  for (FirmId i = 0; i < w.num_firms(); ++i) made[w.firm_material[i]] = true;
+  for (FirmId i = 0; i < w.num_firms(); ++i) made[w.firm_material()[i]] = true;
   for (MaterialId m = 0; m < nm; ++m)
     if (made[m]) {
       ++f.materials_made;
-      if (!w.materials[m].utilisation) ++f.made_on_default;
+      if (!w.materials()[m].utilisation) ++f.made_on_default;
     }
-  for (const auto& p : w.materials)
+  for (const auto& p : w.materials())
     if (p.distinct_parts) ++f.distinct_materials;
   return f;
 }

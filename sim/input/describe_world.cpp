@@ -119,8 +119,8 @@ void print_table(std::ostream& os, const std::vector<Column>& cols,
 }
 
 std::vector<std::size_t> firms_per_country(const World& w) {
-  std::vector<std::size_t> n(w.countries.size(), 0);
-  for (FirmId i = 0; i < w.num_firms(); ++i) ++n[w.firm_country[i]];
+  std::vector<std::size_t> n(w.countries().size(), 0);
+  for (FirmId i = 0; i < w.num_firms(); ++i) ++n[w.firm_country()[i]];
   return n;
 }
 
@@ -128,8 +128,8 @@ std::vector<std::size_t> firms_per_country(const World& w) {
 
 std::vector<std::pair<std::string, std::vector<CountryId>>> world_groups(const World& w) {
   std::map<std::string, std::vector<CountryId>> g;
-  for (CountryId c = 0; c < w.countries.size(); ++c)
-    for (const auto& name : w.countries[c].groups) {
+  for (CountryId c = 0; c < w.countries().size(); ++c)
+    for (const auto& name : w.countries()[c].groups) {
       auto& members = g[name];
       if (members.empty() || members.back() != c) members.push_back(c);
     }
@@ -137,18 +137,18 @@ std::vector<std::pair<std::string, std::vector<CountryId>>> world_groups(const W
 }
 
 std::vector<std::pair<CountryId, double>> producer_shares(const World& w, MaterialId m) {
-  std::vector<double> out(w.countries.size(), 0.0);
+  std::vector<double> out(w.countries().size(), 0.0);
   double total = 0.0;
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    if (w.firm_material[i] == m) {
-      out[w.firm_country[i]] += w.baseline_output[i];
-      total += w.baseline_output[i];
+    if (w.firm_material()[i] == m) {
+      out[w.firm_country()[i]] += w.baseline_output()[i];
+      total += w.baseline_output()[i];
     }
   std::vector<std::pair<CountryId, double>> shares;
-  std::vector<bool> has(w.countries.size(), false);
+  std::vector<bool> has(w.countries().size(), false);
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    if (w.firm_material[i] == m) has[w.firm_country[i]] = true;
-  for (CountryId c = 0; c < w.countries.size(); ++c)
+    if (w.firm_material()[i] == m) has[w.firm_country()[i]] = true;
+  for (CountryId c = 0; c < w.countries().size(); ++c)
     if (has[c]) shares.emplace_back(c, total > 0.0 ? out[c] / total : 0.0);
   std::stable_sort(shares.begin(), shares.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -159,7 +159,7 @@ void print_world_ids(const World& w, std::ostream& os, std::size_t width) {
   os << "ids         countries (their groups), groups (number of members), materials (tier, "
         "unit);\n            tables: shortfall info WORLD --list countries|groups|materials\n";
   std::vector<std::string> cs;
-  for (const auto& c : w.countries)
+  for (const auto& c : w.countries())
     cs.push_back(c.groups.empty() ? c.code : c.code + " (" + join(c.groups) + ")");
   print_wrapped(os, "  countries", cs, ",", width, 14);
   std::vector<std::string> gs;
@@ -168,7 +168,7 @@ void print_world_ids(const World& w, std::ostream& os, std::size_t width) {
   if (gs.empty()) gs.push_back("none");
   print_wrapped(os, "  groups", gs, ",", width, 14);
   std::vector<std::string> ms;
-  for (const auto& m : w.materials) {
+  for (const auto& m : w.materials()) {
     std::vector<std::string> about;
     if (!m.tier.empty()) about.push_back(m.tier);
     if (!m.unit.empty()) about.push_back(m.unit);
@@ -182,9 +182,9 @@ void print_world_table(const World& w, WorldTable what, std::ostream& os) {
   switch (what) {
     case WorldTable::kCountries: {
       const auto firms = firms_per_country(w);
-      os << "countries of " << w.source << " (" << w.countries.size() << ")\n";
-      for (CountryId c = 0; c < w.countries.size(); ++c) {
-        const Country& k = w.countries[c];
+      os << "countries of " << w.source() << " (" << w.countries().size() << ")\n";
+      for (CountryId c = 0; c < w.countries().size(); ++c) {
+        const Country& k = w.countries()[c];
         rows.push_back({one(k.code), one(std::to_string(firms[c])), items(k.groups),
                         words(k.name.empty() ? "-" : k.name)});
       }
@@ -193,30 +193,30 @@ void print_world_table(const World& w, WorldTable what, std::ostream& os) {
     }
     case WorldTable::kGroups: {
       const auto groups = world_groups(w);
-      os << "groups of " << w.source << " (" << groups.size() << ")\n";
+      os << "groups of " << w.source() << " (" << groups.size() << ")\n";
       if (groups.empty()) {
         os << "  none: no country belongs to a group\n";
         return;
       }
       for (const auto& [name, members] : groups) {
         std::vector<std::string> codes;
-        for (CountryId c : members) codes.push_back(w.countries[c].code);
+        for (CountryId c : members) codes.push_back(w.countries()[c].code);
         rows.push_back({one(name), one(std::to_string(members.size())), items(codes)});
       }
       print_table(os, {{"group"}, {"members", 1000, true}, {"countries", 72}}, rows);
       return;
     }
     case WorldTable::kMaterials: {
-      std::vector<std::size_t> firms(w.materials.size(), 0);
-      for (FirmId i = 0; i < w.num_firms(); ++i) ++firms[w.firm_material[i]];
-      os << "materials of " << w.source << " (" << w.materials.size()
+      std::vector<std::size_t> firms(w.materials().size(), 0);
+      for (FirmId i = 0; i < w.num_firms(); ++i) ++firms[w.firm_material()[i]];
+      os << "materials of " << w.source() << " (" << w.materials().size()
          << ")\n  producers: each country's share of the world's baseline output of the "
             "material, largest first\n";
-      for (MaterialId m = 0; m < w.materials.size(); ++m) {
-        const Material& k = w.materials[m];
+      for (MaterialId m = 0; m < w.materials().size(); ++m) {
+        const Material& k = w.materials()[m];
         std::vector<std::string> producers;
         for (const auto& [c, share] : producer_shares(w, m))
-          producers.push_back(w.countries[c].code + " " + percent(share));
+          producers.push_back(w.countries()[c].code + " " + percent(share));
         // The id, and under it the name (where it says more than the id).
         Cell id = words(k.name.empty() || k.name == k.id ? "" : k.name);
         if (id.atoms.size() == 1 && id.atoms[0].empty()) id.atoms.clear();

@@ -574,7 +574,7 @@ World build_mrio_world(const MrioTable& table, const MrioOptions& o, MrioReport*
     cells.emplace_back(key, v);
   }
 
-  World w;
+  WorldTables w;
   w.source = table.source;
   for (const auto& c : a.countries) w.countries.push_back(Country{c, c, {}});
   const std::string unit = o.unit.empty() ? table.unit : o.unit;
@@ -642,14 +642,14 @@ World build_mrio_world(const MrioTable& table, const MrioOptions& o, MrioReport*
       w.final_demand[f] += amount;
       w.final_demand_split.push_back(FinalDemandShare{f, d, amount});
     }
-  w.finalize();
+  World world(std::move(w));
   r.countries = R;
   r.sectors = S;
   r.firms = firms;
-  r.links = w.num_links();
-  for (double x : w.baseline_output) r.total_output += x * 365.0;
+  r.links = world.num_links();
+  for (double x : world.baseline_output()) r.total_output += x * 365.0;
   if (report) *report = r;
-  return w;
+  return world;
 }
 
 }  // namespace shortfall

@@ -495,9 +495,9 @@ std::vector<std::string> check_scenario(const Scenario& s, const World& w) {
       const ExportControlReach control(w, ev);
       bool any = false;
       for (LinkId l = 0; l < w.num_links() && !any; ++l) {
-        const FirmId j = w.link_supplier[l];
-        any =
-            control.applies(w.firm_country[j], w.firm_material[j], w.firm_country[w.link_buyer[l]]);
+        const FirmId j = w.link_supplier()[l];
+        any = control.applies(w.firm_country()[j], w.firm_material()[j],
+                              w.firm_country()[w.link_buyer()[l]]);
       }
       if (!any)
         warnings.push_back(ev.where.str() + ": export control matches no link of the world (" +

@@ -2,7 +2,7 @@
 // explicit world in one HDF5 file of plain arrays, so that a large world loads at the speed of
 // reading its arrays instead of parsing text. It is accepted wherever a world file is (the
 // loader recognises the HDF5 signature). Reading it back gives the same World, bit for bit:
-// the same tables go through the same World::finalize, and the content hash it computes must
+// the same tables go through the same World constructor, and the content hash it computes must
 // equal the one stored (a damaged or edited file is refused).
 #include <cmath>
 #include <cstring>
@@ -42,15 +42,15 @@ void put(const detail::H5Writer& w, hid_t g, const char* name, const std::vector
 void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
   w.attr_string(file, "format", kFormat);
   w.attr_scalar<std::int64_t>(file, "format_version", H5T_STD_I64LE, kFormatVersion);
-  w.attr_string(file, "sha256", world.sha256);
-  w.attr_string(file, "converted_from", world.source);
+  w.attr_string(file, "sha256", world.sha256());
+  w.attr_string(file, "converted_from", world.source());
 
   std::vector<std::string> code, name, group;
   std::vector<std::uint32_t> group_country;
-  for (std::size_t c = 0; c < world.countries.size(); ++c) {
-    code.push_back(world.countries[c].code);
-    name.push_back(world.countries[c].name);
-    for (const auto& g : world.countries[c].groups)
+  for (std::size_t c = 0; c < world.countries().size(); ++c) {
+    code.push_back(world.countries()[c].code);
+    name.push_back(world.countries()[c].name);
+    for (const auto& g : world.countries()[c].groups)
       group_country.push_back(std::uint32_t(c)), group.push_back(g);
   }
   {
@@ -65,7 +65,7 @@ void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
     std::vector<std::string> id, mname, unit, tier;
     std::vector<double> inv, requal, util, value;
     std::vector<unsigned char> distinct;
-    for (const auto& m : world.materials) {
+    for (const auto& m : world.materials()) {
       distinct.push_back(m.distinct_parts ? 1 : 0);
       id.push_back(m.id), mname.push_back(m.name), unit.push_back(m.unit), tier.push_back(m.tier);
       inv.push_back(opt(m.inventory_days)), requal.push_back(opt(m.requalification_days));
@@ -88,32 +88,32 @@ void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
     std::vector<unsigned char> chars;
     std::vector<std::uint64_t> end;
     end.reserve(world.num_firms());
-    for (const auto& id : world.firm_id) {
+    for (const auto& id : world.firm_id()) {
       chars.insert(chars.end(), id.begin(), id.end());
       end.push_back(chars.size());
     }
     put(w, g, "id_chars", chars, H5T_STD_U8LE);
     put(w, g, "id_end", end, H5T_STD_U64LE);
-    put(w, g, "country", world.firm_country, H5T_STD_U32LE);
-    put(w, g, "material", world.firm_material, H5T_STD_U32LE);
-    put(w, g, "final_demand", world.final_demand, H5T_IEEE_F64LE);
-    put(w, g, "inventory_days", world.firm_inventory_days, H5T_IEEE_F64LE);
+    put(w, g, "country", world.firm_country(), H5T_STD_U32LE);
+    put(w, g, "material", world.firm_material(), H5T_STD_U32LE);
+    put(w, g, "final_demand", world.final_demand(), H5T_IEEE_F64LE);
+    put(w, g, "inventory_days", world.firm_inventory_days(), H5T_IEEE_F64LE);
   }
   {
     detail::H5Handle g = w.group(file, "links");
-    put(w, g, "supplier", world.link_supplier, H5T_STD_U32LE);
-    put(w, g, "buyer", world.link_buyer, H5T_STD_U32LE);
-    put(w, g, "flow", world.link_flow, H5T_IEEE_F64LE);
-    put(w, g, "lead_time", world.link_lead_time, H5T_STD_I32LE);
+    put(w, g, "supplier", world.link_supplier(), H5T_STD_U32LE);
+    put(w, g, "buyer", world.link_buyer(), H5T_STD_U32LE);
+    put(w, g, "flow", world.link_flow(), H5T_IEEE_F64LE);
+    put(w, g, "lead_time", world.link_lead_time(), H5T_STD_I32LE);
   }
   {
     detail::H5Handle g = w.group(file, "lead_times");
-    put(w, g, "domestic", std::vector<std::int32_t>{world.lead_times.domestic}, H5T_STD_I32LE);
-    put(w, g, "international", std::vector<std::int32_t>{world.lead_times.international},
+    put(w, g, "domestic", std::vector<std::int32_t>{world.lead_times().domestic}, H5T_STD_I32LE);
+    put(w, g, "international", std::vector<std::int32_t>{world.lead_times().international},
         H5T_STD_I32LE);
     std::vector<std::uint32_t> sup, buy;
     std::vector<std::int32_t> days;
-    for (const auto& [pair, d] : world.lead_times.pairs)
+    for (const auto& [pair, d] : world.lead_times().pairs)
       sup.push_back(pair.first), buy.push_back(pair.second), days.push_back(d);
     put(w, g, "pair_supplier", sup, H5T_STD_U32LE);
     put(w, g, "pair_buyer", buy, H5T_STD_U32LE);
@@ -123,7 +123,7 @@ void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
     detail::H5Handle g = w.group(file, "final_demand_split");
     std::vector<std::uint32_t> firm, country;
     std::vector<double> amount;
-    for (const auto& s : world.final_demand_split)
+    for (const auto& s : world.final_demand_split())
       firm.push_back(s.firm), country.push_back(s.country), amount.push_back(s.amount);
     put(w, g, "firm", firm, H5T_STD_U32LE);
     put(w, g, "country", country, H5T_STD_U32LE);
@@ -169,7 +169,7 @@ World load_binary_world(const std::string& path) {
     r.bad("format_version", "expected binary world format " + std::to_string(kFormatVersion) +
                                 ", found " + std::to_string(v) +
                                 " (written by another version of shortfall: convert it again)");
-  World w;
+  WorldTables w;
   w.source = path;
   const auto code = r.texts("countries/code"), cname = r.texts("countries/name", code.size());
   const auto group = r.texts("countries/group");
@@ -226,11 +226,11 @@ World load_binary_world(const std::string& path) {
   for (std::size_t k = 0; k < sf.size(); ++k) w.final_demand_split.push_back({sf[k], sc[k], sa[k]});
 
   const std::string stored = r.attr_text("sha256");
-  w.finalize();  // the same checks and derived arrays as a world read from text
-  if (w.sha256 != stored)
+  World world(std::move(w));  // the same checks and derived arrays as a world read from text
+  if (world.sha256() != stored)
     r.bad("sha256", "the tables do not hash to the stored content hash (expected " + stored +
-                        ", found " + w.sha256 + "): the file is damaged or was edited");
-  return w;
+                        ", found " + world.sha256() + "): the file is damaged or was edited");
+  return world;
 }
 
 }  // namespace shortfall

@@ -37,14 +37,14 @@ using detail::YNode;
 
 namespace {
 
-CountryId country_of(const World& w, const YNode& n) {
+CountryId country_of(const WorldTables& w, const YNode& n) {
   std::string code = n.as_string();
   auto c = w.find_country(code);
   if (!c) n.fail("unknown country '" + code + "'");
   return *c;
 }
 
-MaterialId material_of(const World& w, const YNode& n) {
+MaterialId material_of(const WorldTables& w, const YNode& n) {
   std::string id = n.as_string();
   auto p = w.find_material(id);
   if (!p) n.fail("unknown material '" + id + "'");
@@ -53,8 +53,8 @@ MaterialId material_of(const World& w, const YNode& n) {
 
 using FirmLookup = detail::FirmIndex;  // ids to FirmIds while loading (world/firm_index.hpp)
 
-void add_firm(World& w, FirmLookup& lookup, std::string id, CountryId c, MaterialId p, double fd,
-              double inv, const std::function<void(const std::string&)>& fail) {
+void add_firm(WorldTables& w, FirmLookup& lookup, std::string id, CountryId c, MaterialId p,
+              double fd, double inv, const std::function<void(const std::string&)>& fail) {
   if (id.empty()) fail("expected a firm id, found an empty value");
   w.firm_id.push_back(std::move(id));
   if (!lookup.insert(FirmId(w.firm_id.size() - 1))) {
@@ -115,9 +115,10 @@ std::string show(double v) {
 }
 
 /// Check the destinations read against the firms' final demand, with the locations of the
-/// input (World::finalize checks the same, but sees only arrays), and hand them to the world.
-/// Sums are taken in country order, as finalize takes them.
-void add_split(World& w, std::vector<SplitEntry> entries, std::vector<SourceLocation>& origins) {
+/// input (the World checks the same, but sees only arrays), and hand them to the world.
+/// Sums are taken in country order, as the World takes them.
+void add_split(WorldTables& w, std::vector<SplitEntry> entries,
+               std::vector<SourceLocation>& origins) {
   std::stable_sort(entries.begin(), entries.end(), [](const SplitEntry& a, const SplitEntry& b) {
     return a.firm != b.firm ? a.firm < b.firm : a.country < b.country;
   });
@@ -147,7 +148,7 @@ void add_split(World& w, std::vector<SplitEntry> entries, std::vector<SourceLoca
 }
 
 /// A destination country (a code, not a group), or fail at `key`.
-CountryId destination_of(const World& w, std::string_view code,
+CountryId destination_of(const WorldTables& w, std::string_view code,
                          const std::function<void(const std::string&)>& fail) {
   if (auto c = w.find_country(code)) return *c;
   if (w.is_group(code))
@@ -159,7 +160,7 @@ CountryId destination_of(const World& w, std::string_view code,
 
 }  // namespace
 
-/// Where each firm and link was defined, so that errors found by World::finalize (which sees
+/// Where each firm and link was defined, so that errors found by the World's checks (which see
 /// only arrays) can name the file, line and column.
 /// Where each row of a list was given: a location per entry (inline YAML), or only a line per
 /// entry of one CSV table (a 5M-link table: 20 MB, not 5M SourceLocations with a file name).
@@ -176,8 +177,8 @@ struct RowOrigins {
 struct Origins {
   SourceLocation firms;  // the firms list or table
   RowOrigins firm, link;
-  std::vector<SourceLocation> split;  // per entry of World::final_demand_split
-  SourceLocation locate(const World& w, const SourceLocation& at) const {
+  std::vector<SourceLocation> split;  // per entry of WorldTables::final_demand_split
+  SourceLocation locate(const WorldTables& w, const SourceLocation& at) const {
     const std::string& key = at.key_path;
     auto index = [&](const char* prefix) -> std::optional<std::string> {
       const std::size_t n = std::strlen(prefix);
@@ -194,7 +195,10 @@ struct Origins {
       const std::size_t k = std::strtoul(l->c_str(), nullptr, 10);
       if (k < link.size()) out = link[k], out.key_path = key;
     } else if (auto f = index("firms[")) {
-      if (auto id = w.find_firm(*f); id && *id < firm.size()) out = firm[*id], out.key_path = key;
+      const auto& ids = w.firm_id;
+      const auto id = std::find(ids.begin(), ids.end(), *f);
+      if (id != ids.end() && std::size_t(id - ids.begin()) < firm.size())
+        out = firm[std::size_t(id - ids.begin())], out.key_path = key;
     } else if (key == "firms") {
       out = firms, out.key_path = key;
     }
@@ -228,7 +232,7 @@ struct LinkPipe {
 };
 
 /// world.yaml's `countries`: codes, names and groups.
-void read_countries(World& w, const YNode& root) {
+void read_countries(WorldTables& w, const YNode& root) {
   YNode countries = root.at("countries");
   countries.expect_seq();
   for (std::size_t k = 0; k < countries.size(); ++k) {
@@ -245,7 +249,7 @@ void read_countries(World& w, const YNode& root) {
 }
 
 /// world.yaml's `materials`.
-void read_materials(World& w, const YNode& root) {
+void read_materials(WorldTables& w, const YNode& root) {
   YNode materials = root.at("materials");
   materials.expect_seq();
   for (std::size_t k = 0; k < materials.size(); ++k) {
@@ -269,7 +273,7 @@ void read_materials(World& w, const YNode& root) {
 }
 
 /// world.yaml's optional `lead_times`: domestic, default and per pair of countries or groups.
-void read_lead_times(World& w, const YNode& root) {
+void read_lead_times(WorldTables& w, const YNode& root) {
   if (auto lt = root.get("lead_times")) {
     lt->check_keys({"domestic", "default", "pairs"});
     if (auto d = lt->get("domestic")) w.lead_times.domestic = int(d->as_int_in(1, 3650));
@@ -296,7 +300,7 @@ void read_lead_times(World& w, const YNode& root) {
 using SplitFirms = std::map<FirmId, SourceLocation>;  // where each firm's split was first given
 
 /// The inline `firms` list, with each firm's inline `final_demand_to`.
-void read_inline_firms(World& w, FirmLookup& lookup, const YNode& firms, Origins& origins,
+void read_inline_firms(WorldTables& w, FirmLookup& lookup, const YNode& firms, Origins& origins,
                        std::vector<SplitEntry>& split, SplitFirms& split_firm) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   firms.expect_seq();
@@ -331,7 +335,7 @@ void read_inline_firms(World& w, FirmLookup& lookup, const YNode& firms, Origins
 }
 
 /// The `firms_csv` table (named at `key`), parsed in parallel, then its ids indexed.
-void read_firms_csv(World& w, FirmLookup& lookup, const std::string& path, const YNode& key,
+void read_firms_csv(WorldTables& w, FirmLookup& lookup, const std::string& path, const YNode& key,
                     Origins& origins) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const SourceLocation named_at = key.where();
@@ -401,7 +405,7 @@ void read_firms_csv(World& w, FirmLookup& lookup, const std::string& path, const
 }
 
 /// The `final_demand_split` table (named at `table`): rows `firm,country,amount`.
-void read_split_table(const World& w, const FirmLookup& lookup, const std::string& path,
+void read_split_table(const WorldTables& w, const FirmLookup& lookup, const std::string& path,
                       const YNode& table, std::vector<SplitEntry>& split, SplitFirms& split_firm) {
   const std::string csv = detail::resolve_path(path, table.as_string());
   const SourceLocation named_at = table.where();
@@ -428,7 +432,8 @@ void read_split_table(const World& w, const FirmLookup& lookup, const std::strin
 }
 
 /// The inline `links` list.
-void read_inline_links(World& w, const FirmLookup& lookup, const YNode& links, Origins& origins) {
+void read_inline_links(WorldTables& w, const FirmLookup& lookup, const YNode& links,
+                       Origins& origins) {
   auto firm_of = [&](std::string_view id, auto&& fail) {
     auto f = lookup.find(id);
     if (!f) {
@@ -457,8 +462,8 @@ void read_inline_links(World& w, const FirmLookup& lookup, const YNode& links, O
 }
 
 /// The `links_csv` table (named at `lc`), parsed in parallel blocks.
-void read_links_csv(World& w, const FirmLookup& lookup, const std::string& path, const YNode& lc,
-                    Origins& origins) {
+void read_links_csv(WorldTables& w, const FirmLookup& lookup, const std::string& path,
+                    const YNode& lc, Origins& origins) {
   std::string csv = detail::resolve_path(path, lc.as_string());
   const SourceLocation named_at = lc.where();
   origins.link.file = csv;
@@ -561,15 +566,14 @@ void read_links_csv(World& w, const FirmLookup& lookup, const std::string& path,
 }
 }  // namespace
 
-World load_world(const std::string& path) {
-  if (is_binary_world(path)) return load_binary_world(path);
-  if (is_world_description(path)) return generate_world(path);
-  Origins origins;
+namespace {
+/// The tables of world.yaml (and its CSV tables), with where each row was given.
+WorldTables read_world_tables(const std::string& path, Origins& origins) {
   YNode root = detail::load_yaml_file(path);
   root.expect_map();
   root.check_keys({"countries", "materials", "firms", "firms_csv", "links", "links_csv",
                    "final_demand_split", "lead_times", "name", "meta"});
-  World w;
+  WorldTables w;
   w.source = path;
 
   read_countries(w, root);
@@ -595,12 +599,24 @@ World load_world(const std::string& path) {
     read_inline_links(w, lookup, *links, origins);
   else if (auto lc = root.get("links_csv"))
     read_links_csv(w, lookup, path, *lc, origins);
-  try {
-    w.finalize();
-  } catch (const InputError& e) {
-    throw InputError(origins.locate(w, e.where()), e.detail());
-  }
   return w;
+}
+}  // namespace
+
+World load_world(const std::string& path) {
+  if (is_binary_world(path)) return load_binary_world(path);
+  if (is_world_description(path)) return generate_world(path);
+  Origins origins;
+  WorldTables tables = read_world_tables(path, origins);
+  try {
+    return World(std::move(tables));
+  } catch (const InputError& e) {
+    // The tables went into the World that failed its checks: read them again (on this error
+    // path only) to find the row of a firm the message names.
+    Origins again;
+    const WorldTables read_again = read_world_tables(path, again);
+    throw InputError(origins.locate(read_again, e.where()), e.detail());
+  }
 }
 
 }  // namespace shortfall

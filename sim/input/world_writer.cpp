@@ -113,7 +113,7 @@ void write_world(const World& world, const std::string& dir) {
   YAML::Emitter y;
   y << YAML::BeginMap;
   y << YAML::Key << "countries" << YAML::Value << YAML::BeginSeq;
-  for (const auto& c : world.countries) {
+  for (const auto& c : world.countries()) {
     y << YAML::Flow << YAML::BeginMap << YAML::Key << "code" << YAML::Value << c.code << YAML::Key
       << "name" << YAML::Value << c.name << YAML::Key << "groups" << YAML::Value << YAML::Flow
       << YAML::BeginSeq;
@@ -122,7 +122,7 @@ void write_world(const World& world, const std::string& dir) {
   }
   y << YAML::EndSeq;
   y << YAML::Key << "materials" << YAML::Value << YAML::BeginSeq;
-  for (const auto& m : world.materials) {
+  for (const auto& m : world.materials()) {
     y << YAML::Flow << YAML::BeginMap << YAML::Key << "id" << YAML::Value << m.id;
     y << YAML::Key << "name" << YAML::Value << (m.name.empty() ? m.id : m.name);
     y << YAML::Key << "unit" << YAML::Value << m.unit;
@@ -139,17 +139,17 @@ void write_world(const World& world, const std::string& dir) {
   y << YAML::EndSeq;
   y << YAML::Key << "firms_csv" << YAML::Value << "firms.csv";
   y << YAML::Key << "links_csv" << YAML::Value << "links.csv";
-  if (!world.final_demand_split.empty())
+  if (!world.final_demand_split().empty())
     y << YAML::Key << "final_demand_split" << YAML::Value << "final_demand_split.csv";
   y << YAML::Key << "lead_times" << YAML::Value << YAML::BeginMap;
-  y << YAML::Key << "domestic" << YAML::Value << world.lead_times.domestic;
-  y << YAML::Key << "default" << YAML::Value << world.lead_times.international;
-  if (!world.lead_times.pairs.empty()) {
+  y << YAML::Key << "domestic" << YAML::Value << world.lead_times().domestic;
+  y << YAML::Key << "default" << YAML::Value << world.lead_times().international;
+  if (!world.lead_times().pairs.empty()) {
     y << YAML::Key << "pairs" << YAML::Value << YAML::BeginSeq;
-    for (const auto& [pair, days] : world.lead_times.pairs)
+    for (const auto& [pair, days] : world.lead_times().pairs)
       y << YAML::Flow << YAML::BeginMap << YAML::Key << "from" << YAML::Value
-        << world.countries.at(pair.first).code << YAML::Key << "to" << YAML::Value
-        << world.countries.at(pair.second).code << YAML::Key << "days" << YAML::Value << days
+        << world.countries().at(pair.first).code << YAML::Key << "to" << YAML::Value
+        << world.countries().at(pair.second).code << YAML::Key << "days" << YAML::Value << days
         << YAML::EndMap;
     y << YAML::EndSeq;
   }
@@ -159,8 +159,8 @@ void write_world(const World& world, const std::string& dir) {
   {
     Out out((base / "world.yaml").string());
     out.text("# Explicit world written by shortfall (load it with `shortfall run`/`info`).\n");
-    out.text("# From: ").text(world.source.empty() ? "<unknown>" : world.source).text("\n");
-    out.text("# sha256: ").text(world.sha256).text("\n");
+    out.text("# From: ").text(world.source().empty() ? "<unknown>" : world.source()).text("\n");
+    out.text("# sha256: ").text(world.sha256()).text("\n");
     out.text("# ").integer(static_cast<long long>(world.num_firms())).text(" firms, ");
     out.integer(static_cast<long long>(world.num_links())).text(" links; flows per day\n");
     out.text(y.c_str()).ch('\n');
@@ -169,19 +169,19 @@ void write_world(const World& world, const std::string& dir) {
 
   // firms.csv (inventory_days only if some firm has its own)
   bool any_inventory = false;
-  for (double v : world.firm_inventory_days) any_inventory = any_inventory || !std::isnan(v);
+  for (double v : world.firm_inventory_days()) any_inventory = any_inventory || !std::isnan(v);
   {
     Out out((base / "firms.csv").string());
     out.text(any_inventory ? "id,country,material,final_demand,inventory_days\n"
                            : "id,country,material,final_demand\n");
     for (FirmId i = 0; i < world.num_firms(); ++i) {
-      out.field(world.firm_id[i]).ch(',');
-      out.field(world.countries[world.firm_country[i]].code).ch(',');
-      out.field(world.materials[world.firm_material[i]].id).ch(',');
-      out.number(world.final_demand[i]);
+      out.field(world.firm_id()[i]).ch(',');
+      out.field(world.countries()[world.firm_country()[i]].code).ch(',');
+      out.field(world.materials()[world.firm_material()[i]].id).ch(',');
+      out.number(world.final_demand()[i]);
       if (any_inventory) {
         out.ch(',');
-        if (!std::isnan(world.firm_inventory_days[i])) out.number(world.firm_inventory_days[i]);
+        if (!std::isnan(world.firm_inventory_days()[i])) out.number(world.firm_inventory_days()[i]);
       }
       out.text("\n");
     }
@@ -189,18 +189,18 @@ void write_world(const World& world, const std::string& dir) {
   }
 
   // final_demand_split.csv: the destinations of every firm whose final demand the world splits
-  // (finalize's per-firm ranges, in country order); other firms sell to their own country.
-  if (!world.final_demand_split.empty()) {
+  // (the World's per-firm ranges, in country order); other firms sell to their own country.
+  if (!world.final_demand_split().empty()) {
     std::vector<char> split(world.num_firms(), 0);
-    for (const auto& e : world.final_demand_split) split.at(e.firm) = 1;
+    for (const auto& e : world.final_demand_split()) split.at(e.firm) = 1;
     Out out((base / "final_demand_split.csv").string());
     out.text("firm,country,amount\n");
     for (FirmId i = 0; i < world.num_firms(); ++i) {
       if (!split[i]) continue;
-      for (auto k = world.final_dest_begin[i]; k < world.final_dest_begin[i + 1]; ++k) {
-        out.field(world.firm_id[i]).ch(',');
-        out.field(world.countries[world.final_dest_country[k]].code).ch(',');
-        out.number(world.final_dest_amount[k]).text("\n");
+      for (auto k = world.final_dest_begin()[i]; k < world.final_dest_begin()[i + 1]; ++k) {
+        out.field(world.firm_id()[i]).ch(',');
+        out.field(world.countries()[world.final_dest_country()[k]].code).ch(',');
+        out.number(world.final_dest_amount()[k]).text("\n");
       }
     }
     out.close();
@@ -211,10 +211,10 @@ void write_world(const World& world, const std::string& dir) {
     Out out((base / "links.csv").string());
     out.text("supplier,buyer,flow,lead_time\n");
     for (LinkId l = 0; l < world.num_links(); ++l) {
-      out.field(world.firm_id[world.link_supplier[l]]).ch(',');
-      out.field(world.firm_id[world.link_buyer[l]]).ch(',');
-      out.number(world.link_flow[l]).ch(',');
-      out.integer(world.link_lead_time[l]).text("\n");
+      out.field(world.firm_id()[world.link_supplier()[l]]).ch(',');
+      out.field(world.firm_id()[world.link_buyer()[l]]).ch(',');
+      out.number(world.link_flow()[l]).ch(',');
+      out.integer(world.link_lead_time()[l]).text("\n");
     }
     out.close();
   }

@@ -89,8 +89,8 @@ class Hdf5Recorder final : public Recorder {
     const Scenario& sc = sim.scenario();
     arena_ = std::make_unique<tbb::task_arena>(std::max(1, sim.threads()));
     nf_ = world.num_firms();
-    nc_ = world.countries.size();
-    nm_ = world.materials.size();
+    nc_ = world.countries().size();
+    nm_ = world.materials().size();
     firm_level_ = sc.record.firm_level;
     compress_ = sc.record.compress;
     const int every = std::max(1, sc.record.every);
@@ -184,7 +184,7 @@ class Hdf5Recorder final : public Recorder {
 
     w_.attr_string(file_, "scenario", sc.text);
     w_.attr_string(file_, "scenario_name", sc.name);
-    w_.attr_string(file_, "world_sha256", world.sha256);
+    w_.attr_string(file_, "world_sha256", world.sha256());
     w_.attr_string(file_, "program_version", kVersion);
     w_.attr_scalar<std::uint64_t>(file_, "seed", H5T_NATIVE_UINT64, sc.seed);
     w_.attr_scalar<std::int32_t>(file_, "days", H5T_NATIVE_INT32, sim.total_days());
@@ -194,15 +194,15 @@ class Hdf5Recorder final : public Recorder {
     cm_ = w_.group(file_, "country_material");
     H5Handle cm_day = coord_int(cm_, "day", days_);
     std::vector<std::string> codes, names, ids, units;
-    for (auto& c : world.countries) codes.push_back(c.code), names.push_back(c.name);
-    for (auto& m : world.materials) ids.push_back(m.id), units.push_back(m.unit);
+    for (auto& c : world.countries()) codes.push_back(c.code), names.push_back(c.name);
+    for (auto& m : world.materials()) ids.push_back(m.id), units.push_back(m.unit);
     H5Handle cm_country = coord_strings(cm_, "country", codes);
     H5Handle cm_material = coord_strings(cm_, "material", ids);
     dataset_strings(cm_, "country_name", names, {cm_country.get()});
     dataset_strings(cm_, "material_unit", units, {cm_material.get()});
     {
       std::vector<std::string> mnames, tiers;
-      for (auto& m : world.materials) mnames.push_back(m.name), tiers.push_back(m.tier);
+      for (auto& m : world.materials()) mnames.push_back(m.name), tiers.push_back(m.tier);
       dataset_strings(cm_, "material_name", mnames, {cm_material.get()});
       dataset_strings(cm_, "material_tier", tiers, {cm_material.get()});
       // The baseline denominators of model 10.
@@ -229,8 +229,8 @@ class Hdf5Recorder final : public Recorder {
       std::vector<double> sinit;
       for (auto& x : st) {
         sname.push_back(x.name);
-        scountry.push_back(world.countries[x.country].code);
-        smaterial.push_back(world.materials[x.material].id);
+        scountry.push_back(world.countries()[x.country].code);
+        smaterial.push_back(world.materials()[x.material].id);
         sinit.push_back(x.initial);
       }
       H5Handle pday = coord_int(policy_, "day", days_);
@@ -249,13 +249,13 @@ class Hdf5Recorder final : public Recorder {
     firm_ = w_.group(file_, "firm");
     std::vector<std::string> fcountry(nf_), fmaterial(nf_);
     for (std::size_t i = 0; i < nf_; ++i) {
-      fcountry[i] = world.countries[world.firm_country[i]].code;
-      fmaterial[i] = world.materials[world.firm_material[i]].id;
+      fcountry[i] = world.countries()[world.firm_country()[i]].code;
+      fmaterial[i] = world.materials()[world.firm_material()[i]].id;
     }
-    firm_coord_ = coord_strings(firm_, "firm", world.firm_id);
+    firm_coord_ = coord_strings(firm_, "firm", world.firm_id());
     dataset_strings(firm_, "country", fcountry, {firm_coord_.get()});
     dataset_strings(firm_, "material", fmaterial, {firm_coord_.get()});
-    dataset_doubles(firm_, "baseline_output", world.baseline_output, {firm_coord_.get()});
+    dataset_doubles(firm_, "baseline_output", world.baseline_output(), {firm_coord_.get()});
     if (firm_level_) {
       H5Handle fday = coord_int(firm_, "day", days_);
       const std::size_t cf = firm_chunk_cols_;
@@ -288,7 +288,7 @@ class Hdf5Recorder final : public Recorder {
       auto x = sim.production(), d = sim.demand(), cap = sim.capacity(),
            C = sim.final_demand_wanted(), c = sim.final_delivered(), is = sim.input_shortfall();
       auto b = sim.binding();
-      const auto& x0 = sim.world().baseline_output;
+      const auto& x0 = sim.world().baseline_output();
       double* out[6];
       for (int k = 0; k < 6; ++k) out[k] = firm_buf_[std::size_t(k)].data() + rf * nf_;
       constexpr double kMax = std::numeric_limits<double>::max();
@@ -343,7 +343,7 @@ class Hdf5Recorder final : public Recorder {
     if (nd_ > 0 && nsp_ > 0)
       write_rows(stockpile_level_, 0, nd_, nsp_, stockpile_buf_.data(), 2, {nsp_});
     const World& world = sim.world();
-    const std::size_t nc = world.countries.size(), nm = world.materials.size();
+    const std::size_t nc = world.countries().size(), nm = world.materials().size();
     auto names = sim.mechanisms();
     std::vector<int> req(names.size() * nc * nm, -1), meet(req), impl(req);
     for (const auto& r : sim.crisis_requests()) {
@@ -356,8 +356,8 @@ class Hdf5Recorder final : public Recorder {
     }
     H5Handle mech = coord_strings(policy_, "mechanism", names);
     std::vector<std::string> codes, ids;
-    for (auto& c : world.countries) codes.push_back(c.code);
-    for (auto& m : world.materials) ids.push_back(m.id);
+    for (auto& c : world.countries()) codes.push_back(c.code);
+    for (auto& m : world.materials()) ids.push_back(m.id);
     H5Handle pc = coord_strings(policy_, "country", codes);
     H5Handle pm = coord_strings(policy_, "material", ids);
     for (auto [name, data] : {std::pair<const char*, std::vector<int>*>{"request_day", &req},
@@ -375,8 +375,8 @@ class Hdf5Recorder final : public Recorder {
     for (std::size_t k = 0; k < sim.added_links(); ++k) {
       auto [j, i, z] = sim.added_link(k);
       idx[k] = int(k);
-      sup.push_back(world.firm_id[j]);
-      buy.push_back(world.firm_id[i]);
+      sup.push_back(world.firm_id()[j]);
+      buy.push_back(world.firm_id()[i]);
       flow.push_back(z);
     }
     H5Handle nl = coord_int(policy_, "new_link", idx);
@@ -393,8 +393,8 @@ class Hdf5Recorder final : public Recorder {
     if (m.days == 0) return;  // metrics were off for this run
     H5Handle g = w_.group(file_, "summary");
     std::vector<std::string> codes, ids;
-    for (auto& c : world.countries) codes.push_back(c.code);
-    for (auto& p : world.materials) ids.push_back(p.id);
+    for (auto& c : world.countries()) codes.push_back(c.code);
+    for (auto& p : world.materials()) ids.push_back(p.id);
     H5Handle gc = coord_strings(g, "country", codes);
     H5Handle gm = coord_strings(g, "material", ids);
     for (const detail::MetricInfo& mi : detail::kMetrics) {
@@ -429,7 +429,7 @@ class Hdf5Recorder final : public Recorder {
                    m.final_demand_controls ? "true" : "false");
     // Only where the world marks a material distinct_parts: without one the switch means
     // nothing, and files of such worlds stay as they were.
-    if (std::any_of(world.materials.begin(), world.materials.end(),
+    if (std::any_of(world.materials().begin(), world.materials().end(),
                     [](const Material& p) { return p.distinct_parts; }))
       w_.attr_string(file_, "model.distinct_parts", m.distinct_parts ? "true" : "false");
     w_.attr_scalar<double>(file_, "model.tau", H5T_NATIVE_DOUBLE, m.tau);

@@ -15,28 +15,29 @@ namespace shortfall {
 
 PairBaselines pair_baselines(const World& w) {
   PairBaselines b;
-  const std::size_t nc = w.countries.size(), nm = w.materials.size();
+  const std::size_t nc = w.countries().size(), nm = w.materials().size();
   b.countries = nc;
   b.materials = nm;
   b.output.assign(nc * nm, 0.0);
   b.use.assign(nc * nm, 0.0);
   b.final_use.assign(nc * nm, 0.0);
   for (FirmId i = 0; i < w.num_firms(); ++i) {
-    const MaterialId p = w.firm_material[i];
-    b.output[w.firm_country[i] * nm + p] += w.baseline_output[i];
-    for (std::uint32_t k = w.final_dest_begin[i]; k < w.final_dest_begin[i + 1]; ++k)
-      b.final_use[w.final_dest_country[k] * nm + p] += w.final_dest_amount[k];
+    const MaterialId p = w.firm_material()[i];
+    b.output[w.firm_country()[i] * nm + p] += w.baseline_output()[i];
+    for (std::uint32_t k = w.final_dest_begin()[i]; k < w.final_dest_begin()[i + 1]; ++k)
+      b.final_use[w.final_dest_country()[k] * nm + p] += w.final_dest_amount()[k];
   }
   const auto& net = w.network();
   for (detail::Slot s = 0; s < net.num_slots(); ++s) {
     double a = 0.0;
     for (detail::Lane l = net.slot_lane_begin[s]; l < net.slot_lane_begin[s + 1]; ++l)
-      a += w.link_flow[net.lane_link[l]];
-    b.use[w.firm_country[net.slot_firm[s]] * nm + net.slot_material[s]] += a;
+      a += w.link_flow()[net.lane_link[l]];
+    b.use[w.firm_country()[net.slot_firm[s]] * nm + net.slot_material[s]] += a;
   }
   b.unit_value.resize(nm);
   for (MaterialId p = 0; p < nm; ++p)
-    b.unit_value[p] = w.materials[p].unit_value.value_or(std::numeric_limits<double>::quiet_NaN());
+    b.unit_value[p] =
+        w.materials()[p].unit_value.value_or(std::numeric_limits<double>::quiet_NaN());
   return b;
 }
 

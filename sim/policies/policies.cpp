@@ -22,7 +22,8 @@ std::uint64_t keyed_draw(std::uint64_t seed, FirmId buyer, MaterialId material, 
 }  // namespace
 
 void Simulation::Impl::init_policies() {
-  const std::size_t n = world.num_firms(), nc = world.countries.size(), nm = world.materials.size();
+  const std::size_t n = world.num_firms(), nc = world.countries().size(),
+                    nm = world.materials().size();
   alpha_max.assign(n, scenario.model.alpha_max);
   overproduction = scenario.model.alpha_max > 1.0;
   bool matching = scenario.model.substitution.enabled;
@@ -38,7 +39,7 @@ void Simulation::Impl::init_policies() {
   // the denominator of shortage ratios (model 8, 9) and of a stockpile's days_of_use.
   cm_use.assign(nc * nm, 0.0);
   for (Slot s = 0; s < net.num_slots(); ++s)
-    cm_use[world.firm_country[net.slot_firm[s]] * nm + net.slot_material[s]] += slot_A[s];
+    cm_use[world.firm_country()[net.slot_firm[s]] * nm + net.slot_material[s]] += slot_A[s];
   cm_ratio.assign(nc * nm, 0.0);
   cm_cover.assign(nc * nm, kNaN);
 
@@ -47,7 +48,7 @@ void Simulation::Impl::init_policies() {
     slot_extra.resize(net.num_slots());
     out_extra.resize(n);
     producers.assign(nm, {});
-    for (FirmId i = 0; i < n; ++i) producers[world.firm_material[i]].push_back(i);
+    for (FirmId i = 0; i < n; ++i) producers[world.firm_material()[i]].push_back(i);
   }
   if (scenario.model.substitution.enabled) low_days.assign(net.num_slots(), 0);
 
@@ -108,20 +109,20 @@ void Simulation::Impl::recompute_alpha_max(int t) {
     if (p.type != PolicyType::kSurge || t < p.start || (p.end && t >= *p.end)) continue;
     auto mats = material_mask(world, p.materials, false);
     for (FirmId i = 0; i < world.num_firms(); ++i)
-      if (mats[world.firm_material[i]] && world.country_in(world.firm_country[i], p.countries))
+      if (mats[world.firm_material()[i]] && world.country_in(world.firm_country()[i], p.countries))
         alpha_max[i] = std::max(alpha_max[i], p.alpha_max);
   }
   for (const auto& cs : crisis_surges)
     for (FirmId i = 0; i < world.num_firms(); ++i)
-      if (world.firm_material[i] == cs.material && cs.member[world.firm_country[i]])
+      if (world.firm_material()[i] == cs.material && cs.member[world.firm_country()[i]])
         alpha_max[i] = std::max(alpha_max[i], cs.alpha_max);
 }
 
 double Simulation::Impl::control_share(FirmId supplier, FirmId buyer, int t) const {
-  const CountryId a = world.firm_country[supplier], b = world.firm_country[buyer];
+  const CountryId a = world.firm_country()[supplier], b = world.firm_country()[buyer];
   double share = std::numeric_limits<double>::infinity();
   if (a == b) return share;
-  const MaterialId p = world.firm_material[supplier];
+  const MaterialId p = world.firm_material()[supplier];
   for (std::size_t k = 0; k < scenario.events.size(); ++k) {
     const Event& ev = scenario.events[k];
     if (!active(ev, t)) continue;
@@ -146,7 +147,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
                                        std::vector<double>& spare, const char* why) {
   const FirmId i = net.slot_firm[s];
   const MaterialId p = net.slot_material[s];
-  const CountryId ci = world.firm_country[i];
+  const CountryId ci = world.firm_country()[i];
   double failing = 0.0;
   std::vector<FirmId> linked;
   for_slot_lanes(s, [&](Lane l) {
@@ -162,7 +163,7 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
   bool found = false;
   for (FirmId k : producers[p]) {
     if (k == i || spare[k] <= 0.0) continue;
-    const CountryId ck = world.firm_country[k];
+    const CountryId ck = world.firm_country()[k];
     if (allowed && !(*allowed)[ck]) continue;
     if (std::binary_search(linked.begin(), linked.end(), k)) continue;
     if (blocked(k, i, t)) continue;
@@ -208,8 +209,8 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
   S.push_back(0.0);
   O.push_back(0.0);
   y.push_back(0.0);
-  const CountryId ck = world.firm_country[best];
-  int base = world.lead_times.between(ck, ci);
+  const CountryId ck = world.firm_country()[best];
+  int base = world.lead_times().between(ck, ci);
   int now = base, longest = base;
   for (const Event& ev : scenario.events)
     if (ev.type == EventType::kTransportDisruption && between_match(ev, lane)) {
@@ -244,11 +245,11 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
   EventRecord rec;
   rec.day = t;
   rec.type = why;
-  rec.description = world.firm_id[i] + " (" + world.countries[ci].code + ") takes on supplier " +
-                    world.firm_id[best] + " (" + world.countries[ck].code + ") for " +
-                    world.materials[p].id;
-  rec.country = world.countries[ci].code;
-  rec.material = world.materials[p].id;
+  rec.description = world.firm_id()[i] + " (" + world.countries()[ci].code +
+                    ") takes on supplier " + world.firm_id()[best] + " (" +
+                    world.countries()[ck].code + ") for " + world.materials()[p].id;
+  rec.country = world.countries()[ci].code;
+  rec.material = world.materials()[p].id;
   rec.firms = 2;
   rec.quantity = amount;
   log.push_back(std::move(rec));
@@ -269,7 +270,7 @@ void Simulation::Impl::policy_day_end(int t) {
 /// country_material), for the triggers of sections 8 and 9.
 void Simulation::Impl::policy_ratios_today() {
   if (mechanisms.empty() && stockpiles.empty()) return;
-  const std::size_t nc = world.countries.size(), nm = world.materials.size();
+  const std::size_t nc = world.countries().size(), nm = world.materials().size();
   CountryMaterialDay today;
   country_material<false, true>(today);  // the shortage and the cover alone
   for (std::size_t k = 0; k < nc * nm; ++k) {
@@ -297,7 +298,7 @@ double Simulation::Impl::slot_fill(Slot s) const {
 /// Section 8: crisis-response mechanisms. Requests are per (member country, material); the
 /// measures of a day are taken once per material, however many members asked for them.
 void Simulation::Impl::crisis_mechanisms(int t, std::vector<double>& spare) {
-  const std::size_t nc = world.countries.size(), nm = world.materials.size();
+  const std::size_t nc = world.countries().size(), nm = world.materials().size();
   const double theta = scenario.model.substitution.threshold;
   for (auto& m : mechanisms) {
     const Policy& p = scenario.policies[m.policy];
@@ -323,26 +324,26 @@ void Simulation::Impl::crisis_mechanisms(int t, std::vector<double>& spare) {
                   : "input shortage " + std::to_string(100.0 * cm_ratio[k]) + "% of daily use";
           EventRecord rec{t,
                           "crisis_request",
-                          p.name + ": " + world.countries[cc].code + " requests a meeting on " +
-                              world.materials[mm].id + " (" + why + ")",
-                          world.countries[cc].code,
-                          world.materials[mm].id,
+                          p.name + ": " + world.countries()[cc].code + " requests a meeting on " +
+                              world.materials()[mm].id + " (" + why + ")",
+                          world.countries()[cc].code,
+                          world.materials()[mm].id,
                           0,
                           p.trigger_cover_days ? cm_cover[k] : cm_ratio[k]};
           log.push_back(std::move(rec));
         }
         if (m.meeting_day[k] == t) {
           log.push_back(EventRecord{t, "crisis_meeting",
-                                    p.name + ": emergency meeting on " + world.materials[mm].id +
-                                        " requested by " + world.countries[cc].code,
-                                    world.countries[cc].code, world.materials[mm].id, 0,
+                                    p.name + ": emergency meeting on " + world.materials()[mm].id +
+                                        " requested by " + world.countries()[cc].code,
+                                    world.countries()[cc].code, world.materials()[mm].id, 0,
                                     double(p.meeting_days)});
         }
         if (m.implementation_day[k] != t) continue;
         log.push_back(
             EventRecord{t, "crisis_implementation",
-                        p.name + ": measures on " + world.materials[mm].id + " take effect",
-                        world.countries[cc].code, world.materials[mm].id, 0, 0.0});
+                        p.name + ": measures on " + world.materials()[mm].id + " take effect",
+                        world.countries()[cc].code, world.materials()[mm].id, 0, 0.0});
         if (acted[mm]) continue;
         acted[mm] = true;
         if (p.surge) {
@@ -358,7 +359,7 @@ void Simulation::Impl::crisis_mechanisms(int t, std::vector<double>& spare) {
         if (p.match_suppliers) {
           auto& sp = usable_spare(spare);
           for (Slot s = 0; s < net.num_slots(); ++s)
-            if (net.slot_material[s] == mm && m.member[world.firm_country[net.slot_firm[s]]] &&
+            if (net.slot_material[s] == mm && m.member[world.firm_country()[net.slot_firm[s]]] &&
                 slot_fill(s) < theta)
               switch_supplier(s, t, &m.member, sp, "crisis_match");
         }
@@ -374,7 +375,7 @@ void Simulation::Impl::crisis_mechanisms(int t, std::vector<double>& spare) {
 /// flow). Nothing is released into full warehouses, and a stockpile with no rule of its own
 /// opens only through a crisis mechanism.
 void Simulation::Impl::release_stockpiles(int t) {
-  const std::size_t nm = world.materials.size();
+  const std::size_t nm = world.materials().size();
   for (auto& st : stockpiles) {
     const Policy& p = scenario.policies[st.policy];
     const std::size_t k = st.country * nm + st.material;
@@ -389,7 +390,7 @@ void Simulation::Impl::release_stockpiles(int t) {
     double gap_total = 0.0, short_total = 0.0;
     for (Slot s = 0; s < net.num_slots(); ++s)
       if (net.slot_material[s] == st.material &&
-          world.firm_country[net.slot_firm[s]] == st.country) {
+          world.firm_country()[net.slot_firm[s]] == st.country) {
         users.push_back(s);
         gap_total += std::max(0.0, slot_n[s] * slot_A[s] - slot_stock[s]);
         short_total += slot_shortage(s, net.slot_firm[s]);
@@ -415,7 +416,7 @@ void Simulation::Impl::release_stockpiles(int t) {
     st.level -= amount;
     log.push_back(EventRecord{
         t, "stockpile_release", p.name + ": released to " + std::to_string(firms) + " buyers",
-        world.countries[st.country].code, world.materials[st.material].id, firms, amount});
+        world.countries()[st.country].code, world.materials()[st.material].id, firms, amount});
   }
 }
 
@@ -433,7 +434,7 @@ void Simulation::Impl::new_suppliers(int t, std::vector<double>& spare) {
       const double search =
           sub.search_days
               ? *sub.search_days
-              : world.materials[net.slot_material[s]].requalification_days.value_or(30.0);
+              : world.materials()[net.slot_material[s]].requalification_days.value_or(30.0);
       if (double(low_days[s]) >= search) {
         switch_supplier(s, t, nullptr, usable_spare(spare), "supplier_switch");
         low_days[s] = 0;

@@ -203,7 +203,7 @@ py::array view(const std::vector<T>& data, py::handle owner) {
 
 py::dict country_material_dict(const Simulation& sim) {
   const CountryMaterialDay cm = sim.country_material();
-  const std::size_t nc = sim.world().countries.size(), nm = sim.world().materials.size();
+  const std::size_t nc = sim.world().countries().size(), nm = sim.world().materials().size();
   py::dict d;
   for (const auto& series : detail::kCmSeries) {  // the run file's series (output/variables.hpp)
     const std::vector<double>& v = cm.*series.field;
@@ -255,52 +255,51 @@ void bind_world(py::module_& m) {
       .def_static(
           "_load_named",
           [](const std::string& path, const std::string& source) {
-            World w = [&] {
-              py::gil_scoped_release release;
-              return load_world(path);
-            }();
-            w.source = source;
-            return std::make_shared<World>(std::move(w));
+            py::gil_scoped_release release;
+            // A World has no mutators: the same tables under another name, checked again.
+            WorldTables tables = load_world(path).tables();
+            tables.source = source;
+            return std::make_shared<World>(std::move(tables));
           },
           py::arg("path"), py::arg("source"))
-      .def_readonly("source", &World::source)
-      .def_readonly("sha256", &World::sha256)
+      .def_property_readonly("source", &World::source)
+      .def_property_readonly("sha256", &World::sha256)
       .def_property_readonly("countries",
                              [](const World& w) {
                                std::vector<std::string> v;
-                               for (const auto& c : w.countries) v.push_back(c.code);
+                               for (const auto& c : w.countries()) v.push_back(c.code);
                                return v;
                              })
       .def_property_readonly("materials",
                              [](const World& w) {
                                std::vector<std::string> v;
-                               for (const auto& p : w.materials) v.push_back(p.id);
+                               for (const auto& p : w.materials()) v.push_back(p.id);
                                return v;
                              })
-      .def_property_readonly("firms", [](const World& w) { return w.firm_id; })
+      .def_property_readonly("firms", [](const World& w) { return w.firm_id(); })
       .def_property_readonly("num_firms", &World::num_firms)
       .def_property_readonly("num_links", &World::num_links)
       .def_property_readonly(
           "firm_country",
-          [](py::object self) { return view(self.cast<const World&>().firm_country, self); })
+          [](py::object self) { return view(self.cast<const World&>().firm_country(), self); })
       .def_property_readonly(
           "firm_material",
-          [](py::object self) { return view(self.cast<const World&>().firm_material, self); })
+          [](py::object self) { return view(self.cast<const World&>().firm_material(), self); })
       .def_property_readonly(
           "baseline_output",
-          [](py::object self) { return view(self.cast<const World&>().baseline_output, self); })
+          [](py::object self) { return view(self.cast<const World&>().baseline_output(), self); })
       .def_property_readonly(
           "link_supplier",
-          [](py::object self) { return view(self.cast<const World&>().link_supplier, self); })
+          [](py::object self) { return view(self.cast<const World&>().link_supplier(), self); })
       .def_property_readonly(
           "link_buyer",
-          [](py::object self) { return view(self.cast<const World&>().link_buyer, self); })
+          [](py::object self) { return view(self.cast<const World&>().link_buyer(), self); })
       .def_property_readonly(
           "link_flow",
-          [](py::object self) { return view(self.cast<const World&>().link_flow, self); })
+          [](py::object self) { return view(self.cast<const World&>().link_flow(), self); })
       .def("__repr__", [](const World& w) {
-        return "<shortfall.World " + w.source + ": " + std::to_string(w.countries.size()) +
-               " countries, " + std::to_string(w.materials.size()) + " materials, " +
+        return "<shortfall.World " + w.source() + ": " + std::to_string(w.countries().size()) +
+               " countries, " + std::to_string(w.materials().size()) + " materials, " +
                std::to_string(w.num_firms()) + " firms, " + std::to_string(w.num_links()) +
                " links>";
       });
@@ -453,7 +452,7 @@ void bind_simulation(py::module_& m) {
       .def("_country_material", [](const PySimulation& s) { return country_material_dict(*s.sim); })
       .def("pooled_stock",
            [](const PySimulation& s, FirmId firm, MaterialId material) {
-             if (firm >= s.world->num_firms() || material >= s.world->materials.size())
+             if (firm >= s.world->num_firms() || material >= s.world->materials().size())
                throw py::index_error("firm or material index out of range");
              return s.sim->pooled_stock(firm, material);
            })

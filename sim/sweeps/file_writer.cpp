@@ -234,8 +234,8 @@ class SweepFileWriter {
   /// The `country` and `material` dimensions of `loc`, with country_name and material_unit.
   std::pair<hid_t, hid_t> country_material_dimensions(hid_t loc) {
     std::vector<std::string> codes, names, ids, units;
-    for (auto& c : world_.countries) codes.push_back(c.code), names.push_back(c.name);
-    for (auto& m : world_.materials) ids.push_back(m.id), units.push_back(m.unit);
+    for (auto& c : world_.countries()) codes.push_back(c.code), names.push_back(c.name);
+    for (auto& m : world_.materials()) ids.push_back(m.id), units.push_back(m.unit);
     scales_.push_back(strings(loc, "country", codes, -1));
     const hid_t country = scales_.back();
     scales_.push_back(strings(loc, "material", ids, -1));
@@ -263,7 +263,7 @@ class SweepFileWriter {
     w_.attr_string(file_, "sweep_sha256", plan_.sha256);
     w_.attr_string(file_, "base_scenario", spec.base_text);
     w_.attr_string(file_, "base_path", spec.base_path);
-    w_.attr_string(file_, "world_sha256", world_.sha256);
+    w_.attr_string(file_, "world_sha256", world_.sha256());
     w_.attr_string(file_, "program_version", kVersion);
     const char* sampling = spec.sampling == Sampling::kGrid     ? "grid"
                            : spec.sampling == Sampling::kRandom ? "random"
@@ -297,7 +297,7 @@ class SweepFileWriter {
     const auto [cm_country, cm_material] = country_material_dimensions(cmg);
     {
       std::vector<std::string> mnames, tiers;
-      for (auto& m : world_.materials) mnames.push_back(m.name), tiers.push_back(m.tier);
+      for (auto& m : world_.materials()) mnames.push_back(m.name), tiers.push_back(m.tier);
       strings(cmg, "material_name", mnames, cm_material);
       strings(cmg, "material_tier", tiers, cm_material);
       for (const detail::BaselineTable& t : detail::kBaselineTables)

@@ -23,7 +23,8 @@ constexpr std::size_t kHeaderSize = 8 + 4 + 4 + 64 + 64 + 4 * 8;
 constexpr std::size_t kRecordHeaderSize = 32;
 
 Dims dims_of(const SweepPlan& plan, const World& world) {
-  return Dims{plan.num_runs(), plan.days.size(), world.countries.size(), world.materials.size()};
+  return Dims{plan.num_runs(), plan.days.size(), world.countries().size(),
+              world.materials().size()};
 }
 
 namespace {
@@ -59,7 +60,7 @@ std::vector<unsigned char> journal_header(const SweepPlan& plan, const World& wo
   const std::uint32_t version = 3, order = 0x01020304;  // 3: model 10's metrics, six series
   raw(&version, 4);
   raw(&order, 4);
-  std::string ps = plan.sha256, ws = world.sha256;
+  std::string ps = plan.sha256, ws = world.sha256();
   ps.resize(64, ' ');
   ws.resize(64, ' ');
   raw(ps.data(), 64);

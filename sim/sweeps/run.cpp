@@ -20,7 +20,7 @@ namespace sweep_detail {
 RunResult simulate(const SweepPlan& plan, const World& world, std::size_t run,
                    const std::atomic<bool>* cancel) {
   const Scenario sc = plan.run_scenario(run);
-  const std::size_t ncm = world.countries.size() * world.materials.size();
+  const std::size_t ncm = world.countries().size() * world.materials().size();
   const std::size_t nd = plan.days.size();
   RunResult r;
   r.run = run;

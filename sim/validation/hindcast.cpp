@@ -209,7 +209,7 @@ HindcastOutcome run_hindcast_event(const HindcastEvent& event, int threads,
   const Scenario sc = scenario_with(event.scenario_path, overrides);
   const World world = world_with(sc.world_path, sc.world_where, overrides);
   const PairBaselines base = pair_baselines(world);
-  const std::size_t nm = world.materials.size();
+  const std::size_t nm = world.materials().size();
 
   // Validate every check against the world and the scenario before running.
   std::map<std::size_t, std::size_t> pair_series;  // country*nm+material -> series index

@@ -27,7 +27,7 @@ Network build_network(const World& world) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> edges(m);
   std::vector<EdgeProps> props(m);
   for (LinkId l = 0; l < m; ++l) {
-    edges[l] = {world.link_supplier[l], world.link_buyer[l]};
+    edges[l] = {world.link_supplier()[l], world.link_buyer()[l]};
     props[l].link = l;
   }
   CsrGraph g(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(), props.begin(), n);
@@ -46,7 +46,7 @@ Network build_network(const World& world) {
     ins.clear();
     for (auto [e, e_end] = boost::in_edges(i, g); e != e_end; ++e) {
       FirmId j = static_cast<FirmId>(boost::source(*e, g));
-      ins.emplace_back(world.firm_material[j], j, g[*e].link);
+      ins.emplace_back(world.firm_material()[j], j, g[*e].link);
     }
     std::sort(ins.begin(), ins.end());
     net.slot_begin[i] = static_cast<Slot>(net.slot_material.size());

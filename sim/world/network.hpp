@@ -1,4 +1,4 @@
-// The compressed adjacency of a world, built once by World::finalize().
+// The compressed adjacency of a world, built once by World's constructor.
 //
 // Links are renumbered into "lanes": lane order is buyer-major, and within a buyer grouped by
 // the supplier's material into input "slots" (one slot per (buyer, input material)), suppliers

@@ -14,7 +14,7 @@ namespace shortfall {
 /// Countries named by codes, groups or "all"; an empty list means all where `empty_means_all`.
 inline std::vector<bool> country_mask(const World& w, const std::vector<std::string>& names,
                                       bool empty_means_all) {
-  std::vector<bool> mask(w.countries.size(), names.empty() && empty_means_all);
+  std::vector<bool> mask(w.countries().size(), names.empty() && empty_means_all);
   for (const auto& n : names)
     for (CountryId c : w.resolve_countries(n)) mask[c] = true;
   return mask;
@@ -22,7 +22,7 @@ inline std::vector<bool> country_mask(const World& w, const std::vector<std::str
 
 inline std::vector<bool> material_mask(const World& w, const std::vector<std::string>& names,
                                        bool empty_means_all) {
-  std::vector<bool> mask(w.materials.size(), names.empty() && empty_means_all);
+  std::vector<bool> mask(w.materials().size(), names.empty() && empty_means_all);
   for (const auto& n : names) {
     if (n == "all")
       std::fill(mask.begin(), mask.end(), true);

@@ -31,9 +31,9 @@ World chain() {
   WorldBuilder b;
   auto A = b.country("AAA"), B = b.country("BBB"), C = b.country("CCC");
   auto r = b.material("ore", 5.0), m = b.material("part", 5.0), f = b.material("car", 5.0);
-  b.world().materials[r].tier = "raw";
-  b.world().materials[m].tier = "component";
-  b.world().materials[f].tier = "end";
+  b.tables().materials[r].tier = "raw";
+  b.tables().materials[m].tier = "component";
+  b.tables().materials[f].tier = "end";
   auto R = b.firm("r", A, r), M = b.firm("m", B, m), F = b.firm("f", C, f, 10.0);
   b.link(R, M, 60.0, 1);
   b.link(M, F, 20.0, 1);
@@ -59,7 +59,7 @@ World star() {
   std::vector<CountryId> cs;
   for (const char* c : {"AAA", "BBB", "CCC", "DDD", "HUB"}) cs.push_back(b.country(c));
   auto ore = b.material("ore", 2.0), part = b.material("part", 2.0), car = b.material("car", 2.0);
-  b.world().materials[car].tier = "end";
+  b.tables().materials[car].tier = "end";
   std::vector<FirmId> leaves, cust;
   for (int k = 0; k < 4; ++k) leaves.push_back(b.firm("ore" + std::to_string(k), cs[k], ore));
   FirmId hub = b.firm("hub", cs[4], part);
@@ -162,7 +162,7 @@ TEST(PassThrough, CyclesAreCutToKeepCountsFinite) {
   WorldBuilder b;
   auto A = b.country("AAA"), B = b.country("BBB"), C = b.country("CCC");
   auto ore = b.material("ore", 5.0), part = b.material("part", 5.0), car = b.material("car", 5.0);
-  b.world().materials[car].tier = "end";
+  b.tables().materials[car].tier = "end";
   auto R = b.firm("r", A, ore), Pa = b.firm("pa", A, part), Pb = b.firm("pb", B, part);
   auto F = b.firm("f", C, car, 10.0);
   b.link(R, Pa, 10.0, 1);
@@ -195,7 +195,7 @@ TEST(Betweenness, StarHubIsTheChokepoint) {
       EXPECT_EQ(b.firm[i], 0.0);
     }
   }
-  const std::size_t M = w.materials.size();
+  const std::size_t M = w.materials().size();
   EXPECT_EQ(argmax(b.node), std::size_t(4 * M + 1));  // (HUB, part)
 }
 
@@ -298,7 +298,7 @@ TEST(AnalysisInput, ScenarioOrWorld) {
   EXPECT_EQ(w.world.num_firms(), 11u);
   // On the example world every EV maker depends on Chinese gallium above all.
   Dependency d = dependency(w.world, aggregate_graph(w.world));
-  const auto C = w.world.countries.size(), M = w.world.materials.size();
+  const auto C = w.world.countries().size(), M = w.world.materials().size();
   const auto ga = *w.world.find_material("gallium");
   const auto chn = *w.world.find_country("CHN");
   std::vector<double> shares(C);
@@ -345,7 +345,7 @@ TEST(PrintAnalysis, LongNamesWrapAndHeadersAlignWithTheirColumns) {
   cs.push_back(b.country("DDD", {}, "Country D"));
   cs.push_back(b.country("HUB", {}, "Hub country with a long name, for the knockout table"));
   auto ore = b.material("ore", 2.0), part = b.material("part", 2.0), car = b.material("car", 2.0);
-  b.world().materials[car].tier = "end";
+  b.tables().materials[car].tier = "end";
   FirmId hub = b.firm("hub_firm_with_a_rather_long_identifier", cs[4], part);
   for (int k = 0; k < 4; ++k) {
     b.link(b.firm("ore" + std::to_string(k), cs[k], ore), hub, 10.0, 1);

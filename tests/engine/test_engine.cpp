@@ -33,8 +33,8 @@ void run_days(Simulation& sim, F&& each) {
 /// Inventory target days of buyer i's input slot for material p: the firm's own value, else the
 /// input material's, else the scenario's (docs/model.md 2).
 double target_days(const World& w, const Scenario& s, FirmId i, MaterialId p) {
-  if (!std::isnan(w.firm_inventory_days[i])) return w.firm_inventory_days[i];
-  if (w.materials[p].inventory_days) return *w.materials[p].inventory_days;
+  if (!std::isnan(w.firm_inventory_days()[i])) return w.firm_inventory_days()[i];
+  if (w.materials()[p].inventory_days) return *w.materials()[p].inventory_days;
   return s.model.inventory_days;
 }
 
@@ -47,9 +47,9 @@ World mixed_world() {
   auto o1 = b.firm("o1", A, ore, 0.3), o2 = b.firm("o2", C, ore, 0.0);
   auto p1 = b.firm("p1", A, part, 0.1, 4.0), p2 = b.firm("p2", B, part, 0.0);
   auto g1 = b.firm("g1", B, good, 2.5), g2 = b.firm("g2", C, good, 1.0 / 3.0, 2.25);
-  b.world().lead_times.domestic = 1;
-  b.world().lead_times.international = 3;
-  b.world().lead_times.pairs[{C, B}] = 14;
+  b.tables().lead_times.domestic = 1;
+  b.tables().lead_times.international = 3;
+  b.tables().lead_times.pairs[{C, B}] = 14;
   b.link(o1, p1, 0.7);
   b.link(o2, p1, 0.2);
   b.link(o2, p2, 1.1);
@@ -71,17 +71,17 @@ std::string baseline_mismatch(const Simulation& sim, const Scenario& s) {
   auto b = sim.binding();
   auto fs = sim.first_shortage_day();
   for (FirmId i = 0; i < w.num_firms(); ++i) {
-    const double x0 = w.baseline_output[i], C0 = w.final_demand[i];
+    const double x0 = w.baseline_output()[i], C0 = w.final_demand()[i];
     if (x[i] != x0 || D[i] != x0 || cap[i] != x0 || C[i] != C0 || c[i] != C0 || is[i] != 0.0 ||
         b[i] != kBindDemand || fs[i] != -1)
-      os << "firm " << w.firm_id[i] << ": x " << x[i] << " D " << D[i] << " cap " << cap[i] << " c "
-         << c[i] << " x0 " << x0;
+      os << "firm " << w.firm_id()[i] << ": x " << x[i] << " D " << D[i] << " cap " << cap[i]
+         << " c " << c[i] << " x0 " << x0;
     if (!os.str().empty()) return os.str();
   }
   for (LinkId l = 0; l < w.num_links(); ++l) {
-    const FirmId i = w.link_buyer[l], j = w.link_supplier[l];
-    const double z0 = w.link_flow[l];
-    const double n = target_days(w, s, i, w.firm_material[j]);
+    const FirmId i = w.link_buyer()[l], j = w.link_supplier()[l];
+    const double z0 = w.link_flow()[l];
+    const double n = target_days(w, s, i, w.firm_material()[j]);
     if (sim.stock(l) != n * z0 || sim.order(l) != z0 || sim.delivery(l) != z0)
       os << "link " << l << ": S " << sim.stock(l) << " vs " << n * z0 << ", O " << sim.order(l)
          << ", y " << sim.delivery(l) << ", Z0 " << z0;
@@ -143,10 +143,10 @@ TEST(NoShock, CountryTotalsAreTheBaselineOutputs) {
   Simulation sim(w, s, with_threads(1));
   sim.step();
   CountryMaterialDay cm = sim.country_material();
-  const std::size_t nm = w.materials.size();
+  const std::size_t nm = w.materials().size();
   std::vector<double> prod(cm.production.size(), 0.0);
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    prod[w.firm_country[i] * nm + w.firm_material[i]] += w.baseline_output[i];
+    prod[w.firm_country()[i] * nm + w.firm_material()[i]] += w.baseline_output()[i];
   EXPECT_EQ(cm.production, prod);
   // Days of cover of material p in country c: sum S / sum A = the users' n where they agree:
   // part in BBB is used only by g1 (n = material default 15 since part has none): 15.
@@ -171,7 +171,7 @@ Chain make_chain(double na, double nb, double nc, int lead = 1) {
   WorldBuilder b;
   auto X = b.country("XXX");
   auto ore = b.material("ore"), ma = b.material("ma"), mb = b.material("mb"), mc = b.material("mc");
-  b.world().lead_times.domestic = lead;
+  b.tables().lead_times.domestic = lead;
   Chain ch;
   ch.r = b.firm("r", X, ore);
   ch.a = b.firm("a", X, ma, 0.0, na);
@@ -267,7 +267,7 @@ TEST(Star, ProportionalRationingGivesEveryBuyerTheSameFillRatio) {
        b3 = b.firm("b3", Z, m2, 3.0, 20.0);
   std::vector<LinkId> links = {b.link(h, b1, 1.0), b.link(h, b2, 2.0), b.link(h, b3, 3.0)};
   World w = b.build();
-  ASSERT_EQ(w.baseline_output[h], 10.0);
+  ASSERT_EQ(w.baseline_output()[h], 10.0);
   Scenario s = make_scenario(
       "days: 120\nevents:\n  - {type: capacity_loss, start: 0, firms: [h], loss: 0.3}\n");
   Simulation sim(w, s, with_threads(1));
@@ -389,7 +389,7 @@ TEST(ExportControl, MatchedLinksGetAtMostKZ0AndTheShortageCountsTheFullOrder) {
   EXPECT_EQ(sim.demand()[cw.s], 9.5);
   EXPECT_EQ(sim.production()[cw.s], 9.5);
   EXPECT_EQ(sim.final_delivered()[cw.s], 5.0);
-  const std::size_t nm = cw.world.materials.size();
+  const std::size_t nm = cw.world.materials().size();
   const auto JPN = *cw.world.find_country("JPN"), USA = *cw.world.find_country("USA");
   const auto ga = *cw.world.find_material("ga");
   CountryMaterialDay cm = sim.country_material();
@@ -413,7 +413,7 @@ TEST(ExportControl, MatchedLinksGetAtMostKZ0AndTheShortageCountsTheFullOrder) {
     // Input shortage: b1 lacks A min(x^cap, D)/x0 - S of ga once its stock runs below a day.
     const double xt = std::min(sim.capacity()[cw.b1], sim.demand()[cw.b1]);
     const double lack =
-        std::max(0.0, 2.0 * xt / cw.world.baseline_output[cw.b1] - sim.pooled_stock(cw.b1, ga));
+        std::max(0.0, 2.0 * xt / cw.world.baseline_output()[cw.b1] - sim.pooled_stock(cw.b1, ga));
     EXPECT_NEAR(cm.shortage[JPN * nm + ga], lack, 1e-12) << t;
     sim.country_material(only, t % 2 == 0);
     EXPECT_EQ(only.shortage, cm.shortage) << t;
@@ -530,7 +530,7 @@ TEST(TradeCut, BothDirectionsAllMaterialsDomesticUntouched) {
   EXPECT_EQ(sim.delivery(cw.l3), 1.0);
   EXPECT_EQ(sim.demand()[cw.s], 9.0);   // 3 + 1 + 5
   EXPECT_EQ(sim.demand()[cw.jp], 1.0);  // final demand only
-  const std::size_t nm = cw.world.materials.size();
+  const std::size_t nm = cw.world.materials().size();
   const auto JPN = *cw.world.find_country("JPN"), CHN = *cw.world.find_country("CHN");
   const auto ga = *cw.world.find_material("ga");
   CountryMaterialDay cm = sim.country_material();

@@ -99,7 +99,7 @@ TEST(LeadTimes, ChainFrontIsDelayedByLeadTimes) {
   WorldBuilder b;
   auto X = b.country("XXX");
   auto ore = b.material("ore"), ma = b.material("ma"), mb = b.material("mb"), mc = b.material("mc");
-  b.world().lead_times.domestic = 3;
+  b.tables().lead_times.domestic = 3;
   auto r = b.firm("r", X, ore), a = b.firm("a", X, ma, 0.0, 10.0),
        bb = b.firm("b", X, mb, 0.0, 20.0), c = b.firm("c", X, mc, 1.0, 5.0);
   b.link(r, a, 1.0);
@@ -181,7 +181,7 @@ TEST(TransportDisruption, RaisesLeadTimesOfMatchingCrossBorderLinksOnly) {
     }
     EXPECT_EQ(sim.delivery(sb), sim.order(sb)) << t;  // every order shipped in full
     prev_stock = sim.stock(sb);
-    prev_xr = sim.production()[b] / w.baseline_output[b];
+    prev_xr = sim.production()[b] / w.baseline_output()[b];
   }
   // Delays are not shortages: b got everything it ordered, only later.
   EXPECT_EQ(sim.first_shortage_day()[b], -1);

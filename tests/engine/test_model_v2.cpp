@@ -35,7 +35,7 @@ RunOptions one_thread() {
 
 /// (country, material) index into the country x material arrays.
 std::size_t cm_index(const World& w, const char* country, const char* material) {
-  return *w.find_country(country) * w.materials.size() + *w.find_material(material);
+  return *w.find_country(country) * w.materials().size() + *w.find_material(material);
 }
 
 // ---- Section 11: the worked example -----------------------------------------------------------
@@ -46,7 +46,7 @@ World worked_world(std::optional<double> raw_utilisation = std::nullopt) {
   WorldBuilder b;
   auto AAA = b.country("AAA"), BBB = b.country("BBB");
   auto raw = b.material("raw"), good = b.material("good");
-  b.world().materials[raw].utilisation = raw_utilisation;
+  b.tables().materials[raw].utilisation = raw_utilisation;
   auto s = b.firm("s", AAA, raw, 0.0);
   auto buyer = b.firm("b", BBB, good, 1.0, 10.0);
   b.link(s, buyer, 1.0, 1);
@@ -187,7 +187,7 @@ World pair_world(double raw_utilisation) {
   WorldBuilder b;
   auto AAA = b.country("AAA"), BBB = b.country("BBB");
   auto raw = b.material("raw"), good = b.material("good");
-  b.world().materials[raw].utilisation = raw_utilisation;
+  b.tables().materials[raw].utilisation = raw_utilisation;
   auto s = b.firm("s", AAA, raw, 0.0);
   auto buyer = b.firm("b", BBB, good, 1.0, 10.0);
   b.link(s, buyer, 1.0, 1);
@@ -237,7 +237,7 @@ TEST(FinalDemandControls, AMineSellingToForeignFinalUsersStops) {
   b.link(m, r, 0.7, 1);
   b.final_demand_to(m, BBB, 0.3);
   World w = b.build();
-  ASSERT_TRUE(w.has_final_demand_split);
+  ASSERT_TRUE(w.has_final_demand_split());
   const std::string cut =
       "days: 10\nevents:\n"
       "  - {type: export_control, exporters: [AAA], materials: [ore], targets: [BBB],"
@@ -291,31 +291,31 @@ TEST(FinalDemandSplit, UnmetFinalDemandGoesToEachDestinationInProportion) {
 World split_world(std::uint32_t n, std::uint64_t seed, bool unit_lead) {
   World base = random_world(n, seed);
   WorldBuilder b;
-  World& w = b.world();
-  w.countries = base.countries;
-  w.materials = base.materials;
-  w.firm_id = base.firm_id;
-  w.firm_country = base.firm_country;
-  w.firm_material = base.firm_material;
-  w.final_demand = base.final_demand;
-  w.firm_inventory_days = base.firm_inventory_days;
-  w.link_supplier = base.link_supplier;
-  w.link_buyer = base.link_buyer;
-  w.link_flow = base.link_flow;
-  w.lead_times = base.lead_times;
-  w.link_lead_time.assign(base.link_flow.size(), unit_lead ? 1 : 0);
-  if (unit_lead) w.lead_times = LeadTimes{};
-  if (!unit_lead) w.link_lead_time = base.link_lead_time;
+  WorldTables& t = b.tables();
+  t.countries = base.countries();
+  t.materials = base.materials();
+  t.firm_id = base.firm_id();
+  t.firm_country = base.firm_country();
+  t.firm_material = base.firm_material();
+  t.final_demand = base.final_demand();
+  t.firm_inventory_days = base.firm_inventory_days();
+  t.link_supplier = base.link_supplier();
+  t.link_buyer = base.link_buyer();
+  t.link_flow = base.link_flow();
+  t.lead_times = base.lead_times();
+  t.link_lead_time.assign(base.link_flow().size(), unit_lead ? 1 : 0);
+  if (unit_lead) t.lead_times = LeadTimes{};
+  if (!unit_lead) t.link_lead_time = base.link_lead_time();
   for (FirmId i = 0; i < base.num_firms(); ++i) {
-    const double c0 = base.final_demand[i];
+    const double c0 = base.final_demand()[i];
     if (c0 <= 0.0 || i % 3 == 0) continue;
-    const CountryId home = base.firm_country[i];
-    const CountryId away = CountryId((home + 1) % base.countries.size());
+    const CountryId home = base.firm_country()[i];
+    const CountryId away = CountryId((home + 1) % base.countries().size());
     b.final_demand_to(i, home, c0 * 0.375);
     b.final_demand_to(i, away, c0 - c0 * 0.375);
   }
-  w.materials[1].utilisation = 0.7;
-  w.materials[2].utilisation = 1.0;
+  t.materials[1].utilisation = 0.7;
+  t.materials[2].utilisation = 1.0;
   return b.build();
 }
 
@@ -323,14 +323,14 @@ World split_world(std::uint32_t n, std::uint64_t seed, bool unit_lead) {
 std::string off_baseline(const Simulation& sim) {
   const World& w = sim.world();
   for (FirmId i = 0; i < w.num_firms(); ++i) {
-    if (sim.production()[i] != w.baseline_output[i]) return "x of " + w.firm_id[i];
-    if (sim.demand()[i] != w.baseline_output[i]) return "D of " + w.firm_id[i];
-    if (sim.final_delivered()[i] != w.final_demand[i]) return "c of " + w.firm_id[i];
-    if (sim.input_shortfall()[i] != 0.0) return "input shortfall of " + w.firm_id[i];
+    if (sim.production()[i] != w.baseline_output()[i]) return "x of " + w.firm_id()[i];
+    if (sim.demand()[i] != w.baseline_output()[i]) return "D of " + w.firm_id()[i];
+    if (sim.final_delivered()[i] != w.final_demand()[i]) return "c of " + w.firm_id()[i];
+    if (sim.input_shortfall()[i] != 0.0) return "input shortfall of " + w.firm_id()[i];
   }
   for (LinkId l = 0; l < w.num_links(); ++l) {
-    if (sim.order(l) != w.link_flow[l]) return "O of link " + std::to_string(l);
-    if (sim.delivery(l) != w.link_flow[l]) return "y of link " + std::to_string(l);
+    if (sim.order(l) != w.link_flow()[l]) return "O of link " + std::to_string(l);
+    if (sim.delivery(l) != w.link_flow()[l]) return "y of link " + std::to_string(l);
   }
   const CountryMaterialDay cm = sim.country_material();
   for (std::size_t k = 0; k < cm.shortage.size(); ++k)
@@ -414,7 +414,7 @@ TEST(ShippedScenarios, InputShortageNeverExceedsWhatFirmsCouldUse) {
     World w = load_world(s.world_path);
     double u_min = s.model.utilisation, alpha = s.model.alpha_max;
     if (!s.model.is_preset())
-      for (const auto& m : w.materials) u_min = std::min(u_min, m.utilisation.value_or(1.0));
+      for (const auto& m : w.materials()) u_min = std::min(u_min, m.utilisation.value_or(1.0));
     for (const auto& p : s.policies) {
       if (p.type == PolicyType::kSurge) alpha = std::max(alpha, p.alpha_max);
       if (p.type == PolicyType::kCrisisResponse && p.surge)
@@ -426,12 +426,12 @@ TEST(ShippedScenarios, InputShortageNeverExceedsWhatFirmsCouldUse) {
     const double bound = double(m.days) * alpha / u_min;
     for (std::size_t k = 0; k < m.shortage_days.size(); ++k)
       EXPECT_LE(m.shortage_days[k], bound * (1 + 1e-12))
-          << w.countries[k / m.materials].code << " " << w.materials[k % m.materials].id;
+          << w.countries()[k / m.materials].code << " " << w.materials()[k % m.materials].id;
     if (path.find("japan-korea-2019") != std::string::npos) {
       // All its controls end months before the last day: no firm may sit at zero output.
       int at_zero = 0;
       for (FirmId i = 0; i < w.num_firms(); ++i)
-        if (w.baseline_output[i] > 0.0 && sim.production()[i] == 0.0) ++at_zero;
+        if (w.baseline_output()[i] > 0.0 && sim.production()[i] == 0.0) ++at_zero;
       EXPECT_EQ(at_zero, 0);
     }
   }
@@ -463,10 +463,10 @@ TEST(CountryMaterial, BlockSumsAreTheSameBitsForAnyThreadCountAndAddUpTheFirms) 
       ASSERT_EQ(std::memcmp((ca.*f).data(), (cb.*f).data(), (ca.*f).size() * sizeof(double)), 0)
           << a.day();
   }
-  const std::size_t nm = w.materials.size();
-  std::vector<double> sum(w.countries.size() * nm, 0.0);
+  const std::size_t nm = w.materials().size();
+  std::vector<double> sum(w.countries().size() * nm, 0.0);
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    sum[w.firm_country[i] * nm + w.firm_material[i]] += a.production()[i];
+    sum[w.firm_country()[i] * nm + w.firm_material()[i]] += a.production()[i];
   const CountryMaterialDay cm = a.country_material();
   double shortage = 0.0;
   for (std::size_t k = 0; k < sum.size(); ++k) {
@@ -533,8 +533,8 @@ World two_part_world() {
   WorldBuilder b;
   auto AAA = b.country("AAA"), BBB = b.country("BBB");
   auto raw = b.material("raw"), good = b.material("good");
-  b.world().materials[raw].utilisation = 1.0;
-  b.world().materials[raw].distinct_parts = true;
+  b.tables().materials[raw].utilisation = 1.0;
+  b.tables().materials[raw].distinct_parts = true;
   auto s1 = b.firm("s1", AAA, raw, 0.0);
   auto s2 = b.firm("s2", AAA, raw, 0.0);
   auto buyer = b.firm("b", BBB, good, 2.0, 10.0);
@@ -591,7 +591,7 @@ TEST(DistinctParts, ChangesNothingWithoutAShockAndTheSwitchIsWritten) {
   Simulation sim(w, s, one_thread());
   while (sim.step())
     for (FirmId i = 0; i < w.num_firms(); ++i)
-      EXPECT_EQ(sim.production()[i], w.baseline_output[i]) << sim.day();
+      EXPECT_EQ(sim.production()[i], w.baseline_output()[i]) << sim.day();
   // The preset pools, as the published model does, and rejects the switch.
   EXPECT_FALSE(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019}\n").model.distinct_parts);
   EXPECT_THROW(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019, distinct_parts: true}\n"),

@@ -53,9 +53,9 @@ double total_output(const World& w, const std::string& material, const std::stri
   double s = 0;
   MaterialId p = *w.find_material(material);
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    if (w.firm_material[i] == p &&
-        (country.empty() || w.countries[w.firm_country[i]].code == country))
-      s += w.baseline_output[i];
+    if (w.firm_material()[i] == p &&
+        (country.empty() || w.countries()[w.firm_country()[i]].code == country))
+      s += w.baseline_output()[i];
   return s;
 }
 
@@ -63,7 +63,8 @@ double total_output(const World& w, const std::string& material, const std::stri
 std::vector<double> input_flows(const World& w, MaterialId input) {
   std::vector<double> got(w.num_firms(), 0.0);
   for (LinkId l = 0; l < w.num_links(); ++l)
-    if (w.firm_material[w.link_supplier[l]] == input) got[w.link_buyer[l]] += w.link_flow[l];
+    if (w.firm_material()[w.link_supplier()[l]] == input)
+      got[w.link_buyer()[l]] += w.link_flow()[l];
   return got;
 }
 
@@ -100,8 +101,8 @@ TEST(GeneratorTiny, MaterialBalanceHasTheKnownAnswer) {
   GenerationReport report;
   World w = generate_world(path, {}, &report);
 
-  EXPECT_EQ(w.countries.size(), 2u);
-  EXPECT_EQ(w.materials.size(), 2u);
+  EXPECT_EQ(w.countries().size(), 2u);
+  EXPECT_EQ(w.materials().size(), 2u);
   EXPECT_NEAR(total_output(w, "widget"), 10.0, 1e-12);
   EXPECT_NEAR(total_output(w, "ore"), 25.0, 1e-12);
   EXPECT_NEAR(total_output(w, "ore", "AAA"), 15.0, 1e-12);
@@ -110,21 +111,21 @@ TEST(GeneratorTiny, MaterialBalanceHasTheKnownAnswer) {
   double ore_final = 0, ore_sales = 0;
   MaterialId ore = *w.find_material("ore"), widget = *w.find_material("widget");
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    if (w.firm_material[i] == ore) ore_final += w.final_demand[i];
-  for (LinkId l = 0; l < w.num_links(); ++l) ore_sales += w.link_flow[l];
+    if (w.firm_material()[i] == ore) ore_final += w.final_demand()[i];
+  for (LinkId l = 0; l < w.num_links(); ++l) ore_sales += w.link_flow()[l];
   EXPECT_NEAR(ore_final, 5.0, 1e-12);
   EXPECT_NEAR(ore_sales, 20.0, 1e-12);
 
   auto got = input_flows(w, ore);
   for (FirmId i = 0; i < w.num_firms(); ++i) {
-    if (w.firm_material[i] != widget) continue;
-    EXPECT_NEAR(got[i], 2.0 * w.baseline_output[i], 1e-14 * w.baseline_output[i]);
-    EXPECT_EQ(w.final_demand[i], w.baseline_output[i]);  // widgets sell only to final users
+    if (w.firm_material()[i] != widget) continue;
+    EXPECT_NEAR(got[i], 2.0 * w.baseline_output()[i], 1e-14 * w.baseline_output()[i]);
+    EXPECT_EQ(w.final_demand()[i], w.baseline_output()[i]);  // widgets sell only to final users
   }
   // Lead times: 1 within a country, 9 across.
   for (LinkId l = 0; l < w.num_links(); ++l) {
-    bool domestic = w.firm_country[w.link_supplier[l]] == w.firm_country[w.link_buyer[l]];
-    EXPECT_EQ(w.link_lead_time[l], domestic ? 1 : 9);
+    bool domestic = w.firm_country()[w.link_supplier()[l]] == w.firm_country()[w.link_buyer()[l]];
+    EXPECT_EQ(w.link_lead_time()[l], domestic ? 1 : 9);
   }
   // The report: annual balance output = use + final, residual ~0.
   ASSERT_EQ(report.balances.size(), 2u);
@@ -144,7 +145,7 @@ TEST(GeneratorTiny, FirmCountsFollowTheRule) {
   World w = generate_world(dir.file("tiny.yaml", kTiny));
   std::map<std::pair<std::string, std::string>, int> n;
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    ++n[{w.materials[w.firm_material[i]].id, w.countries[w.firm_country[i]].code}];
+    ++n[{w.materials()[w.firm_material()[i]].id, w.countries()[w.firm_country()[i]].code}];
   EXPECT_EQ((n[{"ore", "AAA"}]), 6);
   EXPECT_EQ((n[{"ore", "BBB"}]), 4);
   EXPECT_EQ((n[{"widget", "AAA"}]), 10);
@@ -159,8 +160,8 @@ TEST(DefaultWorld, SatisfiesTheMaterialBalance) {
   GenerationReport report;
   World w = generate_world(kDefaultWorld, {}, &report);
 
-  EXPECT_EQ(w.countries.size(), 28u);
-  EXPECT_GE(w.materials.size(), 30u);
+  EXPECT_EQ(w.countries().size(), 28u);
+  EXPECT_GE(w.materials().size(), 30u);
   EXPECT_GE(w.num_firms(), 1000u);
   EXPECT_LE(w.num_firms(), 10000u);
   EXPECT_LT(report.max_balance_residual, 1e-12);
@@ -189,12 +190,12 @@ TEST(DefaultWorld, KoreaBuysAnodeMaterialMostlyFromChina) {
   CountryId kor = *w.find_country("KOR"), chn = *w.find_country("CHN");
   double from_chn = 0, total = 0, cross_border = 0, all = 0;
   for (LinkId l = 0; l < w.num_links(); ++l) {
-    FirmId s = w.link_supplier[l], b = w.link_buyer[l];
+    FirmId s = w.link_supplier()[l], b = w.link_buyer()[l];
     all += 1;
-    if (w.firm_country[s] != w.firm_country[b]) cross_border += 1;
-    if (w.firm_material[s] != anode || w.firm_country[b] != kor) continue;
-    total += w.link_flow[l];
-    if (w.firm_country[s] == chn) from_chn += w.link_flow[l];
+    if (w.firm_country()[s] != w.firm_country()[b]) cross_border += 1;
+    if (w.firm_material()[s] != anode || w.firm_country()[b] != kor) continue;
+    total += w.link_flow()[l];
+    if (w.firm_country()[s] == chn) from_chn += w.link_flow()[l];
   }
   ASSERT_GT(total, 0);
   EXPECT_GT(from_chn / total, 0.6);
@@ -206,11 +207,11 @@ TEST(DefaultWorld, KoreaBuysAnodeMaterialMostlyFromChina) {
 TEST(DefaultWorld, IsDeterministicInTheSeed) {
   World a = generate_world(kDefaultWorld);
   World b = generate_world(kDefaultWorld);
-  EXPECT_EQ(a.sha256, b.sha256);
+  EXPECT_EQ(a.sha256(), b.sha256());
   GenerateOptions other;
   other.seed = 12345;
   World c = generate_world(kDefaultWorld, other);
-  EXPECT_NE(a.sha256, c.sha256);
+  EXPECT_NE(a.sha256(), c.sha256());
   EXPECT_LT(balance_residual(c, kDefaultWorld), 1e-12);
   // Country totals do not depend on the seed: x_{c,p} = share_c output_p.
   EXPECT_NEAR(total_output(a, "anode_material", "KOR"), total_output(c, "anode_material", "KOR"),
@@ -227,14 +228,14 @@ TEST(DefaultWorld, WriteThenLoadRoundTrips) {
   World back = load_world(yaml);
   EXPECT_EQ(back.num_firms(), w.num_firms());
   EXPECT_EQ(back.num_links(), w.num_links());
-  EXPECT_EQ(back.sha256, w.sha256);
-  EXPECT_EQ(back.materials[3].tier, w.materials[3].tier);
-  EXPECT_EQ(back.lead_times.pairs, w.lead_times.pairs);
-  EXPECT_TRUE(back.has_final_demand_split);
-  EXPECT_EQ(back.final_dest_amount, w.final_dest_amount);
-  EXPECT_EQ(back.materials[*back.find_material("gallium")].utilisation, 0.499);
+  EXPECT_EQ(back.sha256(), w.sha256());
+  EXPECT_EQ(back.materials()[3].tier, w.materials()[3].tier);
+  EXPECT_EQ(back.lead_times().pairs, w.lead_times().pairs);
+  EXPECT_TRUE(back.has_final_demand_split());
+  EXPECT_EQ(back.final_dest_amount(), w.final_dest_amount());
+  EXPECT_EQ(back.materials()[*back.find_material("gallium")].utilisation, 0.499);
   // load_world accepts the description itself and generates it.
-  EXPECT_EQ(load_world(kDefaultWorld).sha256, w.sha256);
+  EXPECT_EQ(load_world(kDefaultWorld).sha256(), w.sha256());
 }
 
 // ---- final demand by destination (docs/model.md section 1)
@@ -254,9 +255,9 @@ std::map<std::string, double> final_use_by_destination(const World& w,
   std::map<std::string, double> out;
   MaterialId p = *w.find_material(material);
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    if (w.firm_material[i] == p)
-      for (auto k = w.final_dest_begin[i]; k < w.final_dest_begin[i + 1]; ++k)
-        out[w.countries[w.final_dest_country[k]].code] += w.final_dest_amount[k];
+    if (w.firm_material()[i] == p)
+      for (auto k = w.final_dest_begin()[i]; k < w.final_dest_begin()[i + 1]; ++k)
+        out[w.countries()[w.final_dest_country()[k]].code] += w.final_dest_amount()[k];
   return out;
 }
 }  // namespace
@@ -271,7 +272,7 @@ TEST(GeneratorTiny, FinalUseSharesSplitFinalDemandByDestination) {
   World w = generate_world(
       dir.file("tiny.yaml",
                tiny_with("final_use_shares: {BBB: 0.75}, utilisation: 0.5, unit_value: 439000")));
-  EXPECT_TRUE(w.has_final_demand_split);
+  EXPECT_TRUE(w.has_final_demand_split());
   auto by_dest = final_use_by_destination(w, "ore");
   EXPECT_NEAR(by_dest["AAA"], 0.75, 1e-12);
   EXPECT_NEAR(by_dest["BBB"], 4.25, 1e-12);
@@ -283,28 +284,29 @@ TEST(GeneratorTiny, FinalUseSharesSplitFinalDemandByDestination) {
   const CountryId aaa = *w.find_country("AAA"), bbb = *w.find_country("BBB");
   std::size_t split_firms = 0;
   for (FirmId i = 0; i < w.num_firms(); ++i) {
-    const auto b = w.final_dest_begin[i], e = w.final_dest_begin[i + 1];
+    const auto b = w.final_dest_begin()[i], e = w.final_dest_begin()[i + 1];
     double sum = 0;
-    for (auto k = b; k < e; ++k) sum += w.final_dest_amount[k];
-    EXPECT_EQ(sum, w.final_demand[i]) << w.firm_id[i];  // the parts add up to C0 exactly
-    if (w.firm_material[i] != ore || w.firm_country[i] != aaa) {
-      ASSERT_EQ(e - b, 1u) << w.firm_id[i];
-      EXPECT_EQ(w.final_dest_country[b], w.firm_country[i]);
+    for (auto k = b; k < e; ++k) sum += w.final_dest_amount()[k];
+    EXPECT_EQ(sum, w.final_demand()[i]) << w.firm_id()[i];  // the parts add up to C0 exactly
+    if (w.firm_material()[i] != ore || w.firm_country()[i] != aaa) {
+      ASSERT_EQ(e - b, 1u) << w.firm_id()[i];
+      EXPECT_EQ(w.final_dest_country()[b], w.firm_country()[i]);
       continue;
     }
     ++split_firms;
     ASSERT_EQ(e - b, 2u);
-    EXPECT_EQ(w.final_dest_country[b], aaa);
-    EXPECT_EQ(w.final_dest_country[b + 1], bbb);
-    EXPECT_NEAR(w.final_dest_amount[b], 0.25 * w.final_demand[i], 1e-15 * w.final_demand[i]);
-    EXPECT_NEAR(w.final_dest_amount[b + 1], 0.75 * w.final_demand[i], 1e-15 * w.final_demand[i]);
+    EXPECT_EQ(w.final_dest_country()[b], aaa);
+    EXPECT_EQ(w.final_dest_country()[b + 1], bbb);
+    EXPECT_NEAR(w.final_dest_amount()[b], 0.25 * w.final_demand()[i], 1e-15 * w.final_demand()[i]);
+    EXPECT_NEAR(w.final_dest_amount()[b + 1], 0.75 * w.final_demand()[i],
+                1e-15 * w.final_demand()[i]);
   }
   EXPECT_EQ(split_firms, 6u);  // round(10 x 0.6) ore firms in AAA, all with C0 > 0
   // utilisation and unit_value pass through to the world's material; widget has none.
-  EXPECT_EQ(w.materials[ore].utilisation, 0.5);
-  EXPECT_EQ(w.materials[ore].unit_value, 439000.0);
-  EXPECT_FALSE(w.materials[*w.find_material("widget")].utilisation);
-  EXPECT_FALSE(w.materials[*w.find_material("widget")].unit_value);
+  EXPECT_EQ(w.materials()[ore].utilisation, 0.5);
+  EXPECT_EQ(w.materials()[ore].unit_value, 439000.0);
+  EXPECT_FALSE(w.materials()[*w.find_material("widget")].utilisation);
+  EXPECT_FALSE(w.materials()[*w.find_material("widget")].unit_value);
 }
 
 // A group's share is divided equally among its members: {g: 0.5} with g = {AAA, BBB} sends
@@ -334,18 +336,18 @@ TEST(GeneratorTiny, SplitWorldWriteThenLoadRoundTrips) {
   write_world(w, dir.str() + "/out");
   EXPECT_TRUE(fs::exists(dir.str() + "/out/final_demand_split.csv"));
   World back = load_world(dir.str() + "/out/world.yaml");
-  EXPECT_EQ(back.sha256, w.sha256);
-  EXPECT_TRUE(back.has_final_demand_split);
-  EXPECT_EQ(back.final_dest_country, w.final_dest_country);
-  EXPECT_EQ(back.final_dest_amount, w.final_dest_amount);
-  EXPECT_EQ(back.materials[0].utilisation, 0.85);
-  EXPECT_EQ(back.materials[0].unit_value, 1.5);
+  EXPECT_EQ(back.sha256(), w.sha256());
+  EXPECT_TRUE(back.has_final_demand_split());
+  EXPECT_EQ(back.final_dest_country(), w.final_dest_country());
+  EXPECT_EQ(back.final_dest_amount(), w.final_dest_amount());
+  EXPECT_EQ(back.materials()[0].utilisation, 0.85);
+  EXPECT_EQ(back.materials()[0].unit_value, 1.5);
   World plain = generate_world(dir.file("plain.yaml", kTiny));
-  EXPECT_NE(plain.sha256, w.sha256);
+  EXPECT_NE(plain.sha256(), w.sha256());
   // A world without a split writes no split table.
   write_world(plain, dir.str() + "/plain");
   EXPECT_FALSE(fs::exists(dir.str() + "/plain/final_demand_split.csv"));
-  EXPECT_EQ(load_world(dir.str() + "/plain/world.yaml").sha256, plain.sha256);
+  EXPECT_EQ(load_world(dir.str() + "/plain/world.yaml").sha256(), plain.sha256());
 }
 
 // The explicit forms: an inline map per firm and a table give the same world. Firm s (CHN,
@@ -367,13 +369,13 @@ links: [{supplier: s, buyer: b, flow: 0.5}]
   - {id: b, country: JPN, material: wf, final_demand: 2}
 final_demand_split: split.csv
 )"));
-  EXPECT_EQ(inline_w.sha256, table_w.sha256);
-  EXPECT_TRUE(inline_w.has_final_demand_split);
+  EXPECT_EQ(inline_w.sha256(), table_w.sha256());
+  EXPECT_TRUE(inline_w.has_final_demand_split());
   // s: destinations in country order CHN 0.75, JPN 0.25; b: JPN 2 (its own country).
-  ASSERT_EQ(inline_w.final_dest_begin, (std::vector<std::uint32_t>{0, 2, 3}));
-  EXPECT_EQ(inline_w.final_dest_amount, (std::vector<double>{0.75, 0.25, 2.0}));
-  EXPECT_EQ(inline_w.materials[0].utilisation, 0.5);
-  EXPECT_EQ(inline_w.materials[0].unit_value, 439000.0);
+  ASSERT_EQ(inline_w.final_dest_begin(), (std::vector<std::uint32_t>{0, 2, 3}));
+  EXPECT_EQ(inline_w.final_dest_amount(), (std::vector<double>{0.75, 0.25, 2.0}));
+  EXPECT_EQ(inline_w.materials()[0].utilisation, 0.5);
+  EXPECT_EQ(inline_w.materials()[0].unit_value, 439000.0);
 }
 
 TEST(ExplicitWorld, BadSplitsNameWhereTheyAre) {
@@ -443,7 +445,7 @@ TEST(DefaultWorld, NickelFinalUseFollowsTheSourcedShares) {
   const MaterialId ni = *w.find_material("nickel_mine");
   double f = 0;
   for (FirmId i = 0; i < w.num_firms(); ++i)
-    if (w.firm_material[i] == ni) f += w.final_demand[i];
+    if (w.firm_material()[i] == ni) f += w.final_demand()[i];
   ASSERT_GT(f, 0);
   auto by_dest = final_use_by_destination(w, "nickel_mine");
   EXPECT_NEAR(by_dest["CHN"] / f, 0.53 + 0.41 * 0.031, 1e-12);
@@ -452,9 +454,9 @@ TEST(DefaultWorld, NickelFinalUseFollowsTheSourcedShares) {
   // Every firm's destinations add up to its C0 exactly (the split's largest part absorbs it).
   for (FirmId i = 0; i < w.num_firms(); ++i) {
     double sum = 0;
-    for (auto k = w.final_dest_begin[i]; k < w.final_dest_begin[i + 1]; ++k)
-      sum += w.final_dest_amount[k];
-    EXPECT_EQ(sum, w.final_demand[i]) << w.firm_id[i];
+    for (auto k = w.final_dest_begin()[i]; k < w.final_dest_begin()[i + 1]; ++k)
+      sum += w.final_dest_amount()[k];
+    EXPECT_EQ(sum, w.final_demand()[i]) << w.firm_id()[i];
   }
 }
 
@@ -566,27 +568,27 @@ TEST(Synthetic, SatisfiesTheIdentityAndTheRecipes) {
   World w = generate_synthetic(spec);
   ASSERT_EQ(w.num_firms(), 20000u);
   ASSERT_EQ(w.num_links(), 100000u);
-  EXPECT_EQ(w.countries.size(), 7u);
-  EXPECT_EQ(w.materials.size(), 12u);
+  EXPECT_EQ(w.countries().size(), 7u);
+  EXPECT_EQ(w.materials().size(), 12u);
   EXPECT_LT(w.stats().max_balance_residual, 1e-12);
 
   std::vector<std::map<MaterialId, double>> inputs(w.num_firms());
   std::vector<std::size_t> out_degree(w.num_firms(), 0);
   for (LinkId l = 0; l < w.num_links(); ++l) {
-    FirmId s = w.link_supplier[l], b = w.link_buyer[l];
-    ASSERT_LT(w.firm_material[s], w.firm_material[b]);
-    inputs[b][w.firm_material[s]] += w.link_flow[l];
+    FirmId s = w.link_supplier()[l], b = w.link_buyer()[l];
+    ASSERT_LT(w.firm_material()[s], w.firm_material()[b]);
+    inputs[b][w.firm_material()[s]] += w.link_flow()[l];
     ++out_degree[s];
-    EXPECT_EQ(w.link_lead_time[l], 1);
+    EXPECT_EQ(w.link_lead_time()[l], 1);
   }
   double worst = 0;
   for (FirmId i = 0; i < w.num_firms(); ++i) {
-    EXPECT_GT(w.final_demand[i], 0.0);
+    EXPECT_GT(w.final_demand()[i], 0.0);
     for (auto& [q, flow] : inputs[i]) {
-      double a = synthetic_coefficient(spec, w.firm_material[i], q);
+      double a = synthetic_coefficient(spec, w.firm_material()[i], q);
       ASSERT_GT(a, 0.0);
-      worst =
-          std::max(worst, std::abs(flow - a * w.baseline_output[i]) / (a * w.baseline_output[i]));
+      worst = std::max(worst,
+                       std::abs(flow - a * w.baseline_output()[i]) / (a * w.baseline_output()[i]));
     }
   }
   EXPECT_LT(worst, 1e-12);
@@ -597,9 +599,9 @@ TEST(Synthetic, SatisfiesTheIdentityAndTheRecipes) {
 TEST(Synthetic, IsDeterministicInTheSeed) {
   SyntheticSpec spec;
   World a = generate_synthetic(spec), b = generate_synthetic(spec);
-  EXPECT_EQ(a.sha256, b.sha256);
+  EXPECT_EQ(a.sha256(), b.sha256());
   spec.seed = 2;
-  EXPECT_NE(generate_synthetic(spec).sha256, a.sha256);
+  EXPECT_NE(generate_synthetic(spec).sha256(), a.sha256());
 }
 
 TEST(Synthetic, WriteThenLoadRoundTrips) {
@@ -609,7 +611,7 @@ TEST(Synthetic, WriteThenLoadRoundTrips) {
   spec.links = 12000;
   World w = generate_synthetic(spec);
   write_world(w, dir.str());
-  EXPECT_EQ(load_world(dir.str() + "/world.yaml").sha256, w.sha256);
+  EXPECT_EQ(load_world(dir.str() + "/world.yaml").sha256(), w.sha256());
 }
 
 // A million firms and five million links: the sizes asked for, balanced. (How long it takes is
@@ -693,7 +695,8 @@ TEST(ShippedScenarios, BaselineStaysAtBaseline) {
   auto x = sim.production();
   double worst = 0;
   for (FirmId i = 0; i < world.num_firms(); ++i)
-    worst = std::max(worst, std::abs(x[i] - world.baseline_output[i]) / world.baseline_output[i]);
+    worst =
+        std::max(worst, std::abs(x[i] - world.baseline_output()[i]) / world.baseline_output()[i]);
   EXPECT_LT(worst, 1e-9);
 }
 
@@ -716,9 +719,9 @@ double country_flow(const World& w, const std::string& material, const std::stri
   const CountryId f = *w.find_country(from), t = *w.find_country(to);
   double sum = 0;
   for (LinkId l = 0; l < w.num_links(); ++l)
-    if (w.firm_material[w.link_supplier[l]] == p && w.firm_country[w.link_supplier[l]] == f &&
-        w.firm_country[w.link_buyer[l]] == t)
-      sum += w.link_flow[l];
+    if (w.firm_material()[w.link_supplier()[l]] == p &&
+        w.firm_country()[w.link_supplier()[l]] == f && w.firm_country()[w.link_buyer()[l]] == t)
+      sum += w.link_flow()[l];
   return sum;
 }
 
@@ -772,7 +775,7 @@ TEST(DefaultWorld, KoreanHarnessesFromChinaJapanesePartsFromJapan) {
       1e-9);
   EXPECT_NEAR(country_flow(w, "auto_parts", "JPN", "JPN") / total_output(w, "automobiles", "JPN"),
               0.80, 1e-9);
-  EXPECT_TRUE(w.materials[*w.find_material("wiring_harness")].distinct_parts);
-  EXPECT_TRUE(w.materials[*w.find_material("auto_parts")].distinct_parts);
-  EXPECT_FALSE(w.materials[*w.find_material("gallium")].distinct_parts);
+  EXPECT_TRUE(w.materials()[*w.find_material("wiring_harness")].distinct_parts);
+  EXPECT_TRUE(w.materials()[*w.find_material("auto_parts")].distinct_parts);
+  EXPECT_FALSE(w.materials()[*w.find_material("gallium")].distinct_parts);
 }

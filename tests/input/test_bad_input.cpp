@@ -27,6 +27,7 @@
 #include "shortfall/sweep.hpp"
 #include "shortfall/world.hpp"
 #include "util/yaml_util.hpp"
+#include "world/world_test_access.hpp"
 
 namespace fs = std::filesystem;
 using namespace shortfall;
@@ -347,8 +348,8 @@ TEST(BadInputCsv, ByteOrderMarkIsAccepted) {
   ASSERT_NO_THROW(marked = load_world(dir.file(
                       "bom.yaml", head + "firms_csv: firms_bom.csv\nlinks_csv: links_bom.csv\n")));
   EXPECT_EQ(marked.num_firms(), 2u);
-  EXPECT_EQ(marked.firm_id[0], "s");
-  EXPECT_EQ(marked.sha256, plain.sha256);
+  EXPECT_EQ(marked.firm_id()[0], "s");
+  EXPECT_EQ(marked.sha256(), plain.sha256());
 }
 
 TEST(BadInputYamlSyntax, TheOpeningBracketOrQuoteIsNamed) {
@@ -418,7 +419,7 @@ TEST(BadInputNonFinite, ADayWithNaNIsNeverWritten) {
   // 1e308 the run's unmet-demand total overflows on day 1 already, which builds with assertions
   // check every day and release builds only on recorded days and at the end.)
   World w = load_world(kSource + "/tests/data/bad/worlds/ok.yaml");
-  w.final_demand[1] = 1e306;
+  detail::WorldTestAccess::tables(w).final_demand[1] = 1e306;
   const Scenario sc = parse_scenario(
       "world: w.yaml\ndays: 10\nevents:\n  - {type: demand_shock, start: 2, country: JPN, "
       "factor: 1000}\n",
@@ -448,7 +449,7 @@ TEST(BadInputNonFinite, ADayWithNaNIsNeverWritten) {
 TEST(BadInputNonFinite, CountryMaterialCheck) {
   World w = load_world(kSource + "/tests/data/bad/worlds/ok.yaml");
   CountryMaterialDay cm;
-  const std::size_t n = w.countries.size() * w.materials.size();
+  const std::size_t n = w.countries().size() * w.materials().size();
   for (auto* v : {&cm.production, &cm.output_lost, &cm.shortage, &cm.unmet_final_demand,
                   &cm.order_backlog, &cm.inventory_days})
     v->assign(n, 1.0);

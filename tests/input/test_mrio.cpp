@@ -148,8 +148,8 @@ std::string long_csv_text() {
 }
 
 double final_to(const World& w, FirmId f, CountryId d) {
-  for (auto k = w.final_dest_begin[f]; k < w.final_dest_begin[f + 1]; ++k)
-    if (w.final_dest_country[k] == d) return w.final_dest_amount[k];
+  for (auto k = w.final_dest_begin()[f]; k < w.final_dest_begin()[f + 1]; ++k)
+    if (w.final_dest_country()[k] == d) return w.final_dest_amount()[k];
   return 0.0;
 }
 
@@ -161,28 +161,28 @@ bool near(double a, double b) {
 /// here from the links and destinations (not from the world's own derivation).
 double balance_gap(const World& w) {
   std::vector<double> sales(w.num_firms(), 0.0);
-  for (LinkId l = 0; l < w.num_links(); ++l) sales[w.link_supplier[l]] += w.link_flow[l];
+  for (LinkId l = 0; l < w.num_links(); ++l) sales[w.link_supplier()[l]] += w.link_flow()[l];
   double gap = 0;
   for (FirmId f = 0; f < w.num_firms(); ++f) {
     double fd = 0;
-    for (CountryId d = 0; d < w.countries.size(); ++d) fd += final_to(w, f, d);
-    gap = std::max(gap, std::abs(w.baseline_output[f] - sales[f] - fd) / w.baseline_output[f]);
+    for (CountryId d = 0; d < w.countries().size(); ++d) fd += final_to(w, f, d);
+    gap = std::max(gap, std::abs(w.baseline_output()[f] - sales[f] - fd) / w.baseline_output()[f]);
   }
   return gap;
 }
 
 /// The world that follows from the invented table by hand (one firm per country-sector).
 void expect_table_world(const World& w) {
-  ASSERT_EQ(w.countries.size(), 3u);
-  ASSERT_EQ(w.materials.size(), 3u);
+  ASSERT_EQ(w.countries().size(), 3u);
+  ASSERT_EQ(w.materials().size(), 3u);
   ASSERT_EQ(w.num_firms(), std::size_t(kN));
   ASSERT_EQ(w.num_links(), std::size_t(kN * (kN - 1)));  // every pair but own use
   EXPECT_LE(balance_gap(w), 1e-12);
   for (int i = 0; i < kN; ++i) {
     const FirmId f = *w.find_firm(label(i, "_"));
-    EXPECT_EQ(w.countries[w.firm_country[f]].code, kC[i / 3]);
-    EXPECT_EQ(w.materials[w.firm_material[f]].id, kS[i % 3]);
-    EXPECT_TRUE(near(w.baseline_output[f] * 365.0, row_out(i))) << label(i, "_");
+    EXPECT_EQ(w.countries()[w.firm_country()[f]].code, kC[i / 3]);
+    EXPECT_EQ(w.materials()[w.firm_material()[f]].id, kS[i % 3]);
+    EXPECT_TRUE(near(w.baseline_output()[f] * 365.0, row_out(i))) << label(i, "_");
     for (int d = 0; d < 3; ++d) {
       const double own = d == i / 3 ? z(i, i) : 0.0;  // own use goes to own final demand
       EXPECT_TRUE(near(final_to(w, f, CountryId(d)) * 365.0, cons(i, d) + inven(i) + own))
@@ -190,12 +190,12 @@ void expect_table_world(const World& w) {
     }
   }
   for (LinkId l = 0; l < w.num_links(); ++l) {
-    const FirmId s = w.link_supplier[l], b = w.link_buyer[l];
-    const int i = int(w.firm_country[s] * 3 + w.firm_material[s]);
-    const int j = int(w.firm_country[b] * 3 + w.firm_material[b]);
-    EXPECT_EQ(w.link_flow[l], z(i, j) / 365.0);
+    const FirmId s = w.link_supplier()[l], b = w.link_buyer()[l];
+    const int i = int(w.firm_country()[s] * 3 + w.firm_material()[s]);
+    const int j = int(w.firm_country()[b] * 3 + w.firm_material()[b]);
+    EXPECT_EQ(w.link_flow()[l], z(i, j) / 365.0);
   }
-  EXPECT_EQ(w.materials[0].unit.empty(), false);
+  EXPECT_EQ(w.materials()[0].unit.empty(), false);
 }
 
 TEST(Mrio, OecdIcioLayout) {
@@ -258,7 +258,7 @@ TEST(Mrio, NegativeAndMissingEntries) {
   EXPECT_EQ(r.negative_flows, 1u);
   EXPECT_DOUBLE_EQ(r.negative_flow_value, 5.0);
   const FirmId a = *w.find_firm("AUS_A01");
-  EXPECT_TRUE(near(w.baseline_output[a] * 365.0, 50.0 + 12.0));  // clipped and dropped parts out
+  EXPECT_TRUE(near(w.baseline_output()[a] * 365.0, 50.0 + 12.0));  // clipped and dropped parts out
   EXPECT_EQ(final_to(w, a, *w.find_country("CHN")), 0.0);
   EXPECT_EQ(w.num_links(), 1u);
   // An empty or NA cell of a wide table is 0, and counted.
@@ -293,7 +293,7 @@ TEST(Mrio, MinFlowMovesSmallLinksToFinalDemand) {
   EXPECT_LE(balance_gap(w), 1e-12);
   for (int i = 0; i < kN; ++i) {  // every firm's output unchanged: the value moved to its FD
     const FirmId f = *w.find_firm(label(i, "_"));
-    EXPECT_TRUE(near(w.baseline_output[f] * 365.0, row_out(i)));
+    EXPECT_TRUE(near(w.baseline_output()[f] * 365.0, row_out(i)));
     for (int d = 0; d < 3; ++d) {
       double expect = cons(i, d) + inven(i) + (d == i / 3 ? z(i, i) : 0.0);
       for (int j = 3 * d; j < 3 * d + 3; ++j)
@@ -310,8 +310,8 @@ TEST(Mrio, MapAggregatesCountriesAndSectors) {
   o.map = read_mrio_map(write(dir / "map.csv", "from,to\nCHN,OTH\nUSA,OTH\nC26,MAN\nG,MAN\n"));
   MrioReport r;
   const World w = build_mrio_world(t, o, &r);
-  ASSERT_EQ(w.countries.size(), 2u);
-  ASSERT_EQ(w.materials.size(), 2u);
+  ASSERT_EQ(w.countries().size(), 2u);
+  ASSERT_EQ(w.materials().size(), 2u);
   ASSERT_EQ(w.num_firms(), 4u);
   EXPECT_LE(balance_gap(w), 1e-12);
   double total = 0;
@@ -326,13 +326,13 @@ TEST(Mrio, MapAggregatesCountriesAndSectors) {
     for (int i = 0; i < kN; ++i)  // AUS_A01's sales to the group, a link unless g is itself
       if (group(i) == g) to_g += z(0, i);
     const FirmId f = *w.find_firm(ids[g]);
-    EXPECT_TRUE(near(w.baseline_output[f] * 365.0, out)) << ids[g];
+    EXPECT_TRUE(near(w.baseline_output()[f] * 365.0, out)) << ids[g];
     if (g == 0) continue;
     bool found = false;
     for (LinkId l = 0; l < w.num_links(); ++l)
-      if (w.link_supplier[l] == *w.find_firm("AUS_A01") && w.link_buyer[l] == f) {
+      if (w.link_supplier()[l] == *w.find_firm("AUS_A01") && w.link_buyer()[l] == f) {
         found = true;
-        EXPECT_TRUE(near(w.link_flow[l] * 365.0, to_g)) << ids[g];
+        EXPECT_TRUE(near(w.link_flow()[l] * 365.0, to_g)) << ids[g];
       }
     EXPECT_TRUE(found) << ids[g];
   }
@@ -357,8 +357,8 @@ TEST(Mrio, FirmsPerSectorSplitByZipfShares) {
     double sum = 0;
     for (int k = 0; k < 3; ++k) {
       const FirmId f = *w.find_firm(label(i, "_") + "_" + std::to_string(k + 1));
-      EXPECT_TRUE(near(w.baseline_output[f] * 365.0, s[k] * row_out(i)));
-      sum += w.baseline_output[f] * 365.0;
+      EXPECT_TRUE(near(w.baseline_output()[f] * 365.0, s[k] * row_out(i)));
+      sum += w.baseline_output()[f] * 365.0;
     }
     EXPECT_TRUE(near(sum, row_out(i)));  // the split sums to the sector
   }
@@ -374,8 +374,8 @@ double baseline_gap(const World& w, int days) {
   double gap = 0;
   while (sim.step())
     for (FirmId i = 0; i < w.num_firms(); ++i)
-      gap = std::max(gap,
-                     std::abs(sim.production()[i] - w.baseline_output[i]) / w.baseline_output[i]);
+      gap = std::max(
+          gap, std::abs(sim.production()[i] - w.baseline_output()[i]) / w.baseline_output()[i]);
   return gap;
 }
 
@@ -485,7 +485,7 @@ TEST(Mrio, CommandExitCodes) {
   ASSERT_EQ(r.rc, 0) << r.out;
   const World w = load_world((dir / "w" / "world.yaml").string());
   EXPECT_EQ(w.num_firms(), std::size_t(2 * kN));
-  EXPECT_EQ(w.materials[0].unit, "EUR bn");
+  EXPECT_EQ(w.materials()[0].unit, "EUR bn");
   EXPECT_FALSE(fs::exists(dir / "w.partial"));
 }
 

@@ -41,15 +41,15 @@ bool same_opt(const std::optional<double>& a, const std::optional<double>& b) {
 }
 
 void expect_same_world(const World& a, const World& b) {
-  ASSERT_EQ(a.countries.size(), b.countries.size());
-  for (std::size_t c = 0; c < a.countries.size(); ++c) {
-    EXPECT_EQ(a.countries[c].code, b.countries[c].code);
-    EXPECT_EQ(a.countries[c].name, b.countries[c].name);
-    EXPECT_EQ(a.countries[c].groups, b.countries[c].groups);
+  ASSERT_EQ(a.countries().size(), b.countries().size());
+  for (std::size_t c = 0; c < a.countries().size(); ++c) {
+    EXPECT_EQ(a.countries()[c].code, b.countries()[c].code);
+    EXPECT_EQ(a.countries()[c].name, b.countries()[c].name);
+    EXPECT_EQ(a.countries()[c].groups, b.countries()[c].groups);
   }
-  ASSERT_EQ(a.materials.size(), b.materials.size());
-  for (std::size_t m = 0; m < a.materials.size(); ++m) {
-    const Material &p = a.materials[m], &q = b.materials[m];
+  ASSERT_EQ(a.materials().size(), b.materials().size());
+  for (std::size_t m = 0; m < a.materials().size(); ++m) {
+    const Material &p = a.materials()[m], &q = b.materials()[m];
     EXPECT_EQ(p.id, q.id);
     EXPECT_EQ(p.name, q.name);
     EXPECT_EQ(p.unit, q.unit);
@@ -60,29 +60,30 @@ void expect_same_world(const World& a, const World& b) {
     EXPECT_TRUE(same_opt(p.unit_value, q.unit_value)) << p.id;
     EXPECT_EQ(p.distinct_parts, q.distinct_parts) << p.id;
   }
-  EXPECT_EQ(a.firm_id, b.firm_id);
-  EXPECT_TRUE(same_bits(a.firm_country, b.firm_country));
-  EXPECT_TRUE(same_bits(a.firm_material, b.firm_material));
-  EXPECT_TRUE(same_bits(a.final_demand, b.final_demand));
-  EXPECT_TRUE(same_bits(a.firm_inventory_days, b.firm_inventory_days));
-  EXPECT_TRUE(same_bits(a.link_supplier, b.link_supplier));
-  EXPECT_TRUE(same_bits(a.link_buyer, b.link_buyer));
-  EXPECT_TRUE(same_bits(a.link_flow, b.link_flow));
-  EXPECT_TRUE(same_bits(a.link_lead_time, b.link_lead_time));
-  EXPECT_EQ(a.lead_times.domestic, b.lead_times.domestic);
-  EXPECT_EQ(a.lead_times.international, b.lead_times.international);
-  EXPECT_EQ(a.lead_times.pairs, b.lead_times.pairs);
-  ASSERT_EQ(a.final_demand_split.size(), b.final_demand_split.size());
-  for (std::size_t k = 0; k < a.final_demand_split.size(); ++k) {
-    EXPECT_EQ(a.final_demand_split[k].firm, b.final_demand_split[k].firm);
-    EXPECT_EQ(a.final_demand_split[k].country, b.final_demand_split[k].country);
-    EXPECT_EQ(std::memcmp(&a.final_demand_split[k].amount, &b.final_demand_split[k].amount, 8), 0);
+  EXPECT_EQ(a.firm_id(), b.firm_id());
+  EXPECT_TRUE(same_bits(a.firm_country(), b.firm_country()));
+  EXPECT_TRUE(same_bits(a.firm_material(), b.firm_material()));
+  EXPECT_TRUE(same_bits(a.final_demand(), b.final_demand()));
+  EXPECT_TRUE(same_bits(a.firm_inventory_days(), b.firm_inventory_days()));
+  EXPECT_TRUE(same_bits(a.link_supplier(), b.link_supplier()));
+  EXPECT_TRUE(same_bits(a.link_buyer(), b.link_buyer()));
+  EXPECT_TRUE(same_bits(a.link_flow(), b.link_flow()));
+  EXPECT_TRUE(same_bits(a.link_lead_time(), b.link_lead_time()));
+  EXPECT_EQ(a.lead_times().domestic, b.lead_times().domestic);
+  EXPECT_EQ(a.lead_times().international, b.lead_times().international);
+  EXPECT_EQ(a.lead_times().pairs, b.lead_times().pairs);
+  ASSERT_EQ(a.final_demand_split().size(), b.final_demand_split().size());
+  for (std::size_t k = 0; k < a.final_demand_split().size(); ++k) {
+    EXPECT_EQ(a.final_demand_split()[k].firm, b.final_demand_split()[k].firm);
+    EXPECT_EQ(a.final_demand_split()[k].country, b.final_demand_split()[k].country);
+    EXPECT_EQ(std::memcmp(&a.final_demand_split()[k].amount, &b.final_demand_split()[k].amount, 8),
+              0);
   }
-  // Derived by finalize() from the same tables: the same bits too.
-  EXPECT_TRUE(same_bits(a.baseline_output, b.baseline_output));
-  EXPECT_TRUE(same_bits(a.final_dest_begin, b.final_dest_begin));
-  EXPECT_TRUE(same_bits(a.final_dest_amount, b.final_dest_amount));
-  EXPECT_EQ(a.sha256, b.sha256);
+  // Derived by the World from the same tables: the same bits too.
+  EXPECT_TRUE(same_bits(a.baseline_output(), b.baseline_output()));
+  EXPECT_TRUE(same_bits(a.final_dest_begin(), b.final_dest_begin()));
+  EXPECT_TRUE(same_bits(a.final_dest_amount(), b.final_dest_amount()));
+  EXPECT_EQ(a.sha256(), b.sha256());
 }
 
 /// Everything a world can hold: groups, every material option (and none), lead-time defaults
@@ -94,12 +95,12 @@ World everything_world() {
   const CountryId usa = b.country("USA", {"ipef", "g7"});
   const MaterialId ga = b.material("gallium", 60.0, "t");
   const MaterialId wafer = b.material("wafer", std::nullopt, "wafers");
-  b.world().materials[ga].requalification_days = 180.0;
-  b.world().materials[ga].utilisation = 0.8;
-  b.world().materials[wafer].unit_value = 1234.5;
-  b.world().materials[wafer].tier = "component";
-  b.world().materials[wafer].name = "GaN wafer";
-  b.world().materials[wafer].distinct_parts = true;
+  b.tables().materials[ga].requalification_days = 180.0;
+  b.tables().materials[ga].utilisation = 0.8;
+  b.tables().materials[wafer].unit_value = 1234.5;
+  b.tables().materials[wafer].tier = "component";
+  b.tables().materials[wafer].name = "GaN wafer";
+  b.tables().materials[wafer].distinct_parts = true;
   const FirmId mine = b.firm("mine, \"quoted\" id", chn, ga, 1.0 / 3.0);
   const FirmId fab = b.firm("fab-ü", jpn, wafer, 4.5, 12.5);
   const FirmId fab2 = b.firm("fab2", usa, wafer, 7.0);
@@ -108,9 +109,9 @@ World everything_world() {
   b.link(fab, fab2, 0.1, 0);
   b.final_demand_to(fab, usa, 4.0);
   b.final_demand_to(fab, jpn, 0.5);
-  b.world().lead_times.domestic = 2;
-  b.world().lead_times.international = 14;
-  b.world().lead_times.pairs[{chn, jpn}] = 21;
+  b.tables().lead_times.domestic = 2;
+  b.tables().lead_times.international = 14;
+  b.tables().lead_times.pairs[{chn, jpn}] = 21;
   return b.build();
 }
 

@@ -172,18 +172,18 @@ TEST(ExplicitWorld, LargeCsvWorldLoadsBackToTheSameWorld) {
   write_world(w, dir.string());
   ASSERT_GT(fs::file_size(dir / "links.csv"), std::uintmax_t(2) << 20);
   const World r = load_world((dir / "world.yaml").string());
-  EXPECT_EQ(r.sha256, w.sha256);
-  EXPECT_EQ(r.firm_id, w.firm_id);
-  EXPECT_EQ(r.link_supplier, w.link_supplier);
-  EXPECT_EQ(r.link_buyer, w.link_buyer);
-  EXPECT_EQ(r.link_flow, w.link_flow);
-  EXPECT_EQ(r.link_lead_time, w.link_lead_time);
-  EXPECT_EQ(r.baseline_output, w.baseline_output);
-  for (FirmId i = 0; i < w.num_firms(); i += 997) EXPECT_EQ(r.find_firm(w.firm_id[i]), i);
+  EXPECT_EQ(r.sha256(), w.sha256());
+  EXPECT_EQ(r.firm_id(), w.firm_id());
+  EXPECT_EQ(r.link_supplier(), w.link_supplier());
+  EXPECT_EQ(r.link_buyer(), w.link_buyer());
+  EXPECT_EQ(r.link_flow(), w.link_flow());
+  EXPECT_EQ(r.link_lead_time(), w.link_lead_time());
+  EXPECT_EQ(r.baseline_output(), w.baseline_output());
+  for (FirmId i = 0; i < w.num_firms(); i += 997) EXPECT_EQ(r.find_firm(w.firm_id()[i]), i);
   EXPECT_FALSE(r.find_firm("no such firm"));
 
   // Errors name the row of the table: a missing firm (found while parsing) and a duplicate
-  // link (found by World::finalize), both in the last block.
+  // link (found by the World's checks), both in the last block.
   const std::string links = (dir / "links.csv").string();
   std::ifstream in(links, std::ios::binary);
   std::vector<std::string> lines;
@@ -198,7 +198,7 @@ TEST(ExplicitWorld, LargeCsvWorldLoadsBackToTheSameWorld) {
     write(links, t);
   };
   const std::size_t bad = w.num_links() - 10;  // a line in the last block: link bad - 2
-  rewrite(bad, "nobody," + w.firm_id[1] + ",1.5,1");
+  rewrite(bad, "nobody," + w.firm_id()[1] + ",1.5,1");
   try {
     load_world((dir / "world.yaml").string());
     ADD_FAILURE() << "no error";
@@ -223,13 +223,13 @@ TEST(ExplicitWorld, LargeCsvWorldLoadsBackToTheSameWorld) {
     }
     return std::tuple<int, int, std::string>(0, 0, "no error");
   };
-  const std::string s1 = w.firm_id[1] + ",";
+  const std::string s1 = w.firm_id()[1] + ",";
   const auto missing_buyer = std::make_tuple(int(bad), 2, "link to a missing firm 'nobody'");
   EXPECT_EQ(first_error({{bad, s1 + "nobody,-1,1"}}), missing_buyer);
-  EXPECT_EQ(first_error({{bad, s1 + "nobody,1,1"}, {bad + 3, s1 + w.firm_id[2] + ",x,1"}}),
+  EXPECT_EQ(first_error({{bad, s1 + "nobody,1,1"}, {bad + 3, s1 + w.firm_id()[2] + ",x,1"}}),
             missing_buyer);
   EXPECT_EQ(first_error({{bad, s1 + "nobody,1,1"}, {bad + 1, "a,b"}}), missing_buyer);
-  EXPECT_EQ(first_error({{bad, s1 + w.firm_id[2] + ",x,1"}, {bad + 3, s1 + "nobody,1,1"}}),
+  EXPECT_EQ(first_error({{bad, s1 + w.firm_id()[2] + ",x,1"}, {bad + 3, s1 + "nobody,1,1"}}),
             std::make_tuple(int(bad), 3, "expected a number, found 'x'"));
   EXPECT_EQ(first_error({{bad - 40, s1 + "nobody,1,1"}, {bad, "nobody2,x,1,1"}}),
             std::make_tuple(int(bad - 40), 2, "link to a missing firm 'nobody'"));
@@ -266,7 +266,7 @@ TEST(ExplicitWorld, LargeCsvWorldLoadsBackToTheSameWorld) {
   };
   auto load_firms = [&](std::size_t dup_line, std::size_t bad_line) {
     std::vector<std::string> out = frows;
-    out[dup_line - 1] = with_field(dup_line, 0, w.firm_id[0]);
+    out[dup_line - 1] = with_field(dup_line, 0, w.firm_id()[0]);
     out[bad_line - 1] = with_field(bad_line, 1, "XX");
     std::string t;
     for (auto& l : out) t += l + "\n";
@@ -280,7 +280,7 @@ TEST(ExplicitWorld, LargeCsvWorldLoadsBackToTheSameWorld) {
     return std::tuple<std::string, int, int, std::string>("", 0, 0, "no error");
   };
   EXPECT_EQ(load_firms(9000, 15000),
-            std::make_tuple(firms, 9000, 1, "duplicate firm id '" + w.firm_id[0] + "'"));
+            std::make_tuple(firms, 9000, 1, "duplicate firm id '" + w.firm_id()[0] + "'"));
   EXPECT_EQ(load_firms(15000, 9000), std::make_tuple(firms, 9000, 2, "unknown country 'XX'"));
   fs::remove_all(dir);
 }

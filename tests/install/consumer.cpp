@@ -18,8 +18,8 @@ int main(int argc, char** argv) {
   sim.run(nullptr);
   const auto x = sim.production();
   for (std::size_t i = 0; i < x.size(); ++i)
-    if (x[i] != world.baseline_output[i]) {
-      std::printf("firm %zu: %g, baseline %g\n", i, x[i], world.baseline_output[i]);
+    if (x[i] != world.baseline_output()[i]) {
+      std::printf("firm %zu: %g, baseline %g\n", i, x[i], world.baseline_output()[i]);
       return 1;
     }
   std::printf("shortfall %s: %zu firms at baseline after 5 days; program %s\n", shortfall::kVersion,

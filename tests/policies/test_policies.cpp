@@ -94,7 +94,7 @@ TEST(NewSupplier, SwitchesToTheOnlyAlternativeOnDayTSearchWithItsSpareCapacity) 
       EXPECT_EQ(buy, b);
       EXPECT_EQ(z0, 0.5);
     }
-    if (t == 3) xr_day3 = sim.production()[b] / w.baseline_output[b];
+    if (t == 3) xr_day3 = sim.production()[b] / w.baseline_output()[b];
     if (t == 4) {
       // The next day's orders use the new baselines (docs/model.md 3.3 with l = 1, T = 0):
       // old lane: O = max(0, 0.5 xr + (10 * 0.5 xr - S_old) / 6), S_old its stock after step 2.
@@ -236,7 +236,7 @@ TEST_P(CandidateChoice, LargestSpareTimesBiasAmongUnblockedCandidates) {
   ASSERT_EQ(sim.added_links(), 1u);
   auto [sup, buy, z0] = sim.added_link(0);
   const FirmId win = firm(w, cc.winner);
-  EXPECT_EQ(w.firm_id[sup], cc.winner);
+  EXPECT_EQ(w.firm_id()[sup], cc.winner);
   EXPECT_EQ(buy, firm(w, "b"));
   EXPECT_EQ(z0, sim.capacity()[win] - sim.production()[win]);
   EXPECT_EQ(rows(sim, "supplier_switch").at(0).day, 1);
@@ -357,7 +357,7 @@ TEST(Stockpile, KUnitsBuyExactlyKDaysOfOutputOnceInputsRunShort) {
   EXPECT_EQ(rel[0].material, "ore");
   EXPECT_EQ(rel[0].firms, 1);
   // Output lost over the run (model 10): 20 days without the stockpile, 14 with it.
-  EXPECT_EQ(sim.run_metrics().output_lost_days[1 * w.materials.size() + 1], 14.0);
+  EXPECT_EQ(sim.run_metrics().output_lost_days[1 * w.materials().size() + 1], 14.0);
   // days_of_use: 6 is the same stockpile (6 x 1 unit of daily use), bit for bit.
   Scenario by_days = make_scenario(
       std::string("days: 30\n") + kCut +
@@ -488,8 +488,8 @@ TEST_P(CrisisTiming, MeetingOnRequestDayPlusMeetingDaysThenTheMeasures) {
     } else {
       ASSERT_EQ(req.size(), 1u) << t;
       EXPECT_EQ(req[0].mechanism, "scra");
-      EXPECT_EQ(w.countries[req[0].country].code, "BBB");
-      EXPECT_EQ(w.materials[req[0].material].id, "ore");
+      EXPECT_EQ(w.countries()[req[0].country].code, "BBB");
+      EXPECT_EQ(w.materials()[req[0].material].id, "ore");
       EXPECT_EQ(req[0].request_day, 12);
       EXPECT_EQ(req[0].meeting_day, 12 + M);
       EXPECT_EQ(req[0].implementation_day, T);
@@ -506,7 +506,7 @@ TEST_P(CrisisTiming, MeetingOnRequestDayPlusMeetingDaysThenTheMeasures) {
       EXPECT_DOUBLE_EQ(sim.overproduction()[s2], 1.0 + (1.2 - 1.0) * ((D - x) / D) / 365.0);
       for (FirmId i = 0; i < w.num_firms(); ++i) {
         if (i != s2) {
-          EXPECT_EQ(sim.overproduction()[i], 1.0) << w.firm_id[i];
+          EXPECT_EQ(sim.overproduction()[i], 1.0) << w.firm_id()[i];
         }
       }
     }
@@ -748,11 +748,11 @@ MemberLosses member_losses(const World& w, const Scenario& s) {
   sim.run();
   const RunMetrics m = sim.run_metrics();
   const PairBaselines& base = sim.pair_baselines();
-  const std::size_t nc = w.countries.size(), nm = w.materials.size();
+  const std::size_t nc = w.countries().size(), nm = w.materials().size();
   MemberLosses out{std::vector<double>(nm, 0.0), std::vector<double>(nm, 0.0),
                    std::vector<double>(nm, 0.0)};
   for (std::size_t c = 0; c < nc; ++c) {
-    const auto& g = w.countries[c].groups;
+    const auto& g = w.countries()[c].groups;
     if (std::find(g.begin(), g.end(), "ipef") == g.end()) continue;
     for (std::size_t p = 0; p < nm; ++p) {
       const std::size_t k = c * nm + p;
@@ -812,12 +812,12 @@ TEST(IpefResponseTiming, EarlierMeetingsNeverRaiseAMembersLossesAndCutWaferOutpu
                 [](const Policy& p) { return p.type == PolicyType::kCrisisResponse; });
   runs.emplace_back("none", member_losses(w, none));
 
-  for (MaterialId p = 0; p < w.materials.size(); ++p)
+  for (MaterialId p = 0; p < w.materials().size(); ++p)
     for (std::size_t k = 0; k + 1 < runs.size(); ++k) {
       const MemberLosses &earlier = runs[k].second, &later = runs[k + 1].second;
       auto no_more = [&](double a, double b, const char* what) {
         EXPECT_LE(a, b * (1.0 + 1e-9) + 1e-300)
-            << w.materials[p].id << " " << what << ": meeting " << runs[k].first << " gives " << a
+            << w.materials()[p].id << " " << what << ": meeting " << runs[k].first << " gives " << a
             << ", more than " << runs[k + 1].first << " (" << b << ")";
       };
       no_more(earlier.output_lost[p], later.output_lost[p], "output lost");
@@ -857,7 +857,7 @@ TEST(StockpileTriggers, OpenOnTheDayTheRecordedSeriesCrossTheThreshold) {
       "  - {type: stockpile, name: by shortage, country: C2, material: m0, days_of_use: 30,\n"
       "     release: {when_shortage_ratio: 0.85, max_daily_share: 0.02}}\n",
       "test-scenario.yaml");
-  const std::size_t nm = w.materials.size();
+  const std::size_t nm = w.materials().size();
   const MaterialId m0 = *w.find_material("m0");
   const std::size_t k1 = *w.find_country("C1") * nm + m0, k2 = *w.find_country("C2") * nm + m0;
   const std::vector<double> use = pair_baselines(w).use;

@@ -330,18 +330,18 @@ TEST_F(SweepRuns, RunEqualsTheScenarioRunAlone) {
 // (every day is recorded here), recomputed from the series and the world alone.
 TEST_F(SweepRuns, MetricsFollowFromTheDailySeries) {
   const World& w = *world_;
-  const std::size_t nc = w.countries.size(), nm = w.materials.size(), ncm = nc * nm;
+  const std::size_t nc = w.countries().size(), nm = w.materials().size(), ncm = nc * nm;
   // Baselines from the world: output of the makers, use A = sum of Z0 into the users, final
   // use by destination.
   std::vector<double> out0(ncm, 0.0), use(ncm, 0.0), fin(ncm, 0.0);
   for (FirmId i = 0; i < w.num_firms(); ++i) {
-    out0[w.firm_country[i] * nm + w.firm_material[i]] += w.baseline_output[i];
-    for (std::uint32_t q = w.final_dest_begin[i]; q < w.final_dest_begin[i + 1]; ++q)
-      fin[w.final_dest_country[q] * nm + w.firm_material[i]] += w.final_dest_amount[q];
+    out0[w.firm_country()[i] * nm + w.firm_material()[i]] += w.baseline_output()[i];
+    for (std::uint32_t q = w.final_dest_begin()[i]; q < w.final_dest_begin()[i + 1]; ++q)
+      fin[w.final_dest_country()[q] * nm + w.firm_material()[i]] += w.final_dest_amount()[q];
   }
   for (LinkId l = 0; l < w.num_links(); ++l)
-    use[w.firm_country[w.link_buyer[l]] * nm + w.firm_material[w.link_supplier[l]]] +=
-        w.link_flow[l];
+    use[w.firm_country()[w.link_buyer()[l]] * nm + w.firm_material()[w.link_supplier()[l]]] +=
+        w.link_flow()[l];
   const int days = int(plan_->days.size());
   ASSERT_EQ(days, 240);
   int affected = 0, recovered = 0, not_recovered = 0;

@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
                      (model == "preset" ? ", preset: inoue_todo_2019" : "") +
                      "}\nrecord: {firm_level: false}\nevents:\n"
                      "  - {type: capacity_loss, start: 10, loss: 0.5, material: " +
-                     world.materials[0].id + ", recovery: {type: linear, days: 120}}\n";
+                     world.materials()[0].id + ", recovery: {type: linear, days: 120}}\n";
   Scenario sc = parse_scenario(yaml, "<bench>");
 
   const std::string label =
