@@ -319,6 +319,23 @@ Policy parse_policy(const YNode& e, int days) {
 
 }  // namespace
 
+namespace {
+/// `record:` (what the run file holds; docs/input.md).
+RecordConfig parse_record(const YNode& r) {
+  RecordConfig rec;
+  r.check_keys({"firm_level", "every", "compression"});
+  if (auto v = r.get("firm_level")) rec.firm_level = v->as_bool();
+  if (auto v = r.get("every")) rec.every = int(v->as_int_in(1, kMaxDays));
+  if (auto v = r.get("compression")) {
+    const std::string c = v->as_string();
+    if (c != "deflate" && c != "none")
+      v->fail("unknown compression '" + c + "'; expected deflate or none");
+    rec.compress = c == "deflate";
+  }
+  return rec;
+}
+}  // namespace
+
 Scenario parse_scenario(const std::string& text, const std::string& path) {
   YNode root = detail::parse_yaml(text, path);
   root.expect_map();
@@ -415,17 +432,7 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
         v->fail("expected all four classes (domestic, group, rest, final) in order of service");
     }
   }
-  if (auto r = root.get("record")) {
-    r->check_keys({"firm_level", "every", "compression"});
-    if (auto v = r->get("firm_level")) s.record.firm_level = v->as_bool();
-    if (auto v = r->get("every")) s.record.every = int(v->as_int_in(1, kMaxDays));
-    if (auto v = r->get("compression")) {
-      const std::string c = v->as_string();
-      if (c != "deflate" && c != "none")
-        v->fail("unknown compression '" + c + "'; expected deflate or none");
-      s.record.compress = c == "deflate";
-    }
-  }
+  if (auto r = root.get("record")) s.record = parse_record(*r);
   if (auto pol = root.get("policies")) {
     if (!pol->node.IsNull()) {
       pol->expect_seq();
