@@ -31,6 +31,18 @@ namespace {
 
 using detail::H5Handle;
 
+/// Whether two runs' series hold the same bits (what the file's series chunks are made of).
+bool same_series(const RunResult& a, const RunResult& b) {
+  for (const auto& series : kSeries) {
+    const std::vector<double>& x = a.*series.run;
+    const std::vector<double>& y = b.*series.run;
+    if (x.size() != y.size() ||
+        (!x.empty() && std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) != 0))
+      return false;
+  }
+  return true;
+}
+
 /// Writes the sweep's HDF5 file: named dimensions as HDF5 dimension scales (as
 /// sim/output/hdf5_output.cpp does), so that xarray.open_dataset(path, engine="h5netcdf") reads
 /// them.
@@ -461,7 +473,10 @@ void join_journals(const SweepPlan& plan, const World& world, const std::string&
     std::vector<std::vector<unsigned char>> bufs(kBatch);
     std::vector<RunResult> results(kBatch);
     std::vector<SweepFileWriter::SeriesChunks> chunks(kBatch);
-    std::vector<char> ok(kBatch);
+    std::vector<char> ok(kBatch), same(kBatch);
+    RunResult last;
+    SweepFileWriter::SeriesChunks last_chunks;
+    bool have_last = false;
     for (std::size_t b0 = 0; b0 < entries.size(); b0 += kBatch) {
       const std::size_t nb = std::min(kBatch, entries.size() - b0);
       for (std::size_t q = 0; q < nb; ++q) {
@@ -472,14 +487,26 @@ void join_journals(const SweepPlan& plan, const World& world, const std::string&
       tbb::parallel_for(std::size_t(0), nb, [&](std::size_t q) {
         const JournalEntry& e = entries[b0 + q];
         ok[q] = ok[q] && decode(bufs[q].data(), bufs[q].size(), e.run, d, results[q]);
-        if (ok[q]) chunks[q] = w.compress_series(results[q]);
+      });
+      // A run whose series equal the run's before it (a point's replicates that cannot differ:
+      // sweeps/run.cpp simulates them once) reuses its chunks: the same bytes, compressed once.
+      for (std::size_t q = 0; q < nb; ++q) {
+        const RunResult* before = q > 0 ? &results[q - 1] : have_last ? &last : nullptr;
+        same[q] = ok[q] && before && (q == 0 || ok[q - 1]) && same_series(results[q], *before);
+      }
+      tbb::parallel_for(std::size_t(0), nb, [&](std::size_t q) {
+        if (ok[q] && !same[q]) chunks[q] = w.compress_series(results[q]);
       });
       for (std::size_t q = 0; q < nb; ++q) {
         const JournalEntry& e = entries[b0 + q];
         if (!ok[q])
           throw IoError(files[e.file] + ": cannot read run " + std::to_string(e.run) + " back");
+        if (same[q]) chunks[q] = q > 0 ? chunks[q - 1] : last_chunks;
         w.write_run(results[q], chunks[q]);
       }
+      last = results[nb - 1];
+      last_chunks = chunks[nb - 1];
+      have_last = true;
     }
     w.close();
   } catch (...) {
