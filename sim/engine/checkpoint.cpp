@@ -198,6 +198,7 @@ void Simulation::Impl::load(std::istream& is) {
   const std::size_t n_stockpiles = stockpiles.size(), n_mechanisms = mechanisms.size();
   In i(is, "checkpoint");
   run_state(i, *this);
+  metrics_day_full = -1;  // the metrics' buffers are of another day
   const SourceLocation where{"checkpoint", 0, 0, ""};
   if (stockpiles.size() != n_stockpiles)
     throw InputError(where, "stockpiles do not match the scenario");

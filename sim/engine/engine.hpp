@@ -226,6 +226,9 @@ struct Simulation::Impl : RunState {
   const std::vector<double>& x0;
   std::vector<double> cap_base;    // x0 / u0: capacity at delta = 0, alpha = 1 (model 3.5)
   CountryMaterialDay metrics_day;  // the metrics' buffers: filled afresh every day, then read
+  // The day whose metrics_day holds every series (a recorded day: the recorder reads them
+  // instead of summing the day again); -1 where none, as after a checkpoint is loaded. Not state.
+  int metrics_day_full = -1;
   bool planned_orders = true;      // orders: planned (x̂ from capacity and demand) or output_based
   bool destocking = false;
 
@@ -647,7 +650,15 @@ struct Simulation::Impl : RunState {
   }
   void phase_metrics(int t) {
     if (!options.metrics) return;
-    country_material<false>(metrics_day);
+    // On a day the scenario records, every series (the headline four are the same sums in the
+    // same order either way), kept for Simulation::country_material.
+    if (t % std::max(1, scenario.record.every) == 0 || t + 1 >= total_days) {
+      country_material<true>(metrics_day);
+      metrics_day_full = t;
+    } else {
+      country_material<false>(metrics_day);
+      metrics_day_full = -1;
+    }
     metrics.add_day(t, metrics_day);
   }
 

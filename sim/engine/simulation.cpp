@@ -160,6 +160,8 @@ double Simulation::pooled_stock(FirmId firm, MaterialId material) const {
   return 0.0;
 }
 CountryMaterialDay Simulation::country_material() const {
+  // The metrics phase summed today's series already where the scenario records the day.
+  if (impl_->metrics_day_full == impl_->day && impl_->day >= 0) return impl_->metrics_day;
   CountryMaterialDay out;
   impl_->country_material<true>(out);
   return out;
