@@ -229,7 +229,7 @@ struct Simulation::Impl : RunState {
   // The day whose metrics_day holds every series (a recorded day: the recorder reads them
   // instead of summing the day again); -1 where none, as after a checkpoint is loaded. Not state.
   int metrics_day_full = -1;
-  bool planned_orders = true;      // orders: planned (x̂ from capacity and demand) or output_based
+  bool planned_orders = true;  // orders: planned (x̂ from capacity and demand) or output_based
   bool destocking = false;
 
   /// The in-transit rings of all lanes behind restrict pointers: the one implementation of a
