@@ -226,10 +226,8 @@ struct Simulation::Impl : RunState {
   const std::vector<double>& x0;
   std::vector<double> cap_base;    // x0 / u0: capacity at delta = 0, alpha = 1 (model 3.5)
   CountryMaterialDay metrics_day;  // the metrics' buffers: filled afresh every day, then read
-  // The day whose metrics_day holds every series (a recorded day: the recorder reads them
-  // instead of summing the day again); -1 where none, as after a checkpoint is loaded. Not state.
-  int metrics_day_full = -1;
-  bool planned_orders = true;  // orders: planned (x̂ from capacity and demand) or output_based
+  int metrics_day_full = -1;       // day whose metrics_day holds all 7 series (else -1); not state
+  bool planned_orders = true;      // orders: planned (x̂ from capacity and demand) or output_based
   bool destocking = false;
 
   /// The in-transit rings of all lanes behind restrict pointers: the one implementation of a

@@ -484,33 +484,24 @@ void read_links_csv(WorldTables& w, const FirmLookup& lookup, const std::string&
     w.link_supplier[p.k] = firm(p.supplier, p.supplier_hash, ix[0], "supplier");
     w.link_buyer[p.k] = firm(p.buyer, p.buyer_hash, ix[1], "buyer");
   };
-  // Resolves the pending rows in order; the first that fails empties the pipe (the rows
-  // after it are later than its error).
-  auto flush = [&](LinkPipe& pipe) {
-    while (pipe.count > 0) {
-      LinkPipe::Pending& p = pipe.ring[pipe.head];
-      pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
-      --pipe.count;
-      try {
-        resolve(p);
-      } catch (...) {
-        pipe.count = 0;
-        throw;
-      }
+  // Resolves the oldest pending row; if it fails, the pipe is emptied (the rows after it are
+  // later than its error).
+  auto resolve_oldest = [&](LinkPipe& pipe) {
+    LinkPipe::Pending& p = pipe.ring[pipe.head];
+    pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
+    --pipe.count;
+    try {
+      resolve(p);
+    } catch (...) {
+      pipe.count = 0;
+      throw;
     }
   };
+  auto flush = [&](LinkPipe& pipe) {
+    while (pipe.count > 0) resolve_oldest(pipe);
+  };
   auto push = [&](LinkPipe& pipe, const detail::CsvRow& row, std::size_t k) {
-    if (pipe.count == LinkPipe::kDepth) {
-      LinkPipe::Pending& oldest = pipe.ring[pipe.head];
-      pipe.head = (pipe.head + 1) % LinkPipe::kDepth;
-      --pipe.count;
-      try {
-        resolve(oldest);
-      } catch (...) {
-        pipe.count = 0;
-        throw;
-      }
-    }
+    if (pipe.count == LinkPipe::kDepth) resolve_oldest(pipe);
     LinkPipe::Pending& p = pipe.ring[(pipe.head + pipe.count) % LinkPipe::kDepth];
     ++pipe.count;
     p.k = k;

@@ -30,12 +30,6 @@ using detail::H5Handle;
 using detail::H5Layout;
 using detail::H5Writer;
 
-struct Series {
-  std::string name;
-  H5Handle dset;
-  hid_t mem_type = -1;
-};
-
 /// One chunk to filter and store: `rows` of the block buffer `block` (rows of `row_len`
 /// elements of `elem_size` bytes, the chunk's first row first) recorded so far, columns
 /// [col0, col0 + cols) of them, into a chunk of `chunk_rows` x `cols` elements whose unrecorded
@@ -266,11 +260,11 @@ class Hdf5Recorder final : public Recorder {
       firm_series_.push_back(series(firm_, "binding", {nd_, nf_}, {firm_chunk_days_, cf},
                                     H5T_NATIVE_UINT8, H5T_STD_U8LE,
                                     {.scales = {fday, firm_coord_}}));
-      w_.attr_string(firm_series_.back().dset, "flag_meanings", "0 demand, 1 capacity, 2 inputs");
+      w_.attr_string(firm_series_.back(), "flag_meanings", "0 demand, 1 capacity, 2 inputs");
     }
     std::vector<hid_t> datasets;
-    for (const auto& x : cm_series_) datasets.push_back(x.dset);
-    for (const auto& x : firm_series_) datasets.push_back(x.dset);
+    for (const auto& x : cm_series_) datasets.push_back(x);
+    for (const auto& x : firm_series_) datasets.push_back(x);
     sink_.set_datasets(std::move(datasets));
   }
 
@@ -340,8 +334,10 @@ class Hdf5Recorder final : public Recorder {
 
  private:
   void write_policy(const Simulation& sim) {
-    if (nd_ > 0 && nsp_ > 0)
-      write_rows(stockpile_level_, 0, nd_, nsp_, stockpile_buf_.data(), 2, {nsp_});
+    if (nd_ > 0 && nsp_ > 0)  // the whole series at once: its rows wait in stockpile_buf_
+      w_.check(H5Dwrite(stockpile_level_, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        stockpile_buf_.data()),
+               "stockpile_level");
     const World& world = sim.world();
     const std::size_t nc = world.countries().size(), nm = world.materials().size();
     auto names = sim.mechanisms();
@@ -453,7 +449,7 @@ class Hdf5Recorder final : public Recorder {
   }
 
   void close_all(bool may_throw = true) {
-    stockpile_level_ = Series{};
+    stockpile_level_.reset();
     stockpile_coord_.reset();
     policy_.reset();
     cm_series_.clear();
@@ -487,9 +483,9 @@ class Hdf5Recorder final : public Recorder {
 
   /// A series: chunked (contiguous where empty), shuffled and deflated unless the scenario says
   /// `record: {compression: none}`, NaN before written.
-  Series series(hid_t g, const char* name, std::vector<std::size_t> dims_in,
-                std::vector<std::size_t> chunk_in, hid_t mem_type, hid_t file_type,
-                const detail::H5Meta& meta) {
+  H5Handle series(hid_t g, const char* name, std::vector<std::size_t> dims_in,
+                  std::vector<std::size_t> chunk_in, hid_t mem_type, hid_t file_type,
+                  const detail::H5Meta& meta) {
     std::vector<hsize_t> dims(dims_in.begin(), dims_in.end());
     H5Layout layout{.nan_fill = mem_type == H5T_NATIVE_DOUBLE};
     if (std::none_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; })) {
@@ -497,19 +493,7 @@ class Hdf5Recorder final : public Recorder {
       layout.shuffle = compress_;
       layout.deflate = compress_ ? 1 : 0;
     }
-    return Series{name, w_.dataset(g, name, file_type, dims, layout, mem_type, nullptr, meta),
-                  mem_type};
-  }
-
-  void write_rows(const Series& s, std::size_t first_row, std::size_t rows, std::size_t row_len,
-                  const void* data, int rank, const std::vector<hsize_t>& tail_dims) {
-    std::vector<hsize_t> start(std::size_t(rank), 0);
-    std::vector<hsize_t> count(std::size_t(rank), 0);
-    start[0] = first_row;
-    count[0] = rows;
-    for (int k = 1; k < rank; ++k) count[std::size_t(k)] = tail_dims[std::size_t(k - 1)];
-    (void)row_len;
-    w_.write_slab(s.dset, s.mem_type, rank, start.data(), count.data(), data, s.name);
+    return w_.dataset(g, name, file_type, dims, layout, mem_type, nullptr, meta);
   }
 
   // A flush writes the chunk holding the rows recorded since the last flush, whole: the rows
@@ -610,11 +594,11 @@ class Hdf5Recorder final : public Recorder {
   std::string final_path_, tmp_path_;
   H5Writer w_;
   H5Handle file_, cm_, firm_, firm_coord_, policy_, stockpile_coord_;
-  Series stockpile_level_;
+  H5Handle stockpile_level_;
   std::vector<double> stockpile_buf_;
   std::size_t nsp_ = 0;
   bool has_policy_ = false;
-  std::vector<Series> cm_series_, firm_series_;
+  std::vector<H5Handle> cm_series_, firm_series_;
   std::vector<std::vector<double>> cm_buf_, firm_buf_;
   std::vector<std::uint8_t> binding_buf_;
   std::vector<int> days_;

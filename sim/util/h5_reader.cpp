@@ -64,21 +64,13 @@ H5Handle H5Reader::open(const std::string& name, std::size_t expect, std::size_t
   return d;
 }
 
-void H5Reader::read(const std::string& name, hid_t mem_type, void* data, std::size_t expect,
-                    std::size_t) const {
-  (void)expect;
-  std::size_t n = 0;
-  H5Handle d = open(name, expect, n);
-  if (n && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-    bad(name, "cannot read the values (damaged file, or another type)");
-}
-
 template <class T>
 std::vector<T> H5Reader::array(const std::string& name, std::size_t expect) const {
   std::size_t n = 0;
-  { H5Handle d = open(name, expect, n); }
+  H5Handle d = open(name, expect, n);
   std::vector<T> v(n);
-  read(name, h5_native_type<T>(), v.data(), expect, n);
+  if (n && H5Dread(d, h5_native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    bad(name, "cannot read the values (damaged file, or another type)");
   return v;
 }
 

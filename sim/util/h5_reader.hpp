@@ -38,8 +38,6 @@ class H5Reader {
 
  private:
   H5Handle open(const std::string& name, std::size_t expect, std::size_t& n) const;
-  void read(const std::string& name, hid_t mem_type, void* data, std::size_t expect,
-            std::size_t n) const;
 
   std::string path_, what_;
   H5Handle file_;
