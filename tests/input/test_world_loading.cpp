@@ -190,13 +190,15 @@ TEST(ExplicitWorld, LargeCsvWorldLoadsBackToTheSameWorld) {
   for (std::string l; std::getline(in, l);) lines.push_back(l);
   in.close();
   ASSERT_EQ(lines.size(), w.num_links() + 1);  // the header, then one line per link
-  auto rewrite = [&](std::size_t line, const std::string& text) {
+  // The links table with some lines (numbered from 1) replaced.
+  auto rewrite_lines = [&](const std::vector<std::pair<std::size_t, std::string>>& edits) {
     std::vector<std::string> out = lines;
-    out[line - 1] = text;
+    for (auto& [line, text] : edits) out[line - 1] = text;
     std::string t;
     for (auto& l : out) t += l + "\n";
     write(links, t);
   };
+  auto rewrite = [&](std::size_t line, const std::string& text) { rewrite_lines({{line, text}}); };
   const std::size_t bad = w.num_links() - 10;  // a line in the last block: link bad - 2
   rewrite(bad, "nobody," + w.firm_id()[1] + ",1.5,1");
   try {
@@ -211,11 +213,7 @@ TEST(ExplicitWorld, LargeCsvWorldLoadsBackToTheSameWorld) {
   // Firm ids are looked up a few rows after the row is parsed: a missing buyer is still
   // reported before a bad flow in the same row or in the next rows, and after an earlier one.
   auto first_error = [&](const std::vector<std::pair<std::size_t, std::string>>& edits) {
-    std::vector<std::string> out = lines;
-    for (auto& [line, text] : edits) out[line - 1] = text;
-    std::string t;
-    for (auto& l : out) t += l + "\n";
-    write(links, t);
+    rewrite_lines(edits);
     try {
       load_world((dir / "world.yaml").string());
     } catch (const InputError& e) {
