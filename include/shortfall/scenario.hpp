@@ -176,6 +176,10 @@ struct RecordConfig {
   /// Series chunks shuffled and deflated (smaller files) or stored as they are (faster to
   /// write: deflate costs about a core-second per 300 MB of series; docs/output.md).
   bool compress = true;
+  /// Per-firm series (not `binding`) stored as float32 instead of float64: half the bytes and
+  /// about half the recording time; each value is the float64 value rounded to nearest
+  /// (relative error at most 2^-24; docs/output.md "Storage").
+  bool firm_float32 = false;
 };
 
 struct Scenario {

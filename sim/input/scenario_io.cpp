@@ -323,7 +323,7 @@ namespace {
 /// `record:` (what the run file holds; docs/input.md).
 RecordConfig parse_record(const YNode& r) {
   RecordConfig rec;
-  r.check_keys({"firm_level", "every", "compression"});
+  r.check_keys({"firm_level", "every", "compression", "firm_dtype"});
   if (auto v = r.get("firm_level")) rec.firm_level = v->as_bool();
   if (auto v = r.get("every")) rec.every = int(v->as_int_in(1, kMaxDays));
   if (auto v = r.get("compression")) {
@@ -331,6 +331,12 @@ RecordConfig parse_record(const YNode& r) {
     if (c != "deflate" && c != "none")
       v->fail("unknown compression '" + c + "'; expected deflate or none");
     rec.compress = c == "deflate";
+  }
+  if (auto v = r.get("firm_dtype")) {
+    const std::string t = v->as_string();
+    if (t != "float64" && t != "float32")
+      v->fail("unknown firm_dtype '" + t + "'; expected float64 or float32");
+    rec.firm_float32 = t == "float32";
   }
   return rec;
 }

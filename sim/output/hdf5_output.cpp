@@ -33,16 +33,19 @@ using detail::H5Writer;
 /// One chunk to filter and store: `rows` of the block buffer `block` (rows of `row_len`
 /// elements of `elem_size` bytes, the chunk's first row first) recorded so far, columns
 /// [col0, col0 + cols) of them, into a chunk of `chunk_rows` x `cols` elements whose unrecorded
-/// rows and columns past the edge hold `fill` (the dataset's fill value).
+/// rows and columns past the edge hold `fill` (the dataset's fill value). `to_float`: the
+/// block holds doubles, the chunk floats (each rounded to nearest; `fill` is then a float).
 struct ChunkJob {
   std::uint32_t series = 0;
   std::vector<hsize_t> offset;
   const unsigned char* block = nullptr;
   std::size_t elem_size = 8, row_len = 0, rows = 0, chunk_rows = 0, col0 = 0, cols = 0;
   const unsigned char* fill = nullptr;
+  bool to_float = false;
 };
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
 constexpr std::uint8_t kZero = 0;
 constexpr char kRecorderMagic[] = "hdf5-recorder-v2";
 
@@ -87,6 +90,7 @@ class Hdf5Recorder final : public Recorder {
     nm_ = world.materials().size();
     firm_level_ = sc.record.firm_level;
     compress_ = sc.record.compress;
+    firm_float32_ = sc.record.firm_float32;
     const int every = std::max(1, sc.record.every);
     days_.clear();
     for (int t = 0; t < sim.total_days(); ++t)
@@ -254,9 +258,9 @@ class Hdf5Recorder final : public Recorder {
       H5Handle fday = coord_int(firm_, "day", days_);
       const std::size_t cf = firm_chunk_cols_;
       for (const char* name : kFirmDoubles)
-        firm_series_.push_back(series(firm_, name, {nd_, nf_}, {firm_chunk_days_, cf},
-                                      H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE,
-                                      {.scales = {fday, firm_coord_}}));
+        firm_series_.push_back(series(
+            firm_, name, {nd_, nf_}, {firm_chunk_days_, cf}, H5T_NATIVE_DOUBLE,
+            firm_float32_ ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, {.scales = {fday, firm_coord_}}));
       firm_series_.push_back(series(firm_, "binding", {nd_, nf_}, {firm_chunk_days_, cf},
                                     H5T_NATIVE_UINT8, H5T_STD_U8LE,
                                     {.scales = {fday, firm_coord_}}));
@@ -523,7 +527,8 @@ class Hdf5Recorder final : public Recorder {
     std::vector<ChunkJob> jobs;
     // The series are created only at the end in a spooled run: they are counted, not looked at.
     for (std::size_t k = 0; k < kNumFirmSeries; ++k) {
-      const bool binding = k + 1 == kNumFirmSeries;
+      const bool binding = k + 1 == kNumFirmSeries, narrow = !binding && firm_float32_;
+      const void* fill = binding ? &kZero : narrow ? static_cast<const void*>(&kNaNf) : &kNaN;
       for (std::size_t c0 = 0; c0 < nf_; c0 += firm_chunk_cols_)
         jobs.push_back({.series = std::uint32_t(kNumCm + k),
                         .offset = {first, c0},
@@ -536,7 +541,8 @@ class Hdf5Recorder final : public Recorder {
                         .chunk_rows = firm_chunk_days_,
                         .col0 = c0,
                         .cols = firm_chunk_cols_,
-                        .fill = binding ? &kZero : reinterpret_cast<const unsigned char*>(&kNaN)});
+                        .fill = static_cast<const unsigned char*>(fill),
+                        .to_float = narrow});
     }
     store(jobs);
     firm_flushed_ = recorded_;
@@ -548,12 +554,27 @@ class Hdf5Recorder final : public Recorder {
     arena_->execute([&] {
       tbb::parallel_for(std::size_t(0), jobs.size(), [&](std::size_t j) {
         const ChunkJob& b = jobs[j];
-        const std::size_t es = b.elem_size, width = std::min(b.cols, b.row_len - b.col0);
+        const std::size_t src_es = b.elem_size, es = b.to_float ? sizeof(float) : src_es,
+                          width = std::min(b.cols, b.row_len - b.col0);
         std::vector<unsigned char> chunk(b.chunk_rows * b.cols * es);
         for (std::size_t r = 0; r < b.chunk_rows; ++r) {
           unsigned char* dst = chunk.data() + r * b.cols * es;
+          const unsigned char* src = b.block + (r * b.row_len + b.col0) * src_es;
           const std::size_t have = r < b.rows ? width : 0;
-          if (have > 0) std::memcpy(dst, b.block + (r * b.row_len + b.col0) * es, have * es);
+          if (!b.to_float) {
+            if (have > 0) std::memcpy(dst, src, have * es);
+          } else {
+            for (std::size_t i = 0; i < have; ++i) {
+              double v;
+              std::memcpy(&v, src + i * sizeof v, sizeof v);
+              // IEEE rounding; beyond float's range, an infinity (a cast would be undefined).
+              constexpr double kMax = std::numeric_limits<float>::max();
+              const float f = std::abs(v) <= kMax || std::isnan(v)
+                                  ? static_cast<float>(v)
+                                  : (v > 0 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity();
+              std::memcpy(dst + i * sizeof f, &f, sizeof f);
+            }
+          }
           for (std::size_t i = have; i < b.cols; ++i) std::memcpy(dst + i * es, b.fill, es);
         }
         if (compress_)
@@ -605,7 +626,8 @@ class Hdf5Recorder final : public Recorder {
   std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;
   std::size_t recorded_ = 0, cm_flushed_ = 0, firm_flushed_ = 0;
   std::size_t cm_chunk_days_ = 1, firm_chunk_days_ = 1, firm_chunk_cols_ = 1;
-  bool firm_level_ = true, compress_ = true, finished_ = false, checkpointed_ = false;
+  bool firm_level_ = true, compress_ = true, firm_float32_ = false, finished_ = false,
+       checkpointed_ = false;
   std::string spool_path_;
   detail::ChunkSink sink_;
   std::unique_ptr<tbb::task_arena> arena_;  // the run's number of threads

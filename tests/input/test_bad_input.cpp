@@ -59,6 +59,7 @@ const BadCase kCases[] = {
     {"days_zero", "days_zero.yaml", 2, 7, "days"},
     {"days_huge", "days_huge.yaml", 2, 7, "days"},
     {"record_compression", "record_compression.yaml", 3, 41, "record.compression"},
+    {"record_firm_dtype", "record_firm_dtype.yaml", 3, 40, "record.firm_dtype"},
     {"nan_value", "nan_value.yaml", 7, 11, "events[0].loss"},
     {"inf_value", "inf_value.yaml", 4, 58, "events[0].factor"},
     {"unknown_country_event", "unknown_country_event.yaml", 5, 5, "events[1]"},

@@ -73,6 +73,11 @@ def checks(binary, tmp, cut_yaml, base_yaml, world_yaml):
     with open(raw_yaml, "w", encoding="utf-8") as f:
         f.write(text + "\nrecord: {compression: none}\n")
     run(binary, ["run", raw_yaml, "--out", raw, "--threads", "2", "--quiet"])
+    # And with the per-firm series stored as float32 (record: {firm_dtype: float32}).
+    f32_yaml, f32 = os.path.join(tmp, "cut-f32.yaml"), os.path.join(tmp, "cut-f32.h5")
+    with open(f32_yaml, "w", encoding="utf-8") as f:
+        f.write(text + "\nrecord: {firm_dtype: float32}\n")
+    run(binary, ["run", f32_yaml, "--out", f32, "--threads", "2", "--quiet"])
 
     countries = ["CHN", "JPN", "USA", "DEU"]
     materials = ["gallium", "gan_wafer", "power_device", "ev"]
@@ -242,6 +247,24 @@ def checks(binary, tmp, cut_yaml, base_yaml, world_yaml):
                 assert a[name].compression == "gzip" and a[name].shuffle, name
                 assert b[name].compression is None and not b[name].shuffle, name
 
+    def float32_firm_series_are_the_float64_values_rounded():
+        # IEEE round-to-nearest, as numpy's astype does; everything else stored as before.
+        a, b = datasets(cut1), datasets(f32)
+        assert sorted(a) == sorted(b), (sorted(a), sorted(b))
+        narrowed = 0
+        for name in a:
+            va, vb = np.asarray(a[name]), np.asarray(b[name])
+            if name.startswith("firm/") and va.ndim == 2 and va.dtype == np.float64:
+                assert vb.dtype == np.float32, (name, vb.dtype)
+                assert np.array_equal(va.astype(np.float32), vb, equal_nan=True), name
+                assert np.any(va.astype(np.float32).astype(np.float64) != va), name  # really rounded
+                narrowed += 1
+            elif va.dtype.kind == "f":
+                assert va.dtype == vb.dtype and va.tobytes() == vb.tobytes(), name
+            else:
+                assert np.array_equal(va, vb), name
+        assert narrowed == 6, narrowed
+
     check("every group opens with xarray (h5netcdf)", groups_open_with_xarray)
     check("root attributes", root_attributes)
     check("firm group: dims, coordinates, first_shortage_day", firm_group_layout)
@@ -253,6 +276,8 @@ def checks(binary, tmp, cut_yaml, base_yaml, world_yaml):
     check("--threads 1 and --threads 2 give identical datasets", threads_give_identical_datasets)
     check("record.compression none: the same values, stored unfiltered",
           uncompressed_series_hold_the_same_values)
+    check("record.firm_dtype float32: the per-firm series rounded to float32, the rest identical",
+          float32_firm_series_are_the_float64_values_rounded)
 
 
 if __name__ == "__main__":
