@@ -5,13 +5,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <numeric>
 #include <sstream>
 
 #include "sweeps/sweep_internal.hpp"
-#include "util/h5_writer.hpp"
+#include "util/h5_reader.hpp"
 
 namespace shortfall {
 
@@ -30,118 +29,38 @@ const SweepCoordinate* SweepOutput::find(const std::string& name) const {
 
 namespace {
 
-using detail::H5Handle;
-
+/// A sweep file read with the program's HDF5 reader: a missing or mistyped piece is an
+/// InputError naming the file and the dataset or attribute.
 class Reader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)) {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    if (!std::filesystem::exists(path_)) throw IoError(path_ + ": no such file");
-    file_ = H5Handle(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-    if (file_.get() < 0) throw IoError(path_ + ": cannot open as HDF5");
-  }
-  [[noreturn]] void bad(const std::string& what) const {
-    throw InputError(SourceLocation{path_, 0, 0, ""}, "not a shortfall sweep output: " + what);
-  }
+  explicit Reader(const std::string& path) : rd_(path, "a shortfall sweep output") {}
   std::string attr(const char* name) const {
-    if (H5Aexists(file_, name) <= 0) bad("missing attribute '" + std::string(name) + "'");
-    H5Handle a(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose);
-    H5Handle type(H5Aget_type(a), H5Tclose);
-    if (H5Tget_class(type) != H5T_STRING) bad("attribute '" + std::string(name) + "' is not text");
-    H5Handle mem = detail::h5_text_type();
-    char* p = nullptr;
-    if (H5Aread(a, mem, &p) < 0) bad("cannot read attribute '" + std::string(name) + "'");
-    std::string s = p ? p : "";
-    H5free_memory(p);
-    return s;
+    if (!rd_.has_attr(name)) rd_.bad(name, "missing from a shortfall sweep output");
+    return rd_.attr_text(name);
   }
-  double scalar_attr(const char* name) const {
-    if (H5Aexists(file_, name) <= 0) bad("missing attribute '" + std::string(name) + "'");
-    H5Handle a(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose);
-    double v = kNaN;
-    if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0)
-      bad("cannot read attribute '" + std::string(name) + "'");
-    return v;
+  std::vector<std::string> texts(const std::string& name) const { return rd_.texts(name); }
+  template <class T>
+  std::vector<T> values(const std::string& name, std::size_t expect) const {
+    return rd_.flat<T>(name, expect);
   }
-  std::string dset_attr(hid_t d, const char* name) const {
-    if (H5Aexists(d, name) <= 0) return "";
-    H5Handle a(H5Aopen(d, name, H5P_DEFAULT), H5Aclose);
-    H5Handle mem = detail::h5_text_type();
-    char* p = nullptr;
-    if (H5Aread(a, mem, &p) < 0) return "";
-    std::string s = p ? p : "";
-    H5free_memory(p);
-    return s;
-  }
-  H5Handle open(const std::string& name) const {
-    if (H5Lexists(file_, name.c_str(), H5P_DEFAULT) <= 0) bad("missing dataset '" + name + "'");
-    return H5Handle(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose);
-  }
-  std::size_t size(hid_t d) const {
-    H5Handle s(H5Dget_space(d), H5Sclose);
-    hssize_t n = H5Sget_simple_extent_npoints(s);
-    return n < 0 ? 0 : std::size_t(n);
-  }
-  std::vector<double> numbers(const std::string& name, std::size_t expect) const {
-    H5Handle d = open(name);
-    std::size_t n = size(d);
-    if (n != expect) bad("dataset '" + name + "' has " + std::to_string(n) + " values");
-    std::vector<double> v(n);
-    if (n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
-      bad("cannot read '" + name + "'");
-    return v;
-  }
-  std::vector<std::int32_t> wholes(const std::string& name, std::size_t expect) const {
-    H5Handle d = open(name);
-    std::size_t n = size(d);
-    if (n != expect) bad("dataset '" + name + "' has " + std::to_string(n) + " values");
-    std::vector<std::int32_t> v(n);
-    if (n && H5Dread(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
-      bad("cannot read '" + name + "'");
-    return v;
-  }
-  std::vector<std::string> texts(hid_t d) const {
-    std::size_t n = size(d);
-    H5Handle mem = detail::h5_text_type();
-    std::vector<char*> p(n, nullptr);
-    if (n && H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
-      bad("cannot read strings");
-    std::vector<std::string> out;
-    for (char* s : p) out.emplace_back(s ? s : "");
-    if (n) {
-      H5Handle space(H5Dget_space(d), H5Sclose);
-      H5Dvlen_reclaim(mem, space, H5P_DEFAULT, p.data());
-    }
-    return out;
-  }
-  std::vector<std::string> texts(const std::string& name) const {
-    H5Handle d = open(name);
-    return texts(d);
-  }
+  std::size_t runs() const { return rd_.array<std::int32_t>("run").size(); }
   SweepCoordinate coordinate(const std::string& name, std::size_t runs) const {
     SweepCoordinate c;
     c.name = name;
-    H5Handle d = open(name);
-    if (size(d) != runs) bad("coordinate '" + name + "' is not along 'run'");
-    c.key_path = dset_attr(d, "key_path");
-    H5Handle type(H5Dget_type(d), H5Tclose);
-    H5T_class_t cls = H5Tget_class(type);
+    c.key_path = rd_.attr_text(name, "key_path");
+    const H5T_class_t cls = rd_.type_class(name);
     if (cls == H5T_STRING) {
       c.kind = AxisKind::kText;
-      c.texts = texts(d);
+      c.texts = rd_.texts(name, runs);
     } else {
       c.kind = cls == H5T_FLOAT ? AxisKind::kReal : AxisKind::kInt;
-      c.numbers.resize(runs);
-      if (runs &&
-          H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.numbers.data()) < 0)
-        bad("cannot read '" + name + "'");
+      c.numbers = rd_.array<double>(name, runs);
     }
     return c;
   }
 
  private:
-  std::string path_;
-  H5Handle file_;
+  detail::H5Reader rd_;
 };
 
 Spread spread(const std::vector<double>& v) {
@@ -170,8 +89,7 @@ SweepOutput read_sweep_output(const std::string& path) {
   std::string axes = rd.attr("axes");
   out.name = rd.attr("sweep_name");
   out.sweep_text = rd.attr("sweep");
-  H5Handle run = rd.open("run");
-  out.runs = rd.size(run);
+  out.runs = rd.runs();
   out.country = rd.texts("summary/country");
   out.material = rd.texts("summary/material");
   out.material_unit = rd.texts("summary/material_unit");
@@ -189,12 +107,12 @@ SweepOutput read_sweep_output(const std::string& path) {
   for (const MetricInfo& mi : kMetrics) {
     const std::string dset = std::string("summary/") + mi.name;
     if (mi.real) {
-      const std::vector<double> v = rd.numbers(dset, n);
+      const std::vector<double> v = rd.values<double>(dset, n);
       for (std::size_t r = 0; r < out.runs; ++r)
         (out.metrics[r].*mi.real)
             .assign(v.begin() + std::ptrdiff_t(r * ncm), v.begin() + std::ptrdiff_t((r + 1) * ncm));
     } else {
-      const std::vector<std::int32_t> v = rd.wholes(dset, n);
+      const std::vector<std::int32_t> v = rd.values<std::int32_t>(dset, n);
       for (std::size_t r = 0; r < out.runs; ++r)
         (out.metrics[r].*mi.whole)
             .assign(v.begin() + std::ptrdiff_t(r * ncm), v.begin() + std::ptrdiff_t((r + 1) * ncm));

@@ -27,6 +27,32 @@ bool H5Reader::has(const std::string& name) const {
   return H5Lexists(file_, name.c_str(), H5P_DEFAULT) > 0;
 }
 
+bool H5Reader::has_attr(const char* name) const {
+  return H5Aexists(file_, name) > 0;
+}
+
+std::string H5Reader::attr_text(const std::string& name, const char* attr) const {
+  std::size_t n = 0;
+  H5Handle d = open(name, kAny, n, /*any_rank=*/true);
+  if (H5Aexists(d, attr) <= 0) return "";
+  H5Handle a(H5Aopen(d, attr, H5P_DEFAULT), H5Aclose);
+  H5Handle type(H5Aget_type(a), H5Tclose);
+  if (H5Tget_class(type) != H5T_STRING) return "";
+  H5Handle mem = h5_text_type();
+  char* p = nullptr;
+  if (H5Aread(a, mem, &p) < 0) bad(name + "@" + attr, "cannot read the text attribute");
+  std::string s = p ? p : "";
+  H5free_memory(p);
+  return s;
+}
+
+H5T_class_t H5Reader::type_class(const std::string& name) const {
+  std::size_t n = 0;
+  H5Handle d = open(name, kAny, n, /*any_rank=*/true);
+  H5Handle type(H5Dget_type(d), H5Tclose);
+  return H5Tget_class(type);
+}
+
 std::string H5Reader::attr_text(const char* name) const {
   if (H5Aexists(file_, name) <= 0) return "";
   H5Handle a(H5Aopen(file_, name, H5P_DEFAULT), H5Aclose);
@@ -46,7 +72,8 @@ std::int64_t H5Reader::attr_int(const char* name, std::int64_t fallback) const {
   return v;
 }
 
-H5Handle H5Reader::open(const std::string& name, std::size_t expect, std::size_t& n) const {
+H5Handle H5Reader::open(const std::string& name, std::size_t expect, std::size_t& n,
+                        bool any_rank) const {
   // Each step of a path must exist: H5Lexists fails rather than answers on a missing group.
   for (std::size_t at = name.find('/'); at != std::string::npos; at = name.find('/', at + 1))
     if (!has(name.substr(0, at))) bad(name, "missing from " + what_);
@@ -56,7 +83,7 @@ H5Handle H5Reader::open(const std::string& name, std::size_t expect, std::size_t
   H5Handle space(H5Dget_space(d), H5Sclose);
   const int rank = H5Sget_simple_extent_ndims(space);
   const hssize_t points = H5Sget_simple_extent_npoints(space);
-  if (rank != 1 || points < 0)
+  if ((rank != 1 && !any_rank) || points < 0)
     bad(name, "expected a 1-d dataset, found rank " + std::to_string(rank));
   n = std::size_t(points);
   if (expect != kAny && n != expect)
@@ -65,13 +92,23 @@ H5Handle H5Reader::open(const std::string& name, std::size_t expect, std::size_t
 }
 
 template <class T>
-std::vector<T> H5Reader::array(const std::string& name, std::size_t expect) const {
+std::vector<T> H5Reader::read(const std::string& name, std::size_t expect, bool any_rank) const {
   std::size_t n = 0;
-  H5Handle d = open(name, expect, n);
+  H5Handle d = open(name, expect, n, any_rank);
   std::vector<T> v(n);
   if (n && H5Dread(d, h5_native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     bad(name, "cannot read the values (damaged file, or another type)");
   return v;
+}
+
+template <class T>
+std::vector<T> H5Reader::array(const std::string& name, std::size_t expect) const {
+  return read<T>(name, expect, /*any_rank=*/false);
+}
+
+template <class T>
+std::vector<T> H5Reader::flat(const std::string& name, std::size_t expect) const {
+  return read<T>(name, expect, /*any_rank=*/true);
 }
 
 template std::vector<double> H5Reader::array(const std::string&, std::size_t) const;
@@ -79,6 +116,8 @@ template std::vector<std::int32_t> H5Reader::array(const std::string&, std::size
 template std::vector<std::uint32_t> H5Reader::array(const std::string&, std::size_t) const;
 template std::vector<std::uint64_t> H5Reader::array(const std::string&, std::size_t) const;
 template std::vector<unsigned char> H5Reader::array(const std::string&, std::size_t) const;
+template std::vector<double> H5Reader::flat(const std::string&, std::size_t) const;
+template std::vector<std::int32_t> H5Reader::flat(const std::string&, std::size_t) const;
 
 std::vector<std::string> H5Reader::texts(const std::string& name, std::size_t expect) const {
   std::size_t n = 0;

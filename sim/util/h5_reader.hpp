@@ -22,8 +22,13 @@ class H5Reader {
   [[noreturn]] void bad(const std::string& key, const std::string& detail) const;
 
   [[nodiscard]] bool has(const std::string& name) const;
+  [[nodiscard]] bool has_attr(const char* name) const;
   /// A text attribute of the file's root (empty if absent).
   [[nodiscard]] std::string attr_text(const char* name) const;
+  /// A text attribute of dataset `name` (empty if absent or not text).
+  [[nodiscard]] std::string attr_text(const std::string& name, const char* attr) const;
+  /// The HDF5 type class of dataset `name` (H5T_STRING, H5T_FLOAT, H5T_INTEGER, ...).
+  [[nodiscard]] H5T_class_t type_class(const std::string& name) const;
   /// An integer attribute of the file's root, or `fallback` if absent.
   [[nodiscard]] std::int64_t attr_int(const char* name, std::int64_t fallback) const;
 
@@ -32,12 +37,18 @@ class H5Reader {
   static constexpr std::size_t kAny = ~std::size_t(0);
   template <class T>
   [[nodiscard]] std::vector<T> array(const std::string& name, std::size_t expect = kAny) const;
+  /// As `array`, for a dataset of any rank: its values in row-major order.
+  template <class T>
+  [[nodiscard]] std::vector<T> flat(const std::string& name, std::size_t expect = kAny) const;
   /// A whole 1-d dataset of variable-length text.
   [[nodiscard]] std::vector<std::string> texts(const std::string& name,
                                                std::size_t expect = kAny) const;
 
  private:
-  H5Handle open(const std::string& name, std::size_t expect, std::size_t& n) const;
+  H5Handle open(const std::string& name, std::size_t expect, std::size_t& n,
+                bool any_rank = false) const;
+  template <class T>
+  std::vector<T> read(const std::string& name, std::size_t expect, bool any_rank) const;
 
   std::string path_, what_;
   H5Handle file_;
