@@ -1,5 +1,6 @@
 // The command-line program: `info`, `validate` summaries, `run --days`, and an interrupted run
-// (SIGINT) that leaves no output file. Bad input is in test_bad_input.cpp.
+// (SIGINT) that leaves no output file; `compare` on a file that is not a sweep. Bad input is in
+// test_bad_input.cpp.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -129,5 +130,22 @@ TEST(Cli, InterruptedRunLeavesNoOutputFile) {
   std::ifstream in(out);
   std::string content((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(content, "an earlier result\n");
+  fs::remove_all(dir);
+}
+
+TEST(Cli, CompareRefusesARunFileNamingWhatIsMissing) {
+  // A run's file is HDF5 but not a sweep: exit 2, naming the file and the first missing key.
+  const fs::path dir = temp_dir("compare-run-file");
+  const fs::path out = dir / "run.h5";
+  ASSERT_EQ(run_cli("run scenarios/example-gallium-cut.yaml --days 5 --quiet --out '" +
+                    out.string() + "'")
+                .rc,
+            0);
+  Result r = shortfall::testing_support::run_shell("'" + kCli + "' compare '" + out.string() +
+                                                   "' --by seed 2>&1");
+  EXPECT_EQ(r.rc, 2) << r.out;
+  EXPECT_NE(r.out.find(out.string() + ": axes: missing from a shortfall sweep output"),
+            std::string::npos)
+      << r.out;
   fs::remove_all(dir);
 }
