@@ -5,7 +5,7 @@
 #include "util/atomic_file.hpp"
 
 #include <hdf5.h>
-#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -549,41 +549,54 @@ class Hdf5Recorder final : public Recorder {
   }
 
   /// Filters the chunks in parallel, then stores them in order (into the file or the spool).
-  void store(const std::vector<ChunkJob>& jobs) {
-    std::vector<detail::FilteredChunk> out(jobs.size());
-    arena_->execute([&] {
-      tbb::parallel_for(std::size_t(0), jobs.size(), [&](std::size_t j) {
-        const ChunkJob& b = jobs[j];
-        const std::size_t src_es = b.elem_size, es = b.to_float ? sizeof(float) : src_es,
-                          width = std::min(b.cols, b.row_len - b.col0);
-        std::vector<unsigned char> chunk(b.chunk_rows * b.cols * es);
-        for (std::size_t r = 0; r < b.chunk_rows; ++r) {
-          unsigned char* dst = chunk.data() + r * b.cols * es;
-          const unsigned char* src = b.block + (r * b.row_len + b.col0) * src_es;
-          const std::size_t have = r < b.rows ? width : 0;
-          if (!b.to_float) {
-            if (have > 0) std::memcpy(dst, src, have * es);
-          } else {
-            for (std::size_t i = 0; i < have; ++i) {
-              double v;
-              std::memcpy(&v, src + i * sizeof v, sizeof v);
-              // IEEE rounding; beyond float's range, an infinity (a cast would be undefined).
-              constexpr double kMax = std::numeric_limits<float>::max();
-              const float f = std::abs(v) <= kMax || std::isnan(v)
-                                  ? static_cast<float>(v)
-                                  : (v > 0 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity();
-              std::memcpy(dst + i * sizeof f, &f, sizeof f);
-            }
-          }
-          for (std::size_t i = have; i < b.cols; ++i) std::memcpy(dst + i * es, b.fill, es);
+  /// The chunk of `b` as stored: built whole (see ChunkJob), then filtered. Thread-safe.
+  detail::FilteredChunk filter(const ChunkJob& b) const {
+    const std::size_t src_es = b.elem_size, es = b.to_float ? sizeof(float) : src_es,
+                      width = std::min(b.cols, b.row_len - b.col0);
+    std::vector<unsigned char> chunk(b.chunk_rows * b.cols * es);
+    for (std::size_t r = 0; r < b.chunk_rows; ++r) {
+      unsigned char* dst = chunk.data() + r * b.cols * es;
+      const unsigned char* src = b.block + (r * b.row_len + b.col0) * src_es;
+      const std::size_t have = r < b.rows ? width : 0;
+      if (!b.to_float) {
+        if (have > 0) std::memcpy(dst, src, have * es);
+      } else {
+        for (std::size_t i = 0; i < have; ++i) {
+          double v;
+          std::memcpy(&v, src + i * sizeof v, sizeof v);
+          // IEEE rounding; beyond float's range, an infinity (a cast would be undefined).
+          constexpr double kMax = std::numeric_limits<float>::max();
+          const float f = std::abs(v) <= kMax || std::isnan(v)
+                              ? static_cast<float>(v)
+                              : (v > 0 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity();
+          std::memcpy(dst + i * sizeof f, &f, sizeof f);
         }
-        if (compress_)
-          out[j] = detail::shuffle_deflate(chunk.data(), b.chunk_rows * b.cols, es, "HDF5 output");
-        else
-          out[j].bytes = std::move(chunk);
-      });
-    });
-    for (std::size_t j = 0; j < jobs.size(); ++j) sink_.put(jobs[j].series, jobs[j].offset, out[j]);
+      }
+      for (std::size_t i = have; i < b.cols; ++i) std::memcpy(dst + i * es, b.fill, es);
+    }
+    if (!compress_) return {std::move(chunk), 0};
+    return detail::shuffle_deflate(chunk.data(), b.chunk_rows * b.cols, es, "HDF5 output");
+  }
+
+  /// Filters the chunks on the run's threads and stores them in order (into the file or the
+  /// spool) as they come: at most a few chunks per thread are in flight, so a flush of a large
+  /// world holds its buffers and those, not every filtered chunk of the flush at once.
+  void store(const std::vector<ChunkJob>& jobs) {
+    using Filtered = std::pair<std::size_t, detail::FilteredChunk>;
+    std::size_t next = 0;
+    const auto source = tbb::make_filter<void, std::size_t>(
+        tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> std::size_t {
+          if (next == jobs.size()) fc.stop();
+          return next++;
+        });
+    const auto compress = tbb::make_filter<std::size_t, Filtered>(
+        tbb::filter_mode::parallel, [&](std::size_t j) { return Filtered(j, filter(jobs[j])); });
+    const auto write =
+        tbb::make_filter<Filtered, void>(tbb::filter_mode::serial_in_order, [&](const Filtered& f) {
+          sink_.put(jobs[f.first].series, jobs[f.first].offset, f.second);
+        });
+    const auto tokens = std::size_t(4 * std::max(1, arena_->max_concurrency()));
+    arena_->execute([&] { tbb::parallel_pipeline(tokens, source & compress & write); });
   }
 
   void write_events(const std::vector<EventRecord>& log) {
