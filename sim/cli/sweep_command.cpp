@@ -354,10 +354,9 @@ int run_mpi(const SweepArgs& a) {
   todo.resize(std::size_t(n));
   if (n) MPI_Bcast(todo.data(), int(n), MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD);
 
-  // 3. Each rank runs its share, round-robin.
-  std::vector<std::size_t> mine;
-  for (std::size_t i = std::size_t(rank); i < todo.size(); i += std::size_t(size))
-    mine.push_back(std::size_t(todo[i]));
+  // 3. Each rank runs its share: the groups of runs one simulation serves, round-robin.
+  const std::vector<std::size_t> mine =
+      deal_runs(l->plan, std::vector<std::size_t>(todo.begin(), todo.end()), rank, size);
   install_signals();
   Phase p3;
   std::size_t done_here = 0;

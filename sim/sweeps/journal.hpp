@@ -22,6 +22,17 @@ std::vector<std::size_t> completed_runs(const SweepPlan& plan, const World& worl
 bool has_journals(const std::string& out);
 /// Delete the journals of `out`.
 void remove_journals(const std::string& out);
+/// The runs to do, in groups that one simulation serves: a point whose scenario draws no random
+/// numbers (uses_seed false: its seed only breaks ties between candidate suppliers, and nothing
+/// switches suppliers) gives the same bits for every seed, so its replicates among `runs` are one
+/// group (issue 21, item 4: 1,000 runs of the default world are 200 points x 5 replicates);
+/// every other run is a group of its own. Groups keep the order of their first run.
+std::vector<std::vector<std::size_t>> run_groups(const SweepPlan& plan,
+                                                 const std::vector<std::size_t>& runs);
+/// The share of `runs` of process `rank` of `ranks`: run_groups dealt round-robin, so that a
+/// group's one simulation is not repeated on several processes.
+std::vector<std::size_t> deal_runs(const SweepPlan& plan, const std::vector<std::size_t>& runs,
+                                   int rank, int ranks);
 /// Run the given runs (TBB, options.threads), appending each to `journal`. Returns the number
 /// done; stops early (interrupted) when options.cancel is raised.
 std::size_t execute_runs(const SweepPlan& plan, const World& world,

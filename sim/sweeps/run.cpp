@@ -59,13 +59,6 @@ RunResult simulate_run(const SweepPlan& plan, const World& world, std::size_t ru
   return simulate(plan, world, run, cancel);
 }
 
-namespace {
-
-/// The runs to do, in groups that one simulation serves: a point whose scenario draws no random
-/// numbers (uses_seed false: its seed only breaks ties between candidate suppliers, and nothing
-/// switches suppliers) gives the same bits for every seed, so its replicates among `runs` are one
-/// group (issue 21, item 4: 1,000 runs of the default world are 200 points x 5 replicates);
-/// every other run is a group of its own. Groups keep the order of their first run.
 std::vector<std::vector<std::size_t>> run_groups(const SweepPlan& plan,
                                                  const std::vector<std::size_t>& runs) {
   std::vector<std::vector<std::size_t>> groups;
@@ -84,7 +77,14 @@ std::vector<std::vector<std::size_t>> run_groups(const SweepPlan& plan,
   return groups;
 }
 
-}  // namespace
+std::vector<std::size_t> deal_runs(const SweepPlan& plan, const std::vector<std::size_t>& runs,
+                                   int rank, int ranks) {
+  std::vector<std::size_t> mine;
+  const std::vector<std::vector<std::size_t>> groups = run_groups(plan, runs);
+  for (std::size_t g = std::size_t(rank); g < groups.size(); g += std::size_t(ranks))
+    mine.insert(mine.end(), groups[g].begin(), groups[g].end());
+  return mine;
+}
 
 std::size_t execute_runs(const SweepPlan& plan, const World& world,
                          const std::vector<std::size_t>& runs, const std::string& journal,

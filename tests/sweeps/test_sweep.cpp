@@ -603,3 +603,36 @@ TEST(SweepCli, KilledSweepResumes) {
   EXPECT_TRUE(read_bytes(part) == read_bytes(full)) << "files differ";
   fs::remove_all(dir);
 }
+
+TEST_F(SweepRuns, MpiRanksGetWholeGroupsOfSharedReplicates) {
+  // Under MPI each rank runs deal_runs' share: every run exactly once over the ranks, and a
+  // point's replicates that cannot differ (simulated once) never split across ranks.
+  ASSERT_FALSE(uses_seed(plan_->point_scenarios[0]));
+  std::vector<std::size_t> all(plan_->num_runs());
+  for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
+  const int ranks = 4;
+  std::vector<int> rank_of_run(all.size(), -1), rank_of_point(plan_->point_scenarios.size(), -1);
+  for (int r = 0; r < ranks; ++r)
+    for (std::size_t run : deal_runs(*plan_, all, r, ranks)) {
+      ASSERT_EQ(rank_of_run.at(run), -1) << "run " << run << " dealt twice";
+      rank_of_run[run] = r;
+      int& p = rank_of_point.at(plan_->runs[run].point);
+      EXPECT_TRUE(p == -1 || p == r) << "point " << plan_->runs[run].point << " split";
+      p = r;
+    }
+  for (std::size_t run = 0; run < all.size(); ++run) EXPECT_NE(rank_of_run[run], -1) << run;
+  // 18 points of 2 replicates over 4 ranks: 5, 5, 4 and 4 points.
+  for (int r = 0; r < ranks; ++r)
+    EXPECT_EQ(deal_runs(*plan_, all, r, ranks).size(), std::size_t(r < 2 ? 10 : 8)) << r;
+}
+
+TEST(SweepDeal, SeededReplicatesAreDealtOneByOne) {
+  // Replicates that draw random numbers differ: each is its own simulation, spread over ranks.
+  SweepPlan plan =
+      plan_sweep(spec_from("axes:\n  model.substitution.enabled: [true]\n"
+                           "replicates: 4\n"));
+  ASSERT_TRUE(uses_seed(plan.point_scenarios[0]));
+  const std::vector<std::size_t> all = {0, 1, 2, 3};
+  EXPECT_EQ(deal_runs(plan, all, 0, 2), (std::vector<std::size_t>{0, 2}));
+  EXPECT_EQ(deal_runs(plan, all, 1, 2), (std::vector<std::size_t>{1, 3}));
+}
