@@ -136,7 +136,8 @@ void print_model(const Scenario& s, const WorldFacts& facts, std::ostream& os) {
   if (facts.spread_materials > 0)
     key("inventory_spread", std::string(m.inventory_spread ? "true" : "false") + " (" +
                                 std::to_string(facts.spread_materials) +
-                                " materials with an inventory_days_range in the world)");
+                                (facts.spread_materials == 1 ? " material" : " materials") +
+                                " with an inventory_days_range in the world)");
   key("tau", num(m.tau) + " days");
   if (facts.inputs == 0)
     key("inventory_days", num(m.inventory_days));
