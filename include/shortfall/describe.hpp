@@ -56,6 +56,7 @@ struct WorldFacts {
   std::size_t materials_made = 0;      ///< materials some firm makes
   std::size_t made_on_default = 0;     ///< ... without a utilisation of their own
   std::size_t distinct_materials = 0;  ///< materials marked distinct_parts (model 3.5)
+  std::size_t spread_materials = 0;    ///< materials with an inventory_days_range (model 2.1)
 };
 WorldFacts world_facts(const World& w);
 

@@ -43,6 +43,10 @@ struct ModelParams {
   /// Honour the world's `distinct_parts` materials (section 3.5): a buyer makes no more than
   /// its scarcest supplier's part allows. false (and under the preset): every input is pooled.
   bool distinct_parts = true;
+  /// Honour the world's `inventory_days_range` materials (section 2.1): the buyers' stock
+  /// targets of such an input spread over the range around the nominal n. false (and under the
+  /// preset): every buyer holds the nominal n.
+  bool inventory_spread = true;
   double tau = 6.0;          ///< order adjustment time (days)
   double alpha_max = 1.0;    ///< overproduction ceiling (ARIO, section 6); 1 = off
   double tau_alpha = 365.0;  ///< overproduction adjustment time (days)
@@ -72,6 +76,7 @@ inline bool ModelParams::apply_preset(const std::string& name) {
   destocking = true;
   utilisation = 1.0;
   distinct_parts = false;
+  inventory_spread = false;
   return true;
 }
 

@@ -6,6 +6,7 @@
 // as flat arrays indexed by dense ids (structure of arrays).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -60,6 +61,11 @@ struct Material {
   /// replaces (model section 3.5, `model.distinct_parts`): a buyer makes no more than its
   /// scarcest part allows. false: the suppliers' goods are pooled.
   bool distinct_parts = false;
+  /// Spread of the users' inventory cover across firms (model section 2.1,
+  /// `model.inventory_spread`): [low, high] days, 0 < low <= high; the buyers' targets of this
+  /// input are spread evenly over the range, then scaled so that their use-weighted mean is the
+  /// nominal n. Unset: every buyer holds the nominal n.
+  std::optional<std::array<double, 2>> inventory_days_range;
 };
 
 /// One destination of a firm's final demand (model section 1): C0_{i,d} = amount.

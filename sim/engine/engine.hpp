@@ -404,6 +404,7 @@ struct Simulation::Impl : RunState {
   // The set-up's steps, in order (setup.cpp).
   void init_firms();
   void init_lanes_and_slots();
+  void spread_inventory_targets();
   std::vector<std::int32_t> init_events();
   void init_rationing();
   void init_pipeline(const std::vector<std::int32_t>& max_lead);

@@ -2,6 +2,10 @@
 // sections 1-2), and the firms each event selects.
 #include "engine/engine.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
 namespace shortfall {
 
 Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
@@ -109,6 +113,7 @@ void Simulation::Impl::init_lanes_and_slots() {
     slot_ordered[s] = a;
     slot_received[s] = a;
   }
+  spread_inventory_targets();
   O = z0;
   y = z0;
   // Distinct parts (model 3.5): where the switch is on and no new supplier can join a slot
@@ -128,6 +133,62 @@ void Simulation::Impl::init_lanes_and_slots() {
     if (any) {
       slot_distinct = std::move(flag);
       slot_limit = slot_stock;
+    }
+  }
+}
+
+/// Spread of inventory cover across firms (docs/model.md 2.1), where the switch is on and the
+/// world gives the input material an `inventory_days_range` [lo, hi]: within each (buyer
+/// country, input material), the K buyers without their own `inventory_days` are ranked by a
+/// hash of (firm, material) and the one of rank r gets n = lo + (hi - lo) (r + 1/2) / K; the
+/// group's targets are then scaled so that its use-weighted mean, sum n A / sum A (the
+/// country's aggregate cover at baseline), is the nominal n. Stocks S = n Z0 follow.
+void Simulation::Impl::spread_inventory_targets() {
+  const World& w = world;
+  if (!scenario.model.inventory_spread) return;
+  const std::size_t nm = w.materials().size();
+  bool any = false;
+  for (const auto& p : w.materials()) any = any || p.inventory_days_range.has_value();
+  if (!any) return;
+  std::vector<std::vector<Slot>> groups(w.countries().size() * nm);
+  for (Slot s = 0; s < net.num_slots(); ++s) {
+    const FirmId i = net.slot_firm[s];
+    const MaterialId p = net.slot_material[s];
+    if (w.materials()[p].inventory_days_range && std::isnan(w.firm_inventory_days()[i]))
+      groups[std::size_t(w.firm_country()[i]) * nm + p].push_back(s);
+  }
+  auto mix = [](std::uint64_t z) {  // splitmix64's finaliser: an order unrelated to firm size
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  std::vector<std::pair<std::uint64_t, Slot>> order;
+  for (const auto& g : groups) {
+    const std::size_t k = g.size();
+    if (k < 2) continue;
+    const MaterialId p = net.slot_material[g[0]];
+    const auto [lo, hi] = *w.materials()[p].inventory_days_range;
+    order.clear();
+    for (Slot s : g)
+      order.emplace_back(mix(std::uint64_t(net.slot_firm[s]) * 0x9e3779b97f4a7c15ULL + p), s);
+    std::sort(order.begin(), order.end());
+    const double nominal = slot_n[g[0]];  // the same for every slot of the group
+    double sum_a = 0.0, sum_na = 0.0;
+    for (std::size_t r = 0; r < k; ++r) {
+      const Slot s = order[r].second;
+      slot_n[s] = lo + (hi - lo) * (double(r) + 0.5) / double(k);
+      sum_a += slot_A[s];
+      sum_na += slot_n[s] * slot_A[s];
+    }
+    const double f = nominal * sum_a / sum_na;
+    for (Slot s : g) {
+      slot_n[s] *= f;
+      double pool = 0.0;
+      for (Lane l = net.slot_lane_begin[s]; l < net.slot_lane_begin[s + 1]; ++l) {
+        S[l] = slot_n[s] * z0[l];
+        pool += S[l];
+      }
+      slot_stock[s] = pool;
     }
   }
 }

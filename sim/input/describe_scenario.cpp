@@ -133,6 +133,11 @@ void print_model(const Scenario& s, const WorldFacts& facts, std::ostream& os) {
             std::to_string(facts.distinct_materials) + " materials marked in the world" +
             (m.distinct_parts && matching(s) ? "; pooled here, as new suppliers can join" : "") +
             ")");
+  if (facts.spread_materials > 0)
+    key("inventory_spread", std::string(m.inventory_spread ? "true" : "false") + " (" +
+                                std::to_string(facts.spread_materials) +
+                                (facts.spread_materials == 1 ? " material" : " materials") +
+                                " with an inventory_days_range in the world)");
   key("tau", num(m.tau) + " days");
   if (facts.inputs == 0)
     key("inventory_days", num(m.inventory_days));
@@ -282,6 +287,8 @@ WorldFacts world_facts(const World& w) {
     }
   for (const auto& p : w.materials())
     if (p.distinct_parts) ++f.distinct_materials;
+  for (const auto& p : w.materials())
+    if (p.inventory_days_range) ++f.spread_materials;
   return f;
 }
 
@@ -305,6 +312,7 @@ std::string effective_settings(const Scenario& s, const WorldFacts& facts) {
   // can join a buyer (sim/engine/setup.cpp).
   if (facts.distinct_materials > 0 && !matching(s))
     o << "distinct_parts " << m.distinct_parts << "\n";
+  if (facts.spread_materials > 0) o << "inventory_spread " << m.inventory_spread << "\n";
   if (m.rationing == Rationing::kPriority) {
     o << "priority";
     for (auto c : m.priority) o << " " << int(c);

@@ -23,7 +23,7 @@ namespace shortfall {
 namespace {
 
 constexpr char kFormat[] = "shortfall-world";
-constexpr std::int64_t kFormatVersion = 1;
+constexpr std::int64_t kFormatVersion = 2;  // 2: materials/inventory_days_range
 constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();  // an optional not given
 
 double opt(const std::optional<double>& v) {
@@ -63,10 +63,12 @@ void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
   {
     detail::H5Handle g = w.group(file, "materials");
     std::vector<std::string> id, mname, unit, tier;
-    std::vector<double> inv, requal, util, value;
+    std::vector<double> inv, requal, util, value, range;
     std::vector<unsigned char> distinct;
     for (const auto& m : world.materials()) {
       distinct.push_back(m.distinct_parts ? 1 : 0);
+      range.push_back(m.inventory_days_range ? (*m.inventory_days_range)[0] : kUnset);
+      range.push_back(m.inventory_days_range ? (*m.inventory_days_range)[1] : kUnset);
       id.push_back(m.id), mname.push_back(m.name), unit.push_back(m.unit), tier.push_back(m.tier);
       inv.push_back(opt(m.inventory_days)), requal.push_back(opt(m.requalification_days));
       util.push_back(opt(m.utilisation)), value.push_back(opt(m.unit_value));
@@ -79,6 +81,7 @@ void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
     w.doubles(g, "requalification_days", requal, {requal.size()}, {});
     w.doubles(g, "utilisation", util, {util.size()}, {});
     w.doubles(g, "unit_value", value, {value.size()}, {});
+    w.doubles(g, "inventory_days_range", range, {range.size()}, {});  // low, high per material
     put(w, g, "distinct_parts", distinct, H5T_STD_U8LE);
   }
   {
@@ -190,11 +193,15 @@ World load_binary_world(const std::string& path) {
              util = r.array<double>("materials/utilisation", nm),
              value = r.array<double>("materials/unit_value", nm);
   const auto distinct = r.array<unsigned char>("materials/distinct_parts", nm);
+  const auto range = r.array<double>("materials/inventory_days_range", 2 * nm);
   w.materials.resize(nm);
   for (std::size_t m = 0; m < nm; ++m)
     w.materials[m] =
-        Material{id[m],          mname[m],     unit[m],       tier[m],         opt(inv[m]),
-                 opt(requal[m]), opt(util[m]), opt(value[m]), distinct[m] != 0};
+        Material{id[m],          mname[m],     unit[m],       tier[m],          opt(inv[m]),
+                 opt(requal[m]), opt(util[m]), opt(value[m]), distinct[m] != 0, std::nullopt};
+  for (std::size_t m = 0; m < nm; ++m)
+    if (!std::isnan(range[2 * m]))
+      w.materials[m].inventory_days_range = std::array<double, 2>{range[2 * m], range[2 * m + 1]};
 
   const auto chars = r.array<unsigned char>("firms/id_chars");
   const auto end = r.array<std::uint64_t>("firms/id_end");

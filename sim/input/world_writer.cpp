@@ -134,6 +134,9 @@ void write_world(const World& world, const std::string& dir) {
     if (m.utilisation) y << YAML::Key << "utilisation" << YAML::Value << shortest(*m.utilisation);
     if (m.unit_value) y << YAML::Key << "unit_value" << YAML::Value << shortest(*m.unit_value);
     if (m.distinct_parts) y << YAML::Key << "distinct_parts" << YAML::Value << true;
+    if (const auto& r = m.inventory_days_range)
+      y << YAML::Key << "inventory_days_range" << YAML::Value << YAML::Flow << YAML::BeginSeq
+        << shortest((*r)[0]) << shortest((*r)[1]) << YAML::EndSeq;
     y << YAML::EndMap;
   }
   y << YAML::EndSeq;

@@ -135,6 +135,19 @@ double YNode::as_double_in(double lo, double hi) const {
   return v;
 }
 
+std::array<double, 2> YNode::as_positive_range(double max) const {
+  if (!node.IsSequence() || node.size() != 2)
+    fail("expected a list of two numbers [low, high], found " + describe(node));
+  const double lo = item(0).as_double(), hi = item(1).as_double();
+  if (!(lo > 0.0 && lo <= hi && hi <= max)) {
+    std::ostringstream os;
+    os << "expected [low, high] with 0 < low <= high <= " << max << ", found [" << lo << ", " << hi
+       << "]";
+    fail(os.str());
+  }
+  return {lo, hi};
+}
+
 long long YNode::as_int() const {
   if (!node.IsScalar()) fail("expected a whole number, found " + describe(node));
   const std::string& s = node.Scalar();

@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <array>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -41,6 +42,8 @@ struct YNode {
   [[nodiscard]] std::string as_string() const;
   [[nodiscard]] double as_double() const;  ///< finite
   [[nodiscard]] double as_double_in(double lo, double hi) const;
+  /// A list of two numbers [low, high] with 0 < low <= high <= max.
+  [[nodiscard]] std::array<double, 2> as_positive_range(double max) const;
   [[nodiscard]] long long as_int() const;
   [[nodiscard]] long long as_int_in(long long lo, long long hi) const;
   [[nodiscard]] bool as_bool() const;

@@ -111,6 +111,13 @@ void check_countries_and_materials(WorldTables& w) {
     if (p.inventory_days && !(std::isfinite(*p.inventory_days) && *p.inventory_days >= 0))
       fail(w, "materials[" + p.id + "].inventory_days",
            "expected a finite number >= 0, found " + num(*p.inventory_days));
+    if (p.inventory_days_range) {
+      const auto [lo, hi] = *p.inventory_days_range;
+      if (!(std::isfinite(lo) && std::isfinite(hi) && lo > 0.0 && lo <= hi))
+        fail(w, "materials[" + p.id + "].inventory_days_range",
+             "expected [low, high] days with 0 < low <= high, found [" + num(lo) + ", " + num(hi) +
+                 "]");
+    }
     if (p.utilisation && !(*p.utilisation > 0.0 && *p.utilisation <= 1.0))
       fail(w, "materials[" + p.id + "].utilisation",
            "expected a capacity utilisation in (0, 1], found " + num(*p.utilisation));
@@ -233,6 +240,15 @@ std::string content_hash(const World& w) {
           "\x1c"
           "distinct-parts");
       h.update(p.id);
+    }
+  for (const auto& p : w.materials())
+    if (p.inventory_days_range) {
+      h.update(
+          "\x1c"
+          "inventory-days-range");
+      h.update(p.id);
+      h.update_pod((*p.inventory_days_range)[0]);
+      h.update_pod((*p.inventory_days_range)[1]);
     }
   if (w.has_final_demand_split()) {
     h.update(

@@ -5,13 +5,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "shortfall/error.hpp"
+#include "shortfall/generator.hpp"
 #include "shortfall/metrics.hpp"
 #include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
@@ -596,4 +600,136 @@ TEST(DistinctParts, ChangesNothingWithoutAShockAndTheSwitchIsWritten) {
   EXPECT_FALSE(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019}\n").model.distinct_parts);
   EXPECT_THROW(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019, distinct_parts: true}\n"),
                InputError);
+}
+
+// ---- Section 2.1: spread of inventory cover across firms ----------------------------------------
+
+namespace {
+
+/// s (AAA, raw, x0 = z1 + z2, all sold to b1 and b2; u0 = 1) and two buyers b1, b2 (BBB, good,
+/// C0 = their input, n from raw's inventory_days 10) with Z0 = z1 and z2; lead times 1. raw's
+/// users spread their cover over `range`.
+World spread_world(double z1, double z2, std::optional<std::array<double, 2>> range) {
+  WorldBuilder b;
+  auto AAA = b.country("AAA"), BBB = b.country("BBB");
+  auto raw = b.material("raw", 10.0), good = b.material("good");
+  b.tables().materials[raw].utilisation = 1.0;
+  b.tables().materials[raw].inventory_days_range = range;
+  auto s = b.firm("s", AAA, raw, 0.0);
+  auto b1 = b.firm("b1", BBB, good, z1);
+  auto b2 = b.firm("b2", BBB, good, z2);
+  b.link(s, b1, z1, 1);
+  b.link(s, b2, z2, 1);
+  return b.build();
+}
+
+const char* kCutRaw =
+    "days: 30\n"
+    "events:\n"
+    "  - {type: export_control, exporters: [AAA], materials: [raw], targets: [BBB],"
+    " license_share: 0, start: 0}\n";
+
+/// The day-0 stock of each buyer, in days of its use: S / Z0 = its n.
+std::vector<double> start_days(const World& w, const std::string& body) {
+  Simulation sim(w, v2_scenario(body), one_thread());
+  return {sim.stock(0) / w.link_flow()[0], sim.stock(1) / w.link_flow()[1]};
+}
+
+}  // namespace
+
+TEST(InventorySpread, TwoEqualBuyersHoldTheQuartilesOfTheRangeAndStopOnTheirDays) {
+  // K = 2 buyers of equal use: ranks 0 and 1 get n = 2 + 16 (r + 1/2) / 2 = 6 and 14, whose
+  // mean is the nominal 10 (so the scale factor is 1). Under a full cut from day 0 a buyer with
+  // n days makes 1 a day on days 0 .. n-1 (day 0's arrival is the initial shipment; as in the
+  // worked example, n = 10 stops on day 10) and 0 from day n: the one with 6 stops on day 6,
+  // the one with 14 on day 14; the country's output lost is (30 - 6) + (30 - 14) = 40 units
+  // of its 2 a day = 20 days.
+  World w = spread_world(1.0, 1.0, std::array<double, 2>{2.0, 18.0});
+  std::vector<double> n = start_days(w, kCutRaw);
+  std::sort(n.begin(), n.end());
+  EXPECT_NEAR(n[0], 6.0, 1e-12);
+  EXPECT_NEAR(n[1], 14.0, 1e-12);
+  Simulation sim(w, v2_scenario(kCutRaw), one_thread());
+  const double n1 = sim.stock(0) / w.link_flow()[0], n2 = sim.stock(1) / w.link_flow()[1];
+  while (sim.step()) {
+    const int t = sim.day();
+    EXPECT_EQ(sim.production()[1], t < std::lround(n1) ? 1.0 : 0.0) << t;
+    EXPECT_EQ(sim.production()[2], t < std::lround(n2) ? 1.0 : 0.0) << t;
+  }
+  EXPECT_NEAR(sim.run_metrics().output_lost_days[cm_index(w, "BBB", "good")], 20.0, 1e-12);
+  // Without the spread both hold 10 and stop on day 10: 2 x 20 units = 20 days as well, but
+  // the first loss comes 4 days later.
+  Simulation flat(w, v2_scenario(std::string("model: {inventory_spread: false}\n") + kCutRaw),
+                  one_thread());
+  EXPECT_EQ(flat.stock(0), 10.0);
+  EXPECT_EQ(flat.stock(1), 10.0);
+  int first = -1;
+  while (flat.step())
+    if (first < 0 && flat.production()[1] < 1.0) first = flat.day();
+  EXPECT_EQ(first, 10);
+}
+
+TEST(InventorySpread, TheUseWeightedMeanIsTheNominalDays) {
+  // Uses 1 and 3: the ranks give 6 and 14 in an order fixed by the hash, then both are scaled
+  // by f = 10 (1 + 3) / (6 A_6 + 14 A_14) so that sum n A = 10 x 4 = 40 (the country's cover
+  // at baseline stays 10 days) and the ratio of the two stays 14 / 6.
+  World w = spread_world(1.0, 3.0, std::array<double, 2>{2.0, 18.0});
+  const std::vector<double> n = start_days(w, "days: 5\n");
+  EXPECT_NEAR(n[0] * 1.0 + n[1] * 3.0, 40.0, 1e-12);
+  EXPECT_NEAR(std::max(n[0], n[1]) / std::min(n[0], n[1]), 14.0 / 6.0, 1e-12);
+  // With no event nothing moves: the spread is the baseline (S = n Z0), not a shock.
+  Simulation sim(w, v2_scenario("days: 40\n"), one_thread());
+  while (sim.step())
+    for (FirmId i = 0; i < w.num_firms(); ++i)
+      EXPECT_EQ(sim.production()[i], w.baseline_output()[i]) << sim.day();
+  EXPECT_NEAR(sim.country_material().inventory_days[cm_index(w, "BBB", "raw")], 10.0, 1e-12);
+}
+
+TEST(InventorySpread, OffUnderThePresetAndWithoutARange) {
+  World w = spread_world(1.0, 3.0, std::array<double, 2>{2.0, 18.0});
+  EXPECT_EQ(start_days(w, "days: 1\nmodel: {preset: inoue_todo_2019}\n"),
+            (std::vector<double>{10.0, 10.0}));
+  EXPECT_FALSE(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019}\n").model.inventory_spread);
+  EXPECT_THROW(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019, inventory_spread: true}\n"),
+               InputError);
+  World flat = spread_world(1.0, 3.0, std::nullopt);
+  EXPECT_EQ(start_days(flat, "days: 1\n"), (std::vector<double>{10.0, 10.0}));
+  // The range is world data: it enters the world's hash, and the text and binary worlds keep it.
+  EXPECT_NE(w.sha256(), flat.sha256());
+  const auto dir = scratch_dir("spread", "roundtrip");
+  write_world(w, dir.string());
+  const World text = load_world((dir / "world.yaml").string());
+  EXPECT_EQ(text.sha256(), w.sha256());
+  EXPECT_EQ(text.materials()[0].inventory_days_range, (std::array<double, 2>{2.0, 18.0}));
+  write_binary_world(w, (dir / "world.h5").string());
+  EXPECT_EQ(load_binary_world((dir / "world.h5").string()).sha256(), w.sha256());
+}
+
+TEST(InventorySpread, ABadRangeIsAnInputErrorNamingTheKey) {
+  const auto dir = scratch_dir("spread", "bad");
+  auto load = [&](const std::string& range) {
+    std::ofstream(dir / "world.yaml")
+        << "countries: [{code: AAA}]\n"
+           "materials:\n"
+           "  - {id: raw, inventory_days: 10, inventory_days_range: "
+        << range
+        << "}\n"
+           "firms: [{id: s, country: AAA, material: raw, final_demand: 1}]\n"
+           "links: []\n";
+    try {
+      load_world((dir / "world.yaml").string());
+    } catch (const InputError& e) {
+      return e.where().key_path + ": " + e.detail();
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(load("[5, 2]"),
+            "materials[0].inventory_days_range: expected [low, high] with 0 < low <= high <= "
+            "3650, found [5, 2]");
+  EXPECT_EQ(load("[0, 2]"),
+            "materials[0].inventory_days_range: expected [low, high] with 0 < low <= high <= "
+            "3650, found [0, 2]");
+  EXPECT_EQ(load("7"),
+            "materials[0].inventory_days_range: expected a list of two numbers [low, high], "
+            "found '7'");
 }
