@@ -255,19 +255,26 @@ struct Simulation::Impl : RunState {
     double arrive_full(Lane l, double z) const {
       return z + take_deviation(l, off[l] + std::uint32_t(pos[l]));
     }
+    /// Asks for the cache line of lane l's ring slot of today.
+    void prefetch_today(Lane l) const { __builtin_prefetch(dev + off[l] + pos[l], 1, 0); }
     /// Empties ring slot k of lane l of its deviation and returns it.
     double take_deviation(Lane l, std::uint32_t k) const {
       const double d = dev[k];
-      if (d != 0.0) --n_dev[l];
+      n_dev[l] = std::uint16_t(n_dev[l] - (d != 0.0));  // no branch: d's sign is hard to predict
       dev[k] = 0.0;
       return d;
     }
     /// ship() where the ring is full: the lead time is the ring's length, so today's shipment
-    /// takes the slot that today's arrivals left, and the counts stay as they are.
+    /// takes the slot that today's arrivals left (+0.0 since arrive_full), and the counts stay
+    /// as they are. Without a branch: add_deviation on an empty slot is 0.0 + (y - z).
     void ship_full(Lane l, double y, double z) const {
       const std::int32_t p = pos[l];
       pos[l] = p + 1 == len[l] ? 0 : p + 1;
-      add_deviation(l, off[l] + std::uint32_t(p), y - z);
+      const std::uint32_t k = off[l] + std::uint32_t(p);
+      assert(dev[k] == 0.0 && !std::signbit(dev[k]));
+      const double v = 0.0 + (y - z);
+      dev[k] = v;
+      n_dev[l] = std::uint16_t(n_dev[l] + (v != 0.0));
     }
     /// The deviations still in transit, summed in slot order (0, without a loop, where none).
     [[nodiscard]] double deviation_in_transit(Lane l) const {
@@ -500,9 +507,8 @@ struct Simulation::Impl : RunState {
     return cap_share.empty() ? o : serve(o, cap_share[l], z0[l]);
   }
   /// min(O, k Z0), O itself where no cap applies (k = inf).
-  static double serve(double o, double k, double z) {
-    return std::isinf(k) ? o : std::min(o, k * z);
-  }
+  /// Without a branch: k = +inf gives k z = inf (or NaN for z = 0), and std::min(o, .) is o.
+  static double serve(double o, double k, double z) { return std::min(o, k * z); }
   static constexpr FirmId kSuppliersAhead = 8;  // suppliers ahead for waterfill's Z0 reads
   /// Customers of a supplier summed without a branch on the list's length (supplier_range).
   static constexpr Lane kListHead = 4;
