@@ -227,6 +227,7 @@ struct Simulation::Impl : RunState {
   std::vector<double> cap_base;    // x0 / u0: capacity at delta = 0, alpha = 1 (model 3.5)
   CountryMaterialDay metrics_day;  // the metrics' buffers: filled afresh every day, then read
   int metrics_day_full = -1;       // day whose metrics_day holds all 7 series (else -1); not state
+  bool full_series = true;         // sum all 7 on recorded days; false in run() without a recorder
   bool planned_orders = true;      // orders: planned (x̂ from capacity and demand) or output_based
   bool destocking = false;
 
@@ -656,7 +657,7 @@ struct Simulation::Impl : RunState {
     if (!options.metrics) return;
     // On a day the scenario records, every series (the headline four are the same sums in the
     // same order either way), kept for Simulation::country_material.
-    if (t % std::max(1, scenario.record.every) == 0 || t + 1 >= total_days) {
+    if (full_series && (t % std::max(1, scenario.record.every) == 0 || t + 1 >= total_days)) {
       country_material<true>(metrics_day);
       metrics_day_full = t;
     } else {
