@@ -253,15 +253,13 @@ struct Simulation::Impl : RunState {
     }
     /// arrive() where the ring is full (see fixed_lead): one shipment in every slot, before and
     /// after the day, so the counts stay as they are. The same value as arrive's (1.0 z = z).
-    /// A ring without deviations (most lanes of most days: 95% of the default world's) is not
-    /// read: every slot is +0.0 (a slot is never -0.0: sums of opposite deviations give +0.0),
-    /// so z + its slot is z + 0.0 and emptying it changes nothing.
+    /// A ring without deviations (95% of the default world's lane-days) is not read: its slots
+    /// are +0.0 (never -0.0: opposite deviations sum to +0.0), so that is z + 0.0.
     double arrive_full(Lane l, double z) const {
       if (n_dev[l] == 0) return z + 0.0;
       return z + take_deviation(l, off[l] + std::uint32_t(pos[l]));
     }
-    /// Asks for the cache line of lane l's ring slot of today where the ring holds deviations
-    /// (elsewhere the address of the first slot, a line read anyway, without a branch).
+    /// Asks for lane l's ring slot of today where it holds deviations (else for slot 0).
     void prefetch_today(Lane l) const {
       __builtin_prefetch(dev + (n_dev[l] != 0 ? off[l] + std::uint32_t(pos[l]) : 0u), 1, 0);
     }
@@ -273,9 +271,8 @@ struct Simulation::Impl : RunState {
       return d;
     }
     /// ship() where the ring is full: the lead time is the ring's length, so today's shipment
-    /// takes the slot that today's arrivals left (+0.0 since arrive_full), and the counts stay
-    /// as they are: add_deviation on an empty slot, whose line is not touched where the
-    /// shipment is nominal (y - z = 0: the slot keeps its +0.0).
+    /// takes the slot that today's arrivals left (+0.0), and the counts stay as they are; a
+    /// nominal shipment (y - z = 0) leaves the slot's line alone.
     void ship_full(Lane l, double y, double z) const {
       const std::int32_t p = pos[l];
       pos[l] = p + 1 == len[l] ? 0 : p + 1;
@@ -517,8 +514,7 @@ struct Simulation::Impl : RunState {
   double served_order(Lane l, double o) const {
     return cap_share.empty() ? o : serve(o, cap_share[l], z0[l]);
   }
-  /// min(O, k Z0), O itself where no cap applies (k = inf).
-  /// Without a branch: k = +inf gives k z = inf (or NaN for z = 0), and std::min(o, .) is o.
+  /// min(O, k Z0), O itself where no cap applies (k = inf: k z is inf, or NaN where z = 0).
   static double serve(double o, double k, double z) { return std::min(o, k * z); }
   static constexpr FirmId kSuppliersAhead = 8;  // suppliers ahead for waterfill's Z0 reads
   /// Customers of a supplier summed without a branch on the list's length (supplier_range).
@@ -663,19 +659,7 @@ struct Simulation::Impl : RunState {
   void phase_policy_end(int t) {
     if (policies_on) policy_day_end(t);
   }
-  void phase_metrics(int t) {
-    if (!options.metrics) return;
-    // On a day the scenario records, every series (the headline four are the same sums in the
-    // same order either way), kept for Simulation::country_material.
-    if (full_series && (t % std::max(1, scenario.record.every) == 0 || t + 1 >= total_days)) {
-      country_material<true>(metrics_day);
-      metrics_day_full = t;
-    } else {
-      country_material<false>(metrics_day);
-      metrics_day_full = -1;
-    }
-    metrics.add_day(t, metrics_day);
-  }
+  void phase_metrics(int t);  // aggregate.cpp
 
   bool step();
 
