@@ -151,6 +151,21 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
   }
 }
 
+void Simulation::Impl::phase_metrics(int t) {
+  if (!options.metrics) return;
+  // On a day the scenario records, every series (the headline four are the same sums in the
+  // same order either way), kept for Simulation::country_material; not where nothing reads
+  // them (full_series false: run() without a recorder).
+  if (full_series && (t % std::max(1, scenario.record.every) == 0 || t + 1 >= total_days)) {
+    country_material<true>(metrics_day);
+    metrics_day_full = t;
+  } else {
+    country_material<false>(metrics_day);
+    metrics_day_full = -1;
+  }
+  metrics.add_day(t, metrics_day);
+}
+
 template void Simulation::Impl::country_material<true>(CountryMaterialDay&) const;
 template void Simulation::Impl::country_material<false>(CountryMaterialDay&) const;
 template void Simulation::Impl::country_material<false, true>(CountryMaterialDay&) const;

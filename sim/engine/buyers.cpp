@@ -85,9 +85,14 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
       const bool own_part = distinct && distinct[s];
       const bool single = le - lb == 1 || own_part;
       double after = 0.0, ordered = 0.0, scarcest = std::numeric_limits<double>::infinity();
+      // draw_down's pool0 / pool, divided once for the slot (the same quotient for each lane).
+      const double pool_ratio = pool0 / pool;
       for (Lane l = lb; l < le; ++l) {
         // The scattered write below misses the cache; ask for its line a few lanes ahead.
-        __builtin_prefetch(O_served + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
+        const Lane ahead = l + kPrefetch < n_lanes ? l + kPrefetch : l;
+        __builtin_prefetch(O_served + pos[ahead], 1, 0);
+        // Likewise the ring slot of today's arrivals (each lane's ring is its own cache line).
+        if constexpr (!kUnitLead) pipe.prefetch_today(ahead);
         const double z = zz[l];
         double arrival, o;
         if constexpr (kUnitLead) {
@@ -97,7 +102,9 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
           arrival = kTransit == Transit::kFullRings ? pipe.arrive_full(l, z) : pipe.arrive(l, z);
         }
         // Step 2.
-        const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
+        const double draw = pool > 0.0 && !single && z > 0.0
+                                ? z * xr * (SS[l] / (n_days * z)) * pool_ratio  // draw_down's
+                                : detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
         const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<!kUnitLead>);
         SS[l] = stock;
         after += stock;

@@ -227,6 +227,7 @@ struct Simulation::Impl : RunState {
   std::vector<double> cap_base;    // x0 / u0: capacity at delta = 0, alpha = 1 (model 3.5)
   CountryMaterialDay metrics_day;  // the metrics' buffers: filled afresh every day, then read
   int metrics_day_full = -1;       // day whose metrics_day holds all 7 series (else -1); not state
+  bool full_series = true;         // sum all 7 on recorded days; false in run() without a recorder
   bool planned_orders = true;      // orders: planned (x̂ from capacity and demand) or output_based
   bool destocking = false;
 
@@ -252,22 +253,36 @@ struct Simulation::Impl : RunState {
     }
     /// arrive() where the ring is full (see fixed_lead): one shipment in every slot, before and
     /// after the day, so the counts stay as they are. The same value as arrive's (1.0 z = z).
+    /// A ring without deviations (95% of the default world's lane-days) is not read: its slots
+    /// are +0.0 (never -0.0: opposite deviations sum to +0.0), so that is z + 0.0.
     double arrive_full(Lane l, double z) const {
+      if (n_dev[l] == 0) return z + 0.0;
       return z + take_deviation(l, off[l] + std::uint32_t(pos[l]));
+    }
+    /// Asks for lane l's ring slot of today where it holds deviations (else for slot 0).
+    void prefetch_today(Lane l) const {
+      __builtin_prefetch(dev + (n_dev[l] != 0 ? off[l] + std::uint32_t(pos[l]) : 0u), 1, 0);
     }
     /// Empties ring slot k of lane l of its deviation and returns it.
     double take_deviation(Lane l, std::uint32_t k) const {
       const double d = dev[k];
-      if (d != 0.0) --n_dev[l];
+      n_dev[l] = std::uint16_t(n_dev[l] - (d != 0.0));  // no branch: d's sign is hard to predict
       dev[k] = 0.0;
       return d;
     }
     /// ship() where the ring is full: the lead time is the ring's length, so today's shipment
-    /// takes the slot that today's arrivals left, and the counts stay as they are.
+    /// takes the slot that today's arrivals left (+0.0), and the counts stay as they are; a
+    /// nominal shipment (y - z = 0) leaves the slot's line alone.
     void ship_full(Lane l, double y, double z) const {
       const std::int32_t p = pos[l];
       pos[l] = p + 1 == len[l] ? 0 : p + 1;
-      add_deviation(l, off[l] + std::uint32_t(p), y - z);
+      const std::uint32_t k = off[l] + std::uint32_t(p);
+      assert(dev[k] == 0.0 && !std::signbit(dev[k]));
+      const double d = y - z;
+      if (d != 0.0) {
+        dev[k] = d;  // = 0.0 + d
+        n_dev[l] = std::uint16_t(n_dev[l] + 1);
+      }
     }
     /// The deviations still in transit, summed in slot order (0, without a loop, where none).
     [[nodiscard]] double deviation_in_transit(Lane l) const {
@@ -500,10 +515,8 @@ struct Simulation::Impl : RunState {
   double served_order(Lane l, double o) const {
     return cap_share.empty() ? o : serve(o, cap_share[l], z0[l]);
   }
-  /// min(O, k Z0), O itself where no cap applies (k = inf).
-  static double serve(double o, double k, double z) {
-    return std::isinf(k) ? o : std::min(o, k * z);
-  }
+  /// min(O, k Z0), O itself where no cap applies (k = inf: k z is inf, or NaN where z = 0).
+  static double serve(double o, double k, double z) { return std::min(o, k * z); }
   static constexpr FirmId kSuppliersAhead = 8;  // suppliers ahead for waterfill's Z0 reads
   /// Customers of a supplier summed without a branch on the list's length (supplier_range).
   static constexpr Lane kListHead = 4;
@@ -647,19 +660,7 @@ struct Simulation::Impl : RunState {
   void phase_policy_end(int t) {
     if (policies_on) policy_day_end(t);
   }
-  void phase_metrics(int t) {
-    if (!options.metrics) return;
-    // On a day the scenario records, every series (the headline four are the same sums in the
-    // same order either way), kept for Simulation::country_material.
-    if (t % std::max(1, scenario.record.every) == 0 || t + 1 >= total_days) {
-      country_material<true>(metrics_day);
-      metrics_day_full = t;
-    } else {
-      country_material<false>(metrics_day);
-      metrics_day_full = -1;
-    }
-    metrics.add_day(t, metrics_day);
-  }
+  void phase_metrics(int t);  // aggregate.cpp
 
   bool step();
 

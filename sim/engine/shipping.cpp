@@ -59,6 +59,8 @@ void Simulation::Impl::ship_lanes(FirmId ib, FirmId ie, int t) {
         __builtin_prefetch(allot.data() + supplier[l + kPrefetch], 0, 0);
       else
         __builtin_prefetch(r + supplier[l + kPrefetch], 0, 0);
+      // and the ring slot today's shipment goes to (full rings: the one of today's arrivals).
+      if constexpr (kTransit == Transit::kFullRings) pipe.prefetch_today(l + kPrefetch);
     }
     const double o = O_wanted[l];
     const double sv = share ? serve(o, share[l], zz[l]) : o;
@@ -92,7 +94,11 @@ void Simulation::Impl::ship_lanes(FirmId ib, FirmId ie, int t) {
         for (Lane l = lb; l < le; ++l) received += ship_lane(l);
       }
       slot_got[s] = received;
-      if (slot_sum[s] > 0.0) worst_fill = std::min(worst_fill, received / slot_sum[s]);
+      // Received in full: the fill is >= 1 >= worst_fill, so min leaves worst_fill (without
+      // the division, whose latency held the loop up).
+      const double ordered = slot_sum[s];
+      if (ordered > 0.0 && !(received >= ordered))
+        worst_fill = std::min(worst_fill, received / ordered);
     }
     end_of_day(i, t, worst_fill, any_short);
   }

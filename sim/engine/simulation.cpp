@@ -23,6 +23,13 @@ void Simulation::run(Recorder* recorder) {
 
 void Simulation::resume(Recorder* recorder) {
   const int every = std::max(1, impl_->scenario.record.every);
+  // Without a recorder nothing reads the recorded days' full series: the metrics phase sums
+  // the headline four alone (the same bits; country_material sums the day on demand).
+  impl_->full_series = recorder != nullptr;
+  struct Restore {
+    bool& flag;
+    ~Restore() { flag = true; }
+  } restore{impl_->full_series};
   const RunOptions& opt = impl_->options;
   while (true) {
     if (impl_->cancel && impl_->cancel->load()) throw Interrupted();
@@ -167,6 +174,18 @@ CountryMaterialDay Simulation::country_material() const {
   return out;
 }
 void Simulation::country_material(CountryMaterialDay& out, bool headline_only) const {
+  if (impl_->metrics_day_full == impl_->day && impl_->day >= 0) {  // as above, buffers reused
+    const CountryMaterialDay& m = impl_->metrics_day;
+    out.production = m.production;
+    out.output_lost = m.output_lost;
+    out.shortage = m.shortage;
+    out.unmet_final_demand = m.unmet_final_demand;
+    if (!headline_only) {
+      out.order_backlog = m.order_backlog;
+      out.inventory_days = m.inventory_days;
+    }
+    return;
+  }
   if (headline_only)
     impl_->country_material<false>(out);
   else

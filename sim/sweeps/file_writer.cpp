@@ -473,10 +473,21 @@ void join_journals(const SweepPlan& plan, const World& world, const std::string&
     std::vector<std::vector<unsigned char>> bufs(kBatch);
     std::vector<RunResult> results(kBatch);
     std::vector<SweepFileWriter::SeriesChunks> chunks(kBatch);
-    std::vector<char> ok(kBatch), same(kBatch);
+    std::vector<char> ok(kBatch), same(kBatch), dup(kBatch);
+    // Per run of the batch, the run whose result and chunks it writes: itself, an earlier run
+    // of the batch, or kLast (the previous batch's last run).
+    constexpr std::size_t kLast = std::size_t(-1);
+    std::vector<std::size_t> src(kBatch);
     RunResult last;
     SweepFileWriter::SeriesChunks last_chunks;
+    std::vector<unsigned char> last_buf;
     bool have_last = false;
+    auto result_of = [&](std::size_t q) -> RunResult& {
+      return src[q] == kLast ? last : results[src[q]];
+    };
+    auto chunks_of = [&](std::size_t q) -> const SweepFileWriter::SeriesChunks& {
+      return src[q] == kLast ? last_chunks : chunks[src[q]];
+    };
     for (std::size_t b0 = 0; b0 < entries.size(); b0 += kBatch) {
       const std::size_t nb = std::min(kBatch, entries.size() - b0);
       for (std::size_t q = 0; q < nb; ++q) {
@@ -484,28 +495,46 @@ void join_journals(const SweepPlan& plan, const World& world, const std::string&
         bufs[q].resize(e.length);
         ok[q] = read_at(fds[e.file].get(), bufs[q].data(), bufs[q].size(), e.offset);
       }
-      tbb::parallel_for(std::size_t(0), nb, [&](std::size_t q) {
-        const JournalEntry& e = entries[b0 + q];
-        ok[q] = ok[q] && decode(bufs[q].data(), bufs[q].size(), e.run, d, results[q]);
-      });
-      // A run whose series equal the run's before it (a point's replicates that cannot differ:
-      // sweeps/run.cpp simulates them once) reuses its chunks: the same bytes, compressed once.
+      // A record whose payload has the bytes of the one before it (a point's replicates that
+      // cannot differ: sweeps/run.cpp simulates them once) decodes to the same result, but for
+      // its run number: it is not decoded, and writes the result and chunks before it.
       for (std::size_t q = 0; q < nb; ++q) {
-        const RunResult* before = q > 0 ? &results[q - 1] : have_last ? &last : nullptr;
-        same[q] = ok[q] && before && (q == 0 || ok[q - 1]) && same_series(results[q], *before);
+        const std::vector<unsigned char>* before = q > 0 ? (ok[q - 1] ? &bufs[q - 1] : nullptr)
+                                                   : have_last ? &last_buf
+                                                               : nullptr;
+        dup[q] = ok[q] && before && *before == bufs[q];
+        src[q] = dup[q] ? (q > 0 ? src[q - 1] : kLast) : q;
       }
       tbb::parallel_for(std::size_t(0), nb, [&](std::size_t q) {
-        if (ok[q] && !same[q]) chunks[q] = w.compress_series(results[q]);
+        const JournalEntry& e = entries[b0 + q];
+        if (!dup[q]) ok[q] = ok[q] && decode(bufs[q].data(), bufs[q].size(), e.run, d, results[q]);
+      });
+      // A run whose series equal the run's before it reuses its chunks: the same bytes,
+      // compressed once.
+      for (std::size_t q = 0; q < nb; ++q) {
+        const RunResult* before = q > 0 ? &result_of(q - 1) : have_last ? &last : nullptr;
+        same[q] =
+            ok[q] && !dup[q] && before && (q == 0 || ok[q - 1]) && same_series(results[q], *before);
+      }
+      tbb::parallel_for(std::size_t(0), nb, [&](std::size_t q) {
+        if (ok[q] && !same[q] && !dup[q]) chunks[q] = w.compress_series(results[q]);
       });
       for (std::size_t q = 0; q < nb; ++q) {
         const JournalEntry& e = entries[b0 + q];
         if (!ok[q])
           throw IoError(files[e.file] + ": cannot read run " + std::to_string(e.run) + " back");
-        if (same[q]) chunks[q] = q > 0 ? chunks[q - 1] : last_chunks;
-        w.write_run(results[q], chunks[q]);
+        if (same[q]) chunks[q] = q > 0 ? chunks_of(q - 1) : last_chunks;
+        RunResult& r = result_of(q);
+        const std::size_t run = r.run;
+        r.run = e.run;  // a duplicate writes the result it repeats under its own run number
+        w.write_run(r, dup[q] ? chunks_of(q) : chunks[q]);
+        r.run = run;
       }
-      last = results[nb - 1];
-      last_chunks = chunks[nb - 1];
+      if (src[nb - 1] != kLast) {
+        last = std::move(results[src[nb - 1]]);
+        last_chunks = chunks[src[nb - 1]];
+        last_buf = bufs[nb - 1];
+      }
       have_last = true;
     }
     w.close();

@@ -19,7 +19,10 @@ namespace sweep_detail {
 
 RunResult simulate(const SweepPlan& plan, const World& world, std::size_t run,
                    const std::atomic<bool>* cancel) {
-  const Scenario sc = plan.run_scenario(run);
+  Scenario sc = plan.run_scenario(run);
+  // The sweep's recorded days, not the base scenario's: the metrics phase then sums every
+  // series on those days alone, and country_material below returns them (the same bits).
+  if (plan.spec.record_every > 0) sc.record.every = plan.spec.record_every;
   const std::size_t ncm = world.countries().size() * world.materials().size();
   const std::size_t nd = plan.days.size();
   RunResult r;
