@@ -424,11 +424,9 @@ struct Simulation::Impl : RunState {
   void init_rationing();
   void init_pipeline(const std::vector<std::int32_t>& max_lead);
 
-  /// With --threads 0: one thread per 100,000 links, up to the hardware's threads. A day of a
-  /// small world is too short to amortise the barriers between phases.
+  /// With --threads 0: one thread per 100,000 links, up to the hardware's threads (a small
+  /// world's day is too short to amortise the barriers between phases).
   static int default_threads(const World& w);
-
-  double s_model_inventory_days() const { return scenario.model.inventory_days; }
 
   bool firm_selected(const Selector& sel, const std::vector<bool>& cmask,
                      const std::vector<bool>& exc, const std::vector<bool>& mmask,

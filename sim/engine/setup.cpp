@@ -95,7 +95,7 @@ void Simulation::Impl::init_lanes_and_slots() {
     FirmId i = net.slot_firm[s];
     double nd = w.firm_inventory_days()[i];
     if (std::isnan(nd)) nd = w.materials()[net.slot_material[s]].inventory_days.value_or(kNaN);
-    if (std::isnan(nd)) nd = s_model_inventory_days();
+    if (std::isnan(nd)) nd = scenario.model.inventory_days;
     if (!(nd > 0.0))
       throw InputError(SourceLocation{w.source(), 0, 0, "inventory_days"},
                        "expected inventory days > 0 for firm '" + w.firm_id()[i] + "' input '" +
