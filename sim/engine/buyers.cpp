@@ -39,8 +39,9 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
   const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
   const Pipeline pipe = pipeline();
   const double itau = inv_tau;
-  const Lane n_lanes = net.num_links;
   const Slot* __restrict slot_begin = net.slot_begin.data();
+  // Look-ahead stays within this range's lanes: past it, another thread's buyers change the rings.
+  const Lane last = lane_begin[slot_begin[ie]];
   const double* __restrict slot_days = slot_n.data();
   double* __restrict stock_after = slot_stock.data();
   const double* __restrict use = slot_A.data();
@@ -58,7 +59,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
         // operations in the same order (the sums over the slot's lanes are 0.0 + that lane's
         // term). 0.92-0.97 of the inventory+orders phase there, day against day.
         const Lane l = lb;
-        __builtin_prefetch(O_served + pos[l + kPrefetch < n_lanes ? l + kPrefetch : l], 1, 0);
+        __builtin_prefetch(O_served + pos[l + kPrefetch < last ? l + kPrefetch : l], 1, 0);
         const double z = zz[l];
         const double arrival = yy[l];
         const double pool = 0.0 + SS[l], pool0 = 0.0 + n_days * z;
@@ -89,7 +90,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
       const double pool_ratio = pool0 / pool;
       for (Lane l = lb; l < le; ++l) {
         // The scattered write below misses the cache; ask for its line a few lanes ahead.
-        const Lane ahead = l + kPrefetch < n_lanes ? l + kPrefetch : l;
+        const Lane ahead = l + kPrefetch < last ? l + kPrefetch : l;
         __builtin_prefetch(O_served + pos[ahead], 1, 0);
         // Likewise the ring slot of today's arrivals (each lane's ring is its own cache line).
         if constexpr (!kUnitLead) pipe.prefetch_today(ahead);
