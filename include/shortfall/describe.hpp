@@ -51,12 +51,13 @@ std::vector<std::string> scenario_noop_warnings(const Scenario& s, const World& 
 
 /// Facts of a world that decide whether a scenario key is used (computed once per world).
 struct WorldFacts {
-  std::size_t inputs = 0;              ///< (firm, input material) pairs
-  std::size_t inputs_on_default = 0;   ///< ... whose inventory target is model.inventory_days
-  std::size_t materials_made = 0;      ///< materials some firm makes
-  std::size_t made_on_default = 0;     ///< ... without a utilisation of their own
-  std::size_t distinct_materials = 0;  ///< materials marked distinct_parts (model 3.5)
-  std::size_t spread_materials = 0;    ///< materials with an inventory_days_range (model 2.1)
+  std::size_t inputs = 0;               ///< (firm, input material) pairs
+  std::size_t inputs_on_default = 0;    ///< ... whose inventory target is model.inventory_days
+  std::size_t materials_made = 0;       ///< materials some firm makes
+  std::size_t made_on_default = 0;      ///< ... without a utilisation of their own
+  std::size_t distinct_materials = 0;   ///< materials marked distinct_parts (model 3.5)
+  std::size_t spread_materials = 0;     ///< materials with an inventory_days_range (model 2.1)
+  std::size_t byproduct_materials = 0;  ///< materials marked byproduct (model 3.5)
 };
 WorldFacts world_facts(const World& w);
 

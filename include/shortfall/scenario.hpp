@@ -47,6 +47,10 @@ struct ModelParams {
   /// targets of such an input spread over the range around the nominal n. false (and under the
   /// preset): every buyer holds the nominal n.
   bool inventory_spread = true;
+  /// Honour the world's `byproduct` materials (section 3.5): their makers produce at least their
+  /// baseline output, within capacity and inputs. false (and under the preset): output follows
+  /// demand.
+  bool byproduct = true;
   double tau = 6.0;          ///< order adjustment time (days)
   double alpha_max = 1.0;    ///< overproduction ceiling (ARIO, section 6); 1 = off
   double tau_alpha = 365.0;  ///< overproduction adjustment time (days)
@@ -77,6 +81,7 @@ inline bool ModelParams::apply_preset(const std::string& name) {
   utilisation = 1.0;
   distinct_parts = false;
   inventory_spread = false;
+  byproduct = false;
   return true;
 }
 

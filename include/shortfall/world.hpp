@@ -66,6 +66,11 @@ struct Material {
   /// input are spread evenly over the range, then scaled so that their use-weighted mean is the
   /// nominal n. Unset: every buyer holds the nominal n.
   std::optional<std::array<double, 2>> inventory_days_range;
+  /// A by-product (model section 3.5, `model.byproduct`): its output is set by a main product
+  /// the world does not model, so its makers keep producing their baseline output, within
+  /// capacity and inputs, when demand for it falls; what is not ordered is kept by the maker
+  /// and not offered. false: output follows demand.
+  bool byproduct = false;
 };
 
 /// One destination of a firm's final demand (model section 1): C0_{i,d} = amount.

@@ -225,6 +225,7 @@ struct Simulation::Impl : RunState {
   // ---- firms (index FirmId): set up from the world and scenario ----
   const std::vector<double>& x0;
   std::vector<double> cap_base;    // x0 / u0: capacity at delta = 0, alpha = 1 (model 3.5)
+  std::vector<double> floor_x;     // x0 of by-product makers, else 0 (model 3.5); empty if none
   CountryMaterialDay metrics_day;  // the metrics' buffers: filled afresh every day, then read
   int metrics_day_full = -1;       // day whose metrics_day holds all 7 series (else -1); not state
   bool full_series = true;         // sum all 7 on recorded days; false in run() without a recorder
@@ -323,12 +324,11 @@ struct Simulation::Impl : RunState {
   /// How the loops over a firm's own lanes keep the pipeline.
   enum class Transit { kUnitLead, kFullRings, kRings };
 
-  // Served orders (min(O, k Z0) under export controls) by out-position (net.out_lane order;
-  // a lane added during the run has the out-position equal to its lane id): the buyer phase
+  // Served orders (min(O, k Z0) under export controls) by out-position (net.out_lane order; a
+  // lane added during the run has the out-position equal to its lane id): the buyer phase
   // scatters them once, the supplier phase streams through its customers' orders. Deliveries
-  // flow back without a second scatter: the supplier leaves one number, `rule` (encoding
-  // below), and the shipping phase computes each lane's delivery from it and the lane's own
-  // served order, gathering from the firm array.
+  // flow back without a second scatter: the supplier leaves one number, `rule` (encoding below),
+  // and the shipping phase computes each lane's delivery from it and its own served order.
   // rule and allot: written by every supplier every day before shipping reads them (not state).
   std::vector<double> rule;              // per supplier, today: see encode_* below
   std::vector<detail::Allotment> allot;  // per supplier, today; priority rationing only
@@ -490,11 +490,12 @@ struct Simulation::Impl : RunState {
     return alpha[i] * (1.0 - delta[i]) * cap_base[i];
   }
   /// x̂ / x0, the scale of a firm's stock targets (model 3.3): planned output
-  /// min(x^cap(t), D(t-1)) under orders: planned, last output x(t-1) under output_based. Read
-  /// in the buyer phase, before step 4 overwrites D with today's demand.
+  /// min(x^cap(t), D(t-1)) under orders: planned (D(t-1) at least x0 for a by-product, 3.5),
+  /// last output x(t-1) under output_based. Read in the buyer phase, before step 4 sets D.
   [[nodiscard]] double planned_ratio(FirmId i) const {
     if (!planned_orders) return output_ratio(i);
-    return x0[i] > 0.0 ? std::min(capacity_today(i), D[i]) / x0[i] : 0.0;
+    const double d = floor_x.empty() ? D[i] : std::max(D[i], floor_x[i]);
+    return x0[i] > 0.0 ? std::min(capacity_today(i), d) / x0[i] : 0.0;
   }
 
   /// The buyer phase over a firm's own contiguous lanes (no lanes added during the run), with

@@ -43,6 +43,14 @@ void Simulation::Impl::init_firms() {
     const double u0 = own && !s.model.is_preset() ? *own : s.model.utilisation;
     cap_base[i] = x0[i] / u0;  // x0 itself where u0 = 1
   }
+  // By-products (model 3.5): their makers produce at least x0 while capacity and inputs allow.
+  floor_x.clear();
+  if (s.model.byproduct)
+    for (FirmId i = 0; i < n; ++i)
+      if (w.materials()[w.firm_material()[i]].byproduct) {
+        if (floor_x.empty()) floor_x.assign(n, 0.0);
+        floor_x[i] = x0[i];
+      }
   x = x0;
   x_new = x0;
   D = x0;

@@ -15,6 +15,7 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
   const double* __restrict C_claim = C.data();  // C_j after export caps (model 3.4)
   const double* __restrict al = alpha.data();
   const double* __restrict de = delta.data();
+  const double* __restrict fl = floor_x.empty() ? nullptr : floor_x.data();  // by-products
   // The pooled stock, or each slot's scarcest part where some input has distinct parts (3.5).
   const double* __restrict stock = slot_limit.empty() ? slot_stock.data() : slot_limit.data();
   const double* __restrict use = slot_A.data();
@@ -61,7 +62,8 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
     for (Slot s = slot_begin[j]; s < slot_begin[j + 1]; ++s)
       input_limit = std::min(input_limit, stock[s] * xx0[j] / use[s]);
     if (xin) xin[j] = input_limit;
-    auto [xj, b] = detail::produce(capacity, input_limit, demand);
+    // A by-product's maker produces at least x0 (3.5); what is not ordered is not shipped.
+    auto [xj, b] = detail::produce(capacity, input_limit, fl ? std::max(demand, fl[j]) : demand);
     cp[j] = capacity;
     xn[j] = xj;
     bind[j] = b;

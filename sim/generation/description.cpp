@@ -307,7 +307,7 @@ DescMaterial parse_material(const YNode& m, const Description& d,
   m.check_keys({"id", "name", "unit", "tier", "world_output", "final_demand", "producers",
                 "inventory_days", "requalification_days", "requalification_months", "firms",
                 "utilisation", "unit_value", "final_use_shares", "sourcing", "distinct_parts",
-                "inventory_days_range", "notes"});
+                "inventory_days_range", "byproduct", "notes"});
   DescMaterial mat;
   mat.node = m;
   mat.id = m.at("id").as_string();
@@ -349,6 +349,7 @@ DescMaterial parse_material(const YNode& m, const Description& d,
   if (auto f = m.get("firms")) parse_firm_counts(*f, d, mat);
   if (auto sr = m.get("sourcing")) parse_sourcing(*sr, d, mat);
   if (auto v = m.get("distinct_parts")) mat.distinct_parts = v->as_bool();
+  if (auto v = m.get("byproduct")) mat.byproduct = v->as_bool();
   if (auto v = m.get("inventory_days_range")) mat.inventory_days_range = v->as_positive_range(3650);
   return mat;
 }

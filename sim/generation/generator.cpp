@@ -518,6 +518,7 @@ World build_world(const Description& d, const std::vector<GenFirm>& firms, std::
     mat.utilisation = m.utilisation;
     mat.unit_value = m.unit_value;
     mat.distinct_parts = m.distinct_parts;
+    mat.byproduct = m.byproduct;
     mat.inventory_days_range = m.inventory_days_range;
   }
   std::vector<std::uint32_t> new_id(firms.size(), std::numeric_limits<std::uint32_t>::max());

@@ -45,6 +45,8 @@ struct DescMaterial {
   std::vector<FixedShare> sourcing;
   /// `distinct_parts: true`: each supplier link carries a distinct part (docs/model.md 3.5).
   bool distinct_parts = false;
+  /// `byproduct: true`: output set by an unmodelled main product (copied to the world's material).
+  bool byproduct = false;
   /// `inventory_days_range: [low, high]` (copied to the world's material, model section 2.1).
   std::optional<std::array<double, 2>> inventory_days_range;
   detail::YNode node;

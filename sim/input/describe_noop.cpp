@@ -214,6 +214,8 @@ void model_key_warnings(const Scenario& s, const World& w, Warnings& warn) {
                              ", not priority");
       if (auto k = model->get("final_demand_controls"); k && !has_controls(s))
         warn(k->where(), "unused: no export control or trade cut");
+      if (auto k = model->get("byproduct"); k && f.byproduct_materials == 0)
+        warn(k->where(), "unused: the world marks no material byproduct");
       if (auto k = model->get("inventory_spread"); k && f.spread_materials == 0)
         warn(k->where(), "unused: the world gives no material an inventory_days_range");
       if (auto k = model->get("distinct_parts"); k && f.distinct_materials == 0)

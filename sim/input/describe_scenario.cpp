@@ -138,6 +138,11 @@ void print_model(const Scenario& s, const WorldFacts& facts, std::ostream& os) {
                                 std::to_string(facts.spread_materials) +
                                 (facts.spread_materials == 1 ? " material" : " materials") +
                                 " with an inventory_days_range in the world)");
+  if (facts.byproduct_materials > 0)
+    key("byproduct", std::string(m.byproduct ? "true" : "false") + " (" +
+                         std::to_string(facts.byproduct_materials) +
+                         (facts.byproduct_materials == 1 ? " material" : " materials") +
+                         " marked byproduct in the world)");
   key("tau", num(m.tau) + " days");
   if (facts.inputs == 0)
     key("inventory_days", num(m.inventory_days));
@@ -289,6 +294,8 @@ WorldFacts world_facts(const World& w) {
     if (p.distinct_parts) ++f.distinct_materials;
   for (const auto& p : w.materials())
     if (p.inventory_days_range) ++f.spread_materials;
+  for (const auto& p : w.materials())
+    if (p.byproduct) ++f.byproduct_materials;
   return f;
 }
 
@@ -313,6 +320,7 @@ std::string effective_settings(const Scenario& s, const WorldFacts& facts) {
   if (facts.distinct_materials > 0 && !matching(s))
     o << "distinct_parts " << m.distinct_parts << "\n";
   if (facts.spread_materials > 0) o << "inventory_spread " << m.inventory_spread << "\n";
+  if (facts.byproduct_materials > 0) o << "byproduct " << m.byproduct << "\n";
   if (m.rationing == Rationing::kPriority) {
     o << "priority";
     for (auto c : m.priority) o << " " << int(c);

@@ -358,13 +358,13 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
   if (auto m = root.get("model")) {
     m->check_keys({"preset", "orders", "destocking", "utilisation", "final_demand_controls", "tau",
                    "inventory_days", "rationing", "priority", "alpha_max", "tau_alpha",
-                   "substitution", "distinct_parts", "inventory_spread"});
+                   "substitution", "distinct_parts", "inventory_spread", "byproduct"});
     if (auto v = m->get("preset")) {
       const std::string name = v->as_string();
       if (!s.model.apply_preset(name))
         v->fail("unknown preset '" + name + "'; expected inoue_todo_2019");
-      for (const char* key :
-           {"orders", "destocking", "utilisation", "distinct_parts", "inventory_spread"})
+      for (const char* key : {"orders", "destocking", "utilisation", "distinct_parts",
+                              "inventory_spread", "byproduct"})
         if (auto k = m->get(key))
           k->fail(std::string("preset '") + name + "' fixes model." + key +
                   "; remove one of the two");
@@ -387,6 +387,7 @@ Scenario parse_scenario(const std::string& text, const std::string& path) {
     if (auto v = m->get("final_demand_controls")) s.model.final_demand_controls = v->as_bool();
     if (auto v = m->get("distinct_parts")) s.model.distinct_parts = v->as_bool();
     if (auto v = m->get("inventory_spread")) s.model.inventory_spread = v->as_bool();
+    if (auto v = m->get("byproduct")) s.model.byproduct = v->as_bool();
     if (auto v = m->get("tau")) s.model.tau = v->as_double_in(1e-9, 1e6);
     if (auto v = m->get("alpha_max")) s.model.alpha_max = v->as_double_in(1.0, 100.0);
     if (auto v = m->get("tau_alpha")) s.model.tau_alpha = v->as_double_in(1e-9, 1e6);

@@ -23,7 +23,7 @@ namespace shortfall {
 namespace {
 
 constexpr char kFormat[] = "shortfall-world";
-constexpr std::int64_t kFormatVersion = 2;  // 2: materials/inventory_days_range
+constexpr std::int64_t kFormatVersion = 3;  // 2: materials/inventory_days_range; 3: byproduct
 constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();  // an optional not given
 
 double opt(const std::optional<double>& v) {
@@ -64,9 +64,10 @@ void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
     detail::H5Handle g = w.group(file, "materials");
     std::vector<std::string> id, mname, unit, tier;
     std::vector<double> inv, requal, util, value, range;
-    std::vector<unsigned char> distinct;
+    std::vector<unsigned char> distinct, byproduct;
     for (const auto& m : world.materials()) {
       distinct.push_back(m.distinct_parts ? 1 : 0);
+      byproduct.push_back(m.byproduct ? 1 : 0);
       range.push_back(m.inventory_days_range ? (*m.inventory_days_range)[0] : kUnset);
       range.push_back(m.inventory_days_range ? (*m.inventory_days_range)[1] : kUnset);
       id.push_back(m.id), mname.push_back(m.name), unit.push_back(m.unit), tier.push_back(m.tier);
@@ -83,6 +84,7 @@ void write_tables(const World& world, const detail::H5Writer& w, hid_t file) {
     w.doubles(g, "unit_value", value, {value.size()}, {});
     w.doubles(g, "inventory_days_range", range, {range.size()}, {});  // low, high per material
     put(w, g, "distinct_parts", distinct, H5T_STD_U8LE);
+    put(w, g, "byproduct", byproduct, H5T_STD_U8LE);
   }
   {
     // Firm ids as one block of characters and the end of each id: a million short texts read
@@ -192,13 +194,15 @@ World load_binary_world(const std::string& path) {
              requal = r.array<double>("materials/requalification_days", nm),
              util = r.array<double>("materials/utilisation", nm),
              value = r.array<double>("materials/unit_value", nm);
-  const auto distinct = r.array<unsigned char>("materials/distinct_parts", nm);
+  const auto distinct = r.array<unsigned char>("materials/distinct_parts", nm),
+             byproduct = r.array<unsigned char>("materials/byproduct", nm);
   const auto range = r.array<double>("materials/inventory_days_range", 2 * nm);
   w.materials.resize(nm);
   for (std::size_t m = 0; m < nm; ++m)
     w.materials[m] =
         Material{id[m],          mname[m],     unit[m],       tier[m],          opt(inv[m]),
                  opt(requal[m]), opt(util[m]), opt(value[m]), distinct[m] != 0, std::nullopt};
+  for (std::size_t m = 0; m < nm; ++m) w.materials[m].byproduct = byproduct[m] != 0;
   for (std::size_t m = 0; m < nm; ++m)
     if (!std::isnan(range[2 * m]))
       w.materials[m].inventory_days_range = std::array<double, 2>{range[2 * m], range[2 * m + 1]};

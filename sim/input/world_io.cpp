@@ -255,7 +255,8 @@ void read_materials(WorldTables& w, const YNode& root) {
   for (std::size_t k = 0; k < materials.size(); ++k) {
     YNode m = materials.item(k);
     m.check_keys({"id", "name", "unit", "tier", "inventory_days", "requalification_days",
-                  "utilisation", "unit_value", "distinct_parts", "inventory_days_range"});
+                  "utilisation", "unit_value", "distinct_parts", "inventory_days_range",
+                  "byproduct"});
     Material mat;
     mat.id = m.at("id").as_string();
     if (w.find_material(mat.id)) m.at("id").fail("duplicate material id '" + mat.id + "'");
@@ -268,6 +269,7 @@ void read_materials(WorldTables& w, const YNode& root) {
     if (auto v = m.get("utilisation")) mat.utilisation = utilisation_of(*v);
     if (auto v = m.get("unit_value")) mat.unit_value = unit_value_of(*v);
     if (auto v = m.get("distinct_parts")) mat.distinct_parts = v->as_bool();
+    if (auto v = m.get("byproduct")) mat.byproduct = v->as_bool();
     if (auto v = m.get("inventory_days_range"))
       mat.inventory_days_range = v->as_positive_range(3650);
     w.materials.push_back(std::move(mat));

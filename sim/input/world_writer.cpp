@@ -100,6 +100,30 @@ std::string shortest(double v) {
   return std::string(tmp, r.ptr);
 }
 
+/// world.yaml's `materials`: each with the options it sets, in flow style.
+void write_materials(YAML::Emitter& y, const World& world) {
+  y << YAML::Key << "materials" << YAML::Value << YAML::BeginSeq;
+  for (const auto& m : world.materials()) {
+    y << YAML::Flow << YAML::BeginMap << YAML::Key << "id" << YAML::Value << m.id;
+    y << YAML::Key << "name" << YAML::Value << (m.name.empty() ? m.id : m.name);
+    y << YAML::Key << "unit" << YAML::Value << m.unit;
+    if (!m.tier.empty()) y << YAML::Key << "tier" << YAML::Value << m.tier;
+    if (m.inventory_days)
+      y << YAML::Key << "inventory_days" << YAML::Value << shortest(*m.inventory_days);
+    if (m.requalification_days)
+      y << YAML::Key << "requalification_days" << YAML::Value << shortest(*m.requalification_days);
+    if (m.utilisation) y << YAML::Key << "utilisation" << YAML::Value << shortest(*m.utilisation);
+    if (m.unit_value) y << YAML::Key << "unit_value" << YAML::Value << shortest(*m.unit_value);
+    if (m.distinct_parts) y << YAML::Key << "distinct_parts" << YAML::Value << true;
+    if (m.byproduct) y << YAML::Key << "byproduct" << YAML::Value << true;
+    if (const auto& r = m.inventory_days_range)
+      y << YAML::Key << "inventory_days_range" << YAML::Value << YAML::Flow << YAML::BeginSeq
+        << shortest((*r)[0]) << shortest((*r)[1]) << YAML::EndSeq;
+    y << YAML::EndMap;
+  }
+  y << YAML::EndSeq;
+}
+
 }  // namespace
 
 void write_world(const World& world, const std::string& dir) {
@@ -121,25 +145,7 @@ void write_world(const World& world, const std::string& dir) {
     y << YAML::EndSeq << YAML::EndMap;
   }
   y << YAML::EndSeq;
-  y << YAML::Key << "materials" << YAML::Value << YAML::BeginSeq;
-  for (const auto& m : world.materials()) {
-    y << YAML::Flow << YAML::BeginMap << YAML::Key << "id" << YAML::Value << m.id;
-    y << YAML::Key << "name" << YAML::Value << (m.name.empty() ? m.id : m.name);
-    y << YAML::Key << "unit" << YAML::Value << m.unit;
-    if (!m.tier.empty()) y << YAML::Key << "tier" << YAML::Value << m.tier;
-    if (m.inventory_days)
-      y << YAML::Key << "inventory_days" << YAML::Value << shortest(*m.inventory_days);
-    if (m.requalification_days)
-      y << YAML::Key << "requalification_days" << YAML::Value << shortest(*m.requalification_days);
-    if (m.utilisation) y << YAML::Key << "utilisation" << YAML::Value << shortest(*m.utilisation);
-    if (m.unit_value) y << YAML::Key << "unit_value" << YAML::Value << shortest(*m.unit_value);
-    if (m.distinct_parts) y << YAML::Key << "distinct_parts" << YAML::Value << true;
-    if (const auto& r = m.inventory_days_range)
-      y << YAML::Key << "inventory_days_range" << YAML::Value << YAML::Flow << YAML::BeginSeq
-        << shortest((*r)[0]) << shortest((*r)[1]) << YAML::EndSeq;
-    y << YAML::EndMap;
-  }
-  y << YAML::EndSeq;
+  write_materials(y, world);
   y << YAML::Key << "firms_csv" << YAML::Value << "firms.csv";
   y << YAML::Key << "links_csv" << YAML::Value << "links.csv";
   if (!world.final_demand_split().empty())

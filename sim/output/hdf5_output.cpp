@@ -435,6 +435,9 @@ class Hdf5Recorder final : public Recorder {
     if (std::any_of(world.materials().begin(), world.materials().end(),
                     [](const Material& p) { return p.inventory_days_range.has_value(); }))
       w_.attr_string(file_, "model.inventory_spread", m.inventory_spread ? "true" : "false");
+    if (std::any_of(world.materials().begin(), world.materials().end(),
+                    [](const Material& p) { return p.byproduct; }))
+      w_.attr_string(file_, "model.byproduct", m.byproduct ? "true" : "false");
     w_.attr_scalar<double>(file_, "model.tau", H5T_NATIVE_DOUBLE, m.tau);
     w_.attr_scalar<double>(file_, "model.inventory_days", H5T_NATIVE_DOUBLE, m.inventory_days);
     w_.attr_scalar<double>(file_, "model.alpha_max", H5T_NATIVE_DOUBLE, m.alpha_max);

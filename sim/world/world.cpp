@@ -225,31 +225,28 @@ std::string content_hash(const World& w) {
   }
   // Material values and utilisation, and destination splits, enter the hash only where given,
   // so that worlds without them keep their hashes.
+  // A material's tagged record, only where it says something: worlds without it keep their hash.
+  auto tagged = [&h](const char* tag, const Material& p) {
+    h.update("\x1c");
+    h.update(tag);
+    h.update(p.id);
+  };
   for (const auto& p : w.materials())
     if (p.utilisation || p.unit_value) {
-      h.update(
-          "\x1c"
-          "material-v2");
-      h.update(p.id);
+      tagged("material-v2", p);
       h.update_pod(p.utilisation.value_or(-1.0));
       h.update_pod(p.unit_value.value_or(-1.0));
     }
   for (const auto& p : w.materials())
-    if (p.distinct_parts) {
-      h.update(
-          "\x1c"
-          "distinct-parts");
-      h.update(p.id);
-    }
+    if (p.distinct_parts) tagged("distinct-parts", p);
   for (const auto& p : w.materials())
     if (p.inventory_days_range) {
-      h.update(
-          "\x1c"
-          "inventory-days-range");
-      h.update(p.id);
+      tagged("inventory-days-range", p);
       h.update_pod((*p.inventory_days_range)[0]);
       h.update_pod((*p.inventory_days_range)[1]);
     }
+  for (const auto& p : w.materials())
+    if (p.byproduct) tagged("byproduct", p);
   if (w.has_final_demand_split()) {
     h.update(
         "\x1c"

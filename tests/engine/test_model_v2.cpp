@@ -776,3 +776,109 @@ TEST(InventorySpread, ABadRangeIsAnInputErrorNamingTheKey) {
             "materials[0].inventory_days_range: expected a list of two numbers [low, high], "
             "found '7'");
 }
+
+// ---- Section 3.5: by-products ----------------------------------------------------------------
+
+namespace {
+
+/// An ore mine o (AAA, ore, x0 = 1) feeds a maker m (AAA, cobalt, x0 = 1, input ore A = Z0 = 1,
+/// n 10) that sells 0.7 to a refiner r in BBB and 0.3 to final users in BBB; lead times 1.
+/// cobalt is marked a by-product where `byproduct`.
+World byproduct_world(bool byproduct) {
+  WorldBuilder b;
+  auto AAA = b.country("AAA"), BBB = b.country("BBB");
+  auto ore = b.material("ore"), cobalt = b.material("cobalt"), refined = b.material("refined");
+  b.tables().materials[cobalt].byproduct = byproduct;
+  auto o = b.firm("o", AAA, ore, 0.0);
+  auto m = b.firm("m", AAA, cobalt, 0.3, 10.0);
+  auto r = b.firm("r", BBB, refined, 0.7, 10.0);
+  b.link(o, m, 1.0, 1);
+  b.link(m, r, 0.7, 1);
+  b.final_demand_to(m, BBB, 0.3);
+  return b.build();
+}
+
+const char* kBanCobalt =
+    "days: 30\n"
+    "events:\n"
+    "  - {type: export_control, exporters: [AAA], materials: [cobalt], targets: [BBB],"
+    " license_share: 0, start: 0}\n";
+
+}  // namespace
+
+TEST(Byproduct, TheMakerKeepsItsBaselineOutputAndOffersNoneOfTheRest) {
+  // The ban caps every order and final claim on m to 0, so D_m = 0. Marked a by-product, m
+  // makes max(D, x0) = 1 within its capacity 1 / 0.85 and its ore stock (3.5): no output lost.
+  // Its planned output is x0 too, so it keeps ordering 1 of ore a day and the mine o sees the
+  // baseline exactly (section 2: a run at baseline stays there to the last bit). What it makes
+  // is not offered: r and BBB's final users get what they get without the flag, nothing.
+  World by = byproduct_world(true), plain = byproduct_world(false);
+  Simulation a(by, v2_scenario(kBanCobalt), one_thread());
+  Simulation b(plain, v2_scenario(kBanCobalt), one_thread());
+  const FirmId o = 0, m = 1, r = 2;
+  while (a.step() && b.step()) {
+    const int t = a.day();
+    EXPECT_EQ(a.production()[m], 1.0) << t;
+    EXPECT_EQ(a.production()[o], 1.0) << t;
+    EXPECT_EQ(a.demand()[m], 0.0) << t;
+    EXPECT_EQ(b.production()[m], 0.0) << t;  // without the flag output follows demand
+    EXPECT_EQ(a.production()[r], b.production()[r]) << t;
+    EXPECT_EQ(a.country_material().unmet_final_demand[cm_index(by, "BBB", "cobalt")], 0.3) << t;
+  }
+  EXPECT_EQ(a.run_metrics().output_lost_days[cm_index(by, "AAA", "cobalt")], 0.0);
+  EXPECT_NEAR(b.run_metrics().output_lost_days[cm_index(plain, "AAA", "cobalt")], 30.0, 1e-12);
+  // The refiner loses the same either way: its 10 days of stock, then nothing (day 0's arrival
+  // is the last shipment, as in the worked example: output 0.7 a day on days 0 .. 9).
+  EXPECT_NEAR(a.run_metrics().output_lost_days[cm_index(by, "BBB", "refined")], 20.0, 1e-12);
+}
+
+TEST(Byproduct, ASwitchOffUnderThePresetChangingNothingWithoutAShock) {
+  World by = byproduct_world(true);
+  Simulation off(by, v2_scenario(std::string("model: {byproduct: false}\n") + kBanCobalt),
+                 one_thread());
+  while (off.step()) EXPECT_EQ(off.production()[1], 0.0) << off.day();
+  EXPECT_FALSE(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019}\n").model.byproduct);
+  EXPECT_TRUE(v2_scenario("days: 1\n").model.byproduct);
+  EXPECT_THROW(v2_scenario("days: 1\nmodel: {preset: inoue_todo_2019, byproduct: true}\n"),
+               InputError);
+  // At baseline D = x0: the flag changes nothing without a shock.
+  Simulation calm(by, v2_scenario("days: 20\n"), one_thread());
+  while (calm.step())
+    for (FirmId i = 0; i < by.num_firms(); ++i)
+      EXPECT_EQ(calm.production()[i], by.baseline_output()[i]) << calm.day();
+  // The flag is world data: it enters the hash, and the text and binary worlds keep it.
+  World plain = byproduct_world(false);
+  EXPECT_NE(by.sha256(), plain.sha256());
+  const auto dir = scratch_dir("byproduct", "roundtrip");
+  write_world(by, dir.string());
+  const World text = load_world((dir / "world.yaml").string());
+  EXPECT_EQ(text.sha256(), by.sha256());
+  EXPECT_TRUE(text.materials()[1].byproduct);
+  write_binary_world(by, (dir / "world.h5").string());
+  const World bin = load_binary_world((dir / "world.h5").string());
+  EXPECT_EQ(bin.sha256(), by.sha256());
+  EXPECT_TRUE(bin.materials()[1].byproduct);
+  EXPECT_FALSE(bin.materials()[0].byproduct);
+}
+
+TEST(Byproduct, ItsMakerRefillsItsInputStockToTheTargetOfItsBaselineOutput) {
+  // The ore mine stops on days 0-4 (capacity lost in full, back on day 5) while the ban holds:
+  // m keeps making 1 a day from its 10 days of ore, so five days without arrivals leave it 5.
+  // Its planned output is max(D, x0) = x0 (3.3, 3.5), so its stock target stays n x0 A = 10 and
+  // it orders the 5 back, 1 + (10 - S) / 6 a day. The mine can ship at most its capacity
+  // 1 / 0.85, so the stock first rises by the headroom 0.176 a day until 10 - S < 6 x 0.176 =
+  // 1.06 (about 22 days from day 6), then closes the gap by 5/6 a day for the ~30 days left:
+  // within 1.06 (5/6)^30 = 0.0046 of 10 on day 59. With the target on D = 0 instead, nothing
+  // would be reordered (R clipped at 0): it would stay at 5.
+  World by = byproduct_world(true);
+  const std::string body = std::string(kBanCobalt).replace(0, 9, "days: 60\n") +
+                           "  - {type: capacity_loss, firms: [o], loss: 1.0, start: 0, end: 5}\n";
+  Simulation a(by, v2_scenario(body), one_thread());
+  double lowest = 10.0;
+  while (a.step()) {
+    lowest = std::min(lowest, a.pooled_stock(1, *by.find_material("ore")));
+    EXPECT_EQ(a.production()[1], 1.0) << a.day();
+  }
+  EXPECT_NEAR(lowest, 5.0, 1e-12);
+  EXPECT_NEAR(a.pooled_stock(1, *by.find_material("ore")), 10.0, 0.0046);
+}
