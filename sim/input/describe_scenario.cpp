@@ -290,12 +290,11 @@ WorldFacts world_facts(const World& w) {
       ++f.materials_made;
       if (!w.materials()[m].utilisation) ++f.made_on_default;
     }
-  for (const auto& p : w.materials())
-    if (p.distinct_parts) ++f.distinct_materials;
-  for (const auto& p : w.materials())
-    if (p.inventory_days_range) ++f.spread_materials;
-  for (const auto& p : w.materials())
-    if (p.byproduct) ++f.byproduct_materials;
+  for (const auto& p : w.materials()) {
+    f.distinct_materials += p.distinct_parts;
+    f.spread_materials += p.inventory_days_range.has_value();
+    f.byproduct_materials += p.byproduct;
+  }
   return f;
 }
 

@@ -199,10 +199,10 @@ World load_binary_world(const std::string& path) {
   const auto range = r.array<double>("materials/inventory_days_range", 2 * nm);
   w.materials.resize(nm);
   for (std::size_t m = 0; m < nm; ++m)
-    w.materials[m] =
-        Material{id[m],          mname[m],     unit[m],       tier[m],          opt(inv[m]),
-                 opt(requal[m]), opt(util[m]), opt(value[m]), distinct[m] != 0, std::nullopt};
-  for (std::size_t m = 0; m < nm; ++m) w.materials[m].byproduct = byproduct[m] != 0;
+    w.materials[m] = Material{id[m],        mname[m],         unit[m],
+                              tier[m],      opt(inv[m]),      opt(requal[m]),
+                              opt(util[m]), opt(value[m]),    distinct[m] != 0,
+                              std::nullopt, byproduct[m] != 0};
   for (std::size_t m = 0; m < nm; ++m)
     if (!std::isnan(range[2 * m]))
       w.materials[m].inventory_days_range = std::array<double, 2>{range[2 * m], range[2 * m + 1]};

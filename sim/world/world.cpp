@@ -223,9 +223,9 @@ std::string content_hash(const World& w) {
     h.update_pod(w.link_flow()[l]);
     h.update_pod(w.link_lead_time()[l]);
   }
-  // Material values and utilisation, and destination splits, enter the hash only where given,
-  // so that worlds without them keep their hashes.
-  // A material's tagged record, only where it says something: worlds without it keep their hash.
+  // Material values and utilisation, the other material options and destination splits enter
+  // the hash only where given, each as a tagged record, so that worlds without them keep their
+  // hashes.
   auto tagged = [&h](const char* tag, const Material& p) {
     h.update("\x1c");
     h.update(tag);
