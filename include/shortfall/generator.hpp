@@ -34,7 +34,9 @@ bool is_world_description(const std::string& path);
 ///                stays in the producing firm's own country; only with world_output or
 ///                final_demand),
 ///                sourcing: {BUYER: {SUPPLIER: share}} (fixed cells of the country-pair
-///                matrix, step 3), distinct_parts: bool (copied to the world's material)}],
+///                matrix, step 3), final_demand_from: {CODE: share} (the producer countries
+///                that make the final demand, sum 1; default: each its output share),
+///                distinct_parts: bool (copied to the world's material)}],
 ///   recipes: [{output, inputs: {material: units per unit of output}}]   (no cycles),
 ///   firms: {per_material, min_per_country, max_per_country, pareto_alpha, max_size_ratio},
 ///   linking: {sourcing_slots, max_sourcing_slots, home_bias, group_bias, bias_groups},

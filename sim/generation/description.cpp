@@ -253,6 +253,34 @@ void parse_final_use_shares(const YNode& fu, const Description& d, DescMaterial&
         fmt(sum));
 }
 
+/// final_demand_from: the producer countries that make the material's final demand (sum 1).
+void parse_final_demand_from(const YNode& ff, const Description& d, DescMaterial& mat) {
+  if (!mat.world_output && !mat.final_demand)
+    ff.fail(
+        "expected final_demand_from only on a material with final demand ('world_output' "
+        "or 'final_demand'), found neither");
+  ff.expect_map();
+  mat.final_from.assign(d.countries.size(), 0.0);
+  double sum = 0;
+  for (auto it = ff.node.begin(); it != ff.node.end(); ++it) {
+    const std::string code = it->first.as<std::string>();
+    YNode key{it->first, ff.file, ff.path + "." + code};
+    YNode v{it->second, ff.file, key.path};
+    auto c = find_country(d, code);
+    if (!c) key.fail("expected a producer country code, found '" + code + "'");
+    if (mat.share[*c] <= 0)
+      key.fail("country '" + code + "' has no producer share of " + mat.id +
+               "; expected a producing country");
+    const double share = v.as_double();
+    if (!(share >= 0 && share <= 1)) v.fail("expected a share in [0, 1], found " + v.as_string());
+    mat.final_from[*c] = share;
+    sum += share;
+  }
+  if (std::abs(sum - 1) > 1e-9)
+    ff.fail("expected final_demand_from shares that sum to 1, found a sum of " + fmt(sum));
+  mat.final_from_node = ff;
+}
+
 /// firms: a total split by share, or a count per country.
 void parse_firm_counts(const YNode& f, const Description& d, DescMaterial& mat) {
   if (f.is_map()) {
@@ -304,10 +332,13 @@ void parse_sourcing(const YNode& sr, const Description& d, DescMaterial& mat) {
 /// One material of the list (checked against those before it).
 DescMaterial parse_material(const YNode& m, const Description& d,
                             std::optional<CountryId> remainder) {
+  // One key list, packed, rather than one key a line:
+  // clang-format off
   m.check_keys({"id", "name", "unit", "tier", "world_output", "final_demand", "producers",
                 "inventory_days", "requalification_days", "requalification_months", "firms",
-                "utilisation", "unit_value", "final_use_shares", "sourcing", "distinct_parts",
-                "inventory_days_range", "byproduct", "notes"});
+                "utilisation", "unit_value", "final_use_shares", "final_demand_from", "sourcing",
+                "distinct_parts", "inventory_days_range", "byproduct", "notes"});
+  // clang-format on
   DescMaterial mat;
   mat.node = m;
   mat.id = m.at("id").as_string();
@@ -346,6 +377,7 @@ DescMaterial parse_material(const YNode& m, const Description& d,
     if (!(*mat.unit_value > 0.0)) v->fail("expected a value per unit > 0, found " + v->as_string());
   }
   if (auto fu = m.get("final_use_shares")) parse_final_use_shares(*fu, d, mat);
+  if (auto ff = m.get("final_demand_from")) parse_final_demand_from(*ff, d, mat);
   if (auto f = m.get("firms")) parse_firm_counts(*f, d, mat);
   if (auto sr = m.get("sourcing")) parse_sourcing(*sr, d, mat);
   if (auto v = m.get("distinct_parts")) mat.distinct_parts = v->as_bool();

@@ -8,11 +8,13 @@
 //      Intermediate use U_p = sum_i r_i.
 //   2. Output. output_p = world output (final_p = output_p - U_p >= 0, the uses outside the
 //      modelled network), or U_p + final_demand, or U_p when neither is given.
-//   3. Countries. Country c produces O_c = share_c output_p and sells S_c = O_c U_p / output_p
-//      of it to firms. The country-pair matrix T_{c,b} (supplier country c, buyer country b) is
-//      the biproportional (RAS) fit of the prior share_c * bias(c, b) to row sums S_c and column
-//      sums R_b (the needs of buyers in b); bias is the home bias for c = b and the group bias
-//      for countries sharing a bias group.
+//   3. Countries. Country c produces O_c = share_c output_p and makes F_c of the final demand
+//      output_p - U_p: F_c = O_c (output_p - U_p) / output_p, or f_c (output_p - U_p) where p
+//      has `final_demand_from` (shares f_c, sum 1; F_c > O_c is an error). It sells
+//      S_c = O_c - F_c to firms. The country-pair matrix T_{c,b} (supplier country c, buyer country
+//      b) is the biproportional (RAS) fit of the prior share_c * bias(c, b) to row sums S_c and
+//      column sums R_b (the needs of buyers in b); bias is the home bias for c = b and the group
+//      bias for countries sharing a bias group.
 //   4. Buyers to countries. In each buyer country b, every buyer's need is cut into equal
 //      sourcing slots, the slots are shuffled and laid end to end on [0, R_b] against the
 //      countries' intervals T_{c,b}; overlaps give d_{i,c}, what buyer i gets from c. A buyer of
@@ -24,7 +26,7 @@
 //      to its Pareto size w_j; overlaps are the links' flows. A buyer gets one contiguous run of
 //      firms per country, so no link is duplicated.
 //   6. Exactness. Each buyer's flows of p are rescaled to sum to r_i; firm j's output is
-//      x_j = (its sales) + C0_j with C0_j = w_j / W_c (O_c - S_c), the final demand.
+//      x_j = (its sales) + C0_j with C0_j = w_j / W_c F_c, the final demand.
 //   7. Destinations. Where p has `final_use_shares` (country or group -> share f_d of p's final
 //      demand, sum <= 1; a group's share divided equally among its members), firm j's final
 //      demand is split C0_{j,d} = f_d C0_j, plus (1 - sum f) C0_j to j's own country; the
@@ -448,11 +450,35 @@ void rescale_to_needs(std::vector<Flow>& local_flows, const std::vector<Buyer>& 
   }
 }
 
-/// 6-7. Outputs of p's firms: sales + final demand, the country's final share by size; the
+/// 3. F_c: the part of p's final demand (output - use) that country c makes; a country asked
+/// for more than its output is an error (at `final_demand_from`).
+std::vector<double> final_by_country(const Description& d, const DescMaterial& m, double output,
+                                     double use) {
+  const std::size_t nc = d.countries.size();
+  const double final_share = (output - use) / output;
+  std::vector<double> F(nc);
+  for (CountryId c = 0; c < nc; ++c) {
+    const double O = m.share[c] * output;
+    if (m.final_from.empty()) {
+      F[c] = O * final_share;
+      continue;
+    }
+    F[c] = m.final_from[c] * (output - use);
+    if (F[c] > O * (1 + 1e-9))
+      m.final_from_node->fail("expected final_demand_from shares that country " +
+                              d.countries[c].code + " can make: it produces " + fmt(O) +
+                              " a day of " + m.id + ", the share asks " + fmt(F[c]) +
+                              " of the final demand");
+    F[c] = std::min(F[c], O);
+  }
+  return F;
+}
+
+/// 6-7. Outputs of p's firms: sales + final demand F_c, split among c's firms by size; the
 /// final demand split by destination where p has final_use_shares.
-MaterialBalance firm_outputs(const Description& d, MaterialId p, double output, double use,
-                             double final_share, std::vector<GenFirm>& firms,
-                             const FirmsOf& firms_of, std::vector<Destination>& destinations) {
+MaterialBalance firm_outputs(const Description& d, MaterialId p, const std::vector<double>& F,
+                             double use, std::vector<GenFirm>& firms, const FirmsOf& firms_of,
+                             std::vector<Destination>& destinations) {
   const std::size_t nc = d.countries.size();
   const double per_year = d.days_per_year;
   const auto& m = d.materials[p];
@@ -460,7 +486,7 @@ MaterialBalance firm_outputs(const Description& d, MaterialId p, double output, 
   for (CountryId c = 0; c < nc; ++c) {
     double weights = 0;
     for (auto j : firms_of[p][c]) weights += firms[j].weight;
-    const double final_c = m.share[c] * output * final_share;
+    const double final_c = F[c];
     for (auto j : firms_of[p][c]) {
       firms[j].final_demand = final_c * firms[j].weight / weights;
       firms[j].output = firms[j].sales + firms[j].final_demand;
@@ -488,18 +514,21 @@ MaterialBalance generate_material(const Description& d, MaterialId p, std::uint6
   double use = 0;
   for (auto& b : buyers) use += b.need;
   const double output = material_output(d, p, use, firms, firms_of);  // 2
-  const double final_share = (output - use) / output;
+  const std::vector<double> F = final_by_country(d, m, output, use);
 
   // 3-5: what each buyer gets from each supplier firm; R: needs of the buyers in each country,
   // S: sales to firms of each supplier country.
   std::vector<double> R(nc, 0.0), S(nc, 0.0);
   for (auto& b : buyers) R[firms[b.firm].country] += b.need;
-  for (CountryId c = 0; c < nc; ++c) S[c] = m.share[c] * output * (1 - final_share);
+  const double final_share = (output - use) / output;
+  for (CountryId c = 0; c < nc; ++c)
+    S[c] =
+        m.final_from.empty() ? m.share[c] * output * (1 - final_share) : m.share[c] * output - F[c];
   const std::vector<double> T = country_pairs(d, m, bias, S, R, use);
   const std::vector<Piece> pieces = buyers_to_countries(buyers, firms, R, T, rng);
   std::vector<Flow> local_flows = countries_to_firms(p, pieces, firms, firms_of, rng);
   rescale_to_needs(local_flows, buyers, firms, flows);  // 6
-  return firm_outputs(d, p, output, use, final_share, firms, firms_of, destinations);
+  return firm_outputs(d, p, F, use, firms, firms_of, destinations);
 }
 
 /// The world: firms with output > 0, links sorted by (buyer, supplier), final demand by

@@ -32,6 +32,10 @@ struct DescMaterial {
   /// country; groups already divided among their members); empty: not split. The remainder
   /// 1 - sum stays in each producing firm's own country.
   std::vector<double> final_use;
+  /// `final_demand_from: {CODE: share}`: the producer countries that make the material's final
+  /// demand (by country, sum 1); empty: each country makes its output share of it (step 3).
+  std::vector<double> final_from;
+  std::optional<detail::YNode> final_from_node;
   std::optional<long long> firms_total;             // overrides firms.per_material
   std::map<CountryId, long long> firms_by_country;  // explicit counts
   /// Sourced sourcing concentration (`sourcing:`): fixed shares of a buyer country's need of

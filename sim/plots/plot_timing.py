@@ -81,7 +81,8 @@ def main(argv=None):
         ax.set_xlim(0, max(1.0, data[:, [p[0] for p in pairs], [p[1] for p in pairs]].max()) * 1.18)
     axes[0].set_yticks(y, [label_of(i, j) for i, j in pairs])
     axes[0].invert_yaxis()
-    axes[1].legend(title="run", loc="lower right", fontsize=8)
+    # Outside the axes, so that no bar is hidden behind it.
+    axes[1].legend(title="run", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.suptitle(a.title, fontsize=11)
     fig.savefig(a.out, dpi=130)
     print(f"wrote {a.out}")

@@ -202,11 +202,13 @@ TEST(FindingYourWay, InfoListMaterialsGivesProducersByShareOfOutput) {
 }
 
 TEST(FindingYourWay, InfoListMaterialsOfTheDefaultWorldFollowsItsProducerShares) {
-  // critical-materials.yaml: gallium producers {CHN: 0.989, RUS: 0.007, JPN: 0.004}.
+  // critical-materials.yaml: gallium producers {CHN: 0.818935, RUS: 0.005857, JPN: 0.132748,
+  // DEU: 0.042460}, listed largest first.
   Result r = run_cli("info scenarios/worlds/critical-materials.yaml --list materials");
   ASSERT_EQ(r.rc, 0) << r.err;
   const std::string f = flat(r.out);
-  EXPECT_NE(f.find("CHN " + pct(0.989) + ", RUS " + pct(0.007) + ", JPN " + pct(0.004)),
+  EXPECT_NE(f.find("CHN " + pct(0.818935) + ", JPN " + pct(0.132748) + ", DEU " + pct(0.042460) +
+                   ", RUS " + pct(0.005857)),
             std::string::npos)
       << r.out;
   EXPECT_NE(f.find("anode_material"), std::string::npos);
