@@ -253,29 +253,40 @@ void parse_final_use_shares(const YNode& fu, const Description& d, DescMaterial&
         fmt(sum));
 }
 
+/// A map {COUNTRY: share in [0, 1]} whose countries must make `mat` (`role` names them in
+/// messages); calls f(country, share, value node) for each entry and returns the shares' sum.
+template <class F>
+double producer_shares(const YNode& map, const Description& d, const DescMaterial& mat,
+                       const std::string& role, F&& f) {
+  map.expect_map();
+  double sum = 0;
+  for (auto it = map.node.begin(); it != map.node.end(); ++it) {
+    const std::string code = it->first.as<std::string>();
+    YNode key{it->first, map.file, map.path + "." + code};
+    YNode v{it->second, map.file, key.path};
+    auto c = find_country(d, code);
+    if (!c) key.fail("expected a " + role + " country code, found '" + code + "'");
+    if (mat.share[*c] <= 0)
+      key.fail("country '" + code + "' has no producer share of " + mat.id +
+               "; expected a producing country");
+    const double share = v.as_double();
+    if (!(share >= 0 && share <= 1)) v.fail("expected a share in [0, 1], found " + v.as_string());
+    f(*c, share, v);
+    sum += share;
+  }
+  return sum;
+}
+
 /// final_demand_from: the producer countries that make the material's final demand (sum 1).
 void parse_final_demand_from(const YNode& ff, const Description& d, DescMaterial& mat) {
   if (!mat.world_output && !mat.final_demand)
     ff.fail(
         "expected final_demand_from only on a material with final demand ('world_output' "
         "or 'final_demand'), found neither");
-  ff.expect_map();
   mat.final_from.assign(d.countries.size(), 0.0);
-  double sum = 0;
-  for (auto it = ff.node.begin(); it != ff.node.end(); ++it) {
-    const std::string code = it->first.as<std::string>();
-    YNode key{it->first, ff.file, ff.path + "." + code};
-    YNode v{it->second, ff.file, key.path};
-    auto c = find_country(d, code);
-    if (!c) key.fail("expected a producer country code, found '" + code + "'");
-    if (mat.share[*c] <= 0)
-      key.fail("country '" + code + "' has no producer share of " + mat.id +
-               "; expected a producing country");
-    const double share = v.as_double();
-    if (!(share >= 0 && share <= 1)) v.fail("expected a share in [0, 1], found " + v.as_string());
-    mat.final_from[*c] = share;
-    sum += share;
-  }
+  const double sum =
+      producer_shares(ff, d, mat, "producer",
+                      [&](CountryId c, double share, const YNode&) { mat.final_from[c] = share; });
   if (std::abs(sum - 1) > 1e-9)
     ff.fail("expected final_demand_from shares that sum to 1, found a sum of " + fmt(sum));
   mat.final_from_node = ff;
@@ -307,22 +318,10 @@ void parse_sourcing(const YNode& sr, const Description& d, DescMaterial& mat) {
     YNode row{it->second, sr.file, key.path};
     auto b = find_country(d, buyer);
     if (!b) key.fail("expected a buyer country code, found '" + buyer + "'");
-    row.expect_map();
-    double sum = 0;
-    for (auto jt = row.node.begin(); jt != row.node.end(); ++jt) {
-      const std::string supplier = jt->first.as<std::string>();
-      YNode skey{jt->first, sr.file, key.path + "." + supplier};
-      YNode v{jt->second, sr.file, skey.path};
-      auto c = find_country(d, supplier);
-      if (!c) skey.fail("expected a supplier country code, found '" + supplier + "'");
-      if (mat.share[*c] <= 0)
-        skey.fail("country '" + supplier + "' has no producer share of " + mat.id +
-                  "; expected a producing country");
-      const double share = v.as_double();
-      if (!(share >= 0 && share <= 1)) v.fail("expected a share in [0, 1], found " + v.as_string());
-      sum += share;
-      mat.sourcing.push_back({*c, *b, share, v});
-    }
+    const double sum =
+        producer_shares(row, d, mat, "supplier", [&](CountryId c, double share, const YNode& v) {
+          mat.sourcing.push_back({c, *b, share, v});
+        });
     if (sum > 1 + 1e-9)
       row.fail("expected sourcing shares of one buyer country that sum to at most 1, found " +
                std::to_string(sum));
