@@ -450,28 +450,35 @@ void rescale_to_needs(std::vector<Flow>& local_flows, const std::vector<Buyer>& 
   }
 }
 
-/// 3. F_c: the part of p's final demand (output - use) that country c makes; a country asked
-/// for more than its output is an error (at `final_demand_from`).
-std::vector<double> final_by_country(const Description& d, const DescMaterial& m, double output,
-                                     double use) {
+/// 3. Each country's output O_c split into F_c, the part of p's final demand (output - use)
+/// it makes, and S_c, what it sells to firms; a country asked for more final demand than its
+/// output is an error (at `final_demand_from`).
+struct CountrySplit {
+  std::vector<double> final, sales;  // F_c, S_c
+};
+CountrySplit split_by_country(const Description& d, const DescMaterial& m, double output,
+                              double use) {
   const std::size_t nc = d.countries.size();
   const double final_share = (output - use) / output;
-  std::vector<double> F(nc);
+  CountrySplit split{std::vector<double>(nc), std::vector<double>(nc)};
   for (CountryId c = 0; c < nc; ++c) {
     const double O = m.share[c] * output;
-    if (m.final_from.empty()) {
-      F[c] = O * final_share;
+    double& F = split.final[c];
+    if (m.final_from.empty()) {  // each country its output share (the arithmetic as before)
+      F = O * final_share;
+      split.sales[c] = O * (1 - final_share);
       continue;
     }
-    F[c] = m.final_from[c] * (output - use);
-    if (F[c] > O * (1 + 1e-9))
+    F = m.final_from[c] * (output - use);
+    if (F > O * (1 + 1e-9))
       m.final_from_node->fail("expected final_demand_from shares that country " +
                               d.countries[c].code + " can make: it produces " + fmt(O) +
-                              " a day of " + m.id + ", the share asks " + fmt(F[c]) +
+                              " a day of " + m.id + ", the share asks " + fmt(F) +
                               " of the final demand");
-    F[c] = std::min(F[c], O);
+    F = std::min(F, O);
+    split.sales[c] = O - F;
   }
-  return F;
+  return split;
 }
 
 /// 6-7. Outputs of p's firms: sales + final demand F_c, split among c's firms by size; the
@@ -514,21 +521,16 @@ MaterialBalance generate_material(const Description& d, MaterialId p, std::uint6
   double use = 0;
   for (auto& b : buyers) use += b.need;
   const double output = material_output(d, p, use, firms, firms_of);  // 2
-  const std::vector<double> F = final_by_country(d, m, output, use);
+  const CountrySplit split = split_by_country(d, m, output, use);     // 3: F_c and S_c
 
-  // 3-5: what each buyer gets from each supplier firm; R: needs of the buyers in each country,
-  // S: sales to firms of each supplier country.
-  std::vector<double> R(nc, 0.0), S(nc, 0.0);
+  // 3-5: what each buyer gets from each supplier firm; R: needs of the buyers in each country.
+  std::vector<double> R(nc, 0.0);
   for (auto& b : buyers) R[firms[b.firm].country] += b.need;
-  const double final_share = (output - use) / output;
-  for (CountryId c = 0; c < nc; ++c)
-    S[c] =
-        m.final_from.empty() ? m.share[c] * output * (1 - final_share) : m.share[c] * output - F[c];
-  const std::vector<double> T = country_pairs(d, m, bias, S, R, use);
+  const std::vector<double> T = country_pairs(d, m, bias, split.sales, R, use);
   const std::vector<Piece> pieces = buyers_to_countries(buyers, firms, R, T, rng);
   std::vector<Flow> local_flows = countries_to_firms(p, pieces, firms, firms_of, rng);
   rescale_to_needs(local_flows, buyers, firms, flows);  // 6
-  return firm_outputs(d, p, F, use, firms, firms_of, destinations);
+  return firm_outputs(d, p, split.final, use, firms, firms_of, destinations);
 }
 
 /// The world: firms with output > 0, links sorted by (buyer, supplier), final demand by
