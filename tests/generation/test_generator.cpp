@@ -177,9 +177,10 @@ TEST(DefaultWorld, SatisfiesTheMaterialBalance) {
     EXPECT_NEAR(total_output(w, b.material) * 365.0, b.output, 1e-9 * b.output);
   }
   // Sourced anchors: China's primary gallium 839 t of the world's 848 (USGS); with the gallium
-  // recovered in Japan and Germany the world makes 848 + 133 + 43.5 = 1024.5 t; neon 540 t.
+  // recovered outside China the world makes 848 + 133 + 43.5 + 29 + 14.5 + 14.5 = 1082.5 t;
+  // neon 540 t.
   EXPECT_NEAR(total_output(w, "gallium", "CHN") * 365, 839.0, 0.005);  // share given to 6 digits
-  EXPECT_NEAR(total_output(w, "gallium") * 365, 1024.5, 1e-9);
+  EXPECT_NEAR(total_output(w, "gallium") * 365, 1082.5, 1e-9);
   EXPECT_NEAR(total_output(w, "neon_semi") * 365, 540.0, 1e-9);
 }
 
@@ -234,7 +235,7 @@ TEST(DefaultWorld, WriteThenLoadRoundTrips) {
   EXPECT_EQ(back.lead_times().pairs, w.lead_times().pairs);
   EXPECT_TRUE(back.has_final_demand_split());
   EXPECT_EQ(back.final_dest_amount(), w.final_dest_amount());
-  EXPECT_EQ(back.materials()[*back.find_material("gallium")].utilisation, 0.499);
+  EXPECT_EQ(back.materials()[*back.find_material("gallium")].utilisation, 0.84);
   // load_world accepts the description itself and generates it.
   EXPECT_EQ(load_world(kDefaultWorld).sha256(), w.sha256());
 }
@@ -855,17 +856,20 @@ TEST(DefaultWorld, KoreanHarnessesFromChinaJapanesePartsFromJapan) {
 // in Japan and Germany all goes to firms.
 TEST(DefaultWorld, GalliumSourcingFollowsJapanAndGermanyRecords) {
   World w = generate_world(kDefaultWorld);
+  const auto producers = {"CHN", "RUS", "JPN", "DEU", "USA", "TWN", "ROW"};
   auto need = [&](const std::string& country) {
     double s = 0;
-    for (const auto& from : {"CHN", "JPN", "DEU", "RUS"})
-      s += country_flow(w, "gallium", from, country);
+    for (const auto& from : producers) s += country_flow(w, "gallium", from, country);
     return s;
   };
+  // Sourced shares (JT-Ga25, DERA-Ga23) and the assumed half-recovered users elsewhere.
   EXPECT_NEAR(country_flow(w, "gallium", "CHN", "JPN") / need("JPN"), 0.33, 1e-9);
   EXPECT_NEAR(country_flow(w, "gallium", "CHN", "DEU") / need("DEU"), 0.55, 1e-9);
-  EXPECT_EQ(final_of(w, "gallium", "JPN"), 0.0);
-  EXPECT_EQ(final_of(w, "gallium", "DEU"), 0.0);
+  for (const auto& c : {"USA", "TWN", "ROW"})
+    EXPECT_NEAR(country_flow(w, "gallium", "CHN", c) / need(c), 0.49, 1e-9) << c;
+  for (const auto& c : {"RUS", "JPN", "DEU", "USA", "TWN", "ROW"})
+    EXPECT_EQ(final_of(w, "gallium", c), 0.0) << c;
   double firms_need = 0;  // all gallium that firms buy, per day
   for (const auto& c : {"CHN", "JPN", "DEU", "USA", "TWN", "ROW"}) firms_need += need(c);
-  EXPECT_NEAR(final_of(w, "gallium", "CHN") * 365, 1024.5 - 365 * firms_need, 1e-6);
+  EXPECT_NEAR(final_of(w, "gallium", "CHN") * 365, 1082.5 - 365 * firms_need, 1e-6);
 }
