@@ -8,7 +8,7 @@ none): output lost and unmet final demand per country and material, one bar per 
         --run "30 days=outputs/ipef-response-timing-30.h5" \\
         --run "no mechanism=outputs/ipef-response-timing-none.h5" \\
         --countries USA JPN KOR AUS NZL IND FJI IDN THA PHL MYS SGP VNM BRN \\
-        --title "IPEF meeting after 5, 15 or 30 days: what members lose (gallium cut, 120 days)"
+        --title "IPEF meeting after 5, 15 or 30 days: what members lose (gallium ban, 341 days)"
 
 Reads each file's `summary` group (docs/model.md section 10, the numbers `shortfall run`
 prints). Shows the (country, material) pairs with more than --min-days of output lost or

@@ -793,10 +793,10 @@ TEST(IpefResponseTiming, EarlierMeetingsNeverRaiseAMembersLossesAndCutWaferOutpu
   // (units of p, summed over members and days) must not rise when the meeting comes earlier:
   // 5 <= 15 <= 30 <= none, up to 1e-9 relative (rounding). The members' wafer makers are the
   // ones that stop for want of gallium: each earlier step must cut their output lost by more
-  // than 1%. Unmet final demand is not asserted: the model says a meeting can raise it. The
-  // matching links Japanese wafer makers to Japan's gallium producer (its sourced utilisation
-  // leaves it headroom), whose restocking orders then crowd out Japan's own final users of
-  // gallium (docs/policies.md reports this trade-off); the test prints those totals.
+  // than 1%. Unmet final demand is not asserted: a meeting can raise it where the members'
+  // restocking orders crowd out final users of gallium (under model version 1 it did; on the
+  // current case the members' unmet final demand of gallium is 0 in every run); the test
+  // prints those totals.
   Scenario base = load_scenario(source_path("scenarios/ipef-response-timing.yaml"));
   World w = load_world(base.world_path);
   ASSERT_TRUE(check_scenario(base, w).empty());
