@@ -376,9 +376,11 @@ TEST(FindingYourWay, SweepOfDistinctPartsMattersOnlyWhereTheWorldMarksAMaterial)
 
 TEST(FindingYourWay, ShippedSweepsVaryWhatMatters) {
   // graphite-lhs sweeps licence shares and tau, all of which reach the run; ipef-meeting-days
-  // matches suppliers (seeded draws), so its replicates differ.
+  // matches suppliers (seeded draws), so its replicates differ; ipef-trigger's two axes both
+  // reach the crisis mechanism.
   for (const char* f :
-       {"scenarios/sweeps/graphite-lhs.yaml", "scenarios/sweeps/ipef-meeting-days.yaml"}) {
+       {"scenarios/sweeps/graphite-lhs.yaml", "scenarios/sweeps/ipef-meeting-days.yaml",
+        "scenarios/sweeps/ipef-trigger.yaml"}) {
     Result r = run_cli(std::string("sweep ") + f + " --dry-run");
     ASSERT_EQ(r.rc, 0) << f << r.err;
     EXPECT_EQ(r.err.find("changes nothing"), std::string::npos) << f << "\n" << r.err;
