@@ -104,7 +104,8 @@ enum class EventType {
   kExportControl,
   kTradeCut,
   kDemandShock,
-  kTransportDisruption
+  kTransportDisruption,
+  kFrontLoading
 };
 enum class RecoveryType { kNone, kLinear, kExponential, kStep };
 
@@ -130,9 +131,11 @@ struct Event {
   Recovery recovery;
   double factor = 1.0;  ///< demand_shock: C = C0 * factor
 
-  // export_control: exporter countries, materials, target countries.
+  // export_control: exporter countries, materials, target countries; front_loading: the
+  // buyer countries (targets, except_targets) and their input materials.
   std::vector<std::string> exporters, targets, except_targets, materials;
   double license_share = 0.0;  ///< k in [0,1]
+  double stock_days = 0.0;     ///< front_loading: days added to the buyers' stock target n
 
   // trade_cut / transport_disruption: two sides of country sets (both directions).
   std::vector<std::string> side_a, side_b;

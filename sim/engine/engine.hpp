@@ -402,6 +402,7 @@ struct Simulation::Impl : RunState {
   // ---- events: resolved against the world at set-up ----
   std::vector<FirmSet> event_firms;               // per scenario event
   std::vector<ExportControlReach> control_reach;  // per scenario event (none for other types)
+  std::vector<double> slot_n_base;  // slot_n without front-loading (model 3.1), set up once
 
   // Per-thread scratch for the gathered rationing kernels.
   struct Scratch {
@@ -449,7 +450,6 @@ struct Simulation::Impl : RunState {
   }
 
   bool active(const Event& ev, int t) const { return t >= ev.start && (!ev.end || t < *ev.end); }
-
   // ---- phase 1: events ---------------------------------------------------------------------
   void apply_events(int t);
 
@@ -461,8 +461,8 @@ struct Simulation::Impl : RunState {
   [[nodiscard]] double final_want(FirmId j, std::uint32_t k) const {
     return world.final_dest_amount()[k] * demand_factor[j];
   }
-
   void recompute_controls(int t);
+  void recompute_stock_targets(int t);  // slot_n: slot_n_base + active front-loading (3.1)
 
   // ---- phases 2-3: inventory and orders, per buyer -------------------------------------------
   // Lanes ahead for the scattered and gathered accesses (the buyer phase's served orders, the

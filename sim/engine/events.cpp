@@ -6,7 +6,8 @@ namespace shortfall {
 
 void Simulation::Impl::apply_events(int t) {
   expect_phase(Phase::kEvents);
-  bool controls_changed = false, demand_changed = false, transport_changed = false;
+  bool controls_changed = false, demand_changed = false, transport_changed = false,
+       targets_changed = false;
   for (std::size_t k = 0; k < scenario.events.size(); ++k) {
     const Event& ev = scenario.events[k];
     const bool starts = ev.start == t, ends = ev.end && *ev.end == t;
@@ -62,6 +63,12 @@ void Simulation::Impl::apply_events(int t) {
         rec.quantity = ev.extra_days;
         transport_changed = true;
         break;
+      case EventType::kFrontLoading:
+        rec.country = join(ev.targets);
+        rec.material = join(ev.materials);
+        rec.quantity = ev.stock_days;
+        targets_changed = true;
+        break;
     }
     log.push_back(std::move(rec));
   }
@@ -74,6 +81,7 @@ void Simulation::Impl::apply_events(int t) {
     }
   }
   if (controls_changed) recompute_controls(t);
+  if (targets_changed) recompute_stock_targets(t);
   if (demand_changed || (controls_changed && !fd_share.empty())) recompute_final_demand();
   if (transport_changed) {
     lead = base_lead;
@@ -81,6 +89,20 @@ void Simulation::Impl::apply_events(int t) {
       if (ev.type == EventType::kTransportDisruption && active(ev, t))
         for (Lane l = 0; l < Lane(z0.size()); ++l)
           if (between_match(ev, l)) lead[l] += ev.extra_days;
+  }
+}
+
+void Simulation::Impl::recompute_stock_targets(int t) {
+  slot_n = slot_n_base;
+  for (const Event& ev : scenario.events) {
+    if (ev.type != EventType::kFrontLoading || !active(ev, t)) continue;
+    const std::vector<bool> buyers = country_mask(world, ev.targets, false),
+                            excepted = country_mask(world, ev.except_targets, false),
+                            inputs = material_mask(world, ev.materials, false);
+    for (Slot s = 0; s < net.num_slots(); ++s) {
+      const CountryId c = world.firm_country()[net.slot_firm[s]];
+      if (buyers[c] && !excepted[c] && inputs[net.slot_material[s]]) slot_n[s] += ev.stock_days;
+    }
   }
 }
 

@@ -122,6 +122,7 @@ void Simulation::Impl::init_lanes_and_slots() {
     slot_received[s] = a;
   }
   spread_inventory_targets();
+  slot_n_base = slot_n;
   O = z0;
   y = z0;
   // Distinct parts (model 3.5): where the switch is on and no new supplier can join a slot

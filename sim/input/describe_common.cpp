@@ -71,6 +71,19 @@ std::vector<double> country_material_use(const World& w) {
   return use;
 }
 
+std::size_t front_loading_pairs(const World& w, const Event& ev) {
+  const std::size_t nm = w.materials().size();
+  const auto use = country_material_use(w);
+  const auto buyers = country_mask(w, ev.targets, false);
+  const auto excepted = country_mask(w, ev.except_targets, false);
+  const auto inputs = material_mask(w, ev.materials, false);
+  std::size_t n = 0;
+  for (CountryId c = 0; c < w.countries().size(); ++c)
+    for (MaterialId p = 0; p < nm; ++p)
+      n += buyers[c] && !excepted[c] && inputs[p] && use[c * nm + p] > 0.0;
+  return n;
+}
+
 /// Firms picked by an event's selector (sim/engine/engine.hpp resolve_firms).
 std::vector<FirmId> selected_firms(const World& w, const Event& ev) {
   std::vector<FirmId> out;

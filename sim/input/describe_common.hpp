@@ -48,6 +48,10 @@ std::vector<double> country_material_use(const World& w);
 /// Firms picked by an event's selector (sim/engine/engine.hpp resolve_firms).
 std::vector<FirmId> selected_firms(const World& w, const Event& ev);
 
+/// The (buyer country, input material) pairs with baseline use that a front-loading event
+/// raises the stock target of (sim/engine/events.cpp recompute_stock_targets).
+std::size_t front_loading_pairs(const World& w, const Event& ev);
+
 /// Links and final-demand destinations an export control, trade cut or transport disruption
 /// reaches (sim/engine/engine.hpp recompute_controls: only across borders).
 std::pair<std::size_t, std::size_t> reach(const World& w, const Event& ev, bool final_controls);

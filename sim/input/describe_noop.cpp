@@ -100,6 +100,14 @@ void event_warnings(const Scenario& s, const World& w, Warnings& warn) {
       }
       case EventType::kExportControl:
         break;  // check_scenario warns about a control that matches no link
+      case EventType::kFrontLoading:
+        if (front_loading_pairs(w, ev) == 0)
+          warn(ev.where, "front-loading: no buyer in " + join(ev.targets) + " uses " +
+                             join(ev.materials) + ": it changes nothing (" + ev.description + ")");
+        else if (ev.stock_days == 0.0)
+          warn(ev.where,
+               "front-loading of 0 extra days: it changes nothing (" + ev.description + ")");
+        break;
     }
   }
 }

@@ -79,6 +79,10 @@ void print_events(const Scenario& s, const World& w, std::ostream& os) {
         what = plural(n, "firm", "firms") + ", " + std::to_string(fd) + " with final demand";
         break;
       }
+      case EventType::kFrontLoading:
+        what = plural(front_loading_pairs(w, ev), "buyer country and input",
+                      "buyer countries and inputs");
+        break;
       default: {
         const auto [links, finals] = reach(w, ev, fdc);
         what = plural(links, "link", "links");

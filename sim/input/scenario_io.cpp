@@ -1,5 +1,6 @@
 // Parsing scenarios (docs/input.md) and checking them against a world.
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "shortfall/error.hpp"
@@ -25,6 +26,8 @@ const char* event_type_name(EventType t) {
       return "demand_shock";
     case EventType::kTransportDisruption:
       return "transport_disruption";
+    case EventType::kFrontLoading:
+      return "front_loading";
   }
   return "?";
 }
@@ -97,10 +100,14 @@ EventType read_event_type(const YNode& e) {
   } else if (type == "transport_disruption") {
     t = EventType::kTransportDisruption;
     e.check_keys({"type", "start", "end", "name", "between", "extra_days"});
+  } else if (type == "front_loading") {
+    t = EventType::kFrontLoading;
+    e.check_keys({"type", "start", "end", "name", "targets", "except", "materials", "material",
+                  "extra_days"});
   } else {
     e.at("type").fail("unknown event type '" + type +
                       "'; expected one of: capacity_loss, export_control, trade_cut, "
-                      "demand_shock, transport_disruption");
+                      "demand_shock, transport_disruption, front_loading");
   }
   (void)kSel;
   return t;
@@ -160,16 +167,28 @@ void read_capacity_loss(const YNode& e, const std::string& scenario_path, Event&
       " of " + selection(ev.firms) + ", " + span;
 }
 
-/// An export_control event's keys: exporters, materials, targets (and exceptions), license share.
-void read_export_control(const YNode& e, Event& ev, const std::string& label,
-                         const std::string& span) {
-  ev.exporters = e.at("exporters").as_string_list();
+/// A number as printf's %g writes it (30, 7.5).
+std::string shortest(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
+/// An event's 'material'/'materials' keys; `what` names them in the error when both are absent.
+void read_event_materials(const YNode& e, Event& ev, const char* what) {
   for (const char* k : {"material", "materials"})
     if (auto v = e.get(k)) {
       auto l = v->as_string_list();
       ev.materials.insert(ev.materials.end(), l.begin(), l.end());
     }
-  if (ev.materials.empty()) e.fail("missing key 'materials' (the controlled materials, or [all])");
+  if (ev.materials.empty()) e.fail(std::string("missing key 'materials' (") + what + ", or [all])");
+}
+
+/// An export_control event's keys: exporters, materials, targets (and exceptions), license share.
+void read_export_control(const YNode& e, Event& ev, const std::string& label,
+                         const std::string& span) {
+  ev.exporters = e.at("exporters").as_string_list();
+  read_event_materials(e, ev, "the controlled materials");
   ev.targets = e.at("targets").as_string_list();
   if (auto v = e.get("except")) ev.except_targets = v->as_string_list();
   ev.license_share = e.get("license_share") ? e.at("license_share").as_double_in(0, 1) : 0.0;
@@ -213,6 +232,17 @@ Event parse_event(const YNode& e, const std::string& scenario_path) {
       if (ev.firms.empty()) e.fail("expected a selection of firms (firms, country, material)");
       ev.description = (label.empty() ? "" : label + ": ") + "final demand x" +
                        std::to_string(ev.factor) + " for " + selection(ev.firms) + ", " + span;
+      break;
+    case EventType::kFrontLoading:
+      // Buyers raise their stock target of these inputs (docs/model.md 3.1).
+      read_event_materials(e, ev, "the inputs whose stock the buyers raise");
+      ev.targets = e.at("targets").as_string_list();
+      if (auto v = e.get("except")) ev.except_targets = v->as_string_list();
+      ev.stock_days = e.at("extra_days").as_double_in(0, 3650);
+      ev.description =
+          (label.empty() ? "" : label + ": ") + "front-loading: buyers in " + join(ev.targets) +
+          (ev.except_targets.empty() ? "" : " except " + join(ev.except_targets)) + " hold " +
+          shortest(ev.stock_days) + " more days of " + join(ev.materials) + ", " + span;
       break;
     case EventType::kTransportDisruption:
       read_between(e, ev);

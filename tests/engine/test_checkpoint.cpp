@@ -153,8 +153,8 @@ TEST(CheckpointFields, ATruncatedStateIsRefused) {
 // ---- a run resumed from a checkpoint ----------------------------------------------------------
 
 // On the example world: lead times, an export control (on final users too), capacity losses with
-// both recoveries, a demand shock and every policy, so that the state holds rings, caps, new
-// links, losses, stockpiles, mechanisms and crisis surges.
+// both recoveries, a demand shock, front-loading and every policy, so that the state holds rings,
+// caps, new links, losses, stockpiles, mechanisms and crisis surges.
 Scenario resume_scenario(const std::string& rule) {
   return parse_scenario(
       "name: checkpoint-test\nworld: unused.yaml\ndays: 150\nseed: 7\n"
@@ -172,6 +172,8 @@ Scenario resume_scenario(const std::string& rule) {
           "  - {type: capacity_loss, start: 45, loss: 0.3, country: USA, material: power_device,"
           " recovery: {type: exponential, half_life: 25}}\n"
           "  - {type: demand_shock, start: 30, end: 130, country: DEU, material: ev, factor: 1.3}\n"
+          "  - {type: front_loading, start: 10, end: 70, targets: [JPN, USA], materials: [gallium],"
+          " extra_days: 20}\n"
           "policies:\n"
           "  - {type: crisis_response, name: scra, members: ipef, meeting_days: 10,"
           " implementation_days: 3, actions: [match_suppliers, surge, release_stockpiles]}\n"

@@ -261,26 +261,30 @@ TEST(FindingYourWay, ValidateWarnsAboutWhatWillDoNothing) {
           "  - {type: capacity_loss, start: 0, loss: 0.5, country: DEU, material: gallium}\n"  // 9
           "  - {type: demand_shock, start: 0, factor: 2, material: gan_wafer}\n"               // 10
           "  - {type: trade_cut, start: 0, between: [[USA], [CHN]]}\n"                         // 11
-          "policies:\n"                                                                        // 12
+          "  - {type: front_loading, start: 0, targets: [DEU], materials: [ev], extra_days: 9}\n"
+          // 12
+          "policies:\n"  // 13
           "  - {type: crisis_response, name: us-ga, members: [USA], materials: [gallium], actions: "
-          "[surge]}\n"  // 13
+          "[surge]}\n"  // 14
           "  - {type: stockpile, country: DEU, material: ev, days_of_use: 30, release: {start: "
-          "0}}\n"                                                                        // 14
-          "  - {type: stockpile, country: JPN, material: gallium, days_of_use: 30}\n");  // 15
+          "0}}\n"                                                                        // 15
+          "  - {type: stockpile, country: JPN, material: gallium, days_of_use: 30}\n");  // 16
   Result r = run_cli("validate '" + (d / "s.yaml").string() + "'");
   EXPECT_EQ(r.rc, 0) << r.out << r.err;  // warnings only
   const std::string at = (d / "s.yaml").string() + ":";
   // Every model.inventory_days of the example world's materials is set: 20 is used by no firm.
   // DEU makes no gallium; no firm of gan_wafer sells to final users; no link joins USA and
-  // CHN; no USA firm uses gallium; no DEU firm uses ev; JPN's gallium stockpile has no
-  // release rule and no mechanism opens it.
-  const std::vector<std::pair<int, std::string>> want = {{5, "is used by no firm"},
-                                                         {9, "capacity loss selects no firm"},
-                                                         {10, "none of which sells to final users"},
-                                                         {11, "trade cut matches no link"},
-                                                         {13, "us-ga can never trigger"},
-                                                         {14, "no one to release to"},
-                                                         {15, "never opens"}};
+  // CHN; no DEU firm uses ev (front-loading, stockpile); no USA firm uses gallium; JPN's
+  // gallium stockpile has no release rule and no mechanism opens it.
+  const std::vector<std::pair<int, std::string>> want = {
+      {5, "is used by no firm"},
+      {9, "capacity loss selects no firm"},
+      {10, "none of which sells to final users"},
+      {11, "trade cut matches no link"},
+      {12, "front-loading: no buyer in DEU uses ev: it changes nothing"},
+      {14, "us-ga can never trigger"},
+      {15, "no one to release to"},
+      {16, "never opens"}};
   for (const auto& [line, what] : want) {
     const std::regex re(
         "\nwarning: " + std::regex_replace(at, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
@@ -289,7 +293,7 @@ TEST(FindingYourWay, ValidateWarnsAboutWhatWillDoNothing) {
   }
   // The export control (line 8) reaches links (ga_cn1 -> wf_jp): no warning for it.
   EXPECT_EQ(r.out.find(at + "8:"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("valid, with 7 warnings\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("valid, with 8 warnings\n"), std::string::npos) << r.out;
   // Recording as set: every 7th day of 100 (0, 7, ..., 98) and the last (99).
   EXPECT_NE(r.out.find("every 7 days: 16 of 100 days recorded"), std::string::npos) << r.out;
   fs::remove_all(d);
