@@ -15,12 +15,6 @@
 
 namespace shortfall::describing {
 
-std::string num(double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%g", v);
-  return b;
-}
-
 std::string percent(double share) {
   if (share > 0.0 && share < 0.0005) return "<0.1%";
   char b[32];

@@ -20,8 +20,7 @@
 
 namespace shortfall::describing {
 
-/// `v` as %g.
-std::string num(double v);
+using util::num;
 /// A share as a percentage with one decimal ("<0.1%" for a small share > 0).
 std::string percent(double share);
 std::string join(const std::vector<std::string>& v, const char* sep = ", ");

@@ -1,6 +1,5 @@
 // Parsing scenarios (docs/input.md) and checking them against a world.
 #include <algorithm>
-#include <cstdio>
 #include <set>
 
 #include "shortfall/error.hpp"
@@ -167,13 +166,6 @@ void read_capacity_loss(const YNode& e, const std::string& scenario_path, Event&
       " of " + selection(ev.firms) + ", " + span;
 }
 
-/// A number as printf's %g writes it (30, 7.5).
-std::string shortest(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%g", v);
-  return b;
-}
-
 /// An event's 'material'/'materials' keys; `what` names them in the error when both are absent.
 void read_event_materials(const YNode& e, Event& ev, const char* what) {
   for (const char* k : {"material", "materials"})
@@ -242,7 +234,7 @@ Event parse_event(const YNode& e, const std::string& scenario_path) {
       ev.description =
           (label.empty() ? "" : label + ": ") + "front-loading: buyers in " + join(ev.targets) +
           (ev.except_targets.empty() ? "" : " except " + join(ev.except_targets)) + " hold " +
-          shortest(ev.stock_days) + " more days of " + join(ev.materials) + ", " + span;
+          util::num(ev.stock_days) + " more days of " + join(ev.materials) + ", " + span;
       break;
     case EventType::kTransportDisruption:
       read_between(e, ev);

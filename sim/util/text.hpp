@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,13 @@ inline std::string join(const std::vector<std::string>& items, const char* sep =
   std::string out;
   for (std::size_t k = 0; k < items.size(); ++k) out += (k ? sep : "") + items[k];
   return out;
+}
+
+/// `v` as printf's %g writes it (30, 7.5, 1e+06).
+inline std::string num(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
 }
 
 /// "1 firm", "3 firms".
