@@ -96,13 +96,10 @@ void Simulation::Impl::recompute_stock_targets(int t) {
   slot_n = slot_n_base;
   for (const Event& ev : scenario.events) {
     if (ev.type != EventType::kFrontLoading || !active(ev, t)) continue;
-    const std::vector<bool> buyers = country_mask(world, ev.targets, false),
-                            excepted = country_mask(world, ev.except_targets, false),
-                            inputs = material_mask(world, ev.materials, false);
-    for (Slot s = 0; s < net.num_slots(); ++s) {
-      const CountryId c = world.firm_country()[net.slot_firm[s]];
-      if (buyers[c] && !excepted[c] && inputs[net.slot_material[s]]) slot_n[s] += ev.stock_days;
-    }
+    const FrontLoadingReach reach(world, ev);
+    for (Slot s = 0; s < net.num_slots(); ++s)
+      if (reach.applies(world.firm_country()[net.slot_firm[s]], net.slot_material[s]))
+        slot_n[s] += ev.stock_days;
   }
 }
 

@@ -68,13 +68,10 @@ std::vector<double> country_material_use(const World& w) {
 std::size_t front_loading_pairs(const World& w, const Event& ev) {
   const std::size_t nm = w.materials().size();
   const auto use = country_material_use(w);
-  const auto buyers = country_mask(w, ev.targets, false);
-  const auto excepted = country_mask(w, ev.except_targets, false);
-  const auto inputs = material_mask(w, ev.materials, false);
+  const FrontLoadingReach reach(w, ev);
   std::size_t n = 0;
   for (CountryId c = 0; c < w.countries().size(); ++c)
-    for (MaterialId p = 0; p < nm; ++p)
-      n += buyers[c] && !excepted[c] && inputs[p] && use[c * nm + p] > 0.0;
+    for (MaterialId p = 0; p < nm; ++p) n += reach.applies(c, p) && use[c * nm + p] > 0.0;
   return n;
 }
 

@@ -1,6 +1,6 @@
 // Selections of the world by name: the countries or materials a list of codes, groups or "all"
-// names, and the flows an export control reaches. The one rule the engine, the scenario checks
-// and the descriptions of `validate` follow.
+// names, the flows an export control reaches, and the buyers a front-loading event reaches. The
+// one rule the engine, the scenario checks and the descriptions of `validate` follow.
 #pragma once
 
 #include <string>
@@ -46,6 +46,21 @@ struct ExportControlReach {
   /// Whether the control reaches what a maker of material p in `from` sells to `to`.
   [[nodiscard]] bool applies(CountryId from, MaterialId p, CountryId to) const {
     return from != to && exporter[from] && material[p] && target[to] && !excepted[to];
+  }
+};
+
+/// The buyers a front-loading event reaches (model section 3.1): firms in a target country that
+/// is not excepted, on the named inputs. The one rule for the engine's stock targets and for
+/// `validate`'s description of the event.
+struct FrontLoadingReach {
+  std::vector<bool> buyer, excepted, input;
+  FrontLoadingReach(const World& w, const Event& ev)
+      : buyer(country_mask(w, ev.targets, false)),
+        excepted(country_mask(w, ev.except_targets, false)),
+        input(material_mask(w, ev.materials, false)) {}
+  /// Whether the event raises the stock target of a buyer in country c for input p.
+  [[nodiscard]] bool applies(CountryId c, MaterialId p) const {
+    return buyer[c] && !excepted[c] && input[p];
   }
 };
 
