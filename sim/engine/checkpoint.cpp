@@ -20,7 +20,9 @@ namespace {
 
 // v4: the state written whole from its field list (RunState::fields()), the set-up's members of
 // stockpiles and mechanisms and every member of the run metrics included; v3 listed it by hand.
-constexpr char kMagic[] = "shortfall-checkpoint-v4";
+// v5: base_lead and slot_n_base kept only where an event needs them, and the HDF5 recorder's
+// buffered rows without the production loss (hdf5-recorder-v3).
+constexpr char kMagic[] = "shortfall-checkpoint-v5";
 
 template <class T>
 concept Number = std::is_arithmetic_v<T> || std::is_enum_v<T>;

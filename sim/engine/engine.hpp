@@ -88,8 +88,8 @@ struct RunState {
   // ---- lane state (index Lane: one per link, buyer-major; lanes added during the run last) ----
   std::vector<double> z0, S, O, y;
   std::vector<double> cap_share;  // export-control cap k, +inf where none; empty if no controls
-  std::vector<std::int32_t> lead, base_lead;
-  std::vector<std::uint8_t> lane_class;  // priority class of the buyer for the supplier
+  std::vector<std::int32_t> lead, base_lead;  // base_lead: empty without transport disruptions
+  std::vector<std::uint8_t> lane_class;       // priority class of the buyer for the supplier
   // In-transit pipeline: per lane a ring of `ring_len` slots keyed by arrival day. Each slot
   // holds the number of shipments arriving that day and their total minus count * Z0.
   std::vector<std::uint32_t> ring_off;
@@ -402,7 +402,7 @@ struct Simulation::Impl : RunState {
   // ---- events: resolved against the world at set-up ----
   std::vector<FirmSet> event_firms;               // per scenario event
   std::vector<ExportControlReach> control_reach;  // per scenario event (none for other types)
-  std::vector<double> slot_n_base;  // slot_n without front-loading (model 3.1), set up once
+  std::vector<double> slot_n_base;  // slot_n without front-loading (3.1); empty if no such event
 
   // Per-thread scratch for the gathered rationing kernels.
   struct Scratch {

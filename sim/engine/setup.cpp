@@ -25,6 +25,11 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
   const std::vector<std::int32_t> max_lead = init_events();
   init_rationing();
   init_pipeline(max_lead);
+  // base_lead is read only to undo a transport disruption (events.cpp): without one, lead
+  // stays base_lead all run, and the copy goes (4 bytes a link of the run's peak memory).
+  if (std::none_of(s.events.begin(), s.events.end(),
+                   [](const Event& ev) { return ev.type == EventType::kTransportDisruption; }))
+    std::vector<std::int32_t>().swap(base_lead);
   scratch.resize(std::size_t(threads) + 1);
   init_policies();
 }
@@ -122,7 +127,9 @@ void Simulation::Impl::init_lanes_and_slots() {
     slot_received[s] = a;
   }
   spread_inventory_targets();
-  slot_n_base = slot_n;
+  if (std::any_of(scenario.events.begin(), scenario.events.end(),
+                  [](const Event& ev) { return ev.type == EventType::kFrontLoading; }))
+    slot_n_base = slot_n;  // kept only where a front-loading event will recompute slot_n
   O = z0;
   y = z0;
   // Distinct parts (model 3.5): where the switch is on and no new supplier can join a slot

@@ -35,6 +35,8 @@ using detail::H5Writer;
 /// [col0, col0 + cols) of them, into a chunk of `chunk_rows` x `cols` elements whose unrecorded
 /// rows and columns past the edge hold `fill` (the dataset's fill value). `to_float`: the
 /// block holds doubles, the chunk floats (each rounded to nearest; `fill` is then a float).
+/// `x0`: the block holds production x and the chunk the production loss 1 - x / x0 (0 where
+/// x0 = 0), computed here as record_day would have: the loss is not buffered.
 struct ChunkJob {
   std::uint32_t series = 0;
   std::vector<hsize_t> offset;
@@ -42,19 +44,26 @@ struct ChunkJob {
   std::size_t elem_size = 8, row_len = 0, rows = 0, chunk_rows = 0, col0 = 0, cols = 0;
   const unsigned char* fill = nullptr;
   bool to_float = false;
+  const double* x0 = nullptr;
 };
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
 constexpr std::uint8_t kZero = 0;
-constexpr char kRecorderMagic[] = "hdf5-recorder-v2";
+constexpr char kRecorderMagic[] = "hdf5-recorder-v3";
 
 using detail::kCmSeries;
 constexpr std::size_t kNumCm = detail::kNumCmSeries;
-// The firm group's series: six doubles, then `binding` (one byte).
+// The firm group's series: six doubles, then `binding` (one byte). The production loss is
+// derived from production when its chunks are built (ChunkJob::x0), so its buffer stays empty.
 constexpr const char* kFirmDoubles[] = {"production",      "demand",          "capacity",
                                         "production_loss", "input_shortfall", "unmet_final_demand"};
 constexpr std::size_t kNumFirmSeries = std::size(kFirmDoubles) + 1;
+constexpr std::size_t kLossSeries = 3;
+/// A firm's production loss 1 - x / x0, 0 where x0 = 0 (docs/output.md).
+inline double production_loss(double x, double x0) {
+  return x0 > 0.0 ? 1.0 - x / x0 : 0.0;
+}
 
 }  // namespace
 
@@ -91,6 +100,7 @@ class Hdf5Recorder final : public Recorder {
     firm_level_ = sc.record.firm_level;
     compress_ = sc.record.compress;
     firm_float32_ = sc.record.firm_float32;
+    x0_ = world.baseline_output().data();
     const int every = std::max(1, sc.record.every);
     days_.clear();
     for (int t = 0; t < sim.total_days(); ++t)
@@ -105,7 +115,9 @@ class Hdf5Recorder final : public Recorder {
     firm_chunk_days_ =
         std::max<std::size_t>(1, std::min<std::size_t>(nd_, 65536 / firm_chunk_cols_));
     if (firm_level_) {
-      firm_buf_.assign(kNumFirmSeries - 1, std::vector<double>(firm_chunk_days_ * nf_, 0.0));
+      firm_buf_.assign(kNumFirmSeries - 1, {});
+      for (std::size_t k = 0; k + 1 < kNumFirmSeries; ++k)
+        if (k != kLossSeries) firm_buf_[k].assign(firm_chunk_days_ * nf_, 0.0);
       binding_buf_.assign(firm_chunk_days_ * nf_, 0);
     }
   }
@@ -152,7 +164,8 @@ class Hdf5Recorder final : public Recorder {
     for (auto& b : cm_buf_) io(b.data(), cm_rows * nc_ * nm_ * sizeof(double));
     if (!firm_level_) return;
     const std::size_t firm_rows = recorded_ % firm_chunk_days_;
-    for (auto& b : firm_buf_) io(b.data(), firm_rows * nf_ * sizeof(double));
+    for (auto& b : firm_buf_)
+      if (!b.empty()) io(b.data(), firm_rows * nf_ * sizeof(double));
     io(binding_buf_.data(), firm_rows * nf_);
   }
 
@@ -245,14 +258,16 @@ class Hdf5Recorder final : public Recorder {
 
     // firm group
     firm_ = w_.group(file_, "firm");
-    std::vector<std::string> fcountry(nf_), fmaterial(nf_);
-    for (std::size_t i = 0; i < nf_; ++i) {
-      fcountry[i] = world.countries()[world.firm_country()[i]].code;
-      fmaterial[i] = world.materials()[world.firm_material()[i]].id;
-    }
     firm_coord_ = coord_strings(firm_, "firm", world.firm_id());
-    dataset_strings(firm_, "country", fcountry, {firm_coord_.get()});
-    dataset_strings(firm_, "material", fmaterial, {firm_coord_.get()});
+    {  // each firm's country and material: pointers to the codes, not a string per firm
+      std::vector<const char*> text(nf_);
+      for (std::size_t i = 0; i < nf_; ++i)
+        text[i] = world.countries()[world.firm_country()[i]].code.c_str();
+      w_.strings(firm_, "country", text, text_layout(nf_), {.scales = {firm_coord_.get()}});
+      for (std::size_t i = 0; i < nf_; ++i)
+        text[i] = world.materials()[world.firm_material()[i]].id.c_str();
+      w_.strings(firm_, "material", text, text_layout(nf_), {.scales = {firm_coord_.get()}});
+    }
     dataset_doubles(firm_, "baseline_output", world.baseline_output(), {firm_coord_.get()});
     if (firm_level_) {
       H5Handle fday = coord_int(firm_, "day", days_);
@@ -287,18 +302,18 @@ class Hdf5Recorder final : public Recorder {
            C = sim.final_demand_wanted(), c = sim.final_delivered(), is = sim.input_shortfall();
       auto b = sim.binding();
       const auto& x0 = sim.world().baseline_output();
-      double* out[6];
-      for (int k = 0; k < 6; ++k) out[k] = firm_buf_[std::size_t(k)].data() + rf * nf_;
+      double* out[6] = {};
+      for (int k : {0, 1, 2, 4, 5}) out[k] = firm_buf_[std::size_t(k)].data() + rf * nf_;
       constexpr double kMax = std::numeric_limits<double>::max();
       bool finite = true;  // never write a NaN or inf silently
       for (std::size_t i = 0; i < nf_; ++i) {
         out[0][i] = x[i];
         out[1][i] = d[i];
         out[2][i] = cap[i];
-        out[3][i] = x0[i] > 0.0 ? 1.0 - x[i] / x0[i] : 0.0;
         out[4][i] = is[i];
         out[5][i] = C[i] - c[i];
-        for (int k = 0; k < 6; ++k) finite &= std::abs(out[k][i]) <= kMax;
+        finite &= std::abs(production_loss(x[i], x0[i])) <= kMax;  // not buffered (ChunkJob::x0)
+        for (int k : {0, 1, 2, 4, 5}) finite &= std::abs(out[k][i]) <= kMax;
       }
       if (!finite)
         throw InternalError("day " + std::to_string(sim.day()) +
@@ -538,9 +553,9 @@ class Hdf5Recorder final : public Recorder {
       for (std::size_t c0 = 0; c0 < nf_; c0 += firm_chunk_cols_)
         jobs.push_back({.series = std::uint32_t(kNumCm + k),
                         .offset = {first, c0},
-                        .block = binding
-                                     ? binding_buf_.data()
-                                     : reinterpret_cast<const unsigned char*>(firm_buf_[k].data()),
+                        .block = binding ? binding_buf_.data()
+                                         : reinterpret_cast<const unsigned char*>(
+                                               firm_buf_[k == kLossSeries ? 0 : k].data()),
                         .elem_size = binding ? 1u : sizeof(double),
                         .row_len = nf_,
                         .rows = recorded_ - first,
@@ -548,7 +563,8 @@ class Hdf5Recorder final : public Recorder {
                         .col0 = c0,
                         .cols = firm_chunk_cols_,
                         .fill = static_cast<const unsigned char*>(fill),
-                        .to_float = narrow});
+                        .to_float = narrow,
+                        .x0 = k == kLossSeries ? x0_ : nullptr});
     }
     store(jobs);
     firm_flushed_ = recorded_;
@@ -564,12 +580,17 @@ class Hdf5Recorder final : public Recorder {
       unsigned char* dst = chunk.data() + r * b.cols * es;
       const unsigned char* src = b.block + (r * b.row_len + b.col0) * src_es;
       const std::size_t have = r < b.rows ? width : 0;
-      if (!b.to_float) {
+      if (!b.to_float && !b.x0) {
         if (have > 0) std::memcpy(dst, src, have * es);
       } else {
         for (std::size_t i = 0; i < have; ++i) {
           double v;
           std::memcpy(&v, src + i * sizeof v, sizeof v);
+          if (b.x0) v = production_loss(v, b.x0[b.col0 + i]);
+          if (!b.to_float) {
+            std::memcpy(dst + i * sizeof v, &v, sizeof v);
+            continue;
+          }
           // IEEE rounding; beyond float's range, an infinity (a cast would be undefined).
           constexpr double kMax = std::numeric_limits<float>::max();
           const float f = std::abs(v) <= kMax || std::isnan(v)
@@ -640,6 +661,7 @@ class Hdf5Recorder final : public Recorder {
   bool has_policy_ = false;
   std::vector<H5Handle> cm_series_, firm_series_;
   std::vector<std::vector<double>> cm_buf_, firm_buf_;
+  const double* x0_ = nullptr;  // the world's baseline output (production loss, ChunkJob::x0)
   std::vector<std::uint8_t> binding_buf_;
   std::vector<int> days_;
   std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;

@@ -83,10 +83,15 @@ H5Handle H5Writer::dataset(hid_t loc, const char* name, hid_t file_type,
 
 H5Handle H5Writer::strings(hid_t loc, const char* name, const std::vector<std::string>& values,
                            const H5Layout& layout, const H5Meta& meta) const {
-  H5Handle type = h5_text_type();
   std::vector<const char*> ptrs(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) ptrs[i] = values[i].c_str();
-  return dataset(loc, name, type, {values.size()}, layout, type, ptrs.data(), meta);
+  return strings(loc, name, ptrs, layout, meta);
+}
+
+H5Handle H5Writer::strings(hid_t loc, const char* name, const std::vector<const char*>& values,
+                           const H5Layout& layout, const H5Meta& meta) const {
+  H5Handle type = h5_text_type();
+  return dataset(loc, name, type, {values.size()}, layout, type, values.data(), meta);
 }
 
 H5Handle H5Writer::make_scale(H5Handle d, const char* name) const {

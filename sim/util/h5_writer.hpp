@@ -82,6 +82,10 @@ class H5Writer {
   /// A 1-d dataset of variable-length UTF-8 text.
   H5Handle strings(hid_t loc, const char* name, const std::vector<std::string>& values,
                    const H5Layout& layout, const H5Meta& meta = {}) const;
+  /// The same from pointers to NUL-terminated text (a column that repeats a few strings, such
+  /// as each firm's country code, without a copy of the text per row).
+  H5Handle strings(hid_t loc, const char* name, const std::vector<const char*>& values,
+                   const H5Layout& layout, const H5Meta& meta = {}) const;
   /// An n-d double dataset.
   H5Handle doubles(hid_t loc, const char* name, const std::vector<double>& values,
                    const std::vector<hsize_t>& dims, const H5Layout& layout,
