@@ -182,13 +182,20 @@ struct Policy {
   double alpha_max = 1.0;
 };
 
+/// How the run file's series chunks are stored (docs/output.md, "Storage").
+enum class Compression {
+  kDeflate,  ///< shuffle + deflate by a general encoder at level 1 (the default)
+  kFast,     ///< the same filters, the deflate streams made by a faster encoder: larger files
+  kNone,     ///< stored as they are
+};
+
 /// What the recorder writes (docs/model.md section 10).
 struct RecordConfig {
   bool firm_level = true;  ///< per-firm daily series
   int every = 1;           ///< record every k-th day (and the last day)
-  /// Series chunks shuffled and deflated (smaller files) or stored as they are (faster to
-  /// write: deflate costs about a core-second per 300 MB of series; docs/output.md).
-  bool compress = true;
+  /// Series chunks shuffled and deflated (smaller files; kFast: deflate streams made by a
+  /// faster encoder, larger) or stored as they are (faster to write; docs/output.md).
+  Compression compression = Compression::kDeflate;
   /// Per-firm series (not `binding`) stored as float32 instead of float64: half the bytes and
   /// about half the recording time; each value is the float64 value rounded to nearest
   /// (relative error at most 2^-24; docs/output.md "Storage").

@@ -350,9 +350,11 @@ RecordConfig parse_record(const YNode& r) {
   if (auto v = r.get("every")) rec.every = int(v->as_int_in(1, kMaxDays));
   if (auto v = r.get("compression")) {
     const std::string c = v->as_string();
-    if (c != "deflate" && c != "none")
-      v->fail("unknown compression '" + c + "'; expected deflate or none");
-    rec.compress = c == "deflate";
+    if (c != "deflate" && c != "fast" && c != "none")
+      v->fail("unknown compression '" + c + "'; expected deflate, fast or none");
+    rec.compression = c == "deflate" ? Compression::kDeflate
+                      : c == "fast"  ? Compression::kFast
+                                     : Compression::kNone;
   }
   if (auto v = r.get("firm_dtype")) {
     const std::string t = v->as_string();

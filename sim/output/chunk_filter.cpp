@@ -3,7 +3,9 @@
 // level; either stream decodes with HDF5's deflate filter to the same bytes.
 #include "output/chunk_filter.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -14,6 +16,7 @@
 #include <zlib.h>
 #endif
 
+#include "output/row_deflate.hpp"
 #include "shortfall/error.hpp"
 
 namespace shortfall::detail {
@@ -36,40 +39,72 @@ libdeflate_compressor* thread_compressor() {
 #endif
 
 /// The zlib stream of `in` (kept even where it is larger, as HDF5's deflate filter does).
-std::vector<unsigned char> deflate(const std::vector<unsigned char>& in, const char* what) {
+std::vector<unsigned char> deflate(const unsigned char* in, std::size_t in_size, const char* what) {
   std::vector<unsigned char> out;
 #ifdef SHORTFALL_HAVE_LIBDEFLATE
   libdeflate_compressor* c = thread_compressor();
   if (!c) throw IoError(std::string(what) + ": cannot allocate a compressor");
-  out.resize(libdeflate_zlib_compress_bound(c, in.size()));
-  const std::size_t n = libdeflate_zlib_compress(c, in.data(), in.size(), out.data(), out.size());
+  out.resize(libdeflate_zlib_compress_bound(c, in_size));
+  const std::size_t n = libdeflate_zlib_compress(c, in, in_size, out.data(), out.size());
   if (n == 0) throw IoError(std::string(what) + ": compressing a chunk failed");
   out.resize(n);
 #else
-  uLongf n = compressBound(uLong(in.size()));
+  uLongf n = compressBound(uLong(in_size));
   out.resize(n);
-  if (compress2(out.data(), &n, in.data(), uLong(in.size()), kLevel) != Z_OK)
+  if (compress2(out.data(), &n, in, uLong(in_size), kLevel) != Z_OK)
     throw IoError(std::string(what) + ": compressing a chunk failed");
   out.resize(n);
 #endif
   return out;
 }
+/// HDF5's shuffle of `elems` 8-byte elements: eight at a time as an 8 x 8 byte transpose in
+/// three rounds of swaps (4-, 2-, then 1-byte blocks), so that each plane gets 8 bytes at once.
+void shuffle8(const unsigned char* in, std::size_t elems, unsigned char* out) {
+  std::size_t e = 0;
+  for (; e + 8 <= elems; e += 8) {
+    std::uint64_t x[8];
+    std::memcpy(x, in + e * 8, sizeof x);
+    for (int i = 0; i < 4; ++i) {
+      const std::uint64_t t = ((x[i] >> 32) ^ x[i + 4]) & 0x00000000FFFFFFFFull;
+      x[i] ^= t << 32;
+      x[i + 4] ^= t;
+    }
+    for (int i : {0, 1, 4, 5}) {
+      const std::uint64_t t = ((x[i] >> 16) ^ x[i + 2]) & 0x0000FFFF0000FFFFull;
+      x[i] ^= t << 16;
+      x[i + 2] ^= t;
+    }
+    for (int i : {0, 2, 4, 6}) {
+      const std::uint64_t t = ((x[i] >> 8) ^ x[i + 1]) & 0x00FF00FF00FF00FFull;
+      x[i] ^= t << 8;
+      x[i + 1] ^= t;
+    }
+    for (std::size_t b = 0; b < 8; ++b) std::memcpy(out + b * elems + e, &x[b], 8);
+  }
+  for (; e < elems; ++e)
+    for (std::size_t b = 0; b < 8; ++b) out[b * elems + e] = in[e * 8 + b];
+}
+
 }  // namespace
 
 FilteredChunk shuffle_deflate(const void* data, std::size_t elems, std::size_t elem_size,
-                              const char* what) {
+                              const char* what, std::size_t fast_row) {
   const std::size_t bytes = elems * elem_size;
-  std::vector<unsigned char> shuffled(bytes);
+  thread_local std::vector<unsigned char> shuffled;  // reused: no page faults or zeroing
+  shuffled.resize(std::max(shuffled.size(), bytes));
   const auto* raw = static_cast<const unsigned char*>(data);
   if (elem_size == 1) {
     std::memcpy(shuffled.data(), raw, bytes);  // HDF5's shuffle leaves 1-byte elements as they are
+  } else if (elem_size == 8) {
+    shuffle8(raw, elems, shuffled.data());
   } else {
     for (std::size_t b = 0; b < elem_size; ++b) {
       unsigned char* plane = shuffled.data() + b * elems;
       for (std::size_t i = 0; i < elems; ++i) plane[i] = raw[i * elem_size + b];
     }
   }
-  return FilteredChunk{deflate(shuffled, what), 0};
+  if (fast_row > 0) return FilteredChunk{row_deflate(shuffled.data(), bytes, fast_row), 0};
+  return FilteredChunk{deflate(shuffled.data(), bytes, what), 0};
 }
 
 }  // namespace shortfall::detail

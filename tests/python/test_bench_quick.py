@@ -39,7 +39,7 @@ small = section("small world:")  # firms links thr setup_ms run_s cpu_s Mlinkd/s
 peer = section("peer-like:")  # the same columns
 ensemble = section("ensemble:")  # runs thr wall_s cpu_s runs/s cpu_ms/run rss_MB sweep
 # recording: a row per storage mode ("firm_level: ...", then run s, ratio, file MB, peak MB),
-# five modes on the peer-like and on the synthetic world
+# six modes on the peer-like and on the synthetic world
 recording = [line.split()[-4:] for line in lines if line.strip().startswith("firm_level:")]
 for ok, what in [
     (r.returncode == 0, f"tools/bench --quick exits 0 (got {r.returncode}: {r.stderr[-500:]})"),
@@ -55,8 +55,8 @@ for ok, what in [
      and float(ensemble[0][6]) > 0, "prints the ensemble case: 50 runs, runs per second, RSS"),
     (sum(line.startswith("recording: peer-like") for line in lines) == 1
      and sum(line.startswith("recording: synthetic") for line in lines) == 1
-     and len(recording) == 10 and all(float(x[0]) > 0 and float(x[2]) > 0 for x in recording),
-     "prints the recording case (five storage modes, peer-like and synthetic) with run seconds "
+     and len(recording) == 12 and all(float(x[0]) > 0 and float(x[2]) > 0 for x in recording),
+     "prints the recording case (six storage modes, peer-like and synthetic) with run seconds "
      "and file sizes"),
     ("BM_Waterfill" in r.stdout, "runs the kernel benchmarks"),
 ]:
