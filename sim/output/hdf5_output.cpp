@@ -301,9 +301,9 @@ class Hdf5Recorder final : public Recorder {
       auto x = sim.production(), d = sim.demand(), cap = sim.capacity(),
            C = sim.final_demand_wanted(), c = sim.final_delivered(), is = sim.input_shortfall();
       auto b = sim.binding();
-      const auto& x0 = sim.world().baseline_output();
-      double* out[6] = {};
-      for (int k : {0, 1, 2, 4, 5}) out[k] = firm_buf_[std::size_t(k)].data() + rf * nf_;
+      double* out[6] = {};  // out[kLossSeries] stays null: the loss is not buffered
+      for (std::size_t k = 0; k < 6; ++k)
+        if (k != kLossSeries) out[k] = firm_buf_[k].data() + rf * nf_;
       constexpr double kMax = std::numeric_limits<double>::max();
       bool finite = true;  // never write a NaN or inf silently
       for (std::size_t i = 0; i < nf_; ++i) {
@@ -312,8 +312,9 @@ class Hdf5Recorder final : public Recorder {
         out[2][i] = cap[i];
         out[4][i] = is[i];
         out[5][i] = C[i] - c[i];
-        finite &= std::abs(production_loss(x[i], x0[i])) <= kMax;  // not buffered (ChunkJob::x0)
-        for (int k : {0, 1, 2, 4, 5}) finite &= std::abs(out[k][i]) <= kMax;
+        finite &= std::abs(production_loss(x[i], x0_[i])) <= kMax;  // built by ChunkJob::x0
+        for (std::size_t k = 0; k < 6; ++k)
+          if (k != kLossSeries) finite &= std::abs(out[k][i]) <= kMax;
       }
       if (!finite)
         throw InternalError("day " + std::to_string(sim.day()) +
