@@ -193,9 +193,10 @@ enum class Compression {
 struct RecordConfig {
   bool firm_level = true;  ///< per-firm daily series
   int every = 1;           ///< record every k-th day (and the last day)
-  /// Series chunks shuffled and deflated (smaller files; kFast: deflate streams made by a
-  /// faster encoder, larger) or stored as they are (faster to write; docs/output.md).
-  Compression compression = Compression::kDeflate;
+  /// Series chunks shuffled and deflated, the streams made by the encoder for day-by-day
+  /// series (kFast) or by a general one (kDeflate: libdeflate or zlib at level 1, slower,
+  /// about the same size), or stored as they are (kNone; docs/output.md).
+  Compression compression = Compression::kFast;
   /// Per-firm series (not `binding`) stored as float32 instead of float64: half the bytes and
   /// about half the recording time; each value is the float64 value rounded to nearest
   /// (relative error at most 2^-24; docs/output.md "Storage").

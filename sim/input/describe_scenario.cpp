@@ -388,9 +388,9 @@ void print_scenario_plan(const Scenario& s, const World& w, const std::string& o
      << "country x material daily series, every "
      << (s.record.every == 1 ? std::string("day") : std::to_string(s.record.every) + " days")
      << ": " << recorded << " of " << s.days << " days recorded"
-     << (s.record.compression == Compression::kNone   ? ", stored uncompressed"
-         : s.record.compression == Compression::kFast ? ", deflated by the fast encoder"
-                                                      : "")
+     << (s.record.compression == Compression::kNone      ? ", stored uncompressed"
+         : s.record.compression == Compression::kDeflate ? ", deflated by the general encoder"
+                                                         : "")
      << (s.record.firm_level && s.record.firm_float32 ? ", per-firm values as float32" : "")
      << "\n";
   if (!out.empty()) os << "output      " << out << "\n";

@@ -21,8 +21,8 @@ struct FilteredChunk {
 /// `elems` elements of `elem_size` bytes at `data` (native little-endian). Thread-safe.
 /// Throws IoError naming `what` if compression fails. `fast_row` > 0: the chunk's rows hold
 /// `fast_row` elements each (a day of firms, or of countries x materials), and the deflate
-/// stream is made by row_deflate (output/row_deflate.hpp: faster, larger); else by the general
-/// encoder at level 1.
+/// stream is made by row_deflate (output/row_deflate.hpp: the run file's default, faster); else
+/// by the general encoder at level 1.
 [[nodiscard]] FilteredChunk shuffle_deflate(const void* data, std::size_t elems,
                                             std::size_t elem_size, const char* what,
                                             std::size_t fast_row = 0);

@@ -507,8 +507,9 @@ class Hdf5Recorder final : public Recorder {
     w_.doubles(g, name, values, {values.size()}, {}, {.scales = std::move(scales)});
   }
 
-  /// A series: chunked (contiguous where empty), shuffled and deflated unless the scenario says
-  /// `record: {compression: none}`, NaN before written.
+  /// A series: chunked (contiguous where empty), shuffled and deflated (by row_deflate unless
+  /// the scenario says `record: {compression: deflate}`) unless it says `record: {compression:
+  /// none}`, NaN before written.
   H5Handle series(hid_t g, const char* name, std::vector<std::size_t> dims_in,
                   std::vector<std::size_t> chunk_in, hid_t mem_type, hid_t file_type,
                   const detail::H5Meta& meta) {
