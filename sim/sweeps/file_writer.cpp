@@ -75,8 +75,8 @@ class SweepFileWriter {
   }
 
   /// One run's series as the chunks the file stores them in, filtered as the series
-  /// datasets' pipeline does (shuffle, then deflate level 1; an edge chunk padded with the
-  /// NaN fill value first). Thread-safe (no HDF5 calls), so that runs are compressed in
+  /// datasets' pipeline does (shuffle, then deflate by output/row_deflate.hpp; an edge chunk padded
+  /// with the NaN fill value first). Thread-safe (no HDF5 calls), so that runs are compressed in
   /// parallel: H5Dwrite would run the filters one chunk at a time on the writing thread.
   /// Empty where the series are not chunked, or memory doubles are not the file's
   /// little-endian ones (write_run then writes through HDF5).
@@ -93,8 +93,8 @@ class SweepFileWriter {
         const std::size_t n = std::min(cd, nd - d0) * ncm;
         std::copy_n(series.begin() + std::ptrdiff_t(d0 * ncm), n, chunk.begin());
         std::fill(chunk.begin() + std::ptrdiff_t(n), chunk.end(), kNaN);
-        out[k].push_back(
-            detail::shuffle_deflate(chunk.data(), elems, sizeof(double), path_.c_str()).bytes);
+        out[k].push_back(  // a row is a day: the run file's default encoder
+            detail::shuffle_deflate(chunk.data(), elems, sizeof(double), path_.c_str(), ncm).bytes);
       }
     }
     return out;
