@@ -38,24 +38,24 @@ libdeflate_compressor* thread_compressor() {
 }
 #endif
 
-/// The zlib stream of `in` (kept even where it is larger, as HDF5's deflate filter does).
+/// The zlib stream of `in` (kept even where it is larger, as HDF5's deflate filter does), made
+/// in a buffer of the thread's and returned at its size (a vector sized to the bound and cut
+/// down would keep the bound's capacity while the chunk waits to be written).
 std::vector<unsigned char> deflate(const unsigned char* in, std::size_t in_size, const char* what) {
-  std::vector<unsigned char> out;
+  thread_local std::vector<unsigned char> buf;
 #ifdef SHORTFALL_HAVE_LIBDEFLATE
   libdeflate_compressor* c = thread_compressor();
   if (!c) throw IoError(std::string(what) + ": cannot allocate a compressor");
-  out.resize(libdeflate_zlib_compress_bound(c, in_size));
-  const std::size_t n = libdeflate_zlib_compress(c, in, in_size, out.data(), out.size());
+  buf.resize(std::max(buf.size(), libdeflate_zlib_compress_bound(c, in_size)));
+  const std::size_t n = libdeflate_zlib_compress(c, in, in_size, buf.data(), buf.size());
   if (n == 0) throw IoError(std::string(what) + ": compressing a chunk failed");
-  out.resize(n);
 #else
-  uLongf n = compressBound(uLong(in_size));
-  out.resize(n);
-  if (compress2(out.data(), &n, in, uLong(in_size), kLevel) != Z_OK)
+  buf.resize(std::max<std::size_t>(buf.size(), compressBound(uLong(in_size))));
+  uLongf n = uLongf(buf.size());
+  if (compress2(buf.data(), &n, in, uLong(in_size), kLevel) != Z_OK)
     throw IoError(std::string(what) + ": compressing a chunk failed");
-  out.resize(n);
 #endif
-  return out;
+  return {buf.data(), buf.data() + n};
 }
 /// HDF5's shuffle of `elems` 8-byte elements: eight at a time as an 8 x 8 byte transpose in
 /// three rounds of swaps (4-, 2-, then 1-byte blocks), so that each plane gets 8 bytes at once.
