@@ -57,9 +57,10 @@ std::vector<unsigned char> deflate(const unsigned char* in, std::size_t in_size,
 #endif
   return {buf.data(), buf.data() + n};
 }
-/// HDF5's shuffle of `elems` 8-byte elements: eight at a time as an 8 x 8 byte transpose in
-/// three rounds of swaps (4-, 2-, then 1-byte blocks), so that each plane gets 8 bytes at once.
-void shuffle8(const unsigned char* in, std::size_t elems, unsigned char* out) {
+/// HDF5's shuffle of `elems` 8-byte elements, plane b at `out + b * plane`: eight at a time as
+/// an 8 x 8 byte transpose in three rounds of swaps (4-, 2-, then 1-byte blocks), so that each
+/// plane gets 8 bytes at once.
+void shuffle8(const unsigned char* in, std::size_t elems, unsigned char* out, std::size_t plane) {
   std::size_t e = 0;
   for (; e + 8 <= elems; e += 8) {
     std::uint64_t x[8];
@@ -79,32 +80,40 @@ void shuffle8(const unsigned char* in, std::size_t elems, unsigned char* out) {
       x[i] ^= t << 8;
       x[i + 1] ^= t;
     }
-    for (std::size_t b = 0; b < 8; ++b) std::memcpy(out + b * elems + e, &x[b], 8);
+    for (std::size_t b = 0; b < 8; ++b) std::memcpy(out + b * plane + e, &x[b], 8);
   }
   for (; e < elems; ++e)
-    for (std::size_t b = 0; b < 8; ++b) out[b * elems + e] = in[e * 8 + b];
+    for (std::size_t b = 0; b < 8; ++b) out[b * plane + e] = in[e * 8 + b];
 }
 
 }  // namespace
+
+void shuffle_into(const void* data, std::size_t elems, std::size_t elem_size, unsigned char* out,
+                  std::size_t plane) {
+  const auto* raw = static_cast<const unsigned char*>(data);
+  if (elem_size == 1) {
+    std::memcpy(out, raw, elems);  // HDF5's shuffle leaves 1-byte elements as they are
+  } else if (elem_size == 8) {
+    shuffle8(raw, elems, out, plane);
+  } else {
+    for (std::size_t b = 0; b < elem_size; ++b)
+      for (std::size_t i = 0; i < elems; ++i) out[b * plane + i] = raw[i * elem_size + b];
+  }
+}
+
+FilteredChunk deflate_shuffled(const unsigned char* shuffled, std::size_t bytes, const char* what,
+                               std::size_t fast_row) {
+  if (fast_row > 0) return FilteredChunk{row_deflate(shuffled, bytes, fast_row), 0};
+  return FilteredChunk{deflate(shuffled, bytes, what), 0};
+}
 
 FilteredChunk shuffle_deflate(const void* data, std::size_t elems, std::size_t elem_size,
                               const char* what, std::size_t fast_row) {
   const std::size_t bytes = elems * elem_size;
   thread_local std::vector<unsigned char> shuffled;  // reused: no page faults or zeroing
   shuffled.resize(std::max(shuffled.size(), bytes));
-  const auto* raw = static_cast<const unsigned char*>(data);
-  if (elem_size == 1) {
-    std::memcpy(shuffled.data(), raw, bytes);  // HDF5's shuffle leaves 1-byte elements as they are
-  } else if (elem_size == 8) {
-    shuffle8(raw, elems, shuffled.data());
-  } else {
-    for (std::size_t b = 0; b < elem_size; ++b) {
-      unsigned char* plane = shuffled.data() + b * elems;
-      for (std::size_t i = 0; i < elems; ++i) plane[i] = raw[i * elem_size + b];
-    }
-  }
-  if (fast_row > 0) return FilteredChunk{row_deflate(shuffled.data(), bytes, fast_row), 0};
-  return FilteredChunk{deflate(shuffled.data(), bytes, what), 0};
+  shuffle_into(data, elems, elem_size, shuffled.data(), elems);
+  return deflate_shuffled(shuffled.data(), bytes, what, fast_row);
 }
 
 }  // namespace shortfall::detail

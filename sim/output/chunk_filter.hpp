@@ -27,4 +27,13 @@ struct FilteredChunk {
                                             std::size_t elem_size, const char* what,
                                             std::size_t fast_row = 0);
 
+/// The two steps of shuffle_deflate, for a chunk shuffled piece by piece. shuffle_into: byte b
+/// of the `elems` elements at `data` to `out + b * plane`, one after another (a piece of a
+/// chunk of `plane` elements: its planes are `plane` bytes apart).
+void shuffle_into(const void* data, std::size_t elems, std::size_t elem_size, unsigned char* out,
+                  std::size_t plane);
+/// The deflated chunk of the `bytes` shuffled bytes at `shuffled` (`fast_row` as above).
+[[nodiscard]] FilteredChunk deflate_shuffled(const unsigned char* shuffled, std::size_t bytes,
+                                             const char* what, std::size_t fast_row = 0);
+
 }  // namespace shortfall::detail

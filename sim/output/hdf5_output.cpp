@@ -572,44 +572,56 @@ class Hdf5Recorder final : public Recorder {
     firm_flushed_ = recorded_;
   }
 
-  /// Filters the chunks in parallel, then stores them in order (into the file or the spool).
   /// The chunk of `b` as stored: built whole (see ChunkJob), then filtered. Thread-safe.
   detail::FilteredChunk filter(const ChunkJob& b) const {
     const std::size_t src_es = b.elem_size, es = b.to_float ? sizeof(float) : src_es,
-                      width = std::min(b.cols, b.row_len - b.col0);
-    // Built in a buffer of the thread's, reused chunk after chunk (a new one for each chunk
-    // cost page faults and zeroing: a tenth of a recorded run's time on two threads).
-    thread_local std::vector<unsigned char> chunk;
-    chunk.resize(std::max(chunk.size(), b.chunk_rows * b.cols * es));
+                      width = std::min(b.cols, b.row_len - b.col0), plane = b.chunk_rows * b.cols;
+    const bool shuffled = compression_ != Compression::kNone;
+    // Built in buffers of the thread's, reused chunk after chunk (a new one for each chunk
+    // cost page faults and zeroing: a tenth of a recorded run's time on two threads), and
+    // shuffled as it is built: row by row, the fill as runs of each of its bytes.
+    thread_local std::vector<unsigned char> chunk, converted;
+    chunk.resize(std::max(chunk.size(), plane * es));
+    converted.resize(std::max(converted.size(), b.cols * es));
     for (std::size_t r = 0; r < b.chunk_rows; ++r) {
-      unsigned char* dst = chunk.data() + r * b.cols * es;
-      const unsigned char* src = b.block + (r * b.row_len + b.col0) * src_es;
       const std::size_t have = r < b.rows ? width : 0;
-      if (!b.to_float && !b.x0) {
-        if (have > 0) std::memcpy(dst, src, have * es);
+      const unsigned char* row = b.block + (r * b.row_len + b.col0) * src_es;
+      if (b.to_float || b.x0) row = convert(b, row, have, converted.data());
+      if (shuffled) {
+        detail::shuffle_into(row, have, es, chunk.data() + r * b.cols, plane);
+        for (std::size_t k = 0; k < es; ++k)
+          std::memset(chunk.data() + k * plane + r * b.cols + have, b.fill[k], b.cols - have);
       } else {
-        for (std::size_t i = 0; i < have; ++i) {
-          double v;
-          std::memcpy(&v, src + i * sizeof v, sizeof v);
-          if (b.x0) v = production_loss(v, b.x0[b.col0 + i]);
-          if (!b.to_float) {
-            std::memcpy(dst + i * sizeof v, &v, sizeof v);
-            continue;
-          }
-          // IEEE rounding; beyond float's range, an infinity (a cast would be undefined).
-          constexpr double kMax = std::numeric_limits<float>::max();
-          const float f = std::abs(v) <= kMax || std::isnan(v)
-                              ? static_cast<float>(v)
-                              : (v > 0 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity();
-          std::memcpy(dst + i * sizeof f, &f, sizeof f);
-        }
+        unsigned char* dst = chunk.data() + r * b.cols * es;
+        if (have > 0) std::memcpy(dst, row, have * es);
+        for (std::size_t i = have; i < b.cols; ++i) std::memcpy(dst + i * es, b.fill, es);
       }
-      for (std::size_t i = have; i < b.cols; ++i) std::memcpy(dst + i * es, b.fill, es);
     }
-    if (compression_ == Compression::kNone)
-      return {{chunk.data(), chunk.data() + b.chunk_rows * b.cols * es}, 0};
-    return detail::shuffle_deflate(chunk.data(), b.chunk_rows * b.cols, es, "HDF5 output",
-                                   compression_ == Compression::kFast ? b.cols : 0);
+    if (!shuffled) return {{chunk.data(), chunk.data() + plane * es}, 0};
+    return detail::deflate_shuffled(chunk.data(), plane * es, "HDF5 output",
+                                    compression_ == Compression::kFast ? b.cols : 0);
+  }
+
+  /// The `have` values of a row of `b` from `src` as stored, into `out`: the production loss
+  /// derived from production, or rounded to float32.
+  static const unsigned char* convert(const ChunkJob& b, const unsigned char* src, std::size_t have,
+                                      unsigned char* out) {
+    for (std::size_t i = 0; i < have; ++i) {
+      double v;
+      std::memcpy(&v, src + i * sizeof v, sizeof v);
+      if (b.x0) v = production_loss(v, b.x0[b.col0 + i]);
+      if (!b.to_float) {
+        std::memcpy(out + i * sizeof v, &v, sizeof v);
+        continue;
+      }
+      // IEEE rounding; beyond float's range, an infinity (a cast would be undefined).
+      constexpr double kMax = std::numeric_limits<float>::max();
+      const float f = std::abs(v) <= kMax || std::isnan(v)
+                          ? static_cast<float>(v)
+                          : (v > 0 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity();
+      std::memcpy(out + i * sizeof f, &f, sizeof f);
+    }
+    return out;
   }
 
   /// Filters the chunks on the run's threads and stores them in order (into the file or the
