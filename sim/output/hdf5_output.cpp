@@ -572,7 +572,8 @@ class Hdf5Recorder final : public Recorder {
     firm_flushed_ = recorded_;
   }
 
-  /// The chunk of `b` as stored: built whole (see ChunkJob), then filtered. Thread-safe.
+  /// The chunk of `b` as stored: built whole (see ChunkJob) and shuffled as it is built, then
+  /// deflated (or, with `compression: none`, built as it is). Thread-safe.
   detail::FilteredChunk filter(const ChunkJob& b) const {
     const std::size_t src_es = b.elem_size, es = b.to_float ? sizeof(float) : src_es,
                       width = std::min(b.cols, b.row_len - b.col0), plane = b.chunk_rows * b.cols;
