@@ -25,7 +25,7 @@ namespace shortfall::detail {
 
 namespace {
 
-constexpr std::size_t kMinMatch = 6;        // shorter repeats are left as literals
+constexpr std::size_t kMinMatch = 8;        // shorter repeats are left as literals
 constexpr std::size_t kShortLiterals = 32;  // longer stretches of literals go in stored blocks
 constexpr std::size_t kMaxStored = 65535;   // bytes in one stored block
 constexpr std::size_t kMaxDistance = 32768;
@@ -377,11 +377,15 @@ class Encoder {
   /// The block's tokens, found from lit_ (the first byte not yet in a token) and i_ (the first
   /// position not yet looked at): the earliest position from which kMinMatch or more bytes
   /// repeat, 16 positions at a time. Bit k of `one` (`up`) says that byte i + k equals the
-  /// byte before it (a row before it), and a bit of run6(...) that kMinMatch such bits start
+  /// byte before it (a row before it), and a bit of run8(...) that kMinMatch such bits start
   /// there; bits of bytes past the end or without a row above stay 0.
   void scan(std::size_t block_end) {
-    static_assert(kMinMatch == 6);
-    auto run6 = [](std::uint32_t m) { return m & m >> 1 & m >> 2 & m >> 3 & m >> 4 & m >> 5; };
+    static_assert(kMinMatch == 8);
+    auto run8 = [](std::uint32_t m) {  // runs of 2, then of 4, then of 8
+      m &= m >> 1;
+      m &= m >> 2;
+      return m & m >> 4;
+    };
     // Copies in registers: the tokens written could alias the members.
     const unsigned char* in = in_;
     const std::size_t n = n_, row = row_;
@@ -410,7 +414,7 @@ class Encoder {
           if (rows && i + k >= row) up |= std::uint32_t(in[i + k] == in[i + k - row]) << k;
         }
       }
-      const std::uint32_t starts = (run6(one) | run6(up)) & 0xFFFFu;
+      const std::uint32_t starts = (run8(one) | run8(up)) & 0xFFFFu;
       if (starts == 0) {
         i += 16;
         continue;
