@@ -603,8 +603,7 @@ class Hdf5Recorder final : public Recorder {
                                     compression_ == Compression::kFast ? b.cols : 0);
   }
 
-  /// The `have` values of a row of `b` from `src` as stored, into `out`: the production loss
-  /// derived from production, or rounded to float32.
+  /// The `have` values of a row of `b` at `src` as stored, into `out` (loss, float32).
   static const unsigned char* convert(const ChunkJob& b, const unsigned char* src, std::size_t have,
                                       unsigned char* out) {
     for (std::size_t i = 0; i < have; ++i) {
