@@ -184,8 +184,9 @@ struct Policy {
 
 /// How the run file's series chunks are stored (docs/output.md, "Storage").
 enum class Compression {
-  kDeflate,  ///< shuffle + deflate by a general encoder at level 1 (the default)
-  kFast,     ///< the same filters, the deflate streams made by a faster encoder: larger files
+  kDeflate,  ///< shuffle + deflate, the streams made by a general encoder at level 1
+  kFast,     ///< the same filters, the streams made by the encoder for day-by-day series: about
+             ///< the same size, faster (the default)
   kNone,     ///< stored as they are
 };
 

@@ -686,7 +686,7 @@ class Hdf5Recorder final : public Recorder {
   std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;
   std::size_t recorded_ = 0, cm_flushed_ = 0, firm_flushed_ = 0;
   std::size_t cm_chunk_days_ = 1, firm_chunk_days_ = 1, firm_chunk_cols_ = 1;
-  Compression compression_ = Compression::kDeflate;
+  Compression compression_ = RecordConfig{}.compression;  // set from the scenario in geometry()
   bool firm_level_ = true, firm_float32_ = false, finished_ = false, checkpointed_ = false;
   std::string spool_path_;
   detail::ChunkSink sink_;
