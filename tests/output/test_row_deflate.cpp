@@ -139,7 +139,8 @@ TEST(RowDeflate, SkewedLiteralsGetCodesFittedToThem) {
     EXPECT_EQ(inflate(z, in.size()), in);
     EXPECT_LT(z.size(), in.size() / 3) << row;  // fixed codes would need about in.size()
   }
-  // Every block fitted and short: one byte value and a second once (the least a code can be).
+  // Blocks of two literal values only (7, and 9 every fifth byte: no repeat of 8 bytes), so
+  // that the fitted code has the fewest symbols a code can have besides its end of block.
   Bytes two(70'000, 7);
   for (std::size_t k = 0; k < two.size(); k += 5) two[k] = 9;
   expect_round_trip(two, 0);
