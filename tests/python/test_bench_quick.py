@@ -39,8 +39,12 @@ small = section("small world:")  # firms links thr setup_ms run_s cpu_s Mlinkd/s
 peer = section("peer-like:")  # the same columns
 ensemble = section("ensemble:")  # runs thr wall_s cpu_s runs/s cpu_ms/run rss_MB sweep
 # recording: a row per storage mode ("firm_level: ...", then run s, ratio, file MB, peak MB),
-# six modes on the peer-like and on the synthetic world
-recording = [line.split()[-4:] for line in lines if line.strip().startswith("firm_level:")]
+# six modes on the peer-like and on the synthetic world, then (where /dev/shm is a writable
+# tmpfs) two diagnostic rows each with the file in memory
+recording = [line.split()[-4:] for line in lines
+             if line.strip().startswith("firm_level:") and "/dev/shm" not in line]
+in_memory = [line.split()[-4:] for line in lines
+             if line.strip().startswith("firm_level:") and "[file in /dev/shm]" in line]
 for ok, what in [
     (r.returncode == 0, f"tools/bench --quick exits 0 (got {r.returncode}: {r.stderr[-500:]})"),
     ("Mlinkd/s" in r.stdout, "prints the table header"),
@@ -58,6 +62,8 @@ for ok, what in [
      and len(recording) == 12 and all(float(x[0]) > 0 and float(x[2]) > 0 for x in recording),
      "prints the recording case (six storage modes, peer-like and synthetic) with run seconds "
      "and file sizes"),
+    (len(in_memory) in (0, 4) and all(float(x[0]) > 0 and float(x[2]) > 0 for x in in_memory),
+     "prints the in-memory diagnostic rows (off and the default, each world) or none"),
     ("BM_Waterfill" in r.stdout, "runs the kernel benchmarks"),
 ]:
     passed += ok
