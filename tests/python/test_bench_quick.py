@@ -41,10 +41,11 @@ ensemble = section("ensemble:")  # runs thr wall_s cpu_s runs/s cpu_ms/run rss_M
 # recording: a row per storage mode ("firm_level: ...", then run s, ratio, file MB, peak MB),
 # six modes on the peer-like and on the synthetic world, then (where /dev/shm is a writable
 # tmpfs) two diagnostic rows each with the file in memory
+in_memory_label = "[file in /dev/shm]"
 recording = [line.split()[-4:] for line in lines
-             if line.strip().startswith("firm_level:") and "/dev/shm" not in line]
+             if line.strip().startswith("firm_level:") and in_memory_label not in line]
 in_memory = [line.split()[-4:] for line in lines
-             if line.strip().startswith("firm_level:") and "[file in /dev/shm]" in line]
+             if line.strip().startswith("firm_level:") and in_memory_label in line]
 for ok, what in [
     (r.returncode == 0, f"tools/bench --quick exits 0 (got {r.returncode}: {r.stderr[-500:]})"),
     ("Mlinkd/s" in r.stdout, "prints the table header"),
