@@ -88,32 +88,25 @@ void shuffle8(const unsigned char* in, std::size_t elems, unsigned char* out, st
 
 }  // namespace
 
-void shuffle_into(const void* data, std::size_t elems, std::size_t elem_size, unsigned char* out,
-                  std::size_t plane) {
+void shuffle_row(const void* data, std::size_t have, std::size_t width, std::size_t elem_size,
+                 const unsigned char* fill, unsigned char* out, std::size_t plane) {
   const auto* raw = static_cast<const unsigned char*>(data);
   if (elem_size == 1) {
-    std::memcpy(out, raw, elems);  // HDF5's shuffle leaves 1-byte elements as they are
+    std::memcpy(out, raw, have);  // HDF5's shuffle leaves 1-byte elements as they are
   } else if (elem_size == 8) {
-    shuffle8(raw, elems, out, plane);
+    shuffle8(raw, have, out, plane);
   } else {
     for (std::size_t b = 0; b < elem_size; ++b)
-      for (std::size_t i = 0; i < elems; ++i) out[b * plane + i] = raw[i * elem_size + b];
+      for (std::size_t i = 0; i < have; ++i) out[b * plane + i] = raw[i * elem_size + b];
   }
+  for (std::size_t b = 0; b < elem_size; ++b)
+    std::memset(out + b * plane + have, fill[b], width - have);
 }
 
 FilteredChunk deflate_shuffled(const unsigned char* shuffled, std::size_t bytes, const char* what,
                                std::size_t fast_row) {
   if (fast_row > 0) return FilteredChunk{row_deflate(shuffled, bytes, fast_row), 0};
   return FilteredChunk{deflate(shuffled, bytes, what), 0};
-}
-
-FilteredChunk shuffle_deflate(const void* data, std::size_t elems, std::size_t elem_size,
-                              const char* what, std::size_t fast_row) {
-  const std::size_t bytes = elems * elem_size;
-  thread_local std::vector<unsigned char> shuffled;  // reused: no page faults or zeroing
-  shuffled.resize(std::max(shuffled.size(), bytes));
-  shuffle_into(data, elems, elem_size, shuffled.data(), elems);
-  return deflate_shuffled(shuffled.data(), bytes, what, fast_row);
 }
 
 }  // namespace shortfall::detail

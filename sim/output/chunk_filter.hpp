@@ -17,22 +17,19 @@ struct FilteredChunk {
   std::uint32_t filter_mask = 0;
 };
 
-/// Shuffle (byte b of every element, then byte b + 1, ...: HDF5's H5Z shuffle) and deflate
-/// `elems` elements of `elem_size` bytes at `data` (native little-endian). Thread-safe.
-/// Throws IoError naming `what` if compression fails. `fast_row` > 0: the chunk's rows hold
-/// `fast_row` elements each (a day of firms, or of countries x materials), and the deflate
-/// stream is made by row_deflate (output/row_deflate.hpp: the run file's default, faster); else
-/// by the general encoder at level 1.
-[[nodiscard]] FilteredChunk shuffle_deflate(const void* data, std::size_t elems,
-                                            std::size_t elem_size, const char* what,
-                                            std::size_t fast_row = 0);
-
-/// The two steps of shuffle_deflate, for a chunk shuffled piece by piece. shuffle_into: byte b
-/// of the `elems` elements at `data` to `out + b * plane`, one after another (a piece of a
-/// chunk of `plane` elements: its planes are `plane` bytes apart).
-void shuffle_into(const void* data, std::size_t elems, std::size_t elem_size, unsigned char* out,
-                  std::size_t plane);
-/// The deflated chunk of the `bytes` shuffled bytes at `shuffled` (`fast_row` as above).
+/// One row of a chunk shuffled (byte b of every element, then byte b + 1, ...: HDF5's H5Z
+/// shuffle) as the chunk is built: byte b of the `have` elements of `elem_size` bytes at `data`
+/// (native little-endian) to `out + b * plane`, one after another, then byte b of `fill` (one
+/// element) up to `width` elements (the columns or days past the data's edge hold the fill
+/// value, as HDF5 would store them). A chunk of `plane` elements: its planes are `plane` bytes
+/// apart.
+void shuffle_row(const void* data, std::size_t have, std::size_t width, std::size_t elem_size,
+                 const unsigned char* fill, unsigned char* out, std::size_t plane);
+/// The deflated chunk (deflate, a zlib stream, level 1) of the `bytes` shuffled bytes at
+/// `shuffled`. Thread-safe. Throws IoError naming `what` if compression fails. `fast_row` > 0:
+/// the chunk's rows hold `fast_row` elements each (a day of firms, or of countries x
+/// materials), and the stream is made by row_deflate (output/row_deflate.hpp: the run file's
+/// default, faster); else by the general encoder at level 1.
 [[nodiscard]] FilteredChunk deflate_shuffled(const unsigned char* shuffled, std::size_t bytes,
                                              const char* what, std::size_t fast_row = 0);
 

@@ -589,9 +589,7 @@ class Hdf5Recorder final : public Recorder {
       const unsigned char* row = b.block + (r * b.row_len + b.col0) * src_es;
       if (b.to_float || b.x0) row = convert(b, row, have, converted.data());
       if (shuffled) {
-        detail::shuffle_into(row, have, es, chunk.data() + r * b.cols, plane);
-        for (std::size_t k = 0; k < es; ++k)
-          std::memset(chunk.data() + k * plane + r * b.cols + have, b.fill[k], b.cols - have);
+        detail::shuffle_row(row, have, b.cols, es, b.fill, chunk.data() + r * b.cols, plane);
       } else {
         unsigned char* dst = chunk.data() + r * b.cols * es;
         if (have > 0) std::memcpy(dst, row, have * es);

@@ -75,10 +75,10 @@ class SweepFileWriter {
   }
 
   /// One run's series as the chunks the file stores them in, filtered as the series
-  /// datasets' pipeline does (shuffle, then deflate by output/row_deflate.hpp; an edge chunk padded
-  /// with the NaN fill value first). Thread-safe (no HDF5 calls), so that runs are compressed in
-  /// parallel: H5Dwrite would run the filters one chunk at a time on the writing thread.
-  /// Empty where the series are not chunked, or memory doubles are not the file's
+  /// datasets' pipeline does (shuffle, the days past an edge chunk's end as the NaN fill value,
+  /// then deflate by output/row_deflate.hpp). Thread-safe (no HDF5 calls), so that runs are
+  /// compressed in parallel: H5Dwrite would run the filters one chunk at a time on the writing
+  /// thread. Empty where the series are not chunked, or memory doubles are not the file's
   /// little-endian ones (write_run then writes through HDF5).
   using SeriesChunks = std::array<std::vector<std::vector<unsigned char>>, kNumSeries>;
   [[nodiscard]] SeriesChunks compress_series(const RunResult& r) const {
@@ -86,15 +86,21 @@ class SweepFileWriter {
     if (chunk_days_ == 0 || !native_le_) return out;
     const std::size_t ncm = d_.ncm(), nd = std::size_t(d_.days), cd = chunk_days_;
     const std::size_t elems = cd * ncm;
-    std::vector<double> chunk(elems);
+    unsigned char nan_bytes[sizeof(double)];
+    std::memcpy(nan_bytes, &kNaN, sizeof nan_bytes);
+    // Shuffled straight from the run's series into a buffer of the thread's, the days past the
+    // series' end as the NaN fill.
+    thread_local std::vector<unsigned char> shuffled;
+    shuffled.resize(std::max(shuffled.size(), elems * sizeof(double)));
     for (std::size_t k = 0; k < kNumSeries; ++k) {
       const std::vector<double>& series = r.*kSeries[k].run;
       for (std::size_t d0 = 0; d0 < nd; d0 += cd) {
         const std::size_t n = std::min(cd, nd - d0) * ncm;
-        std::copy_n(series.begin() + std::ptrdiff_t(d0 * ncm), n, chunk.begin());
-        std::fill(chunk.begin() + std::ptrdiff_t(n), chunk.end(), kNaN);
-        out[k].push_back(  // a row is a day: the run file's default encoder
-            detail::shuffle_deflate(chunk.data(), elems, sizeof(double), path_.c_str(), ncm).bytes);
+        detail::shuffle_row(series.data() + d0 * ncm, n, elems, sizeof(double), nan_bytes,
+                            shuffled.data(), elems);
+        out[k].push_back(detail::deflate_shuffled(shuffled.data(), elems * sizeof(double),
+                                                  path_.c_str(), ncm)  // a row is a day
+                             .bytes);
       }
     }
     return out;
