@@ -1,4 +1,5 @@
 """The shared harness of the Python tests that run named checks and go on past a failure."""
+import shutil
 import subprocess
 import traceback
 
@@ -31,3 +32,14 @@ def run(binary, args):
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} exited {proc.returncode}: {proc.stderr}")
     return proc.stdout
+
+
+def run_all(fns, tmp=None):
+    """Run each function as a named check; remove the folder `tmp` if all passed. The exit code."""
+    checks = Checks()
+    for fn in fns:
+        checks.check(fn.__name__, fn)
+    rc = checks.summary()
+    if rc == 0 and tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rc

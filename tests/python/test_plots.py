@@ -5,16 +5,16 @@ writes readable HDF5 groups.
     /usr/bin/python3 tests/python/test_plots.py <shortfall binary> <source dir>
 """
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 import numpy as np
 import h5py
 
 SHORTFALL, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 PY = "/usr/bin/python3"
 TOOLS = os.path.join(SRC, "sim", "plots")
 TMP = tempfile.mkdtemp(prefix="shortfall-plots-")
@@ -233,20 +233,7 @@ def analyze_writes_hdf5_groups():
 
 
 def main():
-    passed = failed = 0
-    for fn in RESULTS:
-        try:
-            fn()
-            passed += 1
-            print("ok     %s" % fn.__name__)
-        except Exception:
-            failed += 1
-            print("FAILED %s" % fn.__name__)
-            traceback.print_exc()
-    print("%d passed, %d failed" % (passed, failed))
-    if not failed:
-        shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
+    return harness.run_all(RESULTS, TMP)
 
 
 if __name__ == "__main__":

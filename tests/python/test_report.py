@@ -6,13 +6,13 @@ its figures. Without /usr/bin/chromium the rendering checks are skipped (the pag
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 SHORTFALL, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 PY = "/usr/bin/python3"
 TMP = tempfile.mkdtemp(prefix="shortfall-report-")
 CHROMIUM = next((c for c in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -152,20 +152,7 @@ def chromium_renders_the_figures():
 
 
 def main():
-    passed = failed = 0
-    for fn in TESTS:
-        try:
-            fn()
-            passed += 1
-            print("ok     %s" % fn.__name__)
-        except Exception:
-            failed += 1
-            print("FAILED %s" % fn.__name__)
-            traceback.print_exc()
-    print("%d passed, %d failed" % (passed, failed))
-    if not failed:
-        shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
+    return harness.run_all(TESTS, TMP)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ report (the distribution of the headline metrics and the axes that move them).
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -205,16 +204,11 @@ def neither_run_nor_sweep_is_refused_clearly():
 
 
 def main():
-    checks = harness.Checks()
-    for fn in (repeated_actions_are_one_row_each, one_day_column, headers_match_their_columns,
-               answer_first, events_are_marked_once_in_the_figures,
-               legends_and_titles_stay_out_of_the_plots, report_of_a_sweep, spearman_by_hand,
-               neither_run_nor_sweep_is_refused_clearly):
-        checks.check(fn.__name__, fn)
-    rc = checks.summary()
-    if rc == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    return rc
+    return harness.run_all((repeated_actions_are_one_row_each, one_day_column,
+                            headers_match_their_columns, answer_first,
+                            events_are_marked_once_in_the_figures,
+                            legends_and_titles_stay_out_of_the_plots, report_of_a_sweep,
+                            spearman_by_hand, neither_run_nor_sweep_is_refused_clearly), TMP)
 
 
 if __name__ == "__main__":
