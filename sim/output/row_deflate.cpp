@@ -162,29 +162,26 @@ void canonical_codes(const std::uint8_t* len, std::size_t n, Code* code) {
     code[s] = len[s] ? Code{reversed(next[len[s]]++, len[s]), len[s]} : Code{};
 }
 
-/// Bits least significant first into a buffer sized for the worst case.
+/// Bits least significant first into a buffer sized for the worst case, plus 8 bytes: each put
+/// stores the whole 64-bit accumulator and moves on by the bytes it completed (no branch on
+/// whether a word is full, which mispredicted on codes of a few bits), so that at most 7 bits
+/// wait between puts.
 class BitWriter {
  public:
   explicit BitWriter(unsigned char* out) : p_(out) {}
   void put(Code c) { put(c.bits, c.len); }
-  void put(std::uint32_t bits, std::uint32_t len) {  // len <= 32
-    acc_ |= std::uint64_t(bits) << n_;
+  void put(std::uint64_t bits, std::uint32_t len) {  // len <= 56
+    acc_ |= bits << n_;
     n_ += len;
-    if (n_ >= 32) {
-      const auto word = static_cast<std::uint32_t>(acc_);
-      std::memcpy(p_, &word, 4);
-      p_ += 4;
-      acc_ >>= 32;
-      n_ -= 32;
-    }
+    std::memcpy(p_, &acc_, 8);
+    const std::uint32_t done = n_ >> 3;
+    p_ += done;
+    acc_ >>= 8 * done;  // done <= 7: n_ was at most 7 + 56 bits
+    n_ &= 7;
   }
   /// Pads to a whole byte with zero bits.
   void align() {
-    for (; n_ > 0; n_ = n_ >= 8 ? n_ - 8 : 0) {
-      *p_++ = static_cast<unsigned char>(acc_);
-      acc_ >>= 8;
-    }
-    acc_ = 0;
+    if (n_ > 0) put(0, 8 - n_);
   }
   void bytes(const unsigned char* s, std::size_t k) {  // after align()
     std::memcpy(p_, s, k);
@@ -376,9 +373,10 @@ class Encoder {
 
   /// The block's tokens, found from lit_ (the first byte not yet in a token) and i_ (the first
   /// position not yet looked at): the earliest position from which kMinMatch or more bytes
-  /// repeat, 16 positions at a time. Bit k of `one` (`up`) says that byte i + k equals the
-  /// byte before it (a row before it), and a bit of run8(...) that kMinMatch such bits start
-  /// there; bits of bytes past the end or without a row above stay 0.
+  /// repeat, 25 positions at a time (those whose 8 bytes lie in the 32 compared). Bit k of
+  /// `one` (`up`) says that byte i + k equals the byte before it (a row before it), and a bit
+  /// of run8(...) that kMinMatch such bits start there; bits of bytes past the end or without a
+  /// row above stay 0.
   void scan(std::size_t block_end) {
     static_assert(kMinMatch == 8);
     auto run8 = [](std::uint32_t m) {  // runs of 2, then of 4, then of 8
@@ -414,9 +412,9 @@ class Encoder {
           if (rows && i + k >= row) up |= std::uint32_t(in[i + k] == in[i + k - row]) << k;
         }
       }
-      const std::uint32_t starts = (run8(one) | run8(up)) & 0xFFFFu;
+      const std::uint32_t starts = (run8(one) | run8(up)) & 0x1FFFFFFu;
       if (starts == 0) {
-        i += 16;
+        i += 25;
         continue;
       }
       const std::size_t j = i + std::size_t(std::countr_zero(starts));
@@ -516,16 +514,18 @@ class Encoder {
     const Code one = {0, 1}, row = fitted_row_;
     for (const Token *t = tokens_.data(), *end = t + tokens_.size(); t != end; ++t) {
       std::size_t k = at;
-      for (; k + 2 <= at + t->literals; k += 2) {  // two literals (at most 30 bits) at once
-        const Code a = fc.code[src[k]], b = fc.code[src[k + 1]];
-        v.put(a.bits | b.bits << a.len, a.len + b.len);
+      for (; k + 3 <= at + t->literals; k += 3) {  // three literals (at most 45 bits) at once
+        const Code a = fc.code[src[k]], b = fc.code[src[k + 1]], c = fc.code[src[k + 2]];
+        v.put(a.bits | std::uint64_t(b.bits) << a.len | std::uint64_t(c.bits) << (a.len + b.len),
+              a.len + b.len + c.len);
       }
-      if (k < at + t->literals) v.put(fc.code[src[k]]);
+      for (; k < at + t->literals; ++k) v.put(fc.code[src[k]]);
       const Code dist = t->by_row ? row : one;
-      pieces(t->match, [&](std::size_t k) {
-        v.put(fc.code[kTables.length_symbol[k]]);
-        v.put(kTables.length_extra[k]);
-        v.put(dist);
+      pieces(t->match, [&](std::size_t k) {  // length, its extra bits, distance: <= 35 bits
+        const Code len = fc.code[kTables.length_symbol[k]], extra = kTables.length_extra[k];
+        v.put(len.bits | std::uint64_t(extra.bits) << len.len |
+                  std::uint64_t(dist.bits) << (len.len + extra.len),
+              len.len + extra.len + dist.len);
       });
       at += t->literals + t->match;
     }
@@ -552,7 +552,8 @@ class Encoder {
 
 std::vector<unsigned char> row_deflate(const unsigned char* in, std::size_t n, std::size_t row) {
   // Worst case: 15 bits a literal (fitted codes), a stored block's 5 bytes of header per 33
-  // literals, the codes of each block (under 512 bytes), the zlib header and trailer.
+  // literals, the codes of each block (under 512 bytes), the zlib header and trailer,
+  // and the 8 bytes BitWriter stores past its last whole byte.
   thread_local std::vector<unsigned char> buf;
   const std::size_t bound = 2 * n + 512 * (n / kBlock + 2) + 64;
   if (buf.size() < bound) buf.resize(bound);

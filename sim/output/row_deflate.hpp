@@ -3,7 +3,7 @@
 // A shuffled chunk is a run of byte planes, each holding byte b of every value, day after day:
 // most of a firm's values are the same as the day before, so most of a plane repeats at the
 // distance of one row (the chunk's firms), or repeats its own last byte. The encoder looks for
-// exactly those two matches, of at least 8 bytes, 16 positions at a time. The bytes between
+// exactly those two matches, of at least 8 bytes, 25 positions at a time. The bytes between
 // them go, block by block (64 KB of input), either into a block of Huffman codes fitted to the
 // block, where its bytes take few values (the planes of a series that is 0 for most firms, or
 // the high bytes of a value), or as they are: long stretches as stored blocks, short ones in
