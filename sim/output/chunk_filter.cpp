@@ -117,7 +117,7 @@ void shuffle_row(const void* data, std::size_t have, std::size_t width, std::siz
                  const unsigned char* fill, unsigned char* out, std::size_t plane) {
   const auto* raw = static_cast<const unsigned char*>(data);
   if (elem_size == 1) {
-    std::memcpy(out, raw, have);  // HDF5's shuffle leaves 1-byte elements as they are
+    if (have > 0) std::memcpy(out, raw, have);  // HDF5's shuffle leaves 1-byte elements as they are
   } else if (elem_size == 8) {
     shuffle8(raw, have, out, plane);
   } else {
