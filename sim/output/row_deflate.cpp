@@ -121,11 +121,13 @@ void huffman_lengths(const std::uint32_t* freq, std::size_t n, std::uint32_t lim
     if (freq[s] > 0) w[m] = freq[s], sym[m++] = static_cast<std::uint16_t>(s);
   }
   for (;;) {
+    // Sorted by (weight, index) as one integer each (index < 2^16; symbols are in increasing
+    // order of index).
+    std::array<std::uint64_t, kMax> key{};
+    for (std::size_t k = 0; k < m; ++k) key[k] = std::uint64_t(w[k]) << 16 | k;
+    std::sort(key.begin(), key.begin() + std::ptrdiff_t(m));
     std::array<std::uint16_t, kMax> order{};
-    for (std::size_t k = 0; k < m; ++k) order[k] = static_cast<std::uint16_t>(k);
-    std::sort(order.begin(), order.begin() + std::ptrdiff_t(m), [&](auto a, auto b) {
-      return w[a] != w[b] ? w[a] < w[b] : a < b;  // a < b: symbols are in increasing order
-    });
+    for (std::size_t k = 0; k < m; ++k) order[k] = static_cast<std::uint16_t>(key[k]);
     for (std::size_t k = 0; k < m; ++k) weight[k] = w[order[k]];
     // Leaves 0..m-1 in weight order, nodes m.. in the order made (their weights never fall).
     std::size_t leaf = 0, node = m, made = m;
