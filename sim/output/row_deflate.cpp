@@ -121,14 +121,12 @@ void huffman_lengths(const std::uint32_t* freq, std::size_t n, std::uint32_t lim
     if (freq[s] > 0) w[m] = freq[s], sym[m++] = static_cast<std::uint16_t>(s);
   }
   for (;;) {
-    // Sorted by (weight, index) as one integer each (index < 2^16; symbols are in increasing
-    // order of index).
+    // Sorted by (weight, index) as one integer each, weight << 16 | index (index < 2^16;
+    // symbols are in increasing order of index).
     std::array<std::uint64_t, kMax> key{};
     for (std::size_t k = 0; k < m; ++k) key[k] = std::uint64_t(w[k]) << 16 | k;
     std::sort(key.begin(), key.begin() + std::ptrdiff_t(m));
-    std::array<std::uint16_t, kMax> order{};
-    for (std::size_t k = 0; k < m; ++k) order[k] = static_cast<std::uint16_t>(key[k]);
-    for (std::size_t k = 0; k < m; ++k) weight[k] = w[order[k]];
+    for (std::size_t k = 0; k < m; ++k) weight[k] = key[k] >> 16;
     // Leaves 0..m-1 in weight order, nodes m.. in the order made (their weights never fall).
     std::size_t leaf = 0, node = m, made = m;
     auto take = [&] {
@@ -147,7 +145,8 @@ void huffman_lengths(const std::uint32_t* freq, std::size_t n, std::uint32_t lim
       if (k < m) longest = std::max<std::uint32_t>(longest, depth[k]);
     }
     if (longest <= limit) {
-      for (std::size_t k = 0; k < m; ++k) len[sym[order[k]]] = static_cast<std::uint8_t>(depth[k]);
+      for (std::size_t k = 0; k < m; ++k)
+        len[sym[key[k] & 0xFFFFu]] = static_cast<std::uint8_t>(depth[k]);
       return;
     }
     for (std::size_t k = 0; k < m; ++k) w[k] = std::max<std::uint32_t>(1, w[k] >> 1);
