@@ -445,6 +445,26 @@ def _time_axes(ax, run, marks, ylabel):
     return draw_marks(ax, marks)
 
 
+def _line_panels(run, panels, lines_in, series, title, ylabel, legend, question, note):
+    """One panel per key of `panels` (titled title(a), y axis ylabel(a)), in panel a one line
+    per key b of lines_in(a): series(a, b) by day. A line's key has the same colour in every
+    panel, so that one legend, (its title, name(b)), serves them all."""
+    fig, axes = _grid(len(panels))
+    color, lines, events = Colors(), {}, []
+    for ax, a in zip(axes, panels):
+        for b in lines_in(a):
+            h, = ax.plot(run.t, series(a, b), lw=1.6, color=color(b))
+            lines.setdefault(b, h)
+        ax.set_title(wrap(title(a), 44), fontsize=10)
+        events = _time_axes(ax, run, run.marks, ylabel(a))
+    _title(fig, question, note)
+    fig.tight_layout()
+    legend_title, name = legend
+    _legends(fig, [(legend_title, [(h, name(b)) for b, h in lines.items()]),
+                   ("events and policy actions", events)])
+    return fig
+
+
 def _series_by_material(run, series, metric, question, what, note, max_panels=12,
                         max_lines=8):
     """One panel per material, one line per country: a daily series in units of the material,
@@ -454,22 +474,13 @@ def _series_by_material(run, series, metric, question, what, note, max_panels=12
             if days[:, p].max() > NOISE_SHARE][:max_panels]
     if not mats:
         return _empty(question, "No %s in any country." % what)
-    fig, axes = _grid(len(mats))
-    color, lines, events = Colors(), {}, []
-    for ax, p in zip(axes, mats):
-        order = [c for c in np.argsort(-days[:, p], kind="stable")
-                 if days[c, p] > NOISE_SHARE][:max_lines]
-        for c in order:
-            h, = ax.plot(run.t, series[:, c, p], lw=1.6, color=color(c))
-            lines.setdefault(c, h)
-        ax.set_title(wrap(run.material_names[p], 44), fontsize=10)
-        events = _time_axes(ax, run, run.marks, "%s (%s per day)" % (what, run.units[p]))
-    _title(fig, question, note)
-    fig.tight_layout()
-    _legends(fig, [("country", [(h, short_name(run.country_names[c], 36))
-                                for c, h in lines.items()]),
-                   ("events and policy actions", events)])
-    return fig
+    return _line_panels(
+        run, mats,
+        lambda p: [c for c in np.argsort(-days[:, p], kind="stable")
+                   if days[c, p] > NOISE_SHARE][:max_lines],
+        lambda p, c: series[:, c, p], lambda p: run.material_names[p],
+        lambda p: "%s (%s per day)" % (what, run.units[p]),
+        ("country", lambda c: short_name(run.country_names[c], 36)), question, note)
 
 
 def fig_output_lost_by_material(run, max_panels=12, max_lines=8):
@@ -501,23 +512,15 @@ def fig_shortage_by_country(run, max_panels=12, max_lines=8):
     question = "How short of each input was each country?"
     if not countries:
         return _empty(question, "No input shortage in any country.")
-    fig, axes = _grid(len(countries))
-    color, lines, events = Colors(), {}, []
-    for ax, c in zip(axes, countries):
-        order = [p for p in np.argsort(-days[c], kind="stable") if days[c, p] > NOISE_SHARE][
-            :max_lines]
-        for p in order:
-            h, = ax.plot(run.t, pct[:, c, p], lw=1.6, color=color(p))
-            lines.setdefault(p, h)
-        ax.set_title(wrap(run.country_names[c], 44), fontsize=10)
-        events = _time_axes(ax, run, run.marks, "input shortage (% of baseline daily use)")
-    _title(fig, question, "Input shortage of each material as a share of the country's "
-           "baseline daily use of it; one panel per country.")
-    fig.tight_layout()
-    _legends(fig, [("material", [(h, short_name(run.material_names[p], 44))
-                                 for p, h in lines.items()]),
-                   ("events and policy actions", events)])
-    return fig
+    return _line_panels(
+        run, countries,
+        lambda c: [p for p in np.argsort(-days[c], kind="stable")
+                   if days[c, p] > NOISE_SHARE][:max_lines],
+        lambda c, p: pct[:, c, p], lambda c: run.country_names[c],
+        lambda c: "input shortage (% of baseline daily use)",
+        ("material", lambda p: short_name(run.material_names[p], 44)), question,
+        "Input shortage of each material as a share of the country's baseline daily use of "
+        "it; one panel per country.")
 
 
 def fig_loss_heatmap(run, max_rows=30, max_cols=40):
@@ -631,22 +634,13 @@ def fig_inventory_cover(run, max_panels=12, max_lines=8):
     mats = [p for p in np.argsort(-drop.max(axis=0)) if drop[:, p].max() > 1e-9][:max_panels]
     if not mats:
         return _empty(question, "Inventories stayed at their baseline level.")
-    fig, axes = _grid(len(mats))
-    color, lines, events = Colors(), {}, []
-    for ax, p in zip(axes, mats):
-        order = [c for c in np.argsort(-drop[:, p]) if drop[c, p] > 1e-9][:max_lines]
-        for c in order:
-            h, = ax.plot(run.t, inv[:, c, p], lw=1.6, color=color(c))
-            lines.setdefault(c, h)
-        ax.set_title(wrap(run.material_names[p], 44), fontsize=10)
-        events = _time_axes(ax, run, run.marks, "days of cover (stock / daily use)")
-    _title(fig, question, "Inventory cover held by each country's users of the material: the "
-           "days of normal use their stock would last. Shortages start near zero.")
-    fig.tight_layout()
-    _legends(fig, [("country", [(h, short_name(run.country_names[c], 36))
-                                for c, h in lines.items()]),
-                   ("events and policy actions", events)])
-    return fig
+    return _line_panels(
+        run, mats, lambda p: [c for c in np.argsort(-drop[:, p]) if drop[c, p] > 1e-9][:max_lines],
+        lambda p, c: inv[:, c, p], lambda p: run.material_names[p],
+        lambda p: "days of cover (stock / daily use)",
+        ("country", lambda c: short_name(run.country_names[c], 36)), question,
+        "Inventory cover held by each country's users of the material: the days of normal use "
+        "their stock would last. Shortages start near zero.")
 
 
 BUILDERS = {
