@@ -114,6 +114,11 @@ ACTION_STYLE = {
     "supplier_switch": ("buyer takes on a new supplier", (0, (1, 3)), "0.0"),
 }
 SHOCK_COLOR, POLICY_SPAN_COLOR, STOCKPILE_COLOR = "#d62728", "#ff7f0e", "#2ca02c"
+# Shock spans share one colour; a shock whose days overlap an earlier shock's is hatched (the
+# first such with forward slashes, the next with back slashes, ...), so that overlapping
+# shocks (export controls on two materials at once) can be told apart on the panels. Shocks
+# one after another stay plain.
+SHOCK_HATCHES = ("///", "\\\\\\", "...", "xxx", "++")
 # The types of EventRecord written by policies (sim/policies/policies.cpp); every other type is a
 # scenario event, drawn as a shaded span from its start to its `end:` record.
 POLICY_TYPES = set(ACTION_STYLE) | {"stockpile_release", "surge"}
@@ -162,8 +167,9 @@ def _runs(days):
 class Mark:
     """One legend entry: shaded spans (t0, t1) or vertical lines at t, in axis coordinates."""
 
-    def __init__(self, label, kind, color, spans=(), lines=(), ls="-", legend_spans=False):
-        self.label, self.kind, self.color = label, kind, color
+    def __init__(self, label, kind, color, spans=(), lines=(), ls="-", legend_spans=False,
+                 hatch=None):
+        self.label, self.kind, self.color, self.hatch = label, kind, color, hatch
         self.spans, self.lines, self.ls = list(spans), list(lines), ls
         # A span entry whose shading another entry draws (stockpiles share one shading).
         self.legend_spans = legend_spans or bool(self.spans)
@@ -190,15 +196,23 @@ def event_marks(run):
         else:
             opened[(base, desc)] = len(spans)
             spans.append([base, desc, day, None])
+    shock_spans, overlaps = [], 0
     for base, desc, start, end in spans:
         name = desc.split(": ")[0] if ": " in desc else desc
         if base == "surge":
             name = "%s: capacity surge" % name
         t1 = (end - s0) if end is not None else last
         when = "d%d–d%d" % (start - s0, t1) if end is not None else "from d%d" % (start - s0)
+        span = (start - s0, t1 if t1 > start - s0 else start - s0 + 0.5)
+        hatch = None
+        if base != "surge":
+            if any(span[0] < b and a < span[1] for a, b in shock_spans):
+                hatch = SHOCK_HATCHES[overlaps % len(SHOCK_HATCHES)]
+                overlaps += 1
+            shock_spans.append(span)
         marks.append(Mark(wrap("%s (%s)" % (name, when), 60), "surge" if base == "surge"
                           else "shock", POLICY_SPAN_COLOR if base == "surge" else SHOCK_COLOR,
-                          spans=[(start - s0, t1 if t1 > start - s0 else start - s0 + 0.5)]))
+                          spans=[span], hatch=hatch))
     # Stockpile releases: one entry for all stockpiles, each summarised.
     by_pile = {}
     for day, kind, desc, country, material, quantity, _ in run.events_full:
@@ -244,12 +258,18 @@ def draw_marks(ax, marks):
     """Draws the marks on one axes; returns [(handle, label)] for a legend."""
     from matplotlib.patches import Patch
     from matplotlib.lines import Line2D
+    from matplotlib.colors import to_rgb
     out = []
     for m in marks:
         if m.legend_spans:
             for a, b in m.spans:
                 ax.axvspan(a, b, color=m.color, alpha=0.12, lw=0, zorder=0)
-            out.append((Patch(facecolor=m.color, alpha=0.25, lw=0), m.label))
+                if m.hatch:  # the hatching darker than the fill, in the same colour
+                    ax.axvspan(a, b, facecolor="none", edgecolor=m.color, alpha=0.3, lw=0,
+                               hatch=m.hatch, zorder=0)
+            out.append((Patch(facecolor=m.color, alpha=0.25, lw=0) if not m.hatch else
+                        Patch(facecolor=(*to_rgb(m.color), 0.25), edgecolor=m.color, lw=0,
+                              hatch=m.hatch), m.label))
         else:
             many = len(m.lines) > 8
             for d in m.lines:

@@ -232,6 +232,35 @@ def analyze_writes_hdf5_groups():
         assert "DIMENSION_LIST" in f["dependency/share"].attrs
 
 
+@test
+def overlapping_shocks_are_hatched():
+    # A shock whose days overlap an earlier shock's is hatched, so that the two can be told
+    # apart where both are shaded; a shock that starts when another ends stays plain.
+    sc = os.path.join(TMP, "overlap.yaml")
+    with open(sc, "w") as f:
+        f.write("name: overlap\nworld: %s\ndays: 60\nevents:\n" % os.path.join(
+            SRC, "scenarios", "worlds", "example.yaml"))
+        for name, start, end in (("first", 0, 20), ("second", 10, 30), ("third", 20, 40),
+                                  ("fourth", 40, 50)):
+            f.write("  - {type: export_control, name: %s, start: %d, end: %d, exporters: [CHN], "
+                    "materials: [gallium], targets: [ipef], license_share: 0.5}\n"
+                    % (name, start, end))
+    out = os.path.join(TMP, "overlap.h5")
+    sh(SHORTFALL, "run", sc, "--out", out, "-q")
+    sys.path.insert(0, TOOLS)
+    import plot_run
+    marks = {m.label.split(" (")[0]: m for m in plot_run.Run(out).marks if m.kind == "shock"}
+    assert sorted(marks) == ["first", "fourth", "second", "third"], sorted(marks)
+    # "third" starts on day 20, when "first" ends, but overlaps "second" (days 10-30): the
+    # second hatching; "fourth" starts when "third" ends and overlaps nothing.
+    hatches = {k: m.hatch for k, m in marks.items()}
+    assert hatches == {"first": None, "second": "///", "third": "\\\\\\",
+                       "fourth": None}, hatches
+    d = os.path.join(TMP, "plots-overlap")
+    sh(PY, os.path.join(TOOLS, "plot_run.py"), out, "--outdir", d)
+    check_picture(os.path.join(d, "output_lost_by_material.png"), "png")
+
+
 def main():
     return harness.run_all(RESULTS, TMP)
 
