@@ -619,10 +619,11 @@ def fig_propagation_front(run, max_lines=10):
             ax.step(t, 100.0 * np.array(share), where="post", lw=1.7,
                     label="%s (%d firms)" % (label, n))
         ax.set_title(name, fontsize=10)
-        events = _time_axes(ax, run, run.marks,
-                            "firms that received less than they ordered of an input (%)")
+        # "Short" as the figure's second title line defines it; a label as tall as the axes
+        # ran into the title above and the legend below.
+        events = _time_axes(ax, run, run.marks, "firms short of an input (%)")
         ax.set_ylim(0, 105)
-        ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+        ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.19),
                   ncol=2 if len(gs) > 4 else 1, frameon=False)
     _title(fig, question, "Share of firms that have received less than they ordered of any "
            "input by each day (the propagation front); firms without inputs are never short.")

@@ -21,6 +21,7 @@ import datetime
 import html
 import io
 import os
+import re
 import sys
 
 import numpy as np
@@ -124,6 +125,30 @@ def summary_rows(run, top):
     return SUMMARY_HEADERS, rows
 
 
+def sentence_name(name, lower=True):
+    """A name as it reads inside a sentence: without its parenthesised details and what follows
+    a comma, and (lower: a material's name) the first letter lowered where the first word is an
+    ordinary capitalised word ('High-purity hydrogen fluoride (etching/cleaning, liquid and
+    gas)' -> 'high-purity hydrogen fluoride'; 'Li-ion battery cells' and 'GaN power device'
+    kept; 'Rest of EU-27 (BEL, FIN, ...)' -> 'Rest of EU-27')."""
+    depth, kept = 0, []
+    for ch in name:  # drop "(...)", nested or not
+        depth += ch == "("
+        if depth == 0:
+            kept.append(ch)
+        depth -= ch == ")" and depth > 0
+    short = " ".join("".join(kept).split(",")[0].split()) or name
+    head = re.split(r"[-/ ]", short)[0]
+    if lower and len(head) >= 3 and head[0].isupper() and head[1:].islower():
+        short = short[0].lower() + short[1:]
+    return short
+
+
+def possessive(name):
+    """'Japan' -> "Japan's", 'United States' -> "United States'"."""
+    return name + ("'" if name.endswith("s") else "'s")
+
+
 def headline(run):
     """One sentence with the answer: the worst output loss, input shortage and unmet final
     demand, each for one (country, material) in days of its own baseline."""
@@ -139,10 +164,9 @@ def headline(run):
         if not v.size or not v.max() > plot_run.NOISE_SHARE:
             continue
         c, p = np.unravel_index(int(np.argmax(v)), v.shape)
-        name = run.material_names[p].split(",")[0]
-        if name[:1].isupper() and name[1:2].islower():
-            name = name[0].lower() + name[1:]
-        parts.append("%s's %s %s" % (run.country_names[c], name, what % ("%.3g" % v[c, p])))
+        parts.append("%s %s %s" % (possessive(sentence_name(run.country_names[c], lower=False)),
+                                   sentence_name(run.material_names[p]),
+                                   what % ("%.3g" % v[c, p])))
     if not parts:
         return "No losses: no output lost, no input shortage and no unmet final demand."
     return "Worst hit: " + "; ".join(parts) + "."

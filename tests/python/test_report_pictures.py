@@ -203,12 +203,42 @@ def neither_run_nor_sweep_is_refused_clearly():
     assert "Traceback" not in p.stderr, p.stderr
 
 
+def headline_names_read_whole():
+    # A material's name in the headline sentence loses its parenthesised details whole, not at
+    # the first comma inside them (which left "fluoride (etching/cleaning makers lost ...").
+    cases = {
+        "High-purity hydrogen fluoride (etching/cleaning, liquid and gas)":
+            "high-purity hydrogen fluoride",
+        "Mature-node chips (>=28 nm; MCU, analog, power, PMIC) wafer starts":
+            "mature-node chips wafer starts",
+        "Heavy REE (Dy, Tb) oxides and metals": "heavy REE oxides and metals",
+        "Li-ion battery cells": "Li-ion battery cells",  # a symbol keeps its capital
+        "GaN power device": "GaN power device",
+        "Tungsten concentrate / APT": "tungsten concentrate / APT",
+        "EUV": "EUV",
+    }
+    got = {name: report.sentence_name(name) for name in cases}
+    assert got == cases, got
+    # Countries keep their capitals and lose their lists of members; a plural name ending in
+    # "s" takes a bare apostrophe.
+    country = report.sentence_name("Rest of EU-27 (BEL, FIN, FRA, ...)", lower=False)
+    assert country == "Rest of EU-27", country
+    assert [report.possessive(n) for n in ("Japan", "United States", country)] == [
+        "Japan's", "United States'", "Rest of EU-27's"]
+    # Every material of the default world (as the run file names them): no bracket left open
+    # or closed alone.
+    for name in plot_run.Run(ipef_run()).material_names:
+        short = report.sentence_name(name)
+        assert short and "(" not in short and ")" not in short, (name, short)
+
+
 def main():
     return harness.run_all((repeated_actions_are_one_row_each, one_day_column,
                             headers_match_their_columns, answer_first,
                             events_are_marked_once_in_the_figures,
                             legends_and_titles_stay_out_of_the_plots, report_of_a_sweep,
-                            spearman_by_hand, neither_run_nor_sweep_is_refused_clearly), TMP)
+                            spearman_by_hand, neither_run_nor_sweep_is_refused_clearly,
+                            headline_names_read_whole), TMP)
 
 
 if __name__ == "__main__":
