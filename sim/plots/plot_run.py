@@ -143,7 +143,15 @@ def short_name(name, width=30):
 
 
 def wrap(text, width):
-    return "\n".join(textwrap.wrap(text, width)) or text
+    """Lines of about `width` characters, broken between words, after hyphens and after
+    slashes ("etching/" "cleaning"); a word still longer than the width is left whole unless it
+    is much longer (an id without spaces), which is split."""
+    mark = "\x01"  # a break after each slash, taken out again below
+    pieces = text.replace("/", "/" + mark + " ")
+    lines = textwrap.wrap(pieces, width, break_long_words=False)
+    if any(len(line) > width * 3 // 2 for line in lines):
+        lines = textwrap.wrap(pieces, width)
+    return "\n".join(line.replace(mark + " ", "").replace(mark, "") for line in lines) or text
 
 
 def _day_list(days, limit=4):

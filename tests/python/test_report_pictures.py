@@ -232,13 +232,25 @@ def headline_names_read_whole():
         assert short and "(" not in short and ")" not in short, (name, short)
 
 
+def labels_wrap_between_words():
+    # Tick labels and titles break between words, after hyphens and after slashes, never
+    # inside a word ("fluoride (etchin" / "g/cleaning," before).
+    assert plot_run.wrap("High-purity hydrogen fluoride (etching/cleaning, liquid and gas)",
+                         16).split("\n") == ["High-purity", "hydrogen", "fluoride",
+                                             "(etching/", "cleaning, liquid", "and gas)"]
+    assert plot_run.wrap("Tungsten concentrate / APT", 16) == "Tungsten\nconcentrate /\nAPT"
+    assert plot_run.wrap("short", 16) == "short"
+    # A word far longer than the line (an id without spaces) is still split to fit.
+    assert max(map(len, plot_run.wrap("x" * 40, 16).split("\n"))) == 16
+
+
 def main():
     return harness.run_all((repeated_actions_are_one_row_each, one_day_column,
                             headers_match_their_columns, answer_first,
                             events_are_marked_once_in_the_figures,
                             legends_and_titles_stay_out_of_the_plots, report_of_a_sweep,
                             spearman_by_hand, neither_run_nor_sweep_is_refused_clearly,
-                            headline_names_read_whole), TMP)
+                            headline_names_read_whole, labels_wrap_between_words), TMP)
 
 
 if __name__ == "__main__":
