@@ -200,8 +200,9 @@ int cmd_run(const std::string& scenario_path, std::string out, int threads, int 
     char buf[200];
     double link_days = double(world.num_links()) * sim.total_days();
     std::snprintf(buf, sizeof buf,
-                  "run         %d days on %d threads in %.3f s (load %.3f s; %.3g link-days/s)\n",
-                  sim.total_days(), sim.threads(), run_s, load_s,
+                  "run         %d day%s on %d thread%s in %.3f s (load %.3f s; %.3g link-days/s)\n",
+                  sim.total_days(), sim.total_days() == 1 ? "" : "s", sim.threads(),
+                  sim.threads() == 1 ? "" : "s", run_s, load_s,
                   run_s > 0 ? link_days / run_s : 0.0);
     std::cout << buf;
     // Daily stockpile releases are summarised per stockpile; other events are listed.

@@ -404,7 +404,7 @@ TEST(FindingYourWay, RunHelpStatesTheThreadRuleTheProgramUses) {
   Result r = run_cli("run scenarios/example-gallium-cut.yaml --days 3 --out '" +
                      (d / "o.h5").string() + "'");
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find("run         3 days on 1 threads"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run         3 days on 1 thread in"), std::string::npos) << r.out;
   fs::remove_all(d);
   // README says the same.
   const std::string readme = flat(slurp(kSource + "/README.md"));
