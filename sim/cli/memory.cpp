@@ -57,9 +57,10 @@ bool advise_blocks() {
 /// Advises the whole huge pages inside the n-byte block p if glibc mapped it for this request.
 void huge_block(void* p, std::size_t n) {
   std::size_t size_field = 0;  // the word before the block: its chunk's size and flag bits
-  std::memcpy(&size_field, reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) -
-                                                         sizeof size_field),
-              sizeof size_field);
+  std::memcpy(
+      &size_field,
+      reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) - sizeof size_field),
+      sizeof size_field);
   if (!(size_field & kIsMmapped)) return;
   const auto at = reinterpret_cast<std::uintptr_t>(p);
   const std::uintptr_t begin = (at + kHugePage - 1) & ~(kHugePage - 1);
@@ -83,10 +84,22 @@ void* allocate(std::size_t n) {
 
 }  // namespace
 
-void* operator new(std::size_t n) { return allocate(n); }
-void* operator new[](std::size_t n) { return allocate(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new(std::size_t n) {
+  return allocate(n);
+}
+void* operator new[](std::size_t n) {
+  return allocate(n);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 #endif
