@@ -56,13 +56,11 @@ bool advise_blocks() {
 
 /// Advises the whole huge pages inside the n-byte block p if glibc mapped it for this request.
 void huge_block(void* p, std::size_t n) {
-  std::size_t size_field = 0;  // the word before the block: its chunk's size and flag bits
-  std::memcpy(
-      &size_field,
-      reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) - sizeof size_field),
-      sizeof size_field);
-  if (!(size_field & kIsMmapped)) return;
   const auto at = reinterpret_cast<std::uintptr_t>(p);
+  std::size_t size_field = 0;  // the word before the block: its chunk's size and flag bits
+  std::memcpy(&size_field, reinterpret_cast<const void*>(at - sizeof size_field),
+              sizeof size_field);
+  if (!(size_field & kIsMmapped)) return;
   const std::uintptr_t begin = (at + kHugePage - 1) & ~(kHugePage - 1);
   const std::uintptr_t end = (at + n) & ~(kHugePage - 1);
   // Advice only: where the kernel has no huge page to give, it maps small ones.
