@@ -161,7 +161,7 @@ void read_capacity_loss(const YNode& e, const std::string& scenario_path, Event&
   read_recovery(e, ev);
   ev.description =
       (label.empty() ? "" : label + ": ") + "capacity loss " +
-      (ev.firm_losses.empty() ? std::to_string(ev.loss)
+      (ev.firm_losses.empty() ? util::num(ev.loss)
                               : std::to_string(ev.firm_losses.size()) + " firms from table") +
       " of " + selection(ev.firms) + ", " + span;
 }
@@ -187,7 +187,7 @@ void read_export_control(const YNode& e, Event& ev, const std::string& label,
   ev.description = (label.empty() ? "" : label + ": ") + "export control by " + join(ev.exporters) +
                    " on " + join(ev.materials) + " to " + join(ev.targets) +
                    (ev.except_targets.empty() ? "" : " except " + join(ev.except_targets)) +
-                   ", license share " + std::to_string(ev.license_share) + ", " + span;
+                   ", license share " + util::num(ev.license_share) + ", " + span;
 }
 
 Event parse_event(const YNode& e, const std::string& scenario_path) {
@@ -223,7 +223,7 @@ Event parse_event(const YNode& e, const std::string& scenario_path) {
       ev.factor = e.at("factor").as_double_in(0, 1e6);
       if (ev.firms.empty()) e.fail("expected a selection of firms (firms, country, material)");
       ev.description = (label.empty() ? "" : label + ": ") + "final demand x" +
-                       std::to_string(ev.factor) + " for " + selection(ev.firms) + ", " + span;
+                       util::num(ev.factor) + " for " + selection(ev.firms) + ", " + span;
       break;
     case EventType::kFrontLoading:
       // Buyers raise their stock target of these inputs (docs/model.md 3.1).

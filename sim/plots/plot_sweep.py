@@ -116,6 +116,11 @@ class Sweep:
             self.materials = _strings(g["material"][()]) if "material" in g else []
             self.material_units = (_strings(g["material_unit"][()]) if "material_unit" in g
                                    else [""] * len(self.materials))
+            # The materials' names (a sweep file keeps them in its country_material group).
+            names_at = next((h for h in (g, f.get("country_material"))
+                             if h is not None and "material_name" in h), None)
+            self.material_names = (_strings(names_at["material_name"][()]) if names_at is not None
+                                   else [m.replace("_", " ") for m in self.materials])
         self.replicate = self.coords.get("replicate")
 
 
@@ -200,7 +205,7 @@ def make_figure(sw, by, metric, country=None, material=None, panels=6):
             unit = sw.material_units[p] if p < len(sw.material_units) else ""
             lab = ylabel.replace("{unit}", unit or "units of the material") if per_unit \
                 else ylabel
-            plots.append(("%s, %s" % (sw.country_names[c], sw.materials[p].replace("_", " ")),
+            plots.append(("%s, %s" % (sw.country_names[c], sw.material_names[p]),
                           y[:, c, p], lab))
     cols = min(3, len(plots))
     rows = int(np.ceil(len(plots) / cols))

@@ -437,9 +437,9 @@ def sweep_tables(sw, pairs):
                 continue
             q = np.nanpercentile(v, [0, 5, 50, 95, 100])
             name = sw.country_names[c] if c < len(sw.country_names) else sw.countries[c]
-            dist.append([name, sw.materials[p], label] + ["%.3g" % x for x in q])
+            dist.append([name, sw.material_names[p], label] + ["%.3g" % x for x in q])
             rhos = [spearman(_axis_numbers(sw, a), v) for a in sw.axes]
-            corr.append([name, sw.materials[p], label] + [
+            corr.append([name, sw.material_names[p], label] + [
                 "-" if not np.isfinite(r) else "%+.2f" % r for r in rhos])
             for a, r in zip(sw.axes, rhos):
                 if np.isfinite(r) and abs(r) > abs(strongest.get(k, (None, 0.0))[1]):
@@ -454,7 +454,7 @@ def sweep_boxplot(sw, pairs):
                                                   1.6 + 0.42 * max(1, len(pairs))),
                              squeeze=False)
     labels = ["%s, %s" % (plot_run.short_name(sw.country_names[c], 22),
-                          sw.materials[p].replace("_", " ")) for c, p in pairs]
+                          plot_run.short_name(sw.material_names[p], 30)) for c, p in pairs]
     for ax, (k, label) in zip(axes.flat, ms):
         data = [sw.metrics[k][:, c, p][np.isfinite(sw.metrics[k][:, c, p])] for c, p in pairs]
         ax.boxplot(data, vert=False, labels=labels, widths=0.6, whis=(5, 95),

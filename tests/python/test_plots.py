@@ -201,6 +201,13 @@ def plot_sweep_on_a_real_sweep():
     pic = os.path.join(TMP, "real-sweep.png")
     sh(PY, os.path.join(TOOLS, "plot_sweep.py"), out, "--by", axes[0], "--out", pic)
     check_picture(pic, "png")
+    # Panels and report rows name a material as the world does, not by its id.
+    sys.path.insert(0, TOOLS)
+    import plot_sweep
+    sw = plot_sweep.Sweep(out)
+    with h5py.File(out, "r") as f:
+        names = [n.decode() for n in f["country_material/material_name"][()]]
+    assert sw.material_names == names and sw.material_names != sw.materials, sw.material_names
 
 
 @test
