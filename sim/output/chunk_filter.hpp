@@ -8,7 +8,29 @@
 #include <cstdint>
 #include <vector>
 
+#include "shortfall/scenario.hpp"
+
 namespace shortfall::detail {
+
+/// A firm's production loss 1 - x / x0, 0 where x0 = 0 (docs/output.md), as stored.
+inline double production_loss(double x, double x0) {
+  return x0 > 0.0 ? 1.0 - x / x0 : 0.0;
+}
+
+/// Where one chunk's values are: `rows` of the block buffer `block` (rows of `row_len`
+/// elements of `elem_size` bytes, the chunk's first row first) recorded so far, columns
+/// [col0, col0 + cols) of them, into a chunk of `chunk_rows` x `cols` elements whose unrecorded
+/// rows and columns past the edge hold `fill` (the dataset's fill value). `to_float`: the
+/// block holds doubles, the chunk floats (each rounded to nearest; `fill` is then a float).
+/// `x0`: the block holds production x and the chunk the production loss 1 - x / x0, computed
+/// here: the loss is not buffered.
+struct ChunkSource {
+  const unsigned char* block = nullptr;
+  std::size_t elem_size = 8, row_len = 0, rows = 0, chunk_rows = 0, col0 = 0, cols = 0;
+  const unsigned char* fill = nullptr;
+  bool to_float = false;
+  const double* x0 = nullptr;
+};
 
 /// A chunk as stored: its bytes and HDF5's filter mask (bit k set: filter k of the pipeline
 /// was skipped; always 0 here: both filters are applied).
@@ -32,5 +54,10 @@ void shuffle_row(const void* data, std::size_t have, std::size_t width, std::siz
 /// default, faster); else by the general encoder at level 1.
 [[nodiscard]] FilteredChunk deflate_shuffled(const unsigned char* shuffled, std::size_t bytes,
                                              const char* what, std::size_t fast_row = 0);
+
+/// The chunk of `src` as stored under `compression`: built whole and shuffled as it is built,
+/// then deflated (by row_deflate for `fast`, by the general encoder for `deflate`), or built as
+/// it is (`none`). Thread-safe.
+[[nodiscard]] FilteredChunk build_chunk(const ChunkSource& src, Compression compression);
 
 }  // namespace shortfall::detail

@@ -3,12 +3,15 @@
 #include "shortfall/hdf5_output.hpp"
 #include "output/variables.hpp"
 #include "util/atomic_file.hpp"
+#include "util/background_sync.hpp"
 
 #include <hdf5.h>
+#include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -30,21 +33,11 @@ using detail::H5Handle;
 using detail::H5Layout;
 using detail::H5Writer;
 
-/// One chunk to filter and store: `rows` of the block buffer `block` (rows of `row_len`
-/// elements of `elem_size` bytes, the chunk's first row first) recorded so far, columns
-/// [col0, col0 + cols) of them, into a chunk of `chunk_rows` x `cols` elements whose unrecorded
-/// rows and columns past the edge hold `fill` (the dataset's fill value). `to_float`: the
-/// block holds doubles, the chunk floats (each rounded to nearest; `fill` is then a float).
-/// `x0`: the block holds production x and the chunk the production loss 1 - x / x0 (0 where
-/// x0 = 0), computed here as record_day would have: the loss is not buffered.
+/// One chunk to filter and store: series `series` at `offset`, built from `src`.
 struct ChunkJob {
   std::uint32_t series = 0;
   std::vector<hsize_t> offset;
-  const unsigned char* block = nullptr;
-  std::size_t elem_size = 8, row_len = 0, rows = 0, chunk_rows = 0, col0 = 0, cols = 0;
-  const unsigned char* fill = nullptr;
-  bool to_float = false;
-  const double* x0 = nullptr;
+  detail::ChunkSource src;
 };
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -55,15 +48,11 @@ constexpr char kRecorderMagic[] = "hdf5-recorder-v3";
 using detail::kCmSeries;
 constexpr std::size_t kNumCm = detail::kNumCmSeries;
 // The firm group's series: six doubles, then `binding` (one byte). The production loss is
-// derived from production when its chunks are built (ChunkJob::x0), so its buffer stays empty.
+// derived from production when its chunks are built (ChunkSource::x0), so its buffer stays empty.
 constexpr const char* kFirmDoubles[] = {"production",      "demand",          "capacity",
                                         "production_loss", "input_shortfall", "unmet_final_demand"};
 constexpr std::size_t kNumFirmSeries = std::size(kFirmDoubles) + 1;
 constexpr std::size_t kLossSeries = 3;
-/// A firm's production loss 1 - x / x0, 0 where x0 = 0 (docs/output.md).
-inline double production_loss(double x, double x0) {
-  return x0 > 0.0 ? 1.0 - x / x0 : 0.0;
-}
 
 }  // namespace
 
@@ -81,6 +70,7 @@ class Hdf5Recorder final : public Recorder {
   }
 
   ~Hdf5Recorder() override {
+    sync_.reset();
     if (!finished_) {
       close_all(/*may_throw=*/false);
       std::remove(tmp_path_.c_str());
@@ -305,23 +295,41 @@ class Hdf5Recorder final : public Recorder {
       for (std::size_t k = 0; k < 6; ++k)
         if (k != kLossSeries) out[k] = firm_buf_[k].data() + rf * nf_;
       constexpr double kMax = std::numeric_limits<double>::max();
-      bool finite = true;  // never write a NaN or inf silently
-      for (std::size_t i = 0; i < nf_; ++i) {
-        out[0][i] = x[i];
-        out[1][i] = d[i];
-        out[2][i] = cap[i];
-        out[4][i] = is[i];
-        out[5][i] = C[i] - c[i];
-        finite &= std::abs(production_loss(x[i], x0_[i])) <= kMax;  // built by ChunkJob::x0
-        for (std::size_t k = 0; k < 6; ++k)
-          if (k != kLossSeries) finite &= std::abs(out[k][i]) <= kMax;
+      // Copied on the run's threads, in ranges of whole cache lines (a range's `finite` is its
+      // own; the copy is the same whatever the split).
+      std::atomic<bool> finite = true;  // never write a NaN or inf silently
+      std::uint8_t* bout = binding_buf_.data() + rf * nf_;
+      const auto copy = [&](std::size_t lo, std::size_t hi) {
+        bool ok = true;
+        for (std::size_t i = lo; i < hi; ++i) {
+          out[0][i] = x[i];
+          out[1][i] = d[i];
+          out[2][i] = cap[i];
+          out[4][i] = is[i];
+          out[5][i] = C[i] - c[i];
+          ok &=
+              std::abs(detail::production_loss(x[i], x0_[i])) <= kMax;  // built by ChunkSource::x0
+          for (std::size_t k = 0; k < 6; ++k)
+            if (k != kLossSeries) ok &= std::abs(out[k][i]) <= kMax;
+        }
+        std::copy(b.begin() + std::ptrdiff_t(lo), b.begin() + std::ptrdiff_t(hi), bout + lo);
+        if (!ok) finite = false;
+      };
+      constexpr std::size_t kGrain = 16384;
+      if (nf_ <= kGrain) {
+        copy(0, nf_);
+      } else {
+        arena_->execute([&] {
+          tbb::parallel_for(std::size_t(0), (nf_ + kGrain - 1) / kGrain, [&](std::size_t r) {
+            copy(r * kGrain, std::min(nf_, (r + 1) * kGrain));
+          });
+        });
       }
       if (!finite)
         throw InternalError("day " + std::to_string(sim.day()) +
                             ": a firm-level value is not a finite number (production, demand, "
                             "capacity, input shortfall or unmet final demand); no output is "
                             "written. Please report it with the scenario and world.");
-      std::copy(b.begin(), b.end(), binding_buf_.begin() + rf * nf_);
     }
     if (has_policy_) {
       auto st = sim.stockpiles();
@@ -348,6 +356,7 @@ class Hdf5Recorder final : public Recorder {
     if (has_policy_) write_policy(sim);
     write_summary(sim);
     close_all();
+    if (sync_) sync_->finish();
     util::publish_file(tmp_path_, final_path_, "the finished output");
     finished_ = true;
   }
@@ -534,12 +543,12 @@ class Hdf5Recorder final : public Recorder {
     for (std::size_t q = 0; q < kNumCm; ++q)
       jobs.push_back({.series = std::uint32_t(q),
                       .offset = {first, 0, 0},
-                      .block = reinterpret_cast<const unsigned char*>(cm_buf_[q].data()),
-                      .row_len = ncm,
-                      .rows = recorded_ - first,
-                      .chunk_rows = cm_chunk_days_,
-                      .cols = ncm,
-                      .fill = reinterpret_cast<const unsigned char*>(&kNaN)});
+                      .src = {.block = reinterpret_cast<const unsigned char*>(cm_buf_[q].data()),
+                              .row_len = ncm,
+                              .rows = recorded_ - first,
+                              .chunk_rows = cm_chunk_days_,
+                              .cols = ncm,
+                              .fill = reinterpret_cast<const unsigned char*>(&kNaN)}});
     store(jobs);
     cm_flushed_ = recorded_;
   }
@@ -555,71 +564,21 @@ class Hdf5Recorder final : public Recorder {
       for (std::size_t c0 = 0; c0 < nf_; c0 += firm_chunk_cols_)
         jobs.push_back({.series = std::uint32_t(kNumCm + k),
                         .offset = {first, c0},
-                        .block = binding ? binding_buf_.data()
-                                         : reinterpret_cast<const unsigned char*>(
-                                               firm_buf_[k == kLossSeries ? 0 : k].data()),
-                        .elem_size = binding ? 1u : sizeof(double),
-                        .row_len = nf_,
-                        .rows = recorded_ - first,
-                        .chunk_rows = firm_chunk_days_,
-                        .col0 = c0,
-                        .cols = firm_chunk_cols_,
-                        .fill = static_cast<const unsigned char*>(fill),
-                        .to_float = narrow,
-                        .x0 = k == kLossSeries ? x0_ : nullptr});
+                        .src = {.block = binding ? binding_buf_.data()
+                                                 : reinterpret_cast<const unsigned char*>(
+                                                       firm_buf_[k == kLossSeries ? 0 : k].data()),
+                                .elem_size = binding ? 1u : sizeof(double),
+                                .row_len = nf_,
+                                .rows = recorded_ - first,
+                                .chunk_rows = firm_chunk_days_,
+                                .col0 = c0,
+                                .cols = firm_chunk_cols_,
+                                .fill = static_cast<const unsigned char*>(fill),
+                                .to_float = narrow,
+                                .x0 = k == kLossSeries ? x0_ : nullptr}});
     }
     store(jobs);
     firm_flushed_ = recorded_;
-  }
-
-  /// The chunk of `b` as stored: built whole (see ChunkJob) and shuffled as it is built, then
-  /// deflated (or, with `compression: none`, built as it is). Thread-safe.
-  detail::FilteredChunk filter(const ChunkJob& b) const {
-    const std::size_t src_es = b.elem_size, es = b.to_float ? sizeof(float) : src_es,
-                      width = std::min(b.cols, b.row_len - b.col0), plane = b.chunk_rows * b.cols;
-    const bool shuffled = compression_ != Compression::kNone;
-    // Built in buffers of the thread's, reused chunk after chunk (a new one for each chunk
-    // cost page faults and zeroing: a tenth of a recorded run's time on two threads), and
-    // shuffled as it is built: row by row, the fill as runs of each of its bytes.
-    thread_local std::vector<unsigned char> chunk, converted;
-    chunk.resize(std::max(chunk.size(), plane * es));
-    converted.resize(std::max(converted.size(), b.cols * es));
-    for (std::size_t r = 0; r < b.chunk_rows; ++r) {
-      const std::size_t have = r < b.rows ? width : 0;
-      const unsigned char* row = b.block + (r * b.row_len + b.col0) * src_es;
-      if (b.to_float || b.x0) row = convert(b, row, have, converted.data());
-      if (shuffled) {
-        detail::shuffle_row(row, have, b.cols, es, b.fill, chunk.data() + r * b.cols, plane);
-      } else {
-        unsigned char* dst = chunk.data() + r * b.cols * es;
-        if (have > 0) std::memcpy(dst, row, have * es);
-        for (std::size_t i = have; i < b.cols; ++i) std::memcpy(dst + i * es, b.fill, es);
-      }
-    }
-    if (!shuffled) return {{chunk.data(), chunk.data() + plane * es}, 0};
-    return detail::deflate_shuffled(chunk.data(), plane * es, "HDF5 output",
-                                    compression_ == Compression::kFast ? b.cols : 0);
-  }
-
-  /// The `have` values of a row of `b` at `src` as stored, into `out` (loss, float32).
-  static const unsigned char* convert(const ChunkJob& b, const unsigned char* src, std::size_t have,
-                                      unsigned char* out) {
-    for (std::size_t i = 0; i < have; ++i) {
-      double v;
-      std::memcpy(&v, src + i * sizeof v, sizeof v);
-      if (b.x0) v = production_loss(v, b.x0[b.col0 + i]);
-      if (!b.to_float) {
-        std::memcpy(out + i * sizeof v, &v, sizeof v);
-        continue;
-      }
-      // IEEE rounding; beyond float's range, an infinity (a cast would be undefined).
-      constexpr double kMax = std::numeric_limits<float>::max();
-      const float f = std::abs(v) <= kMax || std::isnan(v)
-                          ? static_cast<float>(v)
-                          : (v > 0 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity();
-      std::memcpy(out + i * sizeof f, &f, sizeof f);
-    }
-    return out;
   }
 
   /// Filters the chunks on the run's threads and stores them in order (into the file or the
@@ -634,13 +593,18 @@ class Hdf5Recorder final : public Recorder {
           return next++;
         });
     const auto compress = tbb::make_filter<std::size_t, Filtered>(
-        tbb::filter_mode::parallel, [&](std::size_t j) { return Filtered(j, filter(jobs[j])); });
+        tbb::filter_mode::parallel,
+        [&](std::size_t j) { return Filtered(j, detail::build_chunk(jobs[j].src, compression_)); });
     const auto write =
         tbb::make_filter<Filtered, void>(tbb::filter_mode::serial_in_order, [&](const Filtered& f) {
           sink_.put(jobs[f.first].series, jobs[f.first].offset, f.second);
         });
     const auto tokens = std::size_t(4 * std::max(1, arena_->max_concurrency()));
     arena_->execute([&] { tbb::parallel_pipeline(tokens, source & compress & write); });
+    if (!sink_.spooling() && util::BackgroundSync::enabled()) {
+      if (!sync_) sync_ = std::make_unique<util::BackgroundSync>(tmp_path_);
+      sync_->request();  // while the next days are simulated
+    }
   }
 
   void write_events(const std::vector<EventRecord>& log) {
@@ -670,6 +634,7 @@ class Hdf5Recorder final : public Recorder {
   }
 
   std::string final_path_, tmp_path_;
+  std::unique_ptr<util::BackgroundSync> sync_;  // the file made durable as it is written
   H5Writer w_;
   H5Handle file_, cm_, firm_, firm_coord_, policy_, stockpile_coord_;
   H5Handle stockpile_level_;
@@ -678,7 +643,7 @@ class Hdf5Recorder final : public Recorder {
   bool has_policy_ = false;
   std::vector<H5Handle> cm_series_, firm_series_;
   std::vector<std::vector<double>> cm_buf_, firm_buf_;
-  const double* x0_ = nullptr;  // the world's baseline output (production loss, ChunkJob::x0)
+  const double* x0_ = nullptr;  // the world's baseline output (production loss, ChunkSource::x0)
   std::vector<std::uint8_t> binding_buf_;
   std::vector<int> days_;
   std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;

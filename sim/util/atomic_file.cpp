@@ -19,11 +19,20 @@ std::string temporary_name(const std::string& path) {
   return dir.string() + "." + p.filename().string() + ".partial";
 }
 
+bool device_refused(int err) {
+  return err != 0 && err != EINVAL && err != EROFS;
+}
+
 void publish_file(const std::string& tmp, const std::string& path, std::string_view what,
                   std::string_view hint) {
   if (int fd = ::open(tmp.c_str(), O_RDONLY); fd >= 0) {
-    ::fsync(fd);
+    const int err = ::fsync(fd) == 0 ? 0 : errno;
     ::close(fd);
+    if (device_refused(err)) {
+      std::remove(tmp.c_str());
+      throw IoError(path + ": cannot move " + std::string(what) + " into place (" +
+                    std::strerror(err) + ")" + std::string(hint));
+    }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string err = std::strerror(errno);

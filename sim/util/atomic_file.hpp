@@ -14,6 +14,10 @@ namespace shortfall::util {
 /// The temporary name for `path`: ".NAME.partial" beside it (hidden, same file system).
 [[nodiscard]] std::string temporary_name(const std::string& path);
 
+/// Whether a failed fsync's errno means the device did not take the file's bytes (EIO, ENOSPC,
+/// EDQUOT, ...), not that the file system cannot sync (EINVAL, EROFS), which is passed over.
+[[nodiscard]] bool device_refused(int err);
+
 /// Make the bytes of `tmp` durable and rename it to `path`. On failure removes `tmp` and throws
 /// IoError "PATH: cannot move WHAT into place (REASON)HINT".
 void publish_file(const std::string& tmp, const std::string& path, std::string_view what,

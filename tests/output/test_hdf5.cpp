@@ -1,13 +1,18 @@
 // The HDF5 recorder's file handling (make_hdf5_recorder): the output appears under its name
 // only in finish(); a failed or interrupted run leaves no file and never damages an existing
-// one; an unwritable place raises IoError naming the path. The contents are read back with
-// h5py and xarray in tests/python/test_hdf5_roundtrip.py.
+// one; an unwritable place raises IoError naming the path. The firm-level series of a world
+// wider than a chunk (and than a range of the recorder's parallel copy) hold the engine's
+// values bit for bit. The contents are read back with h5py and xarray in
+// tests/python/test_hdf5_roundtrip.py.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include "shortfall/error.hpp"
@@ -15,6 +20,8 @@
 #include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/world.hpp"
+#include "test_support.hpp"
+#include "util/h5_reader.hpp"
 
 namespace fs = std::filesystem;
 using namespace shortfall;
@@ -90,6 +97,31 @@ class Probe final : public Recorder {
   bool visible_early_ = false;
   int cancel_on_ = -1, throw_on_ = -1;
   std::atomic<bool>* cancel_ = nullptr;
+};
+
+/// Forwards to another recorder and keeps each day's firm values as the file should hold them.
+class Capture final : public Recorder {
+ public:
+  explicit Capture(Recorder* next) : next_(next) {}
+  void begin(const Simulation& sim) override { next_->begin(sim); }
+  void record_day(const Simulation& sim) override {
+    next_->record_day(sim);
+    const auto keep = [](std::vector<double>& to, auto from) {
+      to.insert(to.end(), from.begin(), from.end());
+    };
+    keep(values["production"], sim.production());
+    keep(values["demand"], sim.demand());
+    keep(values["capacity"], sim.capacity());
+    keep(values["input_shortfall"], sim.input_shortfall());
+    auto C = sim.final_demand_wanted(), c = sim.final_delivered();
+    for (std::size_t i = 0; i < C.size(); ++i) values["unmet_final_demand"].push_back(C[i] - c[i]);
+    binding.insert(binding.end(), sim.binding().begin(), sim.binding().end());
+  }
+  void finish(const Simulation& sim) override { next_->finish(sim); }
+
+  Recorder* next_;
+  std::map<std::string, std::vector<double>> values;
+  std::vector<std::uint8_t> binding;
 };
 
 }  // namespace
@@ -213,4 +245,38 @@ TEST(Hdf5Recorder, UnwritableDirectoryRaisesIoErrorNamingThePath) {
     EXPECT_NE(msg.find("out.h5"), std::string::npos) << msg;
   }
   EXPECT_EQ(read_text(blocker), "x");
+}
+
+// 40,000 firms: three chunks of 16,384 firms a day (the last one partial) and three ranges of
+// the recorder's copy of a day on two threads; 10 days: two chunks of four days and a third of
+// two days recorded and two of fill.
+TEST(Hdf5Recorder, FirmSeriesOfAWideWorldHoldTheEnginesValues) {
+  TempDir dir;
+  const fs::path out = dir.path() / "wide.h5";
+  World w = testing_support::random_world(40000, 5);
+  Scenario s = parse_scenario(
+      "name: wide\nworld: unused.yaml\ndays: 10\nevents:\n"
+      "  - {type: capacity_loss, start: 1, country: C1, loss: 0.4}\n",
+      "wide.yaml");
+  Simulation sim(w, s, testing_support::with_threads(2));
+  auto h5 = make_hdf5_recorder(out.string());
+  Capture capture(h5.get());
+  sim.run(&capture);
+  detail::H5Reader file(out.string(), "the run's output");
+  const std::size_t n = 10 * w.num_firms();
+  for (const auto& [name, expect] : capture.values) {
+    const auto got = file.flat<double>("firm/" + name, n);
+    ASSERT_EQ(std::memcmp(got.data(), expect.data(), n * sizeof(double)), 0) << name;
+  }
+  const auto base = w.baseline_output();
+  const auto loss = file.flat<double>("firm/production_loss", n);
+  const auto& x = capture.values["production"];
+  for (std::size_t k = 0; k < n; ++k) {
+    const double x0 = base[k % w.num_firms()];
+    ASSERT_EQ(loss[k], x0 > 0 ? 1.0 - x[k] / x0 : 0.0) << "day " << k / w.num_firms();
+  }
+  EXPECT_EQ(file.flat<std::int32_t>("firm/binding", n),
+            std::vector<std::int32_t>(capture.binding.begin(), capture.binding.end()));
+  // The shock shows: some firm lost output (else the series would test little).
+  EXPECT_GT(*std::max_element(loss.begin(), loss.end()), 0.1);
 }

@@ -1,0 +1,78 @@
+#include "util/background_sync.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "shortfall/error.hpp"
+#include "util/atomic_file.hpp"
+
+namespace shortfall::util {
+
+BackgroundSync::BackgroundSync(std::string path, std::function<int(int fd)> sync)
+    : path_(std::move(path)), sync_(std::move(sync)) {
+  if (!sync_) sync_ = [](int fd) { return ::fdatasync(fd) == 0 ? 0 : errno; };
+}
+
+BackgroundSync::~BackgroundSync() {
+  stop();
+}
+
+bool BackgroundSync::enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("SHORTFALL_BACKGROUND_SYNC");
+    return !(e && std::strcmp(e, "0") == 0);
+  }();
+  return on;
+}
+
+void BackgroundSync::request() {
+  if (!thread_.joinable()) {
+    if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return;  // nothing to sync in the background; the final fsync still runs
+    thread_ = std::thread([this] { loop(); });
+  }
+  {
+    std::lock_guard lock(mutex_);
+    pending_ = true;
+  }
+  wake_.notify_one();
+}
+
+void BackgroundSync::loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return pending_ || stopping_; });
+    if (stopping_) return;
+    pending_ = false;
+    lock.unlock();
+    const int err = sync_(fd_);
+    lock.lock();
+    if (device_refused(err) && error_ == 0) error_ = err;
+  }
+}
+
+void BackgroundSync::stop() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void BackgroundSync::finish() {
+  stop();
+  if (error_ != 0)
+    throw IoError(path_ + ": the device did not take the whole output (" + std::strerror(error_) +
+                  "); nothing was published");
+}
+
+}  // namespace shortfall::util
