@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """tools/bench --quick runs and prints a throughput table (issue 6: benchmarks live outside the
-test suite; the suite only checks that the quick mode works). Args: <shortfall binary> <src>."""
+test suite; the suite only checks that the quick mode works, and that --case selects cases). Args: <shortfall binary> <src>."""
 import os
 import subprocess
 import sys
@@ -46,7 +46,20 @@ recording = [line.split()[-4:] for line in lines
              if line.strip().startswith("firm_level:") and in_memory_label not in line]
 in_memory = [line.split()[-4:] for line in lines
              if line.strip().startswith("firm_level:") and in_memory_label in line]
+# --case runs only the cases named; an unknown one is refused with the names.
+only = subprocess.run([os.path.join(src, "tools", "bench"), "--quick", "--threads", "1",
+                       "--case", "small-world"],
+                      env=dict(os.environ, SHORTFALL_BUILD_DIR=build), capture_output=True,
+                      text=True, cwd=src, timeout=600)
+bad = subprocess.run([os.path.join(src, "tools", "bench"), "--quick", "--case", "recordings"],
+                     capture_output=True, text=True, cwd=src, timeout=60)
 for ok, what in [
+    (only.returncode == 0 and "small world:" in only.stdout and "Mlinkd/s" in only.stdout
+     and "ensemble:" not in only.stdout and "loading:" not in only.stdout
+     and "recording:" not in only.stdout and "BM_Waterfill" not in only.stdout,
+     "--case small-world runs that case alone"),
+    (bad.returncode == 2 and "unknown case 'recordings'" in bad.stderr
+     and "recording" in bad.stderr, "--case with an unknown name exits 2 naming the cases"),
     (r.returncode == 0, f"tools/bench --quick exits 0 (got {r.returncode}: {r.stderr[-500:]})"),
     ("Mlinkd/s" in r.stdout, "prints the table header"),
     (len(rows) >= 2, "prints a row per case"),
