@@ -295,8 +295,8 @@ class Hdf5Recorder final : public Recorder {
       for (std::size_t k = 0; k < 6; ++k)
         if (k != kLossSeries) out[k] = firm_buf_[k].data() + rf * nf_;
       constexpr double kMax = std::numeric_limits<double>::max();
-      // Copied on the run's threads, in ranges of whole cache lines (a range's `finite` is its
-      // own; the copy is the same whatever the split).
+      // Copied on the run's threads in ranges of 16,384 firms (each range checks its own
+      // values; the copy is the same whatever the split).
       std::atomic<bool> finite = true;  // never write a NaN or inf silently
       std::uint8_t* bout = binding_buf_.data() + rf * nf_;
       const auto copy = [&](std::size_t lo, std::size_t hi) {
@@ -307,8 +307,8 @@ class Hdf5Recorder final : public Recorder {
           out[2][i] = cap[i];
           out[4][i] = is[i];
           out[5][i] = C[i] - c[i];
-          ok &=
-              std::abs(detail::production_loss(x[i], x0_[i])) <= kMax;  // built by ChunkSource::x0
+          // The loss is not buffered (ChunkSource::x0), but it is checked here.
+          ok &= std::abs(detail::production_loss(x[i], x0_[i])) <= kMax;
           for (std::size_t k = 0; k < 6; ++k)
             if (k != kLossSeries) ok &= std::abs(out[k][i]) <= kMax;
         }
