@@ -39,11 +39,13 @@ small = section("small world:")  # firms links thr setup_ms run_s cpu_s Mlinkd/s
 peer = section("peer-like:")  # the same columns
 ensemble = section("ensemble:")  # runs thr wall_s cpu_s runs/s cpu_ms/run rss_MB sweep
 # recording: a row per storage mode ("firm_level: ...", then run s, ratio, file MB, peak MB),
-# six modes on the peer-like and on the synthetic world, then (where /dev/shm is a writable
-# tmpfs) two diagnostic rows each with the file in memory
-in_memory_label = "[file in /dev/shm]"
-recording = [line.split()[-4:] for line in lines
-             if line.strip().startswith("firm_level:") and in_memory_label not in line]
+# six modes on the peer-like and on the synthetic world, the default with the sync thread off,
+# then (where /dev/shm is a writable tmpfs) two diagnostic rows each with the file in memory
+in_memory_label, sync_off_label = "[file in /dev/shm]", "[sync thread off]"
+recording = [line.split()[-4:] for line in lines if line.strip().startswith("firm_level:")
+             and in_memory_label not in line and sync_off_label not in line]
+sync_off = [line.split()[-4:] for line in lines
+            if line.strip().startswith("firm_level:") and sync_off_label in line]
 in_memory = [line.split()[-4:] for line in lines
              if line.strip().startswith("firm_level:") and in_memory_label in line]
 # --case runs only the cases named; an unknown one is refused with the names.
@@ -76,6 +78,8 @@ for ok, what in [
      and len(recording) == 12 and all(float(x[0]) > 0 and float(x[2]) > 0 for x in recording),
      "prints the recording case (six storage modes, peer-like and synthetic) with run seconds "
      "and file sizes"),
+    (len(sync_off) == 2 and all(float(x[0]) > 0 and float(x[2]) > 0 for x in sync_off),
+     "prints the default with the sync thread off, each world"),
     (len(in_memory) in (0, 4) and all(float(x[0]) > 0 and float(x[2]) > 0 for x in in_memory),
      "prints the in-memory diagnostic rows (off and the default, each world) or none"),
     ("BM_Waterfill" in r.stdout, "runs the kernel benchmarks"),
