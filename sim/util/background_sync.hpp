@@ -7,9 +7,10 @@
 //
 // A failed sync (EIO, ENOSPC, EDQUOT) is kept and thrown by finish(), so that the file is never
 // published as complete after the device refused some of it (the kernel reports a write-back
-// error once; the final fsync might not see it again). File systems that cannot sync (EINVAL)
-// are passed over, as the final fsync does. SHORTFALL_BACKGROUND_SYNC=0 in the environment
-// turns the thread off (the final fsync does it all, as before).
+// error once; the final fsync might not see it again). File systems that cannot sync (EINVAL,
+// EROFS: util::device_refused) are passed over, as the final fsync does.
+// SHORTFALL_BACKGROUND_SYNC=0 in the environment turns the thread off (the final fsync does it
+// all, as before).
 #pragma once
 
 #include <condition_variable>

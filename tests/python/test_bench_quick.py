@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """tools/bench --quick runs and prints a throughput table (issue 6: benchmarks live outside the
-test suite; the suite only checks that the quick mode works, and that --case selects cases). Args: <shortfall binary> <src>."""
+test suite; the suite only checks that the quick mode works, and that --case selects cases).
+Args: <shortfall binary> <src>."""
 import os
 import subprocess
 import sys
