@@ -164,7 +164,7 @@ void Simulation::Impl::buyer_any(FirmId i, double xr, double xh) {
       S[l] = stock;
       after += stock;
       // Step 3.
-      const double o = detail::order_for(z0[l], xr, xh, !destocking, n_days, stock, lead[l],
+      const double o = detail::order_for(z0[l], xr, xh, !destocking, n_days, stock, lead_of(l),
                                          in_transit, in_transit_dev, inv_tau);
       O[l] = o;
       o_out[out_pos[l]] = served_order(l, o);

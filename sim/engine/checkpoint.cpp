@@ -22,7 +22,8 @@ namespace {
 // stockpiles and mechanisms and every member of the run metrics included; v3 listed it by hand.
 // v5: base_lead and slot_n_base kept only where an event needs them, and the HDF5 recorder's
 // buffered rows without the production loss (hdf5-recorder-v3).
-constexpr char kMagic[] = "shortfall-checkpoint-v5";
+// v6: lead kept only where a lead time can differ from 1 (an older binary would read past it).
+constexpr char kMagic[] = "shortfall-checkpoint-v6";
 
 template <class T>
 concept Number = std::is_arithmetic_v<T> || std::is_enum_v<T>;

@@ -88,7 +88,7 @@ struct RunState {
   // ---- lane state (index Lane: one per link, buyer-major; lanes added during the run last) ----
   std::vector<double> z0, S, O, y;
   std::vector<double> cap_share;  // export-control cap k, +inf where none; empty if no controls
-  std::vector<std::int32_t> lead, base_lead;  // base_lead: empty without transport disruptions
+  std::vector<std::int32_t> lead, base_lead;  // empty: lead_all_one; no transport_events
   std::vector<std::uint8_t> lane_class;       // priority class of the buyer for the supplier
   // In-transit pipeline: per lane a ring of `ring_len` slots keyed by arrival day. Each slot
   // holds the number of shipments arriving that day and their total minus count * Z0.
@@ -314,15 +314,15 @@ struct Simulation::Impl : RunState {
     return {ring_off.data(), ring_len.data(),    ring_pos.data(),   ring_cnt.data(),
             ring_dev.data(), transit_cnt.data(), transit_nz.data(), lead.data()};
   }
-  // With every lead time 1 and no transport disruption possible, the pipeline is just
-  // yesterday's deliveries y: no rings are kept (the fast path of the hot loop).
-  bool unit_lead = false;
+  // Every lead time 1, no transport disruption possible: the pipeline is just yesterday's
+  // deliveries y, no rings (the hot loop's fast path). lead_all_one: no such event at all either.
+  bool unit_lead = false, lead_all_one = false, transport_events = false;
+  [[nodiscard]] std::int32_t lead_of(Lane l) const { return lead_all_one ? 1 : lead[l]; }
   // Rings but no transport disruption that changes a lead time: every ring's length is its
   // lane's lead time and each slot holds exactly one shipment at the end of every day, so the
   // buyer and shipping loops leave the counts alone (arrive_full, ship_full).
   bool fixed_lead = false;
-  /// How the loops over a firm's own lanes keep the pipeline.
-  enum class Transit { kUnitLead, kFullRings, kRings };
+  enum class Transit { kUnitLead, kFullRings, kRings };  // how a firm's lanes keep the pipeline
 
   // Served orders (min(O, k Z0) under export controls) by out-position (net.out_lane order; a
   // lane added during the run has the out-position equal to its lane id): the buyer phase

@@ -27,9 +27,14 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
   init_pipeline(max_lead);
   // base_lead is read only to undo a transport disruption (events.cpp): without one, lead
   // stays base_lead all run, and the copy goes (4 bytes a link of the run's peak memory).
-  if (std::none_of(s.events.begin(), s.events.end(),
-                   [](const Event& ev) { return ev.type == EventType::kTransportDisruption; }))
-    std::vector<std::int32_t>().swap(base_lead);
+  transport_events = std::any_of(s.events.begin(), s.events.end(), [](const Event& ev) {
+    return ev.type == EventType::kTransportDisruption;
+  });
+  if (!transport_events) std::vector<std::int32_t>().swap(base_lead);
+  // Likewise lead itself where every lead time is 1 for the whole run, lanes added later
+  // included (lead_of; another 4 bytes a link).
+  lead_all_one = unit_lead && !transport_events;
+  if (lead_all_one) std::vector<std::int32_t>().swap(lead);
   scratch.resize(std::size_t(threads) + 1);
   init_policies();
 }

@@ -122,7 +122,7 @@ double Simulation::delivery(LinkId link) const {
   return impl_->y[impl_->net.link_lane[link]];
 }
 int Simulation::lead_time(LinkId link) const {
-  return impl_->lead[impl_->net.link_lane[link]];
+  return impl_->lead_of(impl_->net.link_lane[link]);
 }
 void Simulation::link_state(LinkVariable variable, std::span<double> out) const {
   const Impl& m = *impl_;
@@ -142,7 +142,7 @@ void Simulation::link_state(LinkVariable variable, std::span<double> out) const 
       for (LinkId k = 0; k < n; ++k) out[k] = m.y[lane[k]];
       break;
     case LinkVariable::kLeadTime:
-      for (LinkId k = 0; k < n; ++k) out[k] = double(m.lead[lane[k]]);
+      for (LinkId k = 0; k < n; ++k) out[k] = double(m.lead_of(lane[k]));
       break;
     case LinkVariable::kInTransit:
       for (LinkId k = 0; k < n; ++k) out[k] = in_transit(k);

@@ -172,7 +172,10 @@ FilteredChunk build_chunk(const ChunkSource& b, Compression compression) {
   converted.resize(std::max(converted.size(), b.cols * es));
   for (std::size_t r = 0; r < b.chunk_rows; ++r) {
     const std::size_t have = r < b.rows ? width : 0;
-    const unsigned char* row = b.block + (r * b.row_len + b.col0) * src_es;
+    const unsigned char* row = nullptr;  // nothing is read past the recorded rows
+    if (have > 0)
+      row =
+          (b.last && r + 1 == b.rows ? b.last : b.block + r * b.row_len * src_es) + b.col0 * src_es;
     if (b.to_float || b.x0) row = convert(b, row, have, converted.data());
     if (shuffled) {
       shuffle_row(row, have, b.cols, es, b.fill, chunk.data() + r * b.cols, plane);

@@ -23,13 +23,16 @@ inline double production_loss(double x, double x0) {
 /// rows and columns past the edge hold `fill` (the dataset's fill value). `to_float`: the
 /// block holds doubles, the chunk floats (each rounded to nearest; `fill` is then a float).
 /// `x0`: the block holds production x and the chunk the production loss 1 - x / x0, computed
-/// here: the loss is not buffered.
+/// here: the loss is not buffered. `last`: where set, the last recorded row (row `rows` - 1,
+/// `row_len` elements) is read from there and not from `block` (the recorder reads a chunk's
+/// last day from the engine's arrays).
 struct ChunkSource {
   const unsigned char* block = nullptr;
   std::size_t elem_size = 8, row_len = 0, rows = 0, chunk_rows = 0, col0 = 0, cols = 0;
   const unsigned char* fill = nullptr;
   bool to_float = false;
   const double* x0 = nullptr;
+  const unsigned char* last = nullptr;
 };
 
 /// A chunk as stored: its bytes and HDF5's filter mask (bit k set: filter k of the pipeline

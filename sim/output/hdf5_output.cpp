@@ -11,6 +11,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -105,10 +106,14 @@ class Hdf5Recorder final : public Recorder {
     firm_chunk_days_ =
         std::max<std::size_t>(1, std::min<std::size_t>(nd_, 65536 / firm_chunk_cols_));
     if (firm_level_) {
+      // A chunk's rows but its last: the day that completes a chunk is read from the engine's
+      // arrays as the chunk is built (live_), a day of rows less at the run's peak.
+      const std::size_t rows = firm_chunk_days_ - 1;
       firm_buf_.assign(kNumFirmSeries - 1, {});
       for (std::size_t k = 0; k + 1 < kNumFirmSeries; ++k)
-        if (k != kLossSeries) firm_buf_[k].assign(firm_chunk_days_ * nf_, 0.0);
-      binding_buf_.assign(firm_chunk_days_ * nf_, 0);
+        if (k != kLossSeries) firm_buf_[k].assign(rows * nf_, 0.0);
+      binding_buf_.assign(rows * nf_, 0);
+      unmet_row_.assign(nf_, 0.0);
     }
   }
 
@@ -291,28 +296,38 @@ class Hdf5Recorder final : public Recorder {
       auto x = sim.production(), d = sim.demand(), cap = sim.capacity(),
            C = sim.final_demand_wanted(), c = sim.final_delivered(), is = sim.input_shortfall();
       auto b = sim.binding();
+      // The day that completes a chunk stays where it is: flush_firm, below, builds the chunk
+      // with this row read from the engine's arrays (the unmet demand from unmet_row_).
+      const bool last = rf + 1 == firm_chunk_days_;
       double* out[6] = {};  // out[kLossSeries] stays null: the loss is not buffered
       for (std::size_t k = 0; k < 6; ++k)
-        if (k != kLossSeries) out[k] = firm_buf_[k].data() + rf * nf_;
+        if (k != kLossSeries && !last) out[k] = firm_buf_[k].data() + rf * nf_;
+      if (last) {
+        out[5] = unmet_row_.data();
+        const double* row[6] = {x.data(),  d.data(),         cap.data(), x.data(),
+                                is.data(), unmet_row_.data()};  // the loss is made from production
+        for (std::size_t k = 0; k < 6; ++k)
+          live_[k] = reinterpret_cast<const unsigned char*>(row[k]);
+        live_[6] = b.data();
+      }
       constexpr double kMax = std::numeric_limits<double>::max();
       // Copied on the run's threads in ranges of 16,384 firms (each range checks its own
       // values; the copy is the same whatever the split).
       std::atomic<bool> finite = true;  // never write a NaN or inf silently
-      std::uint8_t* bout = binding_buf_.data() + rf * nf_;
+      std::uint8_t* bout = last ? nullptr : binding_buf_.data() + rf * nf_;
       const auto copy = [&](std::size_t lo, std::size_t hi) {
         bool ok = true;
         for (std::size_t i = lo; i < hi; ++i) {
-          out[0][i] = x[i];
-          out[1][i] = d[i];
-          out[2][i] = cap[i];
-          out[4][i] = is[i];
-          out[5][i] = C[i] - c[i];
           // The loss is not buffered (ChunkSource::x0), but it is checked here.
-          ok &= std::abs(detail::production_loss(x[i], x0_[i])) <= kMax;
-          for (std::size_t k = 0; k < 6; ++k)
-            if (k != kLossSeries) ok &= std::abs(out[k][i]) <= kMax;
+          const double v[6] = {x[i],  d[i],       cap[i], detail::production_loss(x[i], x0_[i]),
+                               is[i], C[i] - c[i]};
+          for (std::size_t k = 0; k < 6; ++k) {
+            ok &= std::abs(v[k]) <= kMax;
+            if (out[k]) out[k][i] = v[k];
+          }
         }
-        std::copy(b.begin() + std::ptrdiff_t(lo), b.begin() + std::ptrdiff_t(hi), bout + lo);
+        if (bout)
+          std::copy(b.begin() + std::ptrdiff_t(lo), b.begin() + std::ptrdiff_t(hi), bout + lo);
         if (!ok) finite = false;
       };
       constexpr std::size_t kGrain = 16384;
@@ -338,6 +353,7 @@ class Hdf5Recorder final : public Recorder {
     ++recorded_;
     if (recorded_ % cm_chunk_days_ == 0 || recorded_ == nd_) flush_cm();
     if (firm_level_ && (recorded_ % firm_chunk_days_ == 0 || recorded_ == nd_)) flush_firm();
+    live_.fill(nullptr);  // the engine's arrays change with the next day
   }
 
   void finish(const Simulation& sim) override {
@@ -556,6 +572,10 @@ class Hdf5Recorder final : public Recorder {
   void flush_firm() {
     if (recorded_ == firm_flushed_) return;
     const std::size_t first = firm_flushed_ / firm_chunk_days_ * firm_chunk_days_;
+    // A complete chunk's last row is the day just recorded, left in the engine's arrays.
+    const bool complete = recorded_ - first == firm_chunk_days_;
+    if (complete && !live_[0])
+      throw InternalError("HDF5 output: a complete chunk without its last day's row");
     std::vector<ChunkJob> jobs;
     // The series are created only at the end in a spooled run: they are counted, not looked at.
     for (std::size_t k = 0; k < kNumFirmSeries; ++k) {
@@ -575,7 +595,8 @@ class Hdf5Recorder final : public Recorder {
                                 .cols = firm_chunk_cols_,
                                 .fill = static_cast<const unsigned char*>(fill),
                                 .to_float = narrow,
-                                .x0 = k == kLossSeries ? x0_ : nullptr}});
+                                .x0 = k == kLossSeries ? x0_ : nullptr,
+                                .last = complete ? live_[k] : nullptr}});
     }
     store(jobs);
     firm_flushed_ = recorded_;
@@ -645,6 +666,10 @@ class Hdf5Recorder final : public Recorder {
   std::vector<std::vector<double>> cm_buf_, firm_buf_;
   const double* x0_ = nullptr;  // the world's baseline output (production loss, ChunkSource::x0)
   std::vector<std::uint8_t> binding_buf_;
+  std::vector<double> unmet_row_;  // the unmet final demand of a chunk's last day
+  // Each firm series' row of the day that completes a chunk, in the engine's arrays (set in
+  // record_day for its flush; binding last); null otherwise.
+  std::array<const unsigned char*, kNumFirmSeries> live_{};
   std::vector<int> days_;
   std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;
   std::size_t recorded_ = 0, cm_flushed_ = 0, firm_flushed_ = 0;

@@ -217,8 +217,8 @@ void Simulation::Impl::switch_supplier(Slot s, int t, const std::vector<bool>* a
       longest += ev.extra_days;
       if (active(ev, t)) now += ev.extra_days;
     }
-  base_lead.push_back(base);
-  lead.push_back(now);
+  if (transport_events) base_lead.push_back(base);
+  if (!lead_all_one) lead.push_back(now);
   PriorityClass cls = ck == ci ? PriorityClass::kDomestic : PriorityClass::kRest;
   if (cls == PriorityClass::kRest && world.share_group(ck, ci)) cls = PriorityClass::kGroup;
   lane_class.push_back(std::uint8_t(cls));

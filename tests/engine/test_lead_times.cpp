@@ -57,6 +57,29 @@ TEST(LinkState, BulkReadsEqualTheOneLinkFunctionsEveryDay) {
 
 }  // namespace
 
+TEST(LeadTimes, AreOneWhereNoLinkOrEventMakesThemLonger) {
+  // Every link's lead time 1 and no transport disruption: the engine keeps no array of lead
+  // times (the run's peak memory), and lead_time and link_state still give 1 for every link on
+  // every day.
+  WorldBuilder wb;
+  auto X = wb.country("XXX"), Y = wb.country("YYY");
+  auto m = wb.material("m", 10.0), g = wb.material("g");
+  auto s = wb.firm("s", X, m), t = wb.firm("t", Y, m);
+  auto b = wb.firm("b", Y, g, 2.0);
+  wb.link(s, b, 1.0, 1);
+  wb.link(t, b, 1.0, 1);
+  World w = wb.build();
+  Scenario sc = make_scenario(
+      "days: 5\nevents:\n  - {type: capacity_loss, start: 1, firms: [s], loss: 0.5}\n");
+  Simulation sim(w, sc, with_threads(1));
+  std::vector<double> bulk(w.num_links());
+  while (sim.step()) {
+    sim.link_state(Simulation::LinkVariable::kLeadTime, bulk);
+    EXPECT_EQ(bulk, std::vector<double>(w.num_links(), 1.0));
+    for (LinkId k = 0; k < w.num_links(); ++k) EXPECT_EQ(sim.lead_time(k), 1);
+  }
+}
+
 TEST(LeadTimes, InitialPipelineDrainsWhenTheSupplierStops) {
   // s -> b with lead time 4, Z0 = 2, n = 10 (b's stock 20). The initial state holds one shipment
   // of Z0 from each of the 4 days before day 0, arriving on days 0..3. s stops on day 0 (100%

@@ -248,8 +248,9 @@ TEST(Hdf5Recorder, UnwritableDirectoryRaisesIoErrorNamingThePath) {
 }
 
 // 40,000 firms: three chunks of 16,384 firms a day (the last one partial) and three ranges of
-// the recorder's copy of a day on two threads; 10 days: two chunks of four days and a third of
-// two days recorded and two of fill.
+// the recorder's copy of a day on two threads; 10 days: two chunks of four days (each built with
+// its last day read from the engine's arrays, the others from the recorder's rows) and a third
+// of two days recorded and two of fill.
 TEST(Hdf5Recorder, FirmSeriesOfAWideWorldHoldTheEnginesValues) {
   TempDir dir;
   const fs::path out = dir.path() / "wide.h5";

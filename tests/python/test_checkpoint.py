@@ -109,7 +109,7 @@ policies:
         f.write(len(magic).to_bytes(8, "little") + magic + bytes(64))
     r = subprocess.run([exe, "run", scen, "-o", c, "-q", "--resume"], capture_output=True, text=True)
     check(r.returncode == 2, f"old-format checkpoint exits 2, got {r.returncode}")
-    check("found format v2" in r.stderr and "expected a checkpoint of format v5" in r.stderr,
+    check("found format v2" in r.stderr and "expected a checkpoint of format v6" in r.stderr,
           f"old-format checkpoint message, got {r.stderr!r}")
     check(not os.path.exists(c), "no output from a refused resume")
 
