@@ -1,6 +1,7 @@
 #include "util/background_sync.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,9 +13,13 @@
 
 namespace shortfall::util {
 
-BackgroundSync::BackgroundSync(std::string path, std::function<int(int fd)> sync)
-    : path_(std::move(path)), sync_(std::move(sync)) {
+BackgroundSync::BackgroundSync(std::string path, std::function<int(int fd)> sync,
+                               std::function<void(int fd)> drop, std::uint64_t keep)
+    : path_(std::move(path)), sync_(std::move(sync)), drop_(std::move(drop)), keep_(keep) {
   if (!sync_) sync_ = [](int fd) { return ::fdatasync(fd) == 0 ? 0 : errno; };
+  // An advice: where it fails or the file system ignores it, the pages stay, as before.
+  if (!drop_ && drop_enabled())
+    drop_ = [](int fd) { (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED); };
 }
 
 BackgroundSync::~BackgroundSync() {
@@ -24,6 +29,14 @@ BackgroundSync::~BackgroundSync() {
 bool BackgroundSync::enabled() {
   static const bool on = [] {
     const char* e = std::getenv("SHORTFALL_BACKGROUND_SYNC");
+    return !(e && std::strcmp(e, "0") == 0);
+  }();
+  return on;
+}
+
+bool BackgroundSync::drop_enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("SHORTFALL_DROP_CACHE");
     return !(e && std::strcmp(e, "0") == 0);
   }();
   return on;
@@ -50,6 +63,9 @@ void BackgroundSync::loop() {
     pending_ = false;
     lock.unlock();
     const int err = sync_(fd_);
+    struct stat st {};
+    if (err == 0 && drop_ && ::fstat(fd_, &st) == 0 && std::uint64_t(st.st_size) > keep_)
+      drop_(fd_);  // only pages now on the device are clean
     lock.lock();
     if (device_refused(err) && error_ == 0) error_ = err;
   }

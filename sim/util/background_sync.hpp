@@ -11,9 +11,19 @@
 // EROFS: util::device_refused) are passed over, as the final fsync does.
 // SHORTFALL_BACKGROUND_SYNC=0 in the environment turns the thread off (the final fsync does it
 // all, as before).
+//
+// Once the file is larger than `keep` bytes (1 GiB), each sync that succeeded is followed by
+// dropping the file's pages now on the device from the page cache (posix_fadvise DONTNEED:
+// clean pages only, an advice that changes no byte). A run writes its file once and does not
+// read it back, and a page cache that grew by gigabytes cost the development machine's kernel
+// more with every gigabyte: a 1M-firm year (9 GB) took 62-72 s with the pages kept, 39-47 s
+// with them dropped. Below 1 GiB nothing is dropped: there the drops' own kernel time made
+// runs a few percent slower (docs/performance.md, Recording). SHORTFALL_DROP_CACHE=0 keeps
+// every page.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -24,8 +34,12 @@ namespace shortfall::util {
 class BackgroundSync {
  public:
   /// Syncs `path` (opened when first asked). `sync` replaces fdatasync on the file's
-  /// descriptor (tests): it returns 0 or an errno value.
-  explicit BackgroundSync(std::string path, std::function<int(int fd)> sync = {});
+  /// descriptor (tests): it returns 0 or an errno value. `drop` replaces the release of the
+  /// synced pages from the page cache (tests), called after each sync that returned 0 once
+  /// the file is larger than `keep` bytes.
+  explicit BackgroundSync(std::string path, std::function<int(int fd)> sync = {},
+                          std::function<void(int fd)> drop = {},
+                          std::uint64_t keep = std::uint64_t(1) << 30);
   BackgroundSync(const BackgroundSync&) = delete;
   BackgroundSync& operator=(const BackgroundSync&) = delete;
   ~BackgroundSync();
@@ -40,6 +54,8 @@ class BackgroundSync {
 
   /// Whether SHORTFALL_BACKGROUND_SYNC leaves it on (read once).
   static bool enabled();
+  /// Whether SHORTFALL_DROP_CACHE leaves the dropping of synced pages on (read once).
+  static bool drop_enabled();
 
  private:
   void loop();
@@ -47,6 +63,8 @@ class BackgroundSync {
 
   std::string path_;
   std::function<int(int)> sync_;
+  std::function<void(int)> drop_;
+  std::uint64_t keep_;
   int fd_ = -1;
   int error_ = 0;  // the first failed sync's errno
   bool pending_ = false, stopping_ = false;

@@ -1,7 +1,8 @@
 // The run file made durable while the run goes on (sim/util/background_sync.hpp): asks made
 // while a sync runs are merged into one sync after it, finish() waits for the sync under way,
 // and a sync the device refused is thrown by finish(), naming the file, so that the output is
-// never published as complete; a file system that cannot sync is not an error. The syncs are
+// never published as complete; a file system that cannot sync is not an error; the synced pages
+// are dropped from the page cache after each sync that succeeded, and only then. The syncs are
 // replaced by functions that count them and block where the test says.
 #include <gtest/gtest.h>
 
@@ -112,6 +113,31 @@ TEST(BackgroundSync, ARefusedSyncIsThrownByFinishNamingTheFile) {
       EXPECT_NE(what.find(std::strerror(err)), std::string::npos) << what;
     }
   }
+}
+
+/// How many times the synced pages were dropped in one sync of a 5-byte file returning `err`,
+/// with pages kept up to `keep` bytes.
+int drops_after_a_sync(int err, std::uint64_t keep) {
+  Gate gate;
+  gate.open = true;
+  gate.result = err;
+  std::atomic<int> drops{0};
+  BackgroundSync s(
+      some_file("drop"), [&](int) { return gate(); }, [&](int) { ++drops; }, keep);
+  s.request();
+  gate.wait_for_calls(1);
+  try {
+    s.finish();
+  } catch (const IoError&) {
+    EXPECT_NE(err, 0);
+  }
+  return drops;
+}
+
+TEST(BackgroundSync, SyncedPagesAreDroppedOnlyAfterASyncThatSucceededOfAFileOverTheLimit) {
+  EXPECT_EQ(drops_after_a_sync(0, 4), 1);    // 5 bytes > 4
+  EXPECT_EQ(drops_after_a_sync(0, 5), 0);    // not over the limit
+  EXPECT_EQ(drops_after_a_sync(EIO, 4), 0);  // the device refused: its pages are not clean
 }
 
 TEST(BackgroundSync, AFileSystemThatCannotSyncIsNotAnError) {
