@@ -107,7 +107,7 @@ class Hdf5Recorder final : public Recorder {
         std::max<std::size_t>(1, std::min<std::size_t>(nd_, 65536 / firm_chunk_cols_));
     if (firm_level_) {
       // A chunk's rows but its last: the day that completes a chunk is read from the engine's
-      // arrays as the chunk is built (live_), a day of rows less at the run's peak.
+      // arrays as the chunk is built (flush_firm), a day of rows less at the run's peak.
       const std::size_t rows = firm_chunk_days_ - 1;
       firm_buf_.assign(kNumFirmSeries - 1, {});
       for (std::size_t k = 0; k + 1 < kNumFirmSeries; ++k)
@@ -121,7 +121,7 @@ class Hdf5Recorder final : public Recorder {
     if (!sink_.spooling())
       throw InternalError("the HDF5 recorder was begun for a run without checkpoints");
     flush_cm();
-    if (firm_level_) flush_firm();
+    if (firm_level_) flush_firm(nullptr);  // no chunk is complete here: record_day flushed it
     const std::uint64_t length = sink_.sync();
     checkpointed_ = true;
     const std::uint64_t n = recorded_;
@@ -302,14 +302,7 @@ class Hdf5Recorder final : public Recorder {
       double* out[6] = {};  // out[kLossSeries] stays null: the loss is not buffered
       for (std::size_t k = 0; k < 6; ++k)
         if (k != kLossSeries && !last) out[k] = firm_buf_[k].data() + rf * nf_;
-      if (last) {
-        out[5] = unmet_row_.data();
-        const double* row[6] = {x.data(),  d.data(),         cap.data(), x.data(),
-                                is.data(), unmet_row_.data()};  // the loss is made from production
-        for (std::size_t k = 0; k < 6; ++k)
-          live_[k] = reinterpret_cast<const unsigned char*>(row[k]);
-        live_[6] = b.data();
-      }
+      if (last) out[5] = unmet_row_.data();
       constexpr double kMax = std::numeric_limits<double>::max();
       // Copied on the run's threads in ranges of 16,384 firms (each range checks its own
       // values; the copy is the same whatever the split).
@@ -352,8 +345,7 @@ class Hdf5Recorder final : public Recorder {
     }
     ++recorded_;
     if (recorded_ % cm_chunk_days_ == 0 || recorded_ == nd_) flush_cm();
-    if (firm_level_ && (recorded_ % firm_chunk_days_ == 0 || recorded_ == nd_)) flush_firm();
-    live_.fill(nullptr);  // the engine's arrays change with the next day
+    if (firm_level_ && (recorded_ % firm_chunk_days_ == 0 || recorded_ == nd_)) flush_firm(&sim);
   }
 
   void finish(const Simulation& sim) override {
@@ -569,13 +561,23 @@ class Hdf5Recorder final : public Recorder {
     cm_flushed_ = recorded_;
   }
 
-  void flush_firm() {
+  /// `sim`: the engine, whose arrays hold the day just recorded (null where no chunk can be
+  /// complete).
+  void flush_firm(const Simulation* sim) {
     if (recorded_ == firm_flushed_) return;
     const std::size_t first = firm_flushed_ / firm_chunk_days_ * firm_chunk_days_;
-    // A complete chunk's last row is the day just recorded, left in the engine's arrays.
-    const bool complete = recorded_ - first == firm_chunk_days_;
-    if (complete && !live_[0])
-      throw InternalError("HDF5 output: a complete chunk without its last day's row");
+    // A complete chunk's last row is the day just recorded, left in the engine's arrays (the
+    // unmet demand in unmet_row_; the loss is made from production): the series' order.
+    std::array<const unsigned char*, kNumFirmSeries> last{};
+    if (recorded_ - first == firm_chunk_days_) {
+      if (!sim) throw InternalError("HDF5 output: a complete chunk without its last day's row");
+      const auto bytes = [](auto values) {
+        return reinterpret_cast<const unsigned char*>(values.data());
+      };
+      last = {bytes(sim->production()), bytes(sim->demand()),          bytes(sim->capacity()),
+              bytes(sim->production()), bytes(sim->input_shortfall()), bytes(std::span(unmet_row_)),
+              bytes(sim->binding())};
+    }
     std::vector<ChunkJob> jobs;
     // The series are created only at the end in a spooled run: they are counted, not looked at.
     for (std::size_t k = 0; k < kNumFirmSeries; ++k) {
@@ -596,7 +598,7 @@ class Hdf5Recorder final : public Recorder {
                                 .fill = static_cast<const unsigned char*>(fill),
                                 .to_float = narrow,
                                 .x0 = k == kLossSeries ? x0_ : nullptr,
-                                .last = complete ? live_[k] : nullptr}});
+                                .last = last[k]}});
     }
     store(jobs);
     firm_flushed_ = recorded_;
@@ -667,9 +669,6 @@ class Hdf5Recorder final : public Recorder {
   const double* x0_ = nullptr;  // the world's baseline output (production loss, ChunkSource::x0)
   std::vector<std::uint8_t> binding_buf_;
   std::vector<double> unmet_row_;  // the unmet final demand of a chunk's last day
-  // Each firm series' row of the day that completes a chunk, in the engine's arrays (set in
-  // record_day for its flush; binding last); null otherwise.
-  std::array<const unsigned char*, kNumFirmSeries> live_{};
   std::vector<int> days_;
   std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;
   std::size_t recorded_ = 0, cm_flushed_ = 0, firm_flushed_ = 0;

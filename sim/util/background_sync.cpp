@@ -13,12 +13,22 @@
 
 namespace shortfall::util {
 
+namespace {
+/// Whether the environment leaves a switch on: everything but NAME=0 (read once per switch by
+/// its caller).
+bool switched_on(const char* name) {
+  const char* e = std::getenv(name);
+  return !(e && std::strcmp(e, "0") == 0);
+}
+}  // namespace
+
 BackgroundSync::BackgroundSync(std::string path, std::function<int(int fd)> sync,
                                std::function<void(int fd)> drop, std::uint64_t keep)
     : path_(std::move(path)), sync_(std::move(sync)), drop_(std::move(drop)), keep_(keep) {
   if (!sync_) sync_ = [](int fd) { return ::fdatasync(fd) == 0 ? 0 : errno; };
   // An advice: where it fails or the file system ignores it, the pages stay, as before.
-  if (!drop_ && drop_enabled())
+  static const bool drop_on = switched_on("SHORTFALL_DROP_CACHE");
+  if (!drop_ && drop_on)
     drop_ = [](int fd) { (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED); };
 }
 
@@ -27,18 +37,7 @@ BackgroundSync::~BackgroundSync() {
 }
 
 bool BackgroundSync::enabled() {
-  static const bool on = [] {
-    const char* e = std::getenv("SHORTFALL_BACKGROUND_SYNC");
-    return !(e && std::strcmp(e, "0") == 0);
-  }();
-  return on;
-}
-
-bool BackgroundSync::drop_enabled() {
-  static const bool on = [] {
-    const char* e = std::getenv("SHORTFALL_DROP_CACHE");
-    return !(e && std::strcmp(e, "0") == 0);
-  }();
+  static const bool on = switched_on("SHORTFALL_BACKGROUND_SYNC");
   return on;
 }
 

@@ -54,8 +54,6 @@ class BackgroundSync {
 
   /// Whether SHORTFALL_BACKGROUND_SYNC leaves it on (read once).
   static bool enabled();
-  /// Whether SHORTFALL_DROP_CACHE leaves the dropping of synced pages on (read once).
-  static bool drop_enabled();
 
  private:
   void loop();
