@@ -69,8 +69,14 @@ inline double max0_select(double v) {
 #if defined(__x86_64__)
   // MAXSD keeps its destination where it is greater, else takes the source (also for NaN and
   // -0). In assembly because compilers treat the intrinsic as a plain max whose NaN and -0
-  // results they may fold or reorder differently.
+  // results they may fold or reorder differently. Where the compiler emits AVX (-march=native
+  // on most machines), the instruction's AVX form: the legacy one among AVX code made the buyer
+  // loop about 40 times slower on an Intel Xeon (docs/performance.md, Built for the machine).
+#if defined(__AVX__)
+  __asm__("vmaxsd %1, %0, %0" : "+x"(v) : "x"(0.0));  // v = v > 0 ? v : 0, as MAXSD's
+#else
   __asm__("maxsd %1, %0" : "+x"(v) : "x"(0.0));
+#endif
   return v;
 #else
   return std::max(0.0, v);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/kernels.hpp"
+#include "engine/max0_cases.hpp"
 
 namespace sd = shortfall::detail;
 using shortfall::PriorityClass;
@@ -23,17 +24,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // S_ji <- max(0, S_ji + y_ji(t-1) - S_ji [x_i(t-1)/x0_i] A_ip / S_ip),  S_ip pooled, before.
 
 TEST(Max0Select, SameBitsAsStdMaxForEveryKindOfValue) {
-  // The branch-free max(0, v) of the lead-time loops must give std::max(0.0, v) bit for bit:
-  // v where v > 0, else +0 (for negative values, -0, +0 and NaN alike).
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  const double tiny = std::numeric_limits<double>::denorm_min();
-  for (double v : {2.5, 1e-300, tiny, 0.0, -0.0, -tiny, -3.0, kInf, -kInf, nan, -nan}) {
-    const double want = std::max(0.0, v), got = sd::max0_select(v);
-    EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << v;
-  }
-  EXPECT_EQ(sd::max0_select(2.5), 2.5);
-  EXPECT_FALSE(std::signbit(sd::max0_select(-0.0)));
-  EXPECT_EQ(sd::max0_select(nan), 0.0);
+  // MAXSD, in this binary's build (the AVX form: engine/test_kernels_avx.cpp).
+  shortfall::test::expect_max0_select_is_std_max();
 }
 
 // Step 2 over one slot's links, composed as the engine's buyer loop composes the kernels it
