@@ -24,7 +24,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // S_ji <- max(0, S_ji + y_ji(t-1) - S_ji [x_i(t-1)/x0_i] A_ip / S_ip),  S_ip pooled, before.
 
 TEST(Max0Select, SameBitsAsStdMaxForEveryKindOfValue) {
-  // MAXSD, in this binary's build (the AVX form: engine/test_kernels_avx.cpp).
+  // The form this binary was built with: MAXSD by default (the AVX form, in every build:
+  // engine/test_kernels_avx.cpp).
   shortfall::test::expect_max0_select_is_std_max();
 }
 
