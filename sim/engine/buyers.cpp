@@ -64,12 +64,11 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
         const double arrival = yy[l];
         const double pool = 0.0 + SS[l], pool0 = 0.0 + n_days * z;
         const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, true);
-        const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<!kUnitLead>);
+        const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<true>);
         SS[l] = stock;
         double restock = (n_days * z) * xh - stock;
-        if constexpr (kClip) restock = std::max(0.0, restock);
-        double o = z * xr + restock * itau;
-        o = std::max(0.0, o);  // (NaN -> 0)
+        if constexpr (kClip) restock = detail::max0_select(restock);
+        const double o = detail::max0_select(z * xr + restock * itau);  // (NaN -> 0)
         O_wanted[l] = o;
         const double served = share ? serve(o, share[l], z) : o;
         O_served[pos[l]] = served;
@@ -106,16 +105,15 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
         const double draw = pool > 0.0 && !single && z > 0.0
                                 ? z * xr * (SS[l] / (n_days * z)) * pool_ratio  // draw_down's
                                 : detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
-        const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<!kUnitLead>);
+        const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<true>);
         SS[l] = stock;
         after += stock;
         if (own_part) scarcest = std::min(scarcest, stock / z);
         // Step 3.
         if constexpr (kUnitLead) {
           double restock = (n_days * z) * xh - stock;
-          if constexpr (kClip) restock = std::max(0.0, restock);
-          o = z * xr + restock * itau;
-          o = std::max(0.0, o);  // (NaN -> 0)
+          if constexpr (kClip) restock = detail::max0_select(restock);
+          o = detail::max0_select(z * xr + restock * itau);  // (NaN -> 0)
         } else {
           // (A full ring holds one shipment a day of lead time, less the one just arrived.)
           const std::int32_t shipments =
