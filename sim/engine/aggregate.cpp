@@ -121,7 +121,7 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
     if constexpr (!kCover) {
       const double xi = xs[i];
       production[own] += xi;
-      lost[own] += std::max(0.0, x0i - xi);
+      lost[own] += detail::max0_select(x0i - xi);  // (its sign comes and goes, as the shortage's)
       // Unmet final demand, attributed to the destination (model 10).
       const std::uint32_t kb = dest_begin[i], ke = dest_begin[i + 1];
       if (ke == kb + 1 && dest_country[kb] == ci) {
