@@ -260,9 +260,9 @@ struct Simulation::Impl : RunState {
       if (n_dev[l] == 0) return z + 0.0;
       return z + take_deviation(l, off[l] + std::uint32_t(pos[l]));
     }
-    /// Asks for lane l's ring slot of today where it holds deviations (else for slot 0).
+    /// Asks for lane l's ring slot of today where it holds deviations (else for slot 0; no branch).
     void prefetch_today(Lane l) const {
-      __builtin_prefetch(dev + (n_dev[l] != 0 ? off[l] + std::uint32_t(pos[l]) : 0u), 1, 0);
+      __builtin_prefetch(dev + ((off[l] + pos[l]) & -std::uint32_t(n_dev[l] != 0)), 1, 0);
     }
     /// Empties ring slot k of lane l of its deviation and returns it.
     double take_deviation(Lane l, std::uint32_t k) const {
@@ -276,7 +276,7 @@ struct Simulation::Impl : RunState {
     /// nominal shipment (y - z = 0) leaves the slot's line alone.
     void ship_full(Lane l, double y, double z) const {
       const std::int32_t p = pos[l];
-      pos[l] = p + 1 == len[l] ? 0 : p + 1;
+      pos[l] = (p + 1) & -std::int32_t(p + 1 != len[l]);  // p + 1, or 0 past the end: no branch
       const std::uint32_t k = off[l] + std::uint32_t(p);
       assert(dev[k] == 0.0 && !std::signbit(dev[k]));
       const double d = y - z;
@@ -304,7 +304,7 @@ struct Simulation::Impl : RunState {
       const std::int32_t n = len[l], p = pos[l];
       const std::int32_t ahead = p + lead[l] >= n ? p + lead[l] - n : p + lead[l];
       const std::uint32_t slot = off[l] + std::uint32_t(ahead);
-      pos[l] = p + 1 == n ? 0 : p + 1;
+      pos[l] = (p + 1) & -std::int32_t(p + 1 != n);  // as ship_full's
       cnt[slot] += 1;
       n_transit[l] += 1;
       add_deviation(l, slot, y - z);
