@@ -64,7 +64,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
         const double arrival = yy[l];
         const double pool = 0.0 + SS[l], pool0 = 0.0 + n_days * z;
         const double draw = detail::draw_down(z, xr, SS[l], n_days, pool, pool0, true);
-        const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<true>);
+        const double stock = detail::stock_after_day(SS[l], arrival, draw, detail::max0_select);
         SS[l] = stock;
         double restock = (n_days * z) * xh - stock;
         if constexpr (kClip) restock = detail::max0_select(restock);
@@ -105,7 +105,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
         const double draw = pool > 0.0 && !single && z > 0.0
                                 ? z * xr * (SS[l] / (n_days * z)) * pool_ratio  // draw_down's
                                 : detail::draw_down(z, xr, SS[l], n_days, pool, pool0, single);
-        const double stock = detail::stock_after_day(SS[l], arrival, draw, nonneg<true>);
+        const double stock = detail::stock_after_day(SS[l], arrival, draw, detail::max0_select);
         SS[l] = stock;
         after += stock;
         if (own_part) scarcest = std::min(scarcest, stock / z);
@@ -158,7 +158,7 @@ void Simulation::Impl::buyer_any(FirmId i, double xr, double xh) {
       }
       // Step 2.
       const double draw = detail::draw_down(z0[l], xr, S[l], n_days, pool, pool0, single);
-      const double stock = detail::stock_after_day(S[l], arrival, draw, nonneg<false>);
+      const double stock = detail::stock_after_day(S[l], arrival, draw, detail::max0_select);
       S[l] = stock;
       after += stock;
       // Step 3.

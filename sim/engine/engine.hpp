@@ -271,12 +271,17 @@ struct Simulation::Impl : RunState {
       dev[k] = 0.0;
       return d;
     }
+    /// The ring position after p in a ring of n slots: p + 1, or 0 past the end, without a
+    /// branch (each lane wraps on a day of its own, which a branch mispredicted).
+    static std::int32_t next_pos(std::int32_t p, std::int32_t n) {
+      return (p + 1) & -std::int32_t(p + 1 != n);
+    }
     /// ship() where the ring is full: the lead time is the ring's length, so today's shipment
     /// takes the slot that today's arrivals left (+0.0), and the counts stay as they are; a
     /// nominal shipment (y - z = 0) leaves the slot's line alone.
     void ship_full(Lane l, double y, double z) const {
       const std::int32_t p = pos[l];
-      pos[l] = (p + 1) & -std::int32_t(p + 1 != len[l]);  // p + 1, or 0 past the end: no branch
+      pos[l] = next_pos(p, len[l]);
       const std::uint32_t k = off[l] + std::uint32_t(p);
       assert(dev[k] == 0.0 && !std::signbit(dev[k]));
       const double d = y - z;
@@ -304,7 +309,7 @@ struct Simulation::Impl : RunState {
       const std::int32_t n = len[l], p = pos[l];
       const std::int32_t ahead = p + lead[l] >= n ? p + lead[l] - n : p + lead[l];
       const std::uint32_t slot = off[l] + std::uint32_t(ahead);
-      pos[l] = (p + 1) & -std::int32_t(p + 1 != n);  // as ship_full's
+      pos[l] = next_pos(p, n);
       cnt[slot] += 1;
       n_transit[l] += 1;
       add_deviation(l, slot, y - z);
@@ -470,14 +475,6 @@ struct Simulation::Impl : RunState {
   // takes 0.89-0.90 of its time on the 1M/5M synthetic world, 0.91-0.94 on the 100k ones (the
   // peer-like world too), and the shipping phase 0.93-0.95; 64 no better than 32-40.
   static constexpr Lane kPrefetch = 32;
-  /// max(0, v) as std::max(0.0, v), or kSelect: detail::max0_select, without a branch.
-  template <bool kSelect>
-  static double nonneg(double v) {
-    if constexpr (kSelect)
-      return detail::max0_select(v);
-    else
-      return std::max(0.0, v);
-  }
 
   /// Steps 2-3 for the buyers [ib, ie).
   void buyer_range(FirmId ib, FirmId ie);
