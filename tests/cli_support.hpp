@@ -11,6 +11,8 @@
 #include <iterator>
 #include <string>
 
+#include "scratch.hpp"
+
 namespace shortfall::testing_support {
 
 struct ShellResult {
@@ -30,13 +32,15 @@ inline ShellResult run_shell(const std::string& command) {
   return r;
 }
 
-/// An empty directory `<temp>/<prefix>-<pid>-<tag>` (removed first if it exists).
+/// An empty directory `<temp>/<prefix>-<pid>-<tag>` (removed first if it exists, and at the end
+/// if every test passed: scratch.hpp).
 inline std::filesystem::path fresh_temp_dir(const std::string& prefix, const std::string& tag) {
   namespace fs = std::filesystem;
   const fs::path d =
       fs::temp_directory_path() / (prefix + "-" + std::to_string(getpid()) + "-" + tag);
   fs::remove_all(d);
   fs::create_directories(d);
+  remove_at_exit(d);
   return d;
 }
 

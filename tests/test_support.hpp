@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "scratch.hpp"
 #include "shortfall/scenario.hpp"
 #include "shortfall/simulation.hpp"
 #include "shortfall/world.hpp"
@@ -32,13 +33,14 @@ inline Scenario make_scenario(const std::string& body) {
 }
 
 /// A fresh, empty directory under the system's temporary directory, named after the test
-/// (`prefix`, `name`) and this process.
+/// (`prefix`, `name`) and this process; removed at the end if every test passed (scratch.hpp).
 inline std::filesystem::path scratch_dir(const std::string& prefix, const std::string& name) {
   const std::filesystem::path d =
       std::filesystem::temp_directory_path() /
       ("shortfall-" + prefix + "-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
+  remove_at_exit(d);
   return d;
 }
 

@@ -16,6 +16,7 @@ Prints "N passed, M failed".
 import csv
 import io
 import os
+import shutil
 import sys
 import tempfile
 import warnings
@@ -243,7 +244,10 @@ def main():
     check("series over several chunks (an edge chunk) equal the run alone", chunked_series_match_run_alone)
     ds.close()
     sm.close()
-    return CHECKS.summary()
+    rc = CHECKS.summary()
+    if rc == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rc
 
 
 if __name__ == "__main__":
