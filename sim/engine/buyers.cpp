@@ -74,6 +74,8 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
         O_served[pos[l]] = served;
         stock_after[s] = 0.0 + stock;
         slot_sum[s] = 0.0 + o;
+        // A slot of one lane is never a distinct one (setup), so its limit is its stock.
+        if (limit) limit[s] = 0.0 + stock;
         continue;
       }
       double pool = 0.0, pool0 = 0.0;
