@@ -59,8 +59,9 @@ inline std::string numbered(const char* prefix, std::uint64_t k) {
 
 /// A random world of `n` firms: 5 countries in groups g1/g2, 6 materials (odd ones with
 /// inventory days); firm i makes material i % 6 and buys from 1-4 firms of lower materials,
-/// a third of the links with lead times 1-6; lead times 1 domestic, 4 across borders.
-inline World random_world(std::uint32_t n, std::uint64_t seed) {
+/// a third of the links with lead times 1-6; lead times 1 domestic, 4 across borders
+/// (`lead_one`: every lead time 1).
+inline World random_world(std::uint32_t n, std::uint64_t seed, bool lead_one = false) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   WorldBuilder b;
@@ -72,7 +73,7 @@ inline World random_world(std::uint32_t n, std::uint64_t seed) {
     ms.push_back(b.material(numbered("m", std::uint64_t(p)),
                             p % 2 ? std::optional<double>(5.0 + 10 * p) : std::nullopt));
   b.tables().lead_times.domestic = 1;
-  b.tables().lead_times.international = 4;
+  b.tables().lead_times.international = lead_one ? 1 : 4;
   for (std::uint32_t i = 0; i < n; ++i) {
     std::optional<double> inv;
     if (i % 7 == 0) inv = 3.0 + 20.0 * u(rng);
@@ -88,8 +89,13 @@ inline World random_world(std::uint32_t n, std::uint64_t seed) {
       while (j % 6 >= p) j = std::uint32_t(rng() % n);
       sup.insert(j);
     }
-    for (std::uint32_t j : sup)
+    for (std::uint32_t j : sup) {
+      if (lead_one) {
+        b.link(j, i, 0.1 + 4.9 * u(rng), 1);
+        continue;
+      }
       b.link(j, i, 0.1 + 4.9 * u(rng), rng() % 3 ? 0 : 1 + int(rng() % 6));
+    }
   }
   return b.build();
 }

@@ -422,6 +422,16 @@ struct Simulation::Impl : RunState {
   template <Transit kTransit, bool kClip>
   void buyer_lanes(FirmId ib, FirmId ie);
 
+  /// buyer_lanes at lead time 1 where slots of one lane are listed (88% of the slots on the
+  /// peer-like world): per block of firms, those in one flat loop, then the others.
+  template <bool kClip>
+  void buyer_one_lane(FirmId ib, FirmId ie);
+  // Where every lead time is 1 and a slot holds one lane: the slots of one lane and of several,
+  // each in slot order, and each firm's first entry in each (num_firms + 1); empty otherwise.
+  std::vector<Slot> one_slot, multi_slot;
+  std::vector<std::uint32_t> one_begin, multi_begin;
+  void list_one_lane_slots();  // setup.cpp
+
   /// The buyer phase in general: lanes added during the run (sections 7-8) included.
   void buyer_any(FirmId i, double xr, double xh);
 
@@ -499,6 +509,10 @@ struct Simulation::Impl : RunState {
   template <Transit kTransit, RuleKind kKind>
   void ship_lanes(FirmId ib, FirmId ie, int t);
 
+  /// ship_lanes at lead time 1 where slots of one lane are listed (buyer_one_lane): per block
+  /// of firms, those in one flat loop, then the others, then each firm's end of the day.
+  template <RuleKind kKind>
+  void ship_one_lane(FirmId ib, FirmId ie, int t);
   template <RuleKind kKind>
   void ship_by_lead(FirmId ib, FirmId ie, int t);
 

@@ -288,11 +288,35 @@ void Simulation::Impl::init_pipeline(const std::vector<std::int32_t>& max_lead) 
   // days 0 .. l-1.
   for (Lane l = 0; l < (unit_lead ? 0 : m); ++l)
     for (int d = 0; d < lead[l]; ++d) ring_cnt[ring_off[l] + d % ring_len[l]] = 1;
-  if (!unit_lead) {
+  if (unit_lead) {
+    list_one_lane_slots();
+  } else {
     transit_cnt = lead;
     transit_nz.assign(m, 0);
     ring_pos.assign(m, 0);
   }
+}
+
+/// one_slot and multi_slot (engine.hpp) where some slot holds a single lane; left empty where
+/// none does, so that worlds without such slots keep the loops over each firm's slots.
+void Simulation::Impl::list_one_lane_slots() {
+  const detail::Network& nt = net;
+  auto lanes = [&](Slot s) { return nt.slot_lane_begin[s + 1] - nt.slot_lane_begin[s]; };
+  std::size_t ones = 0;
+  for (Slot s = 0; s < nt.num_slots(); ++s) ones += lanes(s) == 1;
+  if (ones == 0) return;
+  one_begin.assign(nt.num_firms + 1, 0);
+  multi_begin.assign(nt.num_firms + 1, 0);
+  one_slot.reserve(ones);
+  multi_slot.reserve(nt.num_slots() - ones);
+  for (FirmId i = 0; i < nt.num_firms; ++i) {
+    one_begin[i] = std::uint32_t(one_slot.size());
+    multi_begin[i] = std::uint32_t(multi_slot.size());
+    for (Slot s = nt.slot_begin[i]; s < nt.slot_begin[i + 1]; ++s)
+      (lanes(s) == 1 ? one_slot : multi_slot).push_back(s);
+  }
+  one_begin[nt.num_firms] = std::uint32_t(one_slot.size());
+  multi_begin[nt.num_firms] = std::uint32_t(multi_slot.size());
 }
 
 int Simulation::Impl::default_threads(const World& w) {

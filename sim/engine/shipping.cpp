@@ -105,8 +105,84 @@ void Simulation::Impl::ship_lanes(FirmId ib, FirmId ie, int t) {
 }
 
 template <Simulation::Impl::RuleKind kKind>
+void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
+  const Lane* __restrict lane_begin = net.slot_lane_begin.data();
+  const FirmId* __restrict slot_firm = net.slot_firm.data();
+  const FirmId* __restrict supplier = net.lane_supplier.data();
+  const double* __restrict r = rule.data();
+  const double* __restrict O_wanted = O.data();
+  const double* __restrict share = cap_share.empty() ? nullptr : cap_share.data();
+  const double* __restrict zz = z0.data();
+  double* __restrict yy = y.data();
+  const double* __restrict slot_sum = slot_ordered.data();
+  double* __restrict slot_got = slot_received.data();
+  const Slot* __restrict ones = one_slot.data();
+  const Slot* __restrict several = multi_slot.data();
+  const std::uint32_t ones_end = one_begin[ie];
+  const Lane last = lane_begin[net.slot_begin[ie]];
+  // Lane l's delivery y_ji (model 3.6), as ship_lanes's.
+  auto deliver_lane = [&](Lane l) __attribute__((always_inline)) {
+    const double sv = share ? serve(O_wanted[l], share[l], zz[l]) : O_wanted[l];
+    if constexpr (kKind == RuleKind::kShare)
+      return deliver_share(r[supplier[l]], sv);
+    else if constexpr (kKind == RuleKind::kLevel)
+      return deliver_level(r[supplier[l]], sv, zz[l]);
+    else
+      return detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l]);
+  };
+  auto prefetch_rule = [&](Lane l) __attribute__((always_inline)) {
+    if constexpr (kKind == RuleKind::kClasses)
+      __builtin_prefetch(allot.data() + supplier[l], 0, 0);
+    else
+      __builtin_prefetch(r + supplier[l], 0, 0);
+  };
+  constexpr FirmId kBlock = 256;
+  double worst_of[kBlock];        // the lowest fill of the firm's slots (ship_lanes's worst_fill)
+  std::uint8_t short_of[kBlock];  // a lane of the firm got less than it ordered
+  // The slot's fill into its firm's lowest: the minimum of the same values, so the same bits
+  // in any order (received is never -0.0: 0.0 + y).
+  auto fill = [&](Slot s, double received, FirmId f) __attribute__((always_inline)) {
+    slot_got[s] = received;
+    const double ordered = slot_sum[s];
+    if (ordered > 0.0 && !(received >= ordered))
+      worst_of[f] = std::min(worst_of[f], received / ordered);
+  };
+  for (FirmId b = ib; b < ie; b += kBlock) {
+    const FirmId e = std::min<FirmId>(ie, b + kBlock);
+    std::fill(worst_of, worst_of + (e - b), 1.0);
+    std::fill(short_of, short_of + (e - b), std::uint8_t(0));
+    for (std::uint32_t k = one_begin[b], ke = one_begin[e]; k < ke; ++k) {
+      const Slot s = ones[k];
+      const Lane l = lane_begin[s];
+      prefetch_rule(lane_begin[ones[k + kPrefetch < ones_end ? k + kPrefetch : k]]);
+      const FirmId f = slot_firm[s] - b;
+      const double yl = deliver_lane(l);
+      yy[l] = yl;
+      short_of[f] |= yl < O_wanted[l];
+      fill(s, 0.0 + yl, f);
+    }
+    for (std::uint32_t k = multi_begin[b], ke = multi_begin[e]; k < ke; ++k) {
+      const Slot s = several[k];
+      const FirmId f = slot_firm[s] - b;
+      double received = 0.0;
+      for (Lane l = lane_begin[s]; l < lane_begin[s + 1]; ++l) {
+        if (l + kPrefetch < last) prefetch_rule(l + kPrefetch);
+        const double yl = deliver_lane(l);
+        yy[l] = yl;
+        short_of[f] |= yl < O_wanted[l];
+        received += yl;
+      }
+      fill(s, received, f);
+    }
+    for (FirmId i = b; i < e; ++i) end_of_day(i, t, worst_of[i - b], short_of[i - b] != 0);
+  }
+}
+
+template <Simulation::Impl::RuleKind kKind>
 void Simulation::Impl::ship_by_lead(FirmId ib, FirmId ie, int t) {
-  if (unit_lead)
+  if (unit_lead && !one_slot.empty())
+    ship_one_lane<kKind>(ib, ie, t);
+  else if (unit_lead)
     ship_lanes<Transit::kUnitLead, kKind>(ib, ie, t);
   else if (fixed_lead)
     ship_lanes<Transit::kFullRings, kKind>(ib, ie, t);
