@@ -431,6 +431,8 @@ struct Simulation::Impl : RunState {
   std::vector<Slot> one_slot, multi_slot;
   std::vector<std::uint32_t> one_begin, multi_begin;
   void list_one_lane_slots();  // setup.cpp
+  /// Sections 7-8 can add links during the run (substitution, crisis matching of suppliers).
+  [[nodiscard]] bool links_can_be_added() const;
 
   /// The buyer phase in general: lanes added during the run (sections 7-8) included.
   void buyer_any(FirmId i, double xr, double xh);
@@ -456,6 +458,8 @@ struct Simulation::Impl : RunState {
   /// Steps 4-6 for the suppliers [jb, je), with the arrays behind restrict pointers; the
   /// rationing of a supplier that cannot serve everyone is left to ration().
   void supplier_range(FirmId jb, FirmId je);
+  template <bool kByBlock>  // step 5's input limit by blocks of firms (suppliers.cpp)
+  void supplier_loop(FirmId jb, FirmId je);
 
   // A supplier's customers' orders, Z0 or classes, supplier-major: read in place, or, where
   // links were added to it during the run, gathered into `buf` (the added lanes last). This

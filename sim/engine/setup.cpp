@@ -139,10 +139,7 @@ void Simulation::Impl::init_lanes_and_slots() {
   y = z0;
   // Distinct parts (model 3.5): where the switch is on and no new supplier can join a slot
   // (section 7 and crisis matching pool what they add, so they turn it off).
-  bool matching = scenario.model.substitution.enabled;
-  for (const auto& p : scenario.policies)
-    if (p.type == PolicyType::kCrisisResponse && p.match_suppliers) matching = true;
-  if (scenario.model.distinct_parts && !matching) {
+  if (scenario.model.distinct_parts && !links_can_be_added()) {
     std::vector<std::uint8_t> flag(ns, 0);
     bool any = false;
     for (Slot s = 0; s < ns; ++s)
@@ -297,9 +294,19 @@ void Simulation::Impl::init_pipeline(const std::vector<std::int32_t>& max_lead) 
   }
 }
 
+bool Simulation::Impl::links_can_be_added() const {
+  return scenario.model.substitution.enabled ||
+         std::any_of(scenario.policies.begin(), scenario.policies.end(), [](const Policy& p) {
+           return p.type == PolicyType::kCrisisResponse && p.match_suppliers;
+         });
+}
+
 /// one_slot and multi_slot (engine.hpp) where some slot holds a single lane; left empty where
-/// none does, so that worlds without such slots keep the loops over each firm's slots.
+/// none does, so that worlds without such slots keep the loops over each firm's slots, and
+/// where links can be added during the run (the engine's general loops then run, which read
+/// no list).
 void Simulation::Impl::list_one_lane_slots() {
+  if (links_can_be_added()) return;
   const detail::Network& nt = net;
   auto lanes = [&](Slot s) { return nt.slot_lane_begin[s + 1] - nt.slot_lane_begin[s]; };
   std::size_t ones = 0;

@@ -26,12 +26,11 @@ void Simulation::Impl::init_policies() {
                     nm = world.materials().size();
   alpha_max.assign(n, scenario.model.alpha_max);
   overproduction = scenario.model.alpha_max > 1.0;
-  bool matching = scenario.model.substitution.enabled;
+  const bool matching = links_can_be_added();
   bool surges = false;
   for (const auto& p : scenario.policies) {
     if (p.type == PolicyType::kSurge) surges = true;
     if (p.type == PolicyType::kCrisisResponse && p.surge) overproduction = true;
-    if (p.type == PolicyType::kCrisisResponse && p.match_suppliers) matching = true;
   }
   overproduction = overproduction || surges;
 

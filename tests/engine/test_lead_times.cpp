@@ -297,11 +297,12 @@ TEST(LeadTimes, FullRingsAgreeWithRingsThatCanLengthen) {
 TEST(LeadTimes, SlotsOfOneLaneTakenApartGiveTheGeneralLoopsBits) {
   // Where every lead time is 1 the buyer and shipping phases take a block's slots of one lane
   // in one flat loop and its other slots after them (buyer_one_lane, ship_one_lane), each
-  // slot with the general loops' operations in the same order. Substitution with a threshold
-  // of 0 (no fill ratio is below 0, so no link is ever added) keeps the model as it is and
-  // makes the engine take its general loops (buyer_any, ship_range's), which know nothing of
-  // the lists: the two must agree bit for bit, on one thread and on three (ranges cut
-  // anywhere in the lists), in a world of 3,000 firms (twelve blocks of 256) where slots of one
+  // slot with the general loops' operations in the same order, and the supplier phase takes
+  // its input limits a block at a time (supplier_loop<true>). Substitution with a threshold of
+  // 0 (no fill ratio is below 0, so no link is ever added) keeps the model as it is and makes
+  // the engine list no slots and take its general loops (buyer_any, ship_range's) and the
+  // input limits firm by firm: the two must agree bit for bit, on one thread and on three (ranges
+  // cut anywhere in the lists), in a world of 3,000 firms (twelve blocks of 256) where slots of one
   // lane and of several sit side by side, under a shock and export controls that bring stocks,
   // orders and fills to 0 and back.
   // Under model version 2 (planned orders, no destocking) and the published model.
