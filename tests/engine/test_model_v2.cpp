@@ -575,8 +575,9 @@ namespace {
 
 /// s1 and s2 (AAA, raw, x0 = 1 each, all sold to b; u0 = 1, so neither can ship more) and b
 /// (BBB, good, x0 = 2, C0 = 2, n = 10) with Z0 = 1 from each; lead times 1. raw is marked
-/// distinct_parts.
-World two_part_world() {
+/// distinct_parts. `single`: also s3 (AAA, raw, x0 = 1) selling to b3 (BBB, good, x0 = 1,
+/// C0 = 1, n = 10) alone, firms 3 and 4.
+World two_part_world(bool single = false) {
   WorldBuilder b;
   auto AAA = b.country("AAA"), BBB = b.country("BBB");
   auto raw = b.material("raw"), good = b.material("good");
@@ -587,6 +588,10 @@ World two_part_world() {
   auto buyer = b.firm("b", BBB, good, 2.0, 10.0);
   b.link(s1, buyer, 1.0, 1);
   b.link(s2, buyer, 1.0, 1);
+  if (single) {
+    auto s3 = b.firm("s3", AAA, raw, 0.0);
+    b.link(s3, b.firm("b3", BBB, good, 1.0, 10.0), 1.0, 1);
+  }
   return b.build();
 }
 
@@ -646,27 +651,14 @@ TEST(DistinctParts, ChangesNothingWithoutAShockAndTheSwitchIsWritten) {
 }
 
 TEST(DistinctParts, ASingleSuppliersSlotBesideThemStillLimitsItsBuyer) {
-  // The two-part world plus s3 (AAA, raw, x0 = 1) selling to b3 (BBB, good, x0 = 1, C0 = 1,
-  // n = 10) alone: b3's raw slot has one lane, so it is not a distinct slot, and its input limit
-  // reads the slot's pooled stock after step 2, as any pooled slot's does (model 3.5). s3 stops
-  // on day 0: b3 draws Z0 xr = 1 a day, S = 10 - t after step 2 of day t >= 1, so x_b3 =
-  // min(x^cap, D, S / (A / x0)) = 1 through day 9 and 0 from day 10, as b's in the first test.
-  // The slot's input limit was once left at its value before day 1 on the engine's path for a
-  // slot of one lane at lead time 1 (b3 then went on making 1 a day).
-  WorldBuilder b;
-  auto AAA = b.country("AAA"), BBB = b.country("BBB");
-  auto raw = b.material("raw"), good = b.material("good");
-  b.tables().materials[raw].utilisation = 1.0;
-  b.tables().materials[raw].distinct_parts = true;
-  auto s1 = b.firm("s1", AAA, raw, 0.0);
-  auto s2 = b.firm("s2", AAA, raw, 0.0);
-  auto s3 = b.firm("s3", AAA, raw, 0.0);
-  auto buyer = b.firm("b", BBB, good, 2.0, 10.0);
-  auto b3 = b.firm("b3", BBB, good, 1.0, 10.0);
-  b.link(s1, buyer, 1.0, 1);
-  b.link(s2, buyer, 1.0, 1);
-  b.link(s3, b3, 1.0, 1);
-  World w = b.build();
+  // two_part_world(true): b3's raw slot has one lane, so it is not a distinct slot, and its
+  // input limit reads the slot's pooled stock after step 2, as any pooled slot's does (model
+  // 3.5). s3 stops on day 0: b3 draws Z0 xr = 1 a day, S = 10 - t after step 2 of day t >= 1,
+  // so x_b3 = min(x^cap, D, S / (A / x0)) = 1 through day 9 and 0 from day 10, as b's in the
+  // first test. The slot's input limit was once left at its value before day 1 on the engine's
+  // path for a slot of one lane at lead time 1 (b3 then went on making 1 a day).
+  World w = two_part_world(true);
+  const FirmId buyer = 2, b3 = 4;
   Simulation sim(w,
                  v2_scenario("days: 30\n"
                              "events:\n"
