@@ -34,13 +34,21 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
   const std::size_t blocks = std::min(kCmMaxBlocks, std::max<std::size_t>(1, n / kCmBlock));
   std::vector<double> use_sum(kOn[6] ? ncm : 0, 0.0);
   auto total_of = [&](std::size_t q) { return q < 6 ? series[q]->data() : use_sum.data(); };
+  // Where slots of one lane are listed (buyer_one_lane), the slots' sums a block of firms at a
+  // time (cm_accumulate<.., true>).
+  auto cm_accumulate_by = [&](FirmId ib, FirmId ie, double* const* dst) {
+    if (one_slot.empty())
+      cm_accumulate<kAll, kCover, false>(ib, ie, dst);
+    else
+      cm_accumulate<kAll, kCover, true>(ib, ie, dst);
+  };
   auto block_range = [&](std::size_t b) {
     return std::pair{FirmId(b * n / blocks), FirmId((b + 1) * n / blocks)};
   };
   if (blocks == 1) {
     double* dst[7];
     for (std::size_t q = 0; q < 7; ++q) dst[q] = kOn[q] ? total_of(q) : nullptr;
-    cm_accumulate<kAll, kCover>(0, FirmId(n), dst);
+    cm_accumulate_by(0, FirmId(n), dst);
   } else {
     // Per block, the sums it computes one after another (kSeries of them).
     std::vector<double> part(blocks * kSeries * ncm, 0.0);
@@ -49,7 +57,7 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
       for (std::size_t q = 0, c = 0; q < 7; ++q)
         dst[q] = kOn[q] ? part.data() + (b * kSeries + c++) * ncm : nullptr;
       const auto [ib, ie] = block_range(b);
-      cm_accumulate<kAll, kCover>(ib, ie, dst);
+      cm_accumulate_by(ib, ie, dst);
     };
     if (threads == 1) {
       for (std::size_t b = 0; b < blocks; ++b) run_block(b);
@@ -78,7 +86,7 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
   }
 }
 
-template <bool kAll, bool kCover>
+template <bool kAll, bool kCover, bool kBySlot>
 void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) const {
   // Every array behind a local restrict pointer, loaded once (not reloaded from `this` after
   // each store into the sums), and max(0, .) of the shortage without a branch (its sign comes
@@ -112,6 +120,10 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
   const double* __restrict S_short = slot_limit.empty() ? S : slot_limit.data();
   const double* __restrict ordered = slot_ordered.data();
   const double* __restrict received = slot_received.data();
+  const FirmId* __restrict slot_firm = kBySlot ? net.slot_firm.data() : nullptr;
+  constexpr FirmId kBlock = 256;
+  double ratio_of[kBySlot ? kBlock : 1];  // kBySlot: each firm's ratio and whether it has
+  bool made_of[kBySlot ? kBlock : 1];     // baseline output
   for (FirmId i = ib; i < ie; ++i) {
     const CountryId ci = firm_country[i];
     const MaterialId pi = firm_material[i];
@@ -139,6 +151,27 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
     // stock the input limit reads: slot_limit where parts are distinct).
     const bool made = x0i > 0.0;
     const double ratio = made ? std::min(caps[i], Ds[i]) / x0i : 0.0;
+    if constexpr (kBySlot) {
+      ratio_of[(i - ib) % kBlock] = ratio;
+      made_of[(i - ib) % kBlock] = made;
+      if ((i - ib) % kBlock == kBlock - 1 || i + 1 == ie) {
+        // The block's slots in one loop: each bin's sum gets the same terms in the same order
+        // (slots are numbered firm by firm), without a loop exit per firm.
+        const FirmId b = i - (i - ib) % kBlock;
+        for (Slot s = slot_begin[b]; s < slot_begin[i + 1]; ++s) {
+          const FirmId f = slot_firm[s];
+          const std::size_t k = firm_country[f] * nm + slot_material[s];
+          shortage[k] +=
+              made_of[f - b] ? detail::max0_select(A[s] * ratio_of[f - b] - S_short[s]) : 0.0;
+          if constexpr (kAll) backlog[k] += ordered[s] - received[s];
+          if constexpr (kAll || kCover) {
+            stock[k] += S[s];
+            use[k] += A[s];
+          }
+        }
+      }
+      continue;
+    }
     for (Slot s = slot_begin[i]; s < slot_begin[i + 1]; ++s) {
       const std::size_t k = country + slot_material[s];
       shortage[k] += made ? detail::max0_select(A[s] * ratio - S_short[s]) : 0.0;

@@ -627,7 +627,9 @@ struct Simulation::Impl : RunState {
   /// country_material's sums over the firms [ib, ie), in firm order, into dst: production,
   /// output lost, shortage, unmet final demand, and with kAll the order backlog, the stock and
   /// the use; with kCover the shortage, the stock and the use alone.
-  template <bool kAll, bool kCover>
+  /// kBySlot: the slots' sums for a block of 256 firms at a time, in one loop over its slots
+  /// (the same terms in the same order into every sum; where slots of one lane are listed).
+  template <bool kAll, bool kCover, bool kBySlot>
   void cm_accumulate(FirmId ib, FirmId ie, double* const* dst) const;
 };
 

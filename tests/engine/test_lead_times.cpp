@@ -298,14 +298,15 @@ TEST(LeadTimes, SlotsOfOneLaneTakenApartGiveTheGeneralLoopsBits) {
   // Where every lead time is 1 the buyer and shipping phases take a block's slots of one lane
   // in one flat loop and its other slots after them (buyer_one_lane, ship_one_lane), each
   // slot with the general loops' operations in the same order, and the supplier phase takes
-  // its input limits a block at a time (supplier_loop<true>). Substitution with a threshold of
+  // its input limits, and the metrics pass its sums over slots, a block at a time
+  // (supplier_loop<true>, cm_accumulate<.., true>). Substitution with a threshold of
   // 0 (no fill ratio is below 0, so no link is ever added) keeps the model as it is and makes
   // the engine list no slots and take its general loops (buyer_any, ship_range's) and the
-  // input limits firm by firm: the two must agree bit for bit, on one thread and on three (ranges
-  // cut anywhere in the lists), in a world of 3,000 firms (twelve blocks of 256) where slots of one
-  // lane and of several sit side by side, under a shock and export controls that bring stocks,
-  // orders and fills to 0 and back.
-  // Under model version 2 (planned orders, no destocking) and the published model.
+  // input limits and the metrics sums firm by firm: the two must agree bit for bit, on one thread
+  // and on three (ranges cut anywhere in the lists), in a world of 3,000 firms (twelve blocks of
+  // 256) where slots of one lane and of several sit side by side, under a shock and export controls
+  // that bring stocks, orders and fills to 0 and back. Under model version 2 (planned orders, no
+  // destocking) and the published model.
   const World w = random_world(3000, 7, true);
   for (const std::string model : {"", ", preset: inoue_todo_2019"})
     for (const std::string rule : {"proportional", "waterfill", "priority", "final_demand_last"}) {
