@@ -426,8 +426,9 @@ struct Simulation::Impl : RunState {
   /// peer-like world): per block of firms, those in one flat loop, then the others.
   template <bool kClip>
   void buyer_one_lane(FirmId ib, FirmId ie);
-  // Where every lead time is 1 and a slot holds one lane: the slots of one lane and of several,
-  // each in slot order, and each firm's first entry in each (num_firms + 1); empty otherwise.
+  // Where every lead time is 1, some slot holds one lane and no link can be added: the slots
+  // of one lane and of several, each in slot order, and each firm's first entry in each
+  // (num_firms + 1); empty otherwise (list_one_lane_slots).
   std::vector<Slot> one_slot, multi_slot;
   std::vector<std::uint32_t> one_begin, multi_begin;
   void list_one_lane_slots();  // setup.cpp
