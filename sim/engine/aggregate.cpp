@@ -121,9 +121,8 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
   const double* __restrict ordered = slot_ordered.data();
   const double* __restrict received = slot_received.data();
   const FirmId* __restrict slot_firm = kBySlot ? net.slot_firm.data() : nullptr;
-  constexpr FirmId kBlock = 256;
-  double ratio_of[kBySlot ? kBlock : 1];  // kBySlot: each firm's ratio and whether it has
-  bool made_of[kBySlot ? kBlock : 1];     // baseline output
+  double ratio_of[kBySlot ? kSlotBlock : 1];  // kBySlot: each firm's ratio and whether it has
+  bool made_of[kBySlot ? kSlotBlock : 1];     // baseline output
   for (FirmId i = ib; i < ie; ++i) {
     const CountryId ci = firm_country[i];
     const MaterialId pi = firm_material[i];
@@ -152,12 +151,12 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
     const bool made = x0i > 0.0;
     const double ratio = made ? std::min(caps[i], Ds[i]) / x0i : 0.0;
     if constexpr (kBySlot) {
-      ratio_of[(i - ib) % kBlock] = ratio;
-      made_of[(i - ib) % kBlock] = made;
-      if ((i - ib) % kBlock == kBlock - 1 || i + 1 == ie) {
+      ratio_of[(i - ib) % kSlotBlock] = ratio;
+      made_of[(i - ib) % kSlotBlock] = made;
+      if ((i - ib) % kSlotBlock == kSlotBlock - 1 || i + 1 == ie) {
         // The block's slots in one loop: each bin's sum gets the same terms in the same order
         // (slots are numbered firm by firm), without a loop exit per firm.
-        const FirmId b = i - (i - ib) % kBlock;
+        const FirmId b = i - (i - ib) % kSlotBlock;
         for (Slot s = slot_begin[b]; s < slot_begin[i + 1]; ++s) {
           const FirmId f = slot_firm[s];
           const std::size_t k = firm_country[f] * nm + slot_material[s];

@@ -160,10 +160,9 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
   const Slot* __restrict several = multi_slot.data();
   const std::uint32_t ones_end = one_begin[ie];
   const Lane last = lane_begin[net.slot_begin[ie]];
-  constexpr FirmId kBlock = 256;
-  double xr_of[kBlock], xh_of[kBlock];  // x/x0 and x^/x0 of the block's firms
-  for (FirmId b = ib; b < ie; b += kBlock) {
-    const FirmId e = std::min<FirmId>(ie, b + kBlock);
+  double xr_of[kSlotBlock], xh_of[kSlotBlock];  // x/x0 and x^/x0 of the block's firms
+  for (FirmId b = ib; b < ie; b += kSlotBlock) {
+    const FirmId e = std::min<FirmId>(ie, b + kSlotBlock);
     for (FirmId i = b; i < e; ++i) {
       xr_of[i - b] = output_ratio(i);
       xh_of[i - b] = planned_ratio(i);

@@ -394,6 +394,9 @@ struct Simulation::Impl : RunState {
   // takes 0.89-0.90 of its time on the 1M/5M synthetic world, 0.91-0.94 on the 100k ones (the
   // peer-like world too), and the shipping phase 0.93-0.95; 64 no better than 32-40.
   static constexpr Lane kPrefetch = 32;
+  /// Firms a block of the loops over listed slots holds its per-firm values for (the ratios,
+  /// fills, input limits; buyer_one_lane, ship_one_lane, supplier_loop, cm_accumulate).
+  static constexpr FirmId kSlotBlock = 256;
 
   /// Steps 2-3 for the buyers [ib, ie).
   void buyer_range(FirmId ib, FirmId ie);

@@ -136,9 +136,8 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
     else
       __builtin_prefetch(r + supplier[l], 0, 0);
   };
-  constexpr FirmId kBlock = 256;
-  double worst_of[kBlock];        // the lowest fill of the firm's slots (ship_lanes's worst_fill)
-  std::uint8_t short_of[kBlock];  // a lane of the firm got less than it ordered
+  double worst_of[kSlotBlock];  // the lowest fill of the firm's slots (ship_lanes's worst_fill)
+  std::uint8_t short_of[kSlotBlock];  // a lane of the firm got less than it ordered
   // The slot's fill into its firm's lowest: the minimum of the same values, so the same bits
   // in any order (received is never -0.0: 0.0 + y).
   auto fill = [&](Slot s, double received, FirmId f) __attribute__((always_inline)) {
@@ -147,8 +146,8 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
     if (ordered > 0.0 && !(received >= ordered))
       worst_of[f] = std::min(worst_of[f], received / ordered);
   };
-  for (FirmId b = ib; b < ie; b += kBlock) {
-    const FirmId e = std::min<FirmId>(ie, b + kBlock);
+  for (FirmId b = ib; b < ie; b += kSlotBlock) {
+    const FirmId e = std::min<FirmId>(ie, b + kSlotBlock);
     std::fill(worst_of, worst_of + (e - b), 1.0);
     std::fill(short_of, short_of + (e - b), std::uint8_t(0));
     for (std::uint32_t k = one_begin[b], ke = one_begin[e]; k < ke; ++k) {

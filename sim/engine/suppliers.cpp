@@ -46,14 +46,14 @@ void Simulation::Impl::supplier_loop(FirmId jb, FirmId je) {
   // mispredicted), step 5's input limit, min over the firm's slots of S_p x0 / A_p, is taken
   // for a block of firms at a time in one loop over the block's slots: the minimum of the same
   // values (every one >= +0, never -0; a NaN never replaces the +inf it starts from), so the
-  // same bits in any order. Supplier phase 0.76 of its time on the peer-like world; 1.04-1.05
-  // on the synthetic 100k one, which keeps the loop per firm (session 24).
+  // same bits in any order. Supplier phase 0.76 of its time on the peer-like world; the synthetic
+  // 100k one, which has no such slot, keeps the loop per firm (1.04-1.05 of its time by blocks;
+  // session 24).
   const FirmId* __restrict slot_firm = net.slot_firm.data();
-  constexpr FirmId kBlock = 256;
-  double limit_of[kBlock];
+  double limit_of[kSlotBlock];
   for (FirmId j = jb; j < je; ++j) {
-    if (kByBlock && (j - jb) % kBlock == 0) {
-      const FirmId b = j, e = std::min<FirmId>(je, j + kBlock);
+    if (kByBlock && (j - jb) % kSlotBlock == 0) {
+      const FirmId b = j, e = std::min<FirmId>(je, j + kSlotBlock);
       std::fill(limit_of, limit_of + (e - b), std::numeric_limits<double>::infinity());
       for (Slot s = slot_begin[b]; s < slot_begin[e]; ++s) {
         const FirmId f = slot_firm[s];
@@ -86,7 +86,7 @@ void Simulation::Impl::supplier_loop(FirmId jb, FirmId je) {
     const double capacity = al[j] * (1.0 - de[j]) * cb[j];  // = capacity_today(j)
     double input_limit = std::numeric_limits<double>::infinity();
     if constexpr (kByBlock)
-      input_limit = limit_of[(j - jb) % kBlock];
+      input_limit = limit_of[(j - jb) % kSlotBlock];
     else
       for (Slot s = slot_begin[j]; s < slot_begin[j + 1]; ++s)
         input_limit = std::min(input_limit, stock[s] * xx0[j] / use[s]);
