@@ -158,8 +158,7 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
   double* __restrict limit = slot_limit.empty() ? nullptr : slot_limit.data();
   const Slot* __restrict ones = one_slot.data();
   const Slot* __restrict several = multi_slot.data();
-  const std::uint32_t ones_end = one_begin[ie];
-  const Lane last = lane_begin[net.slot_begin[ie]];
+  const std::uint32_t ones_end = one_begin[ie], multi_end = multi_begin[ie];
   double xr_of[kSlotBlock], xh_of[kSlotBlock];  // x/x0 and x^/x0 of the block's firms
   for (FirmId b = ib; b < ie; b += kSlotBlock) {
     const FirmId e = std::min<FirmId>(ie, b + kSlotBlock);
@@ -192,11 +191,13 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
       // A slot of one lane is never a distinct one (setup), so its limit is its stock.
       if (limit) limit[s] = 0.0 + stock;
     }
-    // Then its slots of several lanes: buyer_lanes's loop at lead time 1.
-    for (std::uint32_t k = multi_begin[b], ke = multi_begin[e]; k < ke; ++k) {
-      const Slot s = several[k];
-      const double xr = xr_of[slot_firm[s] - b], xh = xh_of[slot_firm[s] - b];
-      const Lane lb = lane_begin[s], le = lane_begin[s + 1];
+    // Then its slots of several lanes: buyer_lanes's loop at lead time 1, on the lanes [lb, lb +
+    // lanes). A slot of two (most of them) gets lanes as a constant, so that its loops are
+    // straight code: their exits, at a count that changes from one slot to the next, had
+    // mispredicted on about every such slot.
+    auto several_lanes = [&](Slot s, FirmId f, Lane lb, auto lanes) __attribute__((always_inline)) {
+      const Lane le = lb + lanes;
+      const double xr = xr_of[f], xh = xh_of[f];
       const double n_days = slot_days[s];
       double pool = 0.0, pool0 = 0.0;
       for (Lane l = lb; l < le; ++l) {
@@ -208,7 +209,6 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
       double after = 0.0, ordered = 0.0, scarcest = std::numeric_limits<double>::infinity();
       const double pool_ratio = pool0 / pool;
       for (Lane l = lb; l < le; ++l) {
-        __builtin_prefetch(O_served + pos[l + kPrefetch < last ? l + kPrefetch : l], 1, 0);
         const double z = zz[l];
         const double draw = pool > 0.0 && !single && z > 0.0
                                 ? z * xr * (SS[l] / (n_days * z)) * pool_ratio
@@ -227,6 +227,17 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
       stock_after[s] = after;
       slot_sum[s] = ordered;
       if (limit) limit[s] = own_part ? use[s] * scarcest : after;
+    };
+    for (std::uint32_t k = multi_begin[b], ke = multi_begin[e]; k < ke; ++k) {
+      const Slot s = several[k];
+      const Lane ahead = lane_begin[several[k + kMultiAhead < multi_end ? k + kMultiAhead : k]];
+      __builtin_prefetch(O_served + pos[ahead], 1, 0);
+      __builtin_prefetch(O_served + pos[ahead + 1], 1, 0);
+      const Lane lb = lane_begin[s], lanes = lane_begin[s + 1] - lb;
+      if (lanes == 2)
+        several_lanes(s, slot_firm[s] - b, lb, std::integral_constant<Lane, 2>{});
+      else
+        several_lanes(s, slot_firm[s] - b, lb, lanes);
     }
   }
 }

@@ -397,6 +397,12 @@ struct Simulation::Impl : RunState {
   /// Firms a block of the loops over listed slots holds its per-firm values for (the ratios,
   /// fills, input limits; buyer_one_lane, ship_one_lane, supplier_loop, cm_accumulate).
   static constexpr FirmId kSlotBlock = 256;
+  /// Slots ahead on the list of slots of several lanes for the same accesses (their first two
+  /// lanes; the lanes just ahead in lane order belong mostly to slots of one lane, which the
+  /// loop before had already fetched).
+  static constexpr std::uint32_t kMultiAhead = 8;
+  /// Slots of one lane a chunk of ship_one_lane's loop lists its short slots for (on the stack).
+  static constexpr std::uint32_t kShortChunk = 512;
 
   /// Steps 2-3 for the buyers [ib, ie).
   void buyer_range(FirmId ib, FirmId ie);

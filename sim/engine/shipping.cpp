@@ -9,7 +9,11 @@ namespace shortfall {
 [[gnu::always_inline]] inline void Simulation::Impl::end_of_day(FirmId i, int t, double worst_fill,
                                                                 bool short_today) {
   input_short[i] = 1.0 - worst_fill;
-  if (short_today && first_short[i] < 0) first_short[i] = t;
+  // Without a branch (t where the mask is all ones, first where it is zero): which firms run
+  // short changes from day to day, and the branch had mispredicted on about one firm in four
+  // that did (peer-like world). GCC turns a select into a branch on first < 0.
+  const std::int32_t first = first_short[i];
+  first_short[i] = first + ((t - first) & -std::int32_t(short_today & (first < 0)));
   // Step 7: recovery at the end of the day.
   if (delta[i] > 0.0) {
     switch (RecoveryType(recovery_type[i])) {
@@ -118,8 +122,7 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
   double* __restrict slot_got = slot_received.data();
   const Slot* __restrict ones = one_slot.data();
   const Slot* __restrict several = multi_slot.data();
-  const std::uint32_t ones_end = one_begin[ie];
-  const Lane last = lane_begin[net.slot_begin[ie]];
+  const std::uint32_t ones_end = one_begin[ie], multi_end = multi_begin[ie];
   // Lane l's delivery y_ji (model 3.6), as ship_lanes's.
   auto deliver_lane = [&](Lane l) __attribute__((always_inline)) {
     const double sv = share ? serve(O_wanted[l], share[l], zz[l]) : O_wanted[l];
@@ -141,36 +144,54 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
   // The slot's fill into its firm's lowest: the minimum of the same values, so the same bits
   // in any order (received is never -0.0: 0.0 + y).
   auto fill = [&](Slot s, double received, FirmId f) __attribute__((always_inline)) {
-    slot_got[s] = received;
     const double ordered = slot_sum[s];
     if (ordered > 0.0 && !(received >= ordered))
       worst_of[f] = std::min(worst_of[f], received / ordered);
   };
+  // The slots of one lane that got less than they ordered, listed without a branch and filled
+  // after their loop: fill's branch, taken on the slots short today, scattered through the
+  // network, had mispredicted there. Those are the only slots whose fill it can lower:
+  // received < ordered (fill's condition) gives y < O.
+  std::uint32_t short_k[kShortChunk];
   for (FirmId b = ib; b < ie; b += kSlotBlock) {
     const FirmId e = std::min<FirmId>(ie, b + kSlotBlock);
     std::fill(worst_of, worst_of + (e - b), 1.0);
     std::fill(short_of, short_of + (e - b), std::uint8_t(0));
-    for (std::uint32_t k = one_begin[b], ke = one_begin[e]; k < ke; ++k) {
-      const Slot s = ones[k];
-      const Lane l = lane_begin[s];
-      prefetch_rule(lane_begin[ones[k + kPrefetch < ones_end ? k + kPrefetch : k]]);
-      const FirmId f = slot_firm[s] - b;
-      const double yl = deliver_lane(l);
-      yy[l] = yl;
-      short_of[f] |= yl < O_wanted[l];
-      fill(s, 0.0 + yl, f);
+    for (std::uint32_t k0 = one_begin[b], ke = one_begin[e]; k0 < ke; k0 += kShortChunk) {
+      const std::uint32_t k1 = std::min<std::uint32_t>(ke, k0 + kShortChunk);
+      std::uint32_t n_short = 0;
+      for (std::uint32_t k = k0; k < k1; ++k) {
+        const Slot s = ones[k];
+        const Lane l = lane_begin[s];
+        prefetch_rule(lane_begin[ones[k + kPrefetch < ones_end ? k + kPrefetch : k]]);
+        const FirmId f = slot_firm[s] - b;
+        const double yl = deliver_lane(l);
+        yy[l] = yl;
+        const bool short_lane = yl < O_wanted[l];
+        short_of[f] |= short_lane;
+        slot_got[s] = 0.0 + yl;
+        short_k[n_short] = k;
+        n_short += short_lane;
+      }
+      for (std::uint32_t q = 0; q < n_short; ++q) {
+        const Slot s = ones[short_k[q]];
+        fill(s, slot_got[s], slot_firm[s] - b);
+      }
     }
     for (std::uint32_t k = multi_begin[b], ke = multi_begin[e]; k < ke; ++k) {
       const Slot s = several[k];
+      const Lane ahead = lane_begin[several[k + kMultiAhead < multi_end ? k + kMultiAhead : k]];
+      prefetch_rule(ahead);
+      prefetch_rule(ahead + 1);
       const FirmId f = slot_firm[s] - b;
       double received = 0.0;
       for (Lane l = lane_begin[s]; l < lane_begin[s + 1]; ++l) {
-        if (l + kPrefetch < last) prefetch_rule(l + kPrefetch);
         const double yl = deliver_lane(l);
         yy[l] = yl;
         short_of[f] |= yl < O_wanted[l];
         received += yl;
       }
+      slot_got[s] = received;
       fill(s, received, f);
     }
     for (FirmId i = b; i < e; ++i) end_of_day(i, t, worst_of[i - b], short_of[i - b] != 0);
