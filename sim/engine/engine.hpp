@@ -254,7 +254,26 @@ struct Simulation::Impl : RunState {
   // flow back without a second scatter: the supplier leaves one number, `rule` (encoding below),
   // and the shipping phase computes each lane's delivery from it and its own served order.
   // rule and allot: written by every supplier every day before shipping reads them (not state).
-  std::vector<double> rule;              // per supplier, today: see encode_* below
+  std::vector<double> rule;  // per supplier, today: see encode_* below
+  // Where slots of one lane are listed: bit j clear where supplier j's rule today is its
+  // in-full code (rule_in_full), written by the supplier phase for ship_one_lane, which reads
+  // the rule array only where the bit is set. That array, 8 bytes a supplier, falls out of the
+  // caches under the shipping phase's streams; these bits, 1/64 of it, stay (not state:
+  // rewritten every day before they are read).
+  std::vector<std::uint64_t> rationing_bits;
+  /// Supplier j's word of rationing_bits: the bits of the suppliers [max(jb, j's word's first),
+  /// j] from bits, the others left as they are.
+  void mark_rationing(FirmId jb, FirmId j, std::uint64_t bits);  // suppliers.cpp
+  /// Where ship_one_lane reads supplier j's rule: r + j where rationing_bits is set, &in_full
+  /// (the same value) where it is clear. Chosen by a mask, since GCC turns the select of a
+  /// pointer into a branch, which mispredicted on the scattered rationers.
+  [[nodiscard]] static const double* rule_at(const std::uint64_t* bits, const double* r, FirmId j,
+                                             const double& in_full) {
+    const std::uintptr_t mask = -std::uintptr_t((bits[j >> 6] >> (j & 63)) & 1);
+    const auto full = reinterpret_cast<std::uintptr_t>(&in_full);
+    const auto own = reinterpret_cast<std::uintptr_t>(r + j);
+    return reinterpret_cast<const double*>(full ^ ((own ^ full) & mask));
+  }
   std::vector<detail::Allotment> allot;  // per supplier, today; priority rationing only
   // rule[j]: sign bit clear, a share s >= 0: y = served x s (s = 1 when all are served in full,
   // x/D under proportional rationing). Sign bit set, -L: waterfill at level L, y = min(served,

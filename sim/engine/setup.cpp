@@ -324,6 +324,7 @@ void Simulation::Impl::list_one_lane_slots() {
   }
   one_begin[nt.num_firms] = std::uint32_t(one_slot.size());
   multi_begin[nt.num_firms] = std::uint32_t(multi_slot.size());
+  rationing_bits.assign((nt.num_firms + 63) / 64, 0);
 }
 
 int Simulation::Impl::default_threads(const World& w) {

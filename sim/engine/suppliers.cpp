@@ -1,5 +1,7 @@
 // Steps 3.4-3.6 (docs/model.md), per supplier: demand, production, and the rationing rule of the
 // day.
+#include <atomic>
+
 #include "engine/engine.hpp"
 
 namespace shortfall {
@@ -10,6 +12,23 @@ void Simulation::Impl::supplier_range(FirmId jb, FirmId je) {
     supplier_loop<false>(jb, je);
   else
     supplier_loop<true>(jb, je);
+}
+
+void Simulation::Impl::mark_rationing(FirmId jb, FirmId j, std::uint64_t bits) {
+  // The word of supplier j, whose bits from max(jb, its first) to j are this range's: a word
+  // may be shared with the ranges of other threads, so each range sets its own bits alone,
+  // with atomic operations where the word is not all its own.
+  const FirmId w0 = j & ~FirmId(63);
+  const unsigned from = std::max(w0, jb) - w0, to = j - w0 + 1;
+  const std::uint64_t mine = (to == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << to) - 1) &
+                             ~((std::uint64_t(1) << from) - 1);
+  std::atomic_ref<std::uint64_t> word(rationing_bits[w0 >> 6]);
+  if (mine == ~std::uint64_t(0)) {
+    word.store(bits, std::memory_order_relaxed);
+  } else {
+    word.fetch_and(~mine, std::memory_order_relaxed);
+    word.fetch_or(bits, std::memory_order_relaxed);
+  }
 }
 
 template <bool kByBlock>
@@ -51,6 +70,7 @@ void Simulation::Impl::supplier_loop(FirmId jb, FirmId je) {
   // session 24).
   const FirmId* __restrict slot_firm = net.slot_firm.data();
   double limit_of[kSlotBlock];
+  std::uint64_t rationed = 0;  // rationing_bits of the word of j, so far
   for (FirmId j = jb; j < je; ++j) {
     if (kByBlock && (j - jb) % kSlotBlock == 0) {
       const FirmId b = j, e = std::min<FirmId>(je, j + kSlotBlock);
@@ -106,8 +126,16 @@ void Simulation::Impl::supplier_loop(FirmId jb, FirmId je) {
       const auto [code, to_final] = ration(j, xj, demand, sc);
       rr[j] = code;
       c_final[j] = to_final;
+      // rationing_bits: set where the rule may differ from in_full (a share that rounds to 1
+      // reads the array, which holds the same value).
+      if constexpr (kByBlock) rationed |= std::uint64_t(1) << (j & 63);
+    }
+    if (kByBlock && (j & 63) == 63) {
+      mark_rationing(jb, j, rationed);
+      rationed = 0;
     }
   }
+  if (kByBlock && jb < je && ((je - 1) & 63) != 63) mark_rationing(jb, je - 1, rationed);
 }
 
 std::pair<double, double> Simulation::Impl::ration(FirmId j, double xj, double demand,
