@@ -108,7 +108,7 @@ void Simulation::Impl::ship_lanes(FirmId ib, FirmId ie, int t) {
   }
 }
 
-template <Simulation::Impl::RuleKind kKind>
+template <Simulation::Impl::RuleKind kKind, bool kFew>
 void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
   const Lane* __restrict lane_begin = net.slot_lane_begin.data();
   const FirmId* __restrict slot_firm = net.slot_firm.data();
@@ -122,28 +122,31 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
   double* __restrict slot_got = slot_received.data();
   const Slot* __restrict ones = one_slot.data();
   const Slot* __restrict several = multi_slot.data();
-  const std::uint32_t multi_end = multi_begin[ie];
-  // Lane l's delivery y_ji (model 3.6), as ship_lanes's; a supplier's rule read from the
-  // rule array only where it rations today (rationing_bits), in_full where it does not. So the
-  // loop over slots of one lane prefetches no rule: about 5% of the suppliers ration on the
-  // peer-like world, and the chain of loads a prefetch needs cost more than it saved there.
+  const std::uint32_t ones_end = one_begin[ie], multi_end = multi_begin[ie];
+  // kFew (few suppliers ration today, few_rationers): a supplier's rule read from the rule
+  // array only where it rations (rationing_bits), its in-full code (the same value) where it
+  // does not, and no rule prefetched for the slots of one lane: the chain of loads a prefetch
+  // needs cost more than it saved there.
   const std::uint64_t* __restrict rationing = rationing_bits.data();
   const double in_full = rule_in_full();
+  auto rule_of = [&](FirmId j) __attribute__((always_inline)) {
+    return kFew ? rule_at(rationing, r, j, in_full) : r + j;
+  };
+  // Lane l's delivery y_ji (model 3.6), as ship_lanes's.
   auto deliver_lane = [&](Lane l) __attribute__((always_inline)) {
     const double sv = share ? serve(O_wanted[l], share[l], zz[l]) : O_wanted[l];
     if constexpr (kKind == RuleKind::kShare)
-      return deliver_share(*rule_at(rationing, r, supplier[l], in_full), sv);
+      return deliver_share(*rule_of(supplier[l]), sv);
     else if constexpr (kKind == RuleKind::kLevel)
-      return deliver_level(*rule_at(rationing, r, supplier[l], in_full), sv, zz[l]);
+      return deliver_level(*rule_of(supplier[l]), sv, zz[l]);
     else
       return detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l]);
   };
   auto prefetch_rule = [&](Lane l) __attribute__((always_inline)) {
-    const FirmId j = supplier[l];
     if constexpr (kKind == RuleKind::kClasses)
-      __builtin_prefetch(allot.data() + j, 0, 0);
+      __builtin_prefetch(allot.data() + supplier[l], 0, 0);
     else
-      __builtin_prefetch(rule_at(rationing, r, j, in_full), 0, 0);
+      __builtin_prefetch(rule_of(supplier[l]), 0, 0);
   };
   double worst_of[kSlotBlock];  // the lowest fill of the firm's slots (ship_lanes's worst_fill)
   std::uint8_t short_of[kSlotBlock];  // a lane of the firm got less than it ordered
@@ -169,6 +172,8 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
       for (std::uint32_t k = k0; k < k1; ++k) {
         const Slot s = ones[k];
         const Lane l = lane_begin[s];
+        if constexpr (!kFew)
+          prefetch_rule(lane_begin[ones[k + kPrefetch < ones_end ? k + kPrefetch : k]]);
         const FirmId f = slot_firm[s] - b;
         const double yl = deliver_lane(l);
         yy[l] = yl;
@@ -205,8 +210,10 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
 
 template <Simulation::Impl::RuleKind kKind>
 void Simulation::Impl::ship_by_lead(FirmId ib, FirmId ie, int t) {
-  if (unit_lead && !one_slot.empty())
-    ship_one_lane<kKind>(ib, ie, t);
+  if (unit_lead && !one_slot.empty() && kKind != RuleKind::kClasses && few_rationers)
+    ship_one_lane<kKind, true>(ib, ie, t);
+  else if (unit_lead && !one_slot.empty())
+    ship_one_lane<kKind, false>(ib, ie, t);
   else if (unit_lead)
     ship_lanes<Transit::kUnitLead, kKind>(ib, ie, t);
   else if (fixed_lead)
