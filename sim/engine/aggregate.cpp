@@ -121,8 +121,8 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
   const double* __restrict ordered = slot_ordered.data();
   const double* __restrict received = slot_received.data();
   const FirmId* __restrict slot_firm = kBySlot ? net.slot_firm.data() : nullptr;
-  double ratio_of[kBySlot ? kSlotBlock : 1];  // kBySlot: each firm's ratio and whether it has
-  bool made_of[kBySlot ? kSlotBlock : 1];     // baseline output
+  double ratio_of[kBySlot ? kSlotBlock : 1];        // kBySlot: each firm's ratio, and the
+  std::uint32_t cell_of[kBySlot ? kSlotBlock : 1];  // index of its country's first sum
   for (FirmId i = ib; i < ie; ++i) {
     const CountryId ci = firm_country[i];
     const MaterialId pi = firm_material[i];
@@ -152,16 +152,18 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
     const double ratio = made ? std::min(caps[i], Ds[i]) / x0i : 0.0;
     if constexpr (kBySlot) {
       ratio_of[(i - ib) % kSlotBlock] = ratio;
-      made_of[(i - ib) % kSlotBlock] = made;
+      cell_of[(i - ib) % kSlotBlock] = std::uint32_t(country);
       if ((i - ib) % kSlotBlock == kSlotBlock - 1 || i + 1 == ie) {
         // The block's slots in one loop: each bin's sum gets the same terms in the same order
         // (slots are numbered firm by firm), without a loop exit per firm.
         const FirmId b = i - (i - ib) % kSlotBlock;
         for (Slot s = slot_begin[b]; s < slot_begin[i + 1]; ++s) {
-          const FirmId f = slot_firm[s];
-          const std::size_t k = firm_country[f] * nm + slot_material[s];
-          shortage[k] +=
-              made_of[f - b] ? detail::max0_select(A[s] * ratio_of[f - b] - S_short[s]) : 0.0;
+          const FirmId f = slot_firm[s] - b;
+          const std::size_t k = cell_of[f] + slot_material[s];
+          // Without a test of baseline output: a firm with slots has some (the loader rejects
+          // one that buys inputs without it), and where it had none the ratio is +0, A +0 - S
+          // <= 0 (A a sum of flows Z0, S >= +0), and max(0, .) +0.0, slot_shortage's 0.
+          shortage[k] += detail::max0_select(A[s] * ratio_of[f] - S_short[s]);
           if constexpr (kAll) backlog[k] += ordered[s] - received[s];
           if constexpr (kAll || kCover) {
             stock[k] += S[s];
