@@ -264,8 +264,9 @@ struct Simulation::Impl : RunState {
   // state: rewritten every day before they are read).
   std::vector<std::uint64_t> rationing_bits;
   // One in 8, between the peer-like world's shocks that were measured (session 25, shipping
-  // phase, two threads): 5% of the suppliers rationing, 0.90-0.95 of its time with the bits;
-  // 15%, 0.90-0.94 of it without them (the rule array prefetched, as before); 70%, the same.
+  // phase, two threads): 5% of the suppliers rationing, about 0.85 of its time with the bits;
+  // 15%, 0.95-0.97 of it without them (the rules gathered and prefetched, as before); 70%, the
+  // same; with the bits alone, 1.3x.
   bool few_rationers = false;
   static constexpr std::size_t kFewRationers = 8;
   /// Supplier j's word of rationing_bits: the bits of the suppliers [max(jb, j's word's first),
@@ -551,6 +552,14 @@ struct Simulation::Impl : RunState {
 
   /// ship_lanes at lead time 1 where slots of one lane are listed (buyer_one_lane): per block
   /// of firms, those in one flat loop, then the others, then each firm's end of the day.
+  /// kFew (few suppliers ration today, few_rationers; share and level rules): the flat loop
+  /// delivers every lane as in full and lists the lanes whose suppliers ration
+  /// (rationing_bits); those are delivered again after it under their rules, read with a
+  /// prefetch along that list (the rules of rationing suppliers had been read on the loop's
+  /// path, without one). A lane delivered again replaces its delivery and received sum, or-s in
+  /// its shortfall flag (the first was for a delivery in full, never less than the rule's) and
+  /// joins the short list if short (so twice at most: the fill is a minimum, its test kept).
+  /// The slots of several lanes read a rule from the array only where the bit is set.
   template <RuleKind kKind, bool kFew>
   void ship_one_lane(FirmId ib, FirmId ie, int t);
   template <RuleKind kKind>

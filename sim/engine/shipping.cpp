@@ -123,24 +123,25 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
   const Slot* __restrict ones = one_slot.data();
   const Slot* __restrict several = multi_slot.data();
   const std::uint32_t ones_end = one_begin[ie], multi_end = multi_begin[ie];
-  // kFew (few suppliers ration today, few_rationers): a supplier's rule read from the rule
-  // array only where it rations (rationing_bits), its in-full code (the same value) where it
-  // does not, and no rule prefetched for the slots of one lane: the chain of loads a prefetch
-  // needs cost more than it saved there.
+  // kFew: see the declaration (engine.hpp).
   const std::uint64_t* __restrict rationing = rationing_bits.data();
   const double in_full = rule_in_full();
   auto rule_of = [&](FirmId j) __attribute__((always_inline)) {
     return kFew ? rule_at(rationing, r, j, in_full) : r + j;
   };
-  // Lane l's delivery y_ji (model 3.6), as ship_lanes's.
-  auto deliver_lane = [&](Lane l) __attribute__((always_inline)) {
+  // Lane l's delivery y_ji (model 3.6), as ship_lanes's, under the rule at `code` (share and
+  // level kinds).
+  auto deliver_by = [&](Lane l, const double* code) __attribute__((always_inline)) {
     const double sv = share ? serve(O_wanted[l], share[l], zz[l]) : O_wanted[l];
     if constexpr (kKind == RuleKind::kShare)
-      return deliver_share(*rule_of(supplier[l]), sv);
+      return deliver_share(*code, sv);
     else if constexpr (kKind == RuleKind::kLevel)
-      return deliver_level(*rule_of(supplier[l]), sv, zz[l]);
+      return deliver_level(*code, sv, zz[l]);
     else
       return detail::deliver(allot[supplier[l]], sv, zz[l], lane_class[l]);
+  };
+  auto deliver_lane = [&](Lane l) __attribute__((always_inline)) {
+    return deliver_by(l, kKind == RuleKind::kClasses ? nullptr : rule_of(supplier[l]));
   };
   auto prefetch_rule = [&](Lane l) __attribute__((always_inline)) {
     if constexpr (kKind == RuleKind::kClasses)
@@ -161,27 +162,47 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
   // after their loop: fill's branch, taken on the slots short today, scattered through the
   // network, had mispredicted there. Those are the only slots whose fill it can lower:
   // received < ordered (fill's condition) gives y < O.
-  std::uint32_t short_k[kShortChunk];
+  std::uint32_t short_k[2 * kShortChunk];
+  std::uint32_t rationed_k[kFew ? kShortChunk : 1];
   for (FirmId b = ib; b < ie; b += kSlotBlock) {
     const FirmId e = std::min<FirmId>(ie, b + kSlotBlock);
     std::fill(worst_of, worst_of + (e - b), 1.0);
     std::fill(short_of, short_of + (e - b), std::uint8_t(0));
     for (std::uint32_t k0 = one_begin[b], ke = one_begin[e]; k0 < ke; k0 += kShortChunk) {
       const std::uint32_t k1 = std::min<std::uint32_t>(ke, k0 + kShortChunk);
-      std::uint32_t n_short = 0;
-      for (std::uint32_t k = k0; k < k1; ++k) {
-        const Slot s = ones[k];
-        const Lane l = lane_begin[s];
-        if constexpr (!kFew)
-          prefetch_rule(lane_begin[ones[k + kPrefetch < ones_end ? k + kPrefetch : k]]);
-        const FirmId f = slot_firm[s] - b;
-        const double yl = deliver_lane(l);
+      std::uint32_t n_short = 0, n_rationed = 0;
+      auto ship_one = [&](std::uint32_t k, Slot s, Lane l, double yl)
+          __attribute__((always_inline)) {
         yy[l] = yl;
         const bool short_lane = yl < O_wanted[l];
-        short_of[f] |= short_lane;
+        short_of[slot_firm[s] - b] |= short_lane;
         slot_got[s] = 0.0 + yl;
         short_k[n_short] = k;
         n_short += short_lane;
+      };
+      for (std::uint32_t k = k0; k < k1; ++k) {
+        const Slot s = ones[k];
+        const Lane l = lane_begin[s];
+        if constexpr (kFew) {
+          const FirmId j = supplier[l];
+          rationed_k[n_rationed] = k;
+          n_rationed += (rationing[j >> 6] >> (j & 63)) & 1;
+          ship_one(k, s, l, deliver_by(l, &in_full));
+        } else {
+          prefetch_rule(lane_begin[ones[k + kPrefetch < ones_end ? k + kPrefetch : k]]);
+          ship_one(k, s, l, deliver_lane(l));
+        }
+      }
+      if constexpr (kFew) {
+        for (std::uint32_t q = 0; q < n_rationed; ++q) {
+          const std::uint32_t ahead =
+              rationed_k[q + kMultiAhead < n_rationed ? q + kMultiAhead : q];
+          __builtin_prefetch(r + supplier[lane_begin[ones[ahead]]], 0, 0);
+          const std::uint32_t k = rationed_k[q];
+          const Slot s = ones[k];
+          const Lane l = lane_begin[s];
+          ship_one(k, s, l, deliver_by(l, r + supplier[l]));
+        }
       }
       for (std::uint32_t q = 0; q < n_short; ++q) {
         const Slot s = ones[short_k[q]];
