@@ -186,7 +186,7 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
         if constexpr (kFew) {
           const FirmId j = supplier[l];
           rationed_k[n_rationed] = k;
-          n_rationed += (rationing[j >> 6] >> (j & 63)) & 1;
+          n_rationed += rations(rationing, j);
           ship_one(k, s, l, deliver_by(l, &in_full));
         } else {
           prefetch_rule(lane_begin[ones[k + kPrefetch < ones_end ? k + kPrefetch : k]]);
