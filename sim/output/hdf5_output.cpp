@@ -21,9 +21,11 @@
 #include <limits>
 
 #include "output/chunk_sink.hpp"
+#include "output/model_attributes.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/version.hpp"
 #include "util/h5_writer.hpp"
+#include "util/no_init.hpp"
 
 namespace shortfall {
 
@@ -111,10 +113,42 @@ class Hdf5Recorder final : public Recorder {
       const std::size_t rows = firm_chunk_days_ - 1;
       firm_buf_.assign(kNumFirmSeries - 1, {});
       for (std::size_t k = 0; k + 1 < kNumFirmSeries; ++k)
-        if (k != kLossSeries) firm_buf_[k].assign(rows * nf_, 0.0);
-      binding_buf_.assign(rows * nf_, 0);
-      unmet_row_.assign(nf_, 0.0);
+        if (k != kLossSeries) firm_buf_[k].resize(rows * nf_);
+      binding_buf_.resize(rows * nf_);
+      unmet_row_.resize(nf_);
+      zero_firm_rows(rows);
     }
+  }
+
+  /// The firm rows zeroed on the run's threads, by ranges of firms: their pages' first touch
+  /// (131 MB on a 1M-firm world, whose page faults on one thread took about 0.35 s of a 30-day
+  /// run on the development machine; docs/performance.md, Recording).
+  void zero_firm_rows(std::size_t rows) {
+    auto zero = [&](std::size_t a, std::size_t b) {
+      for (std::size_t d = 0; d < rows; ++d) {
+        for (auto& buf : firm_buf_)
+          if (!buf.empty()) std::fill(buf.data() + d * nf_ + a, buf.data() + d * nf_ + b, 0.0);
+        std::fill(binding_buf_.data() + d * nf_ + a, binding_buf_.data() + d * nf_ + b,
+                  std::uint8_t(0));
+      }
+      std::fill(unmet_row_.data() + a, unmet_row_.data() + b, 0.0);
+    };
+    for_firm_ranges(zero);
+  }
+
+  /// f(lo, hi) over ranges of kCopyGrain firms, on the run's threads (a world of at most
+  /// kCopyGrain firms: one range, on this thread).
+  template <class F>
+  void for_firm_ranges(F&& f) {
+    if (nf_ <= kCopyGrain) {
+      f(std::size_t(0), nf_);
+      return;
+    }
+    arena_->execute([&] {
+      tbb::parallel_for(std::size_t(0), (nf_ + kCopyGrain - 1) / kCopyGrain, [&](std::size_t r) {
+        f(r * kCopyGrain, std::min(nf_, (r + 1) * kCopyGrain));
+      });
+    });
   }
 
   void checkpoint(const Simulation&, std::ostream& state) override {
@@ -194,7 +228,7 @@ class Hdf5Recorder final : public Recorder {
     w_.attr_string(file_, "program_version", kVersion);
     w_.attr_scalar<std::uint64_t>(file_, "seed", H5T_NATIVE_UINT64, sc.seed);
     w_.attr_scalar<std::int32_t>(file_, "days", H5T_NATIVE_INT32, sim.total_days());
-    write_model_attributes(sc.model, world);
+    detail::write_model_attributes(w_, file_, sc.model, world);
 
     // country_material group
     cm_ = w_.group(file_, "country_material");
@@ -304,7 +338,7 @@ class Hdf5Recorder final : public Recorder {
         if (k != kLossSeries && !last) out[k] = firm_buf_[k].data() + rf * nf_;
       if (last) out[5] = unmet_row_.data();
       constexpr double kMax = std::numeric_limits<double>::max();
-      // Copied on the run's threads in ranges of 16,384 firms (each range checks its own
+      // Copied on the run's threads in ranges of kCopyGrain firms (each range checks its own
       // values; the copy is the same whatever the split).
       std::atomic<bool> finite = true;  // never write a NaN or inf silently
       std::uint8_t* bout = last ? nullptr : binding_buf_.data() + rf * nf_;
@@ -323,16 +357,7 @@ class Hdf5Recorder final : public Recorder {
           std::copy(b.begin() + std::ptrdiff_t(lo), b.begin() + std::ptrdiff_t(hi), bout + lo);
         if (!ok) finite = false;
       };
-      constexpr std::size_t kGrain = 16384;
-      if (nf_ <= kGrain) {
-        copy(0, nf_);
-      } else {
-        arena_->execute([&] {
-          tbb::parallel_for(std::size_t(0), (nf_ + kGrain - 1) / kGrain, [&](std::size_t r) {
-            copy(r * kGrain, std::min(nf_, (r + 1) * kGrain));
-          });
-        });
-      }
+      for_firm_ranges(copy);
       if (!finite)
         throw InternalError("day " + std::to_string(sim.day()) +
                             ": a firm-level value is not a finite number (production, demand, "
@@ -443,51 +468,6 @@ class Hdf5Recorder final : public Recorder {
     if (v.any) {
       dataset_doubles(g, "output_lost_value", v.output_lost, {gc.get()});
       dataset_doubles(g, "unmet_final_demand_value", v.unmet_final, {gc.get()});
-    }
-  }
-
-  /// Every model switch and parameter in force, after the preset (model 10's metadata).
-  void write_model_attributes(const ModelParams& m, const World& world) {
-    w_.attr_scalar<double>(file_, "tau", H5T_NATIVE_DOUBLE, m.tau);
-    w_.attr_string(file_, "model.preset", m.preset.empty() ? "none" : m.preset);
-    w_.attr_string(file_, "model.orders",
-                   m.orders == Orders::kPlanned ? "planned" : "output_based");
-    w_.attr_string(file_, "model.destocking", m.destocking ? "true" : "false");
-    w_.attr_scalar<double>(file_, "model.utilisation", H5T_NATIVE_DOUBLE, m.utilisation);
-    w_.attr_string(file_, "model.utilisation_source",
-                   m.is_preset() ? "the preset (the world's material utilisation is ignored)"
-                                 : "the world's material utilisation where given, else "
-                                   "model.utilisation");
-    w_.attr_string(file_, "model.final_demand_controls",
-                   m.final_demand_controls ? "true" : "false");
-    // Only where the world marks a material distinct_parts: without one the switch means
-    // nothing, and files of such worlds stay as they were.
-    if (std::any_of(world.materials().begin(), world.materials().end(),
-                    [](const Material& p) { return p.distinct_parts; }))
-      w_.attr_string(file_, "model.distinct_parts", m.distinct_parts ? "true" : "false");
-    if (std::any_of(world.materials().begin(), world.materials().end(),
-                    [](const Material& p) { return p.inventory_days_range.has_value(); }))
-      w_.attr_string(file_, "model.inventory_spread", m.inventory_spread ? "true" : "false");
-    if (std::any_of(world.materials().begin(), world.materials().end(),
-                    [](const Material& p) { return p.byproduct; }))
-      w_.attr_string(file_, "model.byproduct", m.byproduct ? "true" : "false");
-    w_.attr_scalar<double>(file_, "model.tau", H5T_NATIVE_DOUBLE, m.tau);
-    w_.attr_scalar<double>(file_, "model.inventory_days", H5T_NATIVE_DOUBLE, m.inventory_days);
-    w_.attr_scalar<double>(file_, "model.alpha_max", H5T_NATIVE_DOUBLE, m.alpha_max);
-    w_.attr_scalar<double>(file_, "model.tau_alpha", H5T_NATIVE_DOUBLE, m.tau_alpha);
-    static const char* kRationing[] = {"proportional", "final_demand_last", "waterfill",
-                                       "priority"};
-    w_.attr_string(file_, "model.rationing", kRationing[int(m.rationing)]);
-    w_.attr_string(file_, "model.substitution", m.substitution.enabled ? "true" : "false");
-    if (m.substitution.enabled) {
-      w_.attr_scalar<double>(file_, "model.substitution.threshold", H5T_NATIVE_DOUBLE,
-                             m.substitution.threshold);
-      w_.attr_scalar<double>(file_, "model.substitution.search_days", H5T_NATIVE_DOUBLE,
-                             m.substitution.search_days.value_or(-1.0));
-      w_.attr_scalar<double>(file_, "model.substitution.home_bias", H5T_NATIVE_DOUBLE,
-                             m.substitution.home_bias);
-      w_.attr_scalar<double>(file_, "model.substitution.group_bias", H5T_NATIVE_DOUBLE,
-                             m.substitution.group_bias);
     }
   }
 
@@ -665,10 +645,12 @@ class Hdf5Recorder final : public Recorder {
   std::size_t nsp_ = 0;
   bool has_policy_ = false;
   std::vector<H5Handle> cm_series_, firm_series_;
-  std::vector<std::vector<double>> cm_buf_, firm_buf_;
+  static constexpr std::size_t kCopyGrain = 16384;  // firms a range of the day's copy
+  std::vector<std::vector<double>> cm_buf_;
+  std::vector<util::NoInitVector<double>> firm_buf_;  // zeroed by zero_firm_rows
   const double* x0_ = nullptr;  // the world's baseline output (production loss, ChunkSource::x0)
-  std::vector<std::uint8_t> binding_buf_;
-  std::vector<double> unmet_row_;  // the unmet final demand of a chunk's last day
+  util::NoInitVector<std::uint8_t> binding_buf_;
+  util::NoInitVector<double> unmet_row_;  // the unmet final demand of a chunk's last day
   std::vector<int> days_;
   std::size_t nf_ = 0, nc_ = 0, nm_ = 0, nd_ = 0;
   std::size_t recorded_ = 0, cm_flushed_ = 0, firm_flushed_ = 0;
