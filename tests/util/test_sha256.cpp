@@ -20,7 +20,8 @@ std::string digest(std::string_view text, bool portable) {
 }
 
 // FIPS 180-2 (2002), Appendix B: SHA-256 examples B.1 ("abc"), B.2 (448 bits), B.3 (a million
-// "a"); the empty message's digest is the standard one quoted with them.
+// "a"); the empty message's digest as coreutils' `sha256sum /dev/null` prints it (which also
+// prints B.1's and B.3's).
 TEST(Sha256, DigestsOfTheStandardsExamples) {
   const std::string million(1000000, 'a');
   for (bool portable : {true, false}) {
