@@ -432,7 +432,8 @@ struct Simulation::Impl : RunState {
   static constexpr FirmId kSlotBlock = 256;
   /// Slots ahead on the list of slots of several lanes for the same accesses (their first two
   /// lanes; the lanes just ahead in lane order belong mostly to slots of one lane, which the
-  /// loop before had already fetched).
+  /// loop before had already fetched). ship_one_lane's second pass over the lanes of rationing
+  /// suppliers looks the same distance ahead along its own list.
   static constexpr std::uint32_t kMultiAhead = 8;
   /// Slots of one lane a chunk of ship_one_lane's loop lists its short slots for (on the stack).
   static constexpr std::uint32_t kShortChunk = 512;
