@@ -132,6 +132,13 @@ inline std::string state_diff(const Simulation& a, const Simulation& b) {
   if (!same_vec(ca.shortage, cb.shortage)) return "cm shortage";
   if (!same_vec(ca.unmet_final_demand, cb.unmet_final_demand)) return "cm unmet";
   if (!same_vec(ca.inventory_days, cb.inventory_days)) return "cm inventory_days";
+  const RunMetrics ma = a.run_metrics(), mb = b.run_metrics();
+  if (!same_vec(ma.output_lost_days, mb.output_lost_days)) return "run output_lost_days";
+  if (!same_vec(ma.peak_output_loss, mb.peak_output_loss)) return "run peak_output_loss";
+  if (!same_vec(ma.shortage_days, mb.shortage_days)) return "run shortage_days";
+  if (!same_vec(ma.unmet_final_days, mb.unmet_final_days)) return "run unmet_final_days";
+  if (ma.first_shortage_day != mb.first_shortage_day) return "run first_shortage_day";
+  if (ma.recovery_day != mb.recovery_day) return "run recovery_day";
   if (a.added_links() != b.added_links()) return "added links";
   for (std::size_t k = 0; k < a.added_links(); ++k)
     if (a.added_link(k) != b.added_link(k)) return "added link " + std::to_string(k);

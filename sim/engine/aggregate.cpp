@@ -1,5 +1,6 @@
 // The day's country x material aggregates (docs/model.md section 10) in a fixed order of summation:
 // the same bits for any number of threads.
+#include <algorithm>
 #include <array>
 
 #include "engine/engine.hpp"
@@ -35,12 +36,17 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
   std::vector<double> use_sum(kOn[6] ? ncm : 0, 0.0);
   auto total_of = [&](std::size_t q) { return q < 6 ? series[q]->data() : use_sum.data(); };
   // Where slots of one lane are listed (buyer_one_lane), the slots' sums a block of firms at a
-  // time (cm_accumulate<.., true>).
+  // time (cm_accumulate<.., true>); and where the supplier phase of this day left its flags
+  // (slot_short), the headline series leave out the slots of blocks of firms none of which has
+  // a slot short today.
+  const std::uint8_t* short_firm = !kAll && !kCover && !slot_short.empty() && slot_short_day == day
+                                       ? slot_short.data()
+                                       : nullptr;
   auto cm_accumulate_by = [&](FirmId ib, FirmId ie, double* const* dst) {
     if (one_slot.empty())
-      cm_accumulate<kAll, kCover, false>(ib, ie, dst);
+      cm_accumulate<kAll, kCover, false>(ib, ie, dst, nullptr);
     else
-      cm_accumulate<kAll, kCover, true>(ib, ie, dst);
+      cm_accumulate<kAll, kCover, true>(ib, ie, dst, short_firm);
   };
   auto block_range = [&](std::size_t b) {
     return std::pair{FirmId(b * n / blocks), FirmId((b + 1) * n / blocks)};
@@ -87,7 +93,8 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
 }
 
 template <bool kAll, bool kCover, bool kBySlot>
-void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) const {
+void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst,
+                                     const std::uint8_t* short_firm) const {
   // Every array behind a local restrict pointer, loaded once (not reloaded from `this` after
   // each store into the sums), and max(0, .) of the shortage without a branch (its sign comes
   // and goes with the shock): the same operations in the same order as slot_shortage.
@@ -157,6 +164,11 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst) c
         // The block's slots in one loop: each bin's sum gets the same terms in the same order
         // (slots are numbered firm by firm), without a loop exit per firm.
         const FirmId b = i - (i - ib) % kSlotBlock;
+        // None of the block's firms short of an input today (slot_short; only on days that
+        // sum the headline series alone): every slot would add +0.0 to its shortage.
+        if (short_firm &&
+            std::none_of(short_firm + b, short_firm + i + 1, [](std::uint8_t v) { return v != 0; }))
+          continue;
         for (Slot s = slot_begin[b]; s < slot_begin[i + 1]; ++s) {
           const FirmId f = slot_firm[s] - b;
           const std::size_t k = cell_of[f] + slot_material[s];

@@ -18,8 +18,10 @@ void Simulation::Impl::buyer_range(FirmId ib, FirmId ie) {
 
 template <bool kClip>
 void Simulation::Impl::buyer_by_lead(FirmId ib, FirmId ie) {
-  if (unit_lead && !one_slot.empty())
-    buyer_one_lane<kClip>(ib, ie);
+  if (unit_lead && !one_slot.empty() && gather_orders)
+    buyer_one_lane<kClip, false>(ib, ie);
+  else if (unit_lead && !one_slot.empty())
+    buyer_one_lane<kClip, true>(ib, ie);
   else if (unit_lead)
     buyer_lanes<Transit::kUnitLead, kClip>(ib, ie);
   else if (fixed_lead)
@@ -138,7 +140,7 @@ void Simulation::Impl::buyer_lanes(FirmId ib, FirmId ie) {
   }
 }
 
-template <bool kClip>
+template <bool kClip, bool kScatter>
 void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
   const Lane* __restrict lane_begin = net.slot_lane_begin.data();
   const FirmId* __restrict slot_firm = net.slot_firm.data();
@@ -172,8 +174,10 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
       const Slot s = ones[k];
       const Lane l = lane_begin[s];
       // The scattered write below misses the cache; ask for its line a few slots ahead.
-      const std::uint32_t ahead = k + kPrefetch < ones_end ? k + kPrefetch : k;
-      __builtin_prefetch(O_served + pos[lane_begin[ones[ahead]]], 1, 0);
+      if constexpr (kScatter) {
+        const std::uint32_t ahead = k + kPrefetch < ones_end ? k + kPrefetch : k;
+        __builtin_prefetch(O_served + pos[lane_begin[ones[ahead]]], 1, 0);
+      }
       const double xr = xr_of[slot_firm[s] - b], xh = xh_of[slot_firm[s] - b];
       const double n_days = slot_days[s];
       const double z = zz[l];
@@ -185,7 +189,7 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
       if constexpr (kClip) restock = detail::max0_select(restock);
       const double o = detail::max0_select(z * xr + restock * itau);  // (NaN -> 0)
       O_wanted[l] = o;
-      O_served[pos[l]] = share ? serve(o, share[l], z) : o;
+      if constexpr (kScatter) O_served[pos[l]] = share ? serve(o, share[l], z) : o;
       stock_after[s] = 0.0 + stock;
       slot_sum[s] = 0.0 + o;
       // A slot of one lane is never a distinct one (setup), so its limit is its stock.
@@ -221,7 +225,7 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
         if constexpr (kClip) restock = detail::max0_select(restock);
         const double o = detail::max0_select(z * xr + restock * itau);  // (NaN -> 0)
         O_wanted[l] = o;
-        O_served[pos[l]] = share ? serve(o, share[l], z) : o;
+        if constexpr (kScatter) O_served[pos[l]] = share ? serve(o, share[l], z) : o;
         ordered += o;
       }
       stock_after[s] = after;
@@ -230,9 +234,11 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
     };
     for (std::uint32_t k = multi_begin[b], ke = multi_begin[e]; k < ke; ++k) {
       const Slot s = several[k];
-      const Lane ahead = lane_begin[several[k + kMultiAhead < multi_end ? k + kMultiAhead : k]];
-      __builtin_prefetch(O_served + pos[ahead], 1, 0);
-      __builtin_prefetch(O_served + pos[ahead + 1], 1, 0);
+      if constexpr (kScatter) {
+        const Lane ahead = lane_begin[several[k + kMultiAhead < multi_end ? k + kMultiAhead : k]];
+        __builtin_prefetch(O_served + pos[ahead], 1, 0);
+        __builtin_prefetch(O_served + pos[ahead + 1], 1, 0);
+      }
       const Lane lb = lane_begin[s], lanes = lane_begin[s + 1] - lb;
       if (lanes == 2)
         several_lanes(s, slot_firm[s] - b, lb, std::integral_constant<Lane, 2>{});

@@ -202,6 +202,7 @@ void Simulation::Impl::load(std::istream& is) {
   In i(is, "checkpoint");
   run_state(i, *this);
   metrics_day_full = -1;  // the metrics' buffers are of another day
+  slot_short_day = -1;    // and the flags of the input shortages
   const SourceLocation where{"checkpoint", 0, 0, ""};
   if (stockpiles.size() != n_stockpiles)
     throw InputError(where, "stockpiles do not match the scenario");
@@ -231,8 +232,17 @@ void Simulation::Impl::load(std::istream& is) {
   if (!wf_weight.empty()) refresh_weights();
 }
 
+void Simulation::Impl::sync_served_orders() {
+  if (!gather_orders) return;
+  for (Lane l = 0; l < Lane(O.size()); ++l) o_out[out_pos[l]] = O[l];  // no cap: served = O
+}
+
 void Simulation::save_checkpoint(const std::string& path, Recorder* recorder) const {
   std::ostringstream sim_state, rec_state;
+  // Where the buyers leave o_out alone (gather_orders), it is filled from the orders first, so
+  // that the checkpoint holds the state the scatter would have left (o_out is derived state;
+  // filling it changes nothing the run reads).
+  impl_->sync_served_orders();
   impl_->save(sim_state);
   if (recorder) recorder->checkpoint(*this, rec_state);
   util::write_file_atomically(path, "the checkpoint", [&](std::ostream& f) {

@@ -20,6 +20,7 @@
 
 #include "engine/kernels.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/run_state.hpp"
 #include "shortfall/error.hpp"
 #include "shortfall/simulation.hpp"
 #include "util/fields.hpp"
@@ -46,162 +47,6 @@ struct FirmSet {
 };
 
 using util::join;
-
-/// The mutable state of a run: what a day leaves for the next days and for the accessors and
-/// recorders that read a day's results, and so exactly what a checkpoint stores (checkpoint.cpp
-/// writes and reads it whole, member by member through fields(), for saving and loading alike).
-/// Every member here is listed in fields(): the static_asserts below fail to compile otherwise.
-/// What the set-up derives from the world and the scenario, what a day recomputes before
-/// reading it, and what is rebuilt from this state after a load belong to Simulation::Impl
-/// instead, each with a comment saying which.
-struct RunState {
-  int day = -1;  // the last simulated day
-
-  // ---- firm state (index FirmId) ----
-  // C: today's final demand after export-control caps (the claim rationed in step 6);
-  // x_inp: today's input-constrained output (model 3.5), kept for spare capacity (model 7).
-  std::vector<double> x, x_new, D, cap, C, c, delta, delta0, input_short, x_inp;
-  std::vector<double> alpha;
-  std::vector<std::uint8_t> binding;
-  std::vector<std::int32_t> first_short;
-  std::vector<double> demand_factor;
-  // Final demand by destination (model 1, 4): per entry of world.final_dest_*, the export-control
-  // cap k on it (+inf where none; empty without final-demand controls) and today's capped claim
-  // C_{j,d} (empty where no firm's final demand can be capped).
-  std::vector<double> fd_share, fd_capped;
-  std::vector<double> C_want;  // C0_i f_i: what final users wanted today, before caps
-  // The run metrics of model 10, accumulated every day (RunOptions::metrics; empty without).
-  MetricsAccumulator metrics;
-  std::vector<std::uint8_t> recovery_type;
-  std::vector<double> recovery_rate;  // linear: delta0/R is recomputed; exponential: factor
-
-  // ---- slot state (index Slot: one per buyer and input material) ----
-  std::vector<double> slot_A;         // A_ip = sum Z0
-  std::vector<double> slot_n;         // n for this slot
-  std::vector<double> slot_stock;     // S_ip after the day's update
-  std::vector<double> slot_ordered;   // sum O (wanted)
-  std::vector<double> slot_received;  // sum y shipped today
-  // Distinct parts (model 3.5): per slot 1 where each lane carries its own part; empty where no
-  // slot does. slot_limit: the stock the input limit and the input shortage read, A min_l S_l/Z0_l
-  // on those slots, the pooled stock on the others (empty with slot_distinct).
-  std::vector<std::uint8_t> slot_distinct;
-  std::vector<double> slot_limit;
-
-  // ---- lane state (index Lane: one per link, buyer-major; lanes added during the run last) ----
-  std::vector<double> z0, S, O, y;
-  std::vector<double> cap_share;  // export-control cap k, +inf where none; empty if no controls
-  std::vector<std::int32_t> lead, base_lead;  // empty: lead_all_one; no transport_events
-  std::vector<std::uint8_t> lane_class;       // priority class of the buyer for the supplier
-  // In-transit pipeline: per lane a ring of `ring_len` slots keyed by arrival day. Each slot
-  // holds the number of shipments arriving that day and their total minus count * Z0.
-  std::vector<std::uint32_t> ring_off;
-  std::vector<std::int32_t> ring_len;
-  std::vector<double> ring_dev;
-  std::vector<std::uint16_t> ring_cnt;
-  // Per lane, the number of shipments in the pipeline and of ring slots whose deviation is not
-  // 0 (exact integer running counts). The deviations are summed afresh, in slot order, only
-  // where some are not 0, so the sum depends on the pipeline alone, never on its history,
-  // and lanes at baseline cost O(1) a day whatever the lead time.
-  std::vector<std::int32_t> transit_cnt;
-  std::vector<std::uint16_t> transit_nz;
-  std::vector<std::int32_t> ring_pos;  // t mod ring_len for today's t (no division in the loop)
-  // Served orders by out-position (see Simulation::Impl::rule).
-  std::vector<Lane> out_pos;  // lane -> out-position
-  std::vector<double> o_out;
-  // Waterfill and priority rationing read Z0 and the buyer's class per customer: supplier-major
-  // copies keep those reads sequential (filled only for those rules).
-  std::vector<double> z0_out;
-  std::vector<std::uint8_t> class_out;
-  // Lanes added during the run (new suppliers, sections 7-8): index >= num_links.
-  std::vector<FirmId> extra_supplier, extra_buyer;  // by lane - num_links
-  std::vector<std::vector<Lane>> slot_extra;  // per slot; left empty when no links can be added
-  std::vector<std::vector<Lane>> out_extra;   // per firm; likewise
-
-  // ---- policies (sections 6-9; policies.cpp) ----
-  std::vector<double> alpha_max;  // per firm, current ceiling
-  struct StockpileState {
-    std::size_t policy = 0;
-    CountryId country = 0;
-    MaterialId material = 0;
-    double initial = 0, level = 0, rate = 0;
-    bool released = false;   // release switched on (by day, threshold or a crisis meeting)
-    bool to_target = false;  // opened by a cover trigger: fills gaps to stock targets
-    template <class Self>    // every member (the set-up's too: a checkpoint restores them as set)
-    static auto fields(Self& s) {
-      return std::tie(s.policy, s.country, s.material, s.initial, s.level, s.rate, s.released,
-                      s.to_target);
-    }
-  };
-  struct MechanismState {
-    std::size_t policy = 0;
-    std::vector<bool> member;     // by country
-    std::vector<int> above_days;  // by country x material: consecutive days over trigger
-    std::vector<int> request_day, meeting_day, implementation_day;  // by country x material
-    template <class Self>
-    static auto fields(Self& s) {
-      return std::tie(s.policy, s.member, s.above_days, s.request_day, s.meeting_day,
-                      s.implementation_day);
-    }
-  };
-  std::vector<StockpileState> stockpiles;  // one per stockpile policy (the set-up's number)
-  std::vector<MechanismState> mechanisms;  // one per crisis-response policy (likewise)
-  std::vector<double> cm_ratio;            // today's input shortage / baseline use
-  std::vector<double> cm_cover;            // today's inventory cover (days of use)
-  std::vector<std::uint16_t> low_days;     // per slot: consecutive days below theta
-  struct CrisisSurge {
-    std::vector<bool> member;
-    MaterialId material = 0;
-    double alpha_max = 1.0;
-    template <class Self>
-    static auto fields(Self& s) {
-      return std::tie(s.member, s.material, s.alpha_max);
-    }
-  };
-  std::vector<CrisisSurge> crisis_surges;  // implemented by crisis meetings
-
-  // ---- events ----
-  std::vector<EventRecord> log;
-
-  /// Every member above, in the order of the checkpoint file.
-  template <class Self>
-  static auto fields(Self& s) {
-    return std::tie(
-        s.day, s.x, s.x_new, s.D, s.cap, s.C, s.c, s.delta, s.delta0, s.input_short, s.x_inp,
-        s.alpha, s.binding, s.first_short, s.demand_factor, s.fd_share, s.fd_capped, s.C_want,
-        s.metrics, s.recovery_type, s.recovery_rate, s.slot_A, s.slot_n, s.slot_stock,
-        s.slot_ordered, s.slot_received, s.slot_distinct, s.slot_limit, s.z0, s.S, s.O, s.y,
-        s.cap_share, s.lead, s.base_lead, s.lane_class, s.ring_off, s.ring_len, s.ring_dev,
-        s.ring_cnt, s.transit_cnt, s.transit_nz, s.ring_pos, s.out_pos, s.o_out, s.z0_out,
-        s.class_out, s.extra_supplier, s.extra_buyer, s.slot_extra, s.out_extra, s.alpha_max,
-        s.stockpiles, s.mechanisms, s.cm_ratio, s.cm_cover, s.low_days, s.crisis_surges, s.log);
-  }
-};
-// A member added above but not to its struct's fields() fails here: list it there (it is
-// state), or move it to Simulation::Impl with a comment on how it is set up or rebuilt.
-static_assert(util::lists_every_member<RunState>(), "RunState::fields() misses a member");
-static_assert(util::lists_every_member<RunState::StockpileState>());
-static_assert(util::lists_every_member<RunState::MechanismState>());
-static_assert(util::lists_every_member<RunState::CrisisSurge>());
-static_assert(util::lists_every_member<EventRecord>());
-static_assert(util::lists_every_member<RunMetrics>());
-
-// MetricsAccumulator's members are private (not an aggregate to count): its size against theirs
-// catches a member added without being listed in its fields() or marked as not state, unless
-// it is small enough to fit in the padding after its last int.
-struct MetricsAccumulatorMembers {
-  PairBaselines base;
-  RunMetrics m;
-  std::vector<std::int32_t> last_unrecovered;
-  int last_day;
-};
-static_assert(
-    sizeof(MetricsAccumulator) == sizeof(MetricsAccumulatorMembers),
-    "MetricsAccumulator has a new member: add it to its fields() (or say it is not state)");
-
-/// The state's bytes in a checkpoint, as Simulation::save_checkpoint writes and load_checkpoint
-/// reads them (checkpoint.cpp; read_state throws InputError on a truncated stream).
-void write_state(std::ostream& out, const RunState& state);
-void read_state(std::istream& in, RunState& state);
 
 }  // namespace engine
 
@@ -256,6 +101,26 @@ struct Simulation::Impl : RunState {
   // and the shipping phase computes each lane's delivery from it and its own served order.
   // rule and allot: written by every supplier every day before shipping reads them (not state).
   std::vector<double> rule;  // per supplier, today: see encode_* below
+  // Where slots of one lane are listed, no export control can cap an order (so the served
+  // order is O itself), no link can be added and the rationing rule reads no customer's order
+  // (proportional, final demand last): the buyers do not scatter their orders, and the supplier
+  // phase gathers each customer's from O through net.out_lane instead (the same values in the
+  // same order). Set up once. The scattered store was the buyer phase's dearest access, and a
+  // gathered line is read once where a scattered one is read and written back: on the peer-like
+  // world the buyer phase takes 0.6 of its time, the supplier phase 1.45 of its own, the day
+  // about 0.92 (docs/performance.md). o_out is then not written during the run; a checkpoint
+  // fills it from O first (sync_served_orders), so that it holds what the scatter would have.
+  bool gather_orders = false;
+  void sync_served_orders();
+  // Where slots of one lane are listed, the run keeps its metrics and no policy acts (so
+  // nothing changes a slot's stock, use, or its firm's capacity and demand between the phases):
+  // per firm, whether some slot's input shortage (model 10) is above 0 today, set by the
+  // supplier phase of day slot_short_day (supplier_loop). The metrics pass leaves out the loop
+  // over the slots of a block of firms none of which is set, on days that sum the headline
+  // series alone: each of those slots adds max(0, A r - S) = +0.0 to a sum that is never -0,
+  // which leaves its bits as they are. Empty otherwise; -1 after a load (not state).
+  std::vector<std::uint8_t> slot_short;
+  int slot_short_day = -1;
   // Where slots of one lane are listed: bit j clear where supplier j's rule today is its
   // in-full code (rule_in_full), written by the supplier phase for ship_one_lane, which then
   // reads the rule array only where the bit is set if few suppliers ration today
@@ -467,7 +332,8 @@ struct Simulation::Impl : RunState {
 
   /// buyer_lanes at lead time 1 where slots of one lane are listed (88% of the slots on the
   /// peer-like world): per block of firms, those in one flat loop, then the others.
-  template <bool kClip>
+  /// kScatter false (gather_orders): the served orders are not scattered into o_out.
+  template <bool kClip, bool kScatter>
   void buyer_one_lane(FirmId ib, FirmId ie);
   // Where every lead time is 1, some slot holds one lane and no link can be added: the slots
   // of one lane and of several, each in slot order, and each firm's first entry in each
@@ -502,8 +368,16 @@ struct Simulation::Impl : RunState {
   /// Steps 4-6 for the suppliers [jb, je), with the arrays behind restrict pointers; the
   /// rationing of a supplier that cannot serve everyone is left to ration().
   void supplier_range(FirmId jb, FirmId je);
-  template <bool kByBlock>  // step 5's input limit by blocks of firms (suppliers.cpp)
+  /// kByBlock: a block of firms at a time, where slots of one lane are listed (suppliers.cpp);
+  /// kGather (gather_orders): the customers' orders read from O through net.out_lane.
+  template <bool kByBlock, bool kGather>
   void supplier_loop(FirmId jb, FirmId je);
+  /// Step 4's demand of supplier j (suppliers.cpp).
+  template <bool kGather>
+  double supplier_demand(FirmId j) const;
+  /// Out-positions ahead that the gather of gather_orders asks for its orders' lines (the
+  /// supplier phase 0.97 of its time at 64 against 16, 128 no better; peer-like world).
+  static constexpr Lane kGatherAhead = 64;
 
   // A supplier's customers' orders, Z0 or classes, supplier-major: read in place, or, where
   // links were added to it during the run, gathered into `buf` (the added lanes last). This
@@ -631,8 +505,9 @@ struct Simulation::Impl : RunState {
   void phase_buyers(int) {
     for_firm_ranges([&](FirmId ib, FirmId ie) { buyer_range(ib, ie); });
   }
-  void phase_suppliers(int) {
+  void phase_suppliers(int t) {
     for_firm_ranges([&](FirmId jb, FirmId je) { supplier_range(jb, je); });
+    if (!slot_short.empty()) slot_short_day = t;
   }
   void phase_shipping(int t) {
     if (!rationing_bits.empty()) {
@@ -686,8 +561,10 @@ struct Simulation::Impl : RunState {
   /// the use; with kCover the shortage, the stock and the use alone.
   /// kBySlot: the slots' sums for a block of 256 firms at a time, in one loop over its slots
   /// (the same terms in the same order into every sum; where slots of one lane are listed).
+  /// short_firm (kBySlot): slot_short where it holds today's flags, else nullptr.
   template <bool kAll, bool kCover, bool kBySlot>
-  void cm_accumulate(FirmId ib, FirmId ie, double* const* dst) const;
+  void cm_accumulate(FirmId ib, FirmId ie, double* const* dst,
+                     const std::uint8_t* short_firm) const;
 };
 
 }  // namespace shortfall

@@ -37,6 +37,12 @@ Simulation::Impl::Impl(const World& w, const Scenario& s, RunOptions opt)
   if (lead_all_one) std::vector<std::int32_t>().swap(lead);
   scratch.resize(std::size_t(threads) + 1);
   init_policies();
+  // What the loops over listed slots may leave out (engine.hpp: gather_orders, slot_short).
+  const Rationing rationing = s.model.rationing;
+  gather_orders =
+      !one_slot.empty() && cap_share.empty() &&
+      (rationing == Rationing::kProportional || rationing == Rationing::kFinalDemandLast);
+  if (!one_slot.empty() && opt.metrics && !policies_on) slot_short.assign(w.num_firms(), 0);
 }
 
 /// Firms at baseline (model section 2): x = x0, capacity x0 / u0 (3.5), final demand C0.

@@ -255,6 +255,59 @@ TEST_P(CheckpointResume, ResumedRunIsBitIdenticalToAnUninterruptedOne) {
 INSTANTIATE_TEST_SUITE_P(Rules, CheckpointResume,
                          ::testing::Values("proportional", "waterfill", "priority"));
 
+TEST(CheckpointResume, OrdersTheSuppliersGatherAreCheckpointedAsServed) {
+  // Where the buyers leave o_out alone and the suppliers gather their orders from O instead
+  // (gather_orders: every lead time 1, no export control, no link that can be added,
+  // proportional rationing), a checkpoint fills o_out from the orders first, so that it holds
+  // what the buyers' scatter would have left; and a run resumed from it ends the same.
+  const World w = testing_support::random_world(3000, 7, true);
+  const Scenario s = parse_scenario(
+      "world: unused.yaml\ndays: 30\nmodel: {tau: 3, rationing: proportional}\nevents:\n"
+      "  - {type: capacity_loss, start: 2, material: m0, loss: 0.8,"
+      " recovery: {type: linear, days: 20}}\n",
+      "t.yaml");
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("shortfall-test-" + std::to_string(::getpid()) + "-gather.checkpoint"))
+                               .string();
+  Simulation whole(w, s);
+  while (whole.step()) {
+  }
+  Simulation first(w, s);
+  for (int t = 0; t <= 12; ++t) ASSERT_TRUE(first.step());
+  first.save_checkpoint(path, nullptr);
+  // The file: its format, the run's identity, then the simulation's bytes (the metrics flag,
+  // then the state), each as a 64-bit count and its bytes.
+  std::ifstream f(path, std::ios::binary);
+  auto next = [&] {
+    std::uint64_t n = 0;
+    f.read(reinterpret_cast<char*>(&n), sizeof n);
+    std::string bytes(n, '\0');
+    f.read(bytes.data(), std::streamsize(n));
+    return bytes;
+  };
+  next();
+  next();
+  std::istringstream sim(next().substr(1));
+  ASSERT_TRUE(f.good());
+  RunState saved;
+  engine::read_state(sim, saved);
+  ASSERT_EQ(saved.O.size(), w.num_links());
+  ASSERT_EQ(saved.o_out.size(), w.num_links());
+  std::size_t differ = 0, moved = 0;
+  for (Lane l = 0; l < saved.O.size(); ++l) {
+    differ += std::memcmp(&saved.o_out[saved.out_pos[l]], &saved.O[l], sizeof(double)) != 0;
+    moved += saved.O[l] != saved.z0[l];
+  }
+  EXPECT_EQ(differ, 0u) << "served orders that are not the lanes' orders";
+  EXPECT_GT(moved, 0u) << "the shock should move some orders off their baseline";
+  Simulation resumed(w, s);
+  resumed.load_checkpoint(path, nullptr);
+  resumed.resume(nullptr);
+  EXPECT_EQ(state_diff(whole, resumed), "");
+  EXPECT_EQ(bytes_of(whole.run_metrics()), bytes_of(resumed.run_metrics()));
+  std::remove(path.c_str());
+}
+
 TEST(CheckpointResume, OtherRunOptionsAreRefused) {
   const World w = load_world(SHORTFALL_SOURCE_DIR "/scenarios/worlds/example.yaml");
   const Scenario s = resume_scenario("proportional");
