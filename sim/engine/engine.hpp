@@ -107,8 +107,8 @@ struct Simulation::Impl : RunState {
   // phase gathers each customer's from O through net.out_lane instead (the same values in the
   // same order). Set up once. The scattered store was the buyer phase's dearest access, and a
   // gathered line is read once where a scattered one is read and written back: on the peer-like
-  // world the buyer phase takes 0.6 of its time, the supplier phase 1.45 of its own, the day
-  // about 0.92 (docs/performance.md). o_out is then not written during the run; a checkpoint
+  // world the buyer phase takes 0.6 of its time, the supplier phase 1.5 of its own, the day
+  // about 0.91 (docs/performance.md). o_out is then not written during the run; a checkpoint
   // fills it from O first (sync_served_orders), so that it holds what the scatter would have.
   bool gather_orders = false;
   void sync_served_orders();
@@ -375,8 +375,8 @@ struct Simulation::Impl : RunState {
   /// Step 4's demand of supplier j (suppliers.cpp).
   template <bool kGather>
   double supplier_demand(FirmId j) const;
-  /// Out-positions ahead that the gather of gather_orders asks for its orders' lines (the
-  /// supplier phase 0.97 of its time at 64 against 16, 128 no better; peer-like world).
+  /// Out-positions ahead that the gather of gather_orders asks for its orders' lines (64: the
+  /// supplier phase faster than at 16, as fast as at 128 or 256; peer-like world, session 27).
   static constexpr Lane kGatherAhead = 64;
 
   // A supplier's customers' orders, Z0 or classes, supplier-major: read in place, or, where
@@ -515,10 +515,11 @@ struct Simulation::Impl : RunState {
       for (std::uint64_t w : rationing_bits) rationers += std::size_t(std::popcount(w));
       few_rationers = rationers * kFewRationers < world.num_firms();
     }
-    for_firm_ranges([&](FirmId ib, FirmId ie) { ship_range(ib, ie, t); });
-    // Copied, not swapped: x stays the same buffer for the whole run, so that views of it
-    // (Simulation::production, the Python API's numpy arrays) stay valid and see each day.
+    // Then each range's x from x_new (no range's shipping reads x). Copied, not swapped: x
+    // stays the same buffer for the whole run, so that views of it (Simulation::production,
+    // the Python API's numpy arrays) stay valid and see each day.
     for_firm_ranges([&](FirmId ib, FirmId ie) {
+      ship_range(ib, ie, t);
       std::copy(x_new.begin() + ib, x_new.begin() + ie, x.begin() + ib);
     });
   }
