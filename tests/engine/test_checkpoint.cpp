@@ -31,7 +31,8 @@ struct Listed {
     return std::tie(s.a, s.b, s.nested);
   }
 };
-struct Forgetful {  // `c` added, the list not updated: what the static_asserts in engine.hpp stop
+// `c` added, the list not updated: what the static_asserts in run_state.hpp stop.
+struct Forgetful {
   int a = 0;
   std::vector<double> b;
   bool c = false;
