@@ -131,6 +131,7 @@ inline std::string state_diff(const Simulation& a, const Simulation& b) {
   if (!same_vec(ca.production, cb.production)) return "cm production";
   if (!same_vec(ca.shortage, cb.shortage)) return "cm shortage";
   if (!same_vec(ca.unmet_final_demand, cb.unmet_final_demand)) return "cm unmet";
+  if (!same_vec(ca.order_backlog, cb.order_backlog)) return "cm order_backlog";
   if (!same_vec(ca.inventory_days, cb.inventory_days)) return "cm inventory_days";
   const RunMetrics ma = a.run_metrics(), mb = b.run_metrics();
   if (!same_vec(ma.output_lost_days, mb.output_lost_days)) return "run output_lost_days";

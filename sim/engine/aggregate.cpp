@@ -128,6 +128,10 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst,
   const double* __restrict ordered = slot_ordered.data();
   const double* __restrict received = slot_received.data();
   const FirmId* __restrict slot_firm = kBySlot ? net.slot_firm.data() : nullptr;
+  const Lane* __restrict lane_begin =
+      kAll && kBySlot && slot_sums_left ? net.slot_lane_begin.data() : nullptr;
+  const double* __restrict O_wanted = O.data();
+  const double* __restrict shipped = y.data();
   double ratio_of[kBySlot ? kSlotBlock : 1];        // kBySlot: each firm's ratio, and the
   std::uint32_t cell_of[kBySlot ? kSlotBlock : 1];  // index of its country's first sum
   for (FirmId i = ib; i < ie; ++i) {
@@ -176,7 +180,15 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst,
           // one that buys inputs without it), and where it had none the ratio is +0, A +0 - S
           // <= 0 (A a sum of flows Z0, S >= +0), and max(0, .) +0.0, slot_shortage's 0.
           shortage[k] += detail::max0_select(A[s] * ratio_of[f] - S_short[s]);
-          if constexpr (kAll) backlog[k] += ordered[s] - received[s];
+          if constexpr (kAll) {
+            double o = ordered[s], r = received[s];
+            // Left unwritten today (slot_sums_left): a slot of one lane's sums are its lane's.
+            if (lane_begin && lane_begin[s + 1] - lane_begin[s] == 1) {
+              o = 0.0 + O_wanted[lane_begin[s]];
+              r = 0.0 + shipped[lane_begin[s]];
+            }
+            backlog[k] += o - r;
+          }
           if constexpr (kAll || kCover) {
             stock[k] += S[s];
             use[k] += A[s];
@@ -202,7 +214,7 @@ void Simulation::Impl::phase_metrics(int t) {
   // On a day the scenario records, every series (the headline four are the same sums in the
   // same order either way), kept for Simulation::country_material; not where nothing reads
   // them (full_series false: run() without a recorder).
-  if (full_series && (t % std::max(1, scenario.record.every) == 0 || t + 1 >= total_days)) {
+  if (all_series_on(t)) {
     country_material<true>(metrics_day);
     metrics_day_full = t;
   } else {

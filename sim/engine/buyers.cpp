@@ -156,6 +156,7 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
   double* __restrict stock_after = slot_stock.data();
   const double* __restrict use = slot_A.data();
   double* __restrict slot_sum = slot_ordered.data();
+  const bool keep_sums = !slot_sums_left;
   const std::uint8_t* __restrict distinct = slot_distinct.empty() ? nullptr : slot_distinct.data();
   double* __restrict limit = slot_limit.empty() ? nullptr : slot_limit.data();
   const Slot* __restrict ones = one_slot.data();
@@ -191,7 +192,7 @@ void Simulation::Impl::buyer_one_lane(FirmId ib, FirmId ie) {
       O_wanted[l] = o;
       if constexpr (kScatter) O_served[pos[l]] = share ? serve(o, share[l], z) : o;
       stock_after[s] = 0.0 + stock;
-      slot_sum[s] = 0.0 + o;
+      if (keep_sums) slot_sum[s] = 0.0 + o;
       // A slot of one lane is never a distinct one (setup), so its limit is its stock.
       if (limit) limit[s] = 0.0 + stock;
     }

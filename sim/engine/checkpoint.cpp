@@ -201,8 +201,9 @@ void Simulation::Impl::load(std::istream& is) {
   const std::size_t n_stockpiles = stockpiles.size(), n_mechanisms = mechanisms.size();
   In i(is, "checkpoint");
   run_state(i, *this);
-  metrics_day_full = -1;  // the metrics' buffers are of another day
-  slot_short_day = -1;    // and the flags of the input shortages
+  metrics_day_full = -1;   // the metrics' buffers are of another day
+  slot_short_day = -1;     // and the flags of the input shortages
+  slot_sums_left = false;  // the slots' sums were filled before the save (sync_slot_sums)
   const SourceLocation where{"checkpoint", 0, 0, ""};
   if (stockpiles.size() != n_stockpiles)
     throw InputError(where, "stockpiles do not match the scenario");
@@ -237,12 +238,23 @@ void Simulation::Impl::sync_served_orders() {
   for (Lane l = 0; l < Lane(O.size()); ++l) o_out[out_pos[l]] = O[l];  // no cap: served = O
 }
 
+void Simulation::Impl::sync_slot_sums() {
+  if (!slot_sums_left) return;
+  for (const Slot s : one_slot) {
+    const Lane l = net.slot_lane_begin[s];
+    slot_ordered[s] = 0.0 + O[l];
+    slot_received[s] = 0.0 + y[l];
+  }
+  slot_sums_left = false;
+}
+
 void Simulation::save_checkpoint(const std::string& path, Recorder* recorder) const {
   std::ostringstream sim_state, rec_state;
   // Where the buyers leave o_out alone (gather_orders), it is filled from the orders first, so
   // that the checkpoint holds the state the scatter would have left (o_out is derived state;
   // filling it changes nothing the run reads).
   impl_->sync_served_orders();
+  impl_->sync_slot_sums();  // and the sums of slots of one lane, where left unwritten today
   impl_->save(sim_state);
   if (recorder) recorder->checkpoint(*this, rec_state);
   util::write_file_atomically(path, "the checkpoint", [&](std::ostream& f) {

@@ -112,6 +112,15 @@ struct Simulation::Impl : RunState {
   // fills it from O first (sync_served_orders), so that it holds what the scatter would have.
   bool gather_orders = false;
   void sync_served_orders();
+  // Where slots of one lane are listed and no policy acts, on a day whose metrics sum the
+  // headline series alone (all_series_on false): the buyer and shipping phases leave the
+  // slot_ordered and slot_received of slots of one lane unwritten (each would be 0.0 + its
+  // lane's O and y), as nothing reads them that day: ship_one_lane's fill takes a slot of one
+  // lane's sums from its lane, and country_material's order backlog (on demand, through
+  // Simulation::country_material) too while this is set. A checkpoint fills them first
+  // (sync_slot_sums). Set by each day's buyer phase; false after a load (not state).
+  bool slot_sums_left = false;
+  void sync_slot_sums();
   // Where slots of one lane are listed, the run keeps its metrics and no policy acts (so
   // nothing changes a slot's stock, use, or its firm's capacity and demand between the phases):
   // per firm, whether some slot's input shortage (model 10) is above 0 today, set by the
@@ -502,7 +511,9 @@ struct Simulation::Impl : RunState {
   void phase_policy_start(int t) {
     if (policies_on) policy_day_start(t);
   }
-  void phase_buyers(int) {
+  void phase_buyers(int t) {
+    slot_sums_left = unit_lead && !one_slot.empty() && slot_extra.empty() && !policies_on &&
+                     !(options.metrics && all_series_on(t));
     for_firm_ranges([&](FirmId ib, FirmId ie) { buyer_range(ib, ie); });
   }
   void phase_suppliers(int t) {
@@ -527,6 +538,11 @@ struct Simulation::Impl : RunState {
     if (policies_on) policy_day_end(t);
   }
   void phase_metrics(int t);  // aggregate.cpp
+  /// Whether the metrics pass of day t sums every series (a day the scenario records, and the
+  /// last), not the headline four alone; never where nothing reads them (full_series false).
+  bool all_series_on(int t) const {
+    return full_series && (t % std::max(1, scenario.record.every) == 0 || t + 1 >= total_days);
+  }
 
   bool step();
 

@@ -120,6 +120,7 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
   double* __restrict yy = y.data();
   const double* __restrict slot_sum = slot_ordered.data();
   double* __restrict slot_got = slot_received.data();
+  const bool keep_sums = !slot_sums_left;
   const Slot* __restrict ones = one_slot.data();
   const Slot* __restrict several = multi_slot.data();
   const std::uint32_t ones_end = one_begin[ie], multi_end = multi_begin[ie];
@@ -151,17 +152,16 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
   };
   double worst_of[kSlotBlock];  // the lowest fill of the firm's slots (ship_lanes's worst_fill)
   std::uint8_t short_of[kSlotBlock];  // a lane of the firm got less than it ordered
-  // The slot's fill into its firm's lowest: the minimum of the same values, so the same bits
-  // in any order (received is never -0.0: 0.0 + y).
-  auto fill = [&](Slot s, double received, FirmId f) __attribute__((always_inline)) {
-    const double ordered = slot_sum[s];
+  // The slot's fill into its firm's lowest (the minimum of the same values: the same bits in
+  // any order; received never -0.0). A slot of one lane's sums are 0.0 + its lane's O and y,
+  // what the buyer and ship_one write into slot_ordered and slot_received where they keep them.
+  auto fill = [&](double ordered, double received, FirmId f) __attribute__((always_inline)) {
     if (ordered > 0.0 && !(received >= ordered))
       worst_of[f] = std::min(worst_of[f], received / ordered);
   };
-  // The slots of one lane that got less than they ordered, listed without a branch and filled
-  // after their loop: fill's branch, taken on the slots short today, scattered through the
-  // network, had mispredicted there. Those are the only slots whose fill it can lower:
-  // received < ordered (fill's condition) gives y < O.
+  // The slots of one lane that got less than they ordered (y < O: the only ones whose fill can
+  // lower the lowest), listed without a branch and filled after their loop: fill's branch,
+  // taken on the slots short today, scattered through the network, had mispredicted there.
   std::uint32_t short_k[2 * kShortChunk];
   std::uint32_t rationed_k[kFew ? kShortChunk : 1];
   for (FirmId b = ib; b < ie; b += kSlotBlock) {
@@ -176,7 +176,7 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
         yy[l] = yl;
         const bool short_lane = yl < O_wanted[l];
         short_of[slot_firm[s] - b] |= short_lane;
-        slot_got[s] = 0.0 + yl;
+        if (keep_sums) slot_got[s] = 0.0 + yl;
         short_k[n_short] = k;
         n_short += short_lane;
       };
@@ -206,7 +206,7 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
       }
       for (std::uint32_t q = 0; q < n_short; ++q) {
         const Slot s = ones[short_k[q]];
-        fill(s, slot_got[s], slot_firm[s] - b);
+        fill(0.0 + O_wanted[lane_begin[s]], 0.0 + yy[lane_begin[s]], slot_firm[s] - b);
       }
     }
     for (std::uint32_t k = multi_begin[b], ke = multi_begin[e]; k < ke; ++k) {
@@ -223,7 +223,7 @@ void Simulation::Impl::ship_one_lane(FirmId ib, FirmId ie, int t) {
         received += yl;
       }
       slot_got[s] = received;
-      fill(s, received, f);
+      fill(slot_sum[s], received, f);
     }
     for (FirmId i = b; i < e; ++i) end_of_day(i, t, worst_of[i - b], short_of[i - b] != 0);
   }

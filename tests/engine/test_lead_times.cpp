@@ -303,8 +303,10 @@ TEST(LeadTimes, SlotsOfOneLaneTakenApartGiveTheGeneralLoopsBits) {
   // proportional rationing and final demand last, the buyers also leave their orders unscattered
   // and the suppliers gather them (gather_orders). The supplier phase divides only where a
   // quotient can lower production and flags the firms short of an input, whose blocks alone
-  // the metrics pass then sums on the days not recorded in full (record every 4 days).
-  // Substitution with a threshold of 0 (no fill ratio is below 0, so no link is ever added)
+  // the metrics pass then sums on the days not recorded in full (record every 4 days); on those
+  // days the buyer and shipping phases also leave the sums of slots of one lane unwritten
+  // (slot_sums_left), and the order backlog summed on demand (state_diff) takes them from the
+  // lanes. Substitution with a threshold of 0 (no fill ratio is below 0, so no link is ever added)
   // keeps the model as it is and makes the engine list no slots and take its general loops
   // (buyer_any, ship_range's) and the input limits and the metrics sums firm by firm: the two
   // must agree bit for bit (state and run metrics), on one thread and on three (ranges cut
