@@ -42,11 +42,24 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
   const std::uint8_t* short_firm = !kAll && !kCover && !slot_short.empty() && slot_short_day == day
                                        ? slot_short.data()
                                        : nullptr;
+  // The order backlog's sums; on a day the buyer and shipping phases left those of slots of one
+  // lane unwritten (slot_sums_left: summed here on demand, through
+  // Simulation::country_material), copies with them filled from their lanes.
+  const double* ordered = slot_ordered.data();
+  const double* received = slot_received.data();
+  std::vector<double> ordered_now, received_now;
+  if (kAll && slot_sums_left) {
+    ordered_now = slot_ordered;
+    received_now = slot_received;
+    one_lane_sums(ordered_now.data(), received_now.data());
+    ordered = ordered_now.data();
+    received = received_now.data();
+  }
   auto cm_accumulate_by = [&](FirmId ib, FirmId ie, double* const* dst) {
     if (one_slot.empty())
-      cm_accumulate<kAll, kCover, false>(ib, ie, dst, nullptr);
+      cm_accumulate<kAll, kCover, false>(ib, ie, dst, nullptr, ordered, received);
     else
-      cm_accumulate<kAll, kCover, true>(ib, ie, dst, short_firm);
+      cm_accumulate<kAll, kCover, true>(ib, ie, dst, short_firm, ordered, received);
   };
   auto block_range = [&](std::size_t b) {
     return std::pair{FirmId(b * n / blocks), FirmId((b + 1) * n / blocks)};
@@ -94,7 +107,8 @@ void Simulation::Impl::country_material(CountryMaterialDay& out) const {
 
 template <bool kAll, bool kCover, bool kBySlot>
 void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst,
-                                     const std::uint8_t* short_firm) const {
+                                     const std::uint8_t* short_firm, const double* ordered_sums,
+                                     const double* received_sums) const {
   // Every array behind a local restrict pointer, loaded once (not reloaded from `this` after
   // each store into the sums), and max(0, .) of the shortage without a branch (its sign comes
   // and goes with the shock): the same operations in the same order as slot_shortage.
@@ -125,13 +139,9 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst,
   const double* __restrict S = slot_stock.data();
   // What the input shortage reads: A min_l S_l/Z0_l on distinct-part slots (model 3.5).
   const double* __restrict S_short = slot_limit.empty() ? S : slot_limit.data();
-  const double* __restrict ordered = slot_ordered.data();
-  const double* __restrict received = slot_received.data();
+  const double* __restrict ordered = ordered_sums;
+  const double* __restrict received = received_sums;
   const FirmId* __restrict slot_firm = kBySlot ? net.slot_firm.data() : nullptr;
-  const Lane* __restrict lane_begin =
-      kAll && kBySlot && slot_sums_left ? net.slot_lane_begin.data() : nullptr;
-  const double* __restrict O_wanted = O.data();
-  const double* __restrict shipped = y.data();
   double ratio_of[kBySlot ? kSlotBlock : 1];        // kBySlot: each firm's ratio, and the
   std::uint32_t cell_of[kBySlot ? kSlotBlock : 1];  // index of its country's first sum
   for (FirmId i = ib; i < ie; ++i) {
@@ -180,15 +190,7 @@ void Simulation::Impl::cm_accumulate(FirmId ib, FirmId ie, double* const* dst,
           // one that buys inputs without it), and where it had none the ratio is +0, A +0 - S
           // <= 0 (A a sum of flows Z0, S >= +0), and max(0, .) +0.0, slot_shortage's 0.
           shortage[k] += detail::max0_select(A[s] * ratio_of[f] - S_short[s]);
-          if constexpr (kAll) {
-            double o = ordered[s], r = received[s];
-            // Left unwritten today (slot_sums_left): a slot of one lane's sums are its lane's.
-            if (lane_begin && lane_begin[s + 1] - lane_begin[s] == 1) {
-              o = 0.0 + O_wanted[lane_begin[s]];
-              r = 0.0 + shipped[lane_begin[s]];
-            }
-            backlog[k] += o - r;
-          }
+          if constexpr (kAll) backlog[k] += ordered[s] - received[s];
           if constexpr (kAll || kCover) {
             stock[k] += S[s];
             use[k] += A[s];

@@ -238,13 +238,17 @@ void Simulation::Impl::sync_served_orders() {
   for (Lane l = 0; l < Lane(O.size()); ++l) o_out[out_pos[l]] = O[l];  // no cap: served = O
 }
 
-void Simulation::Impl::sync_slot_sums() {
-  if (!slot_sums_left) return;
+void Simulation::Impl::one_lane_sums(double* ordered, double* received) const {
   for (const Slot s : one_slot) {
     const Lane l = net.slot_lane_begin[s];
-    slot_ordered[s] = 0.0 + O[l];
-    slot_received[s] = 0.0 + y[l];
+    ordered[s] = 0.0 + O[l];
+    received[s] = 0.0 + y[l];
   }
+}
+
+void Simulation::Impl::sync_slot_sums() {
+  if (!slot_sums_left) return;
+  one_lane_sums(slot_ordered.data(), slot_received.data());
   slot_sums_left = false;
 }
 

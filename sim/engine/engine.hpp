@@ -117,10 +117,14 @@ struct Simulation::Impl : RunState {
   // slot_ordered and slot_received of slots of one lane unwritten (each would be 0.0 + its
   // lane's O and y), as nothing reads them that day: ship_one_lane's fill takes a slot of one
   // lane's sums from its lane, and country_material's order backlog (on demand, through
-  // Simulation::country_material) too while this is set. A checkpoint fills them first
-  // (sync_slot_sums). Set by each day's buyer phase; false after a load (not state).
+  // Simulation::country_material) copies of the sums filled by one_lane_sums while this is
+  // set. A checkpoint fills them first (sync_slot_sums). Set by each day's buyer phase; false
+  // after a load (not state).
   bool slot_sums_left = false;
   void sync_slot_sums();
+  /// The ordered and received sums of the slots of one lane, 0.0 + their lane's O and y, into
+  /// ordered[s] and received[s]; the other slots' left as they are.
+  void one_lane_sums(double* ordered, double* received) const;
   // Where slots of one lane are listed, the run keeps its metrics and no policy acts (so
   // nothing changes a slot's stock, use, or its firm's capacity and demand between the phases):
   // per firm, whether some slot's input shortage (model 10) is above 0 today, set by the
@@ -578,10 +582,11 @@ struct Simulation::Impl : RunState {
   /// the use; with kCover the shortage, the stock and the use alone.
   /// kBySlot: the slots' sums for a block of 256 firms at a time, in one loop over its slots
   /// (the same terms in the same order into every sum; where slots of one lane are listed).
-  /// short_firm (kBySlot): slot_short where it holds today's flags, else nullptr.
+  /// short_firm (kBySlot): slot_short where it holds today's flags, else nullptr. ordered and
+  /// received (kAll): each slot's sums of its orders and deliveries.
   template <bool kAll, bool kCover, bool kBySlot>
-  void cm_accumulate(FirmId ib, FirmId ie, double* const* dst,
-                     const std::uint8_t* short_firm) const;
+  void cm_accumulate(FirmId ib, FirmId ie, double* const* dst, const std::uint8_t* short_firm,
+                     const double* ordered, const double* received) const;
 };
 
 }  // namespace shortfall
